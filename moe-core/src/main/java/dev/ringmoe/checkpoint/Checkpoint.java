@@ -1,0 +1,224 @@
+package dev.ringmoe.checkpoint;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The weights of a Hugging Face checkpoint directory: either one {@code model.safetensors}, or shards listed by
+ * {@code model.safetensors.index.json} (whose {@code weight_map} is then authoritative: tensors a shard holds but the
+ * index does not name are not part of the checkpoint).
+ *
+ * <p>{@link #open} validates every shard's header and that each tensor the index names is in its shard. Sizes are in
+ * bytes. Thread-safe for concurrent reads. The checkpoint owns its shards: {@link #close()} (idempotent) closes them
+ * all and invalidates every buffer {@link #map} returned.
+ */
+public final class Checkpoint implements AutoCloseable {
+    static final String INDEX_FILE = "model.safetensors.index.json";
+    static final String SINGLE_FILE = "model.safetensors";
+
+    private final Path directory;
+    private final Map<String, TensorInfo> tensors; // sorted by name
+    private final Map<Path, SafetensorsFile> files;
+
+    private Checkpoint(Path directory, Map<String, TensorInfo> tensors, Map<Path, SafetensorsFile> files) {
+        this.directory = directory;
+        this.tensors = Collections.unmodifiableMap(tensors);
+        this.files = files;
+    }
+
+    /**
+     * Opens the checkpoint in {@code dir}, preferring {@code model.safetensors.index.json} over
+     * {@code model.safetensors} when both exist, as Hugging Face does.
+     *
+     * @throws CheckpointFormatException if there is neither file, the index is malformed or names a missing shard or
+     *     a tensor its shard lacks, or a shard is not valid safetensors
+     */
+    public static Checkpoint open(Path dir) throws IOException {
+        Path index = dir.resolve(INDEX_FILE);
+        Path single = dir.resolve(SINGLE_FILE);
+        if (Files.isRegularFile(index)) {
+            return openSharded(dir, index);
+        }
+        if (Files.isRegularFile(single)) {
+            SafetensorsFile f = SafetensorsFile.open(single);
+            Map<String, TensorInfo> tensors = new TreeMap<>();
+            for (TensorInfo t : f.tensors()) {
+                tensors.put(t.name(), t);
+            }
+            return new Checkpoint(dir, tensors, Map.of(f.path(), f));
+        }
+        throw CheckpointFormatException.withMessage(dir, null,
+                "no " + SINGLE_FILE + " or " + INDEX_FILE + " in " + dir);
+    }
+
+    private static Checkpoint openSharded(Path dir, Path index) throws IOException {
+        Map<String, String> weightMap = readWeightMap(index);
+        Map<String, SafetensorsFile> shards = new TreeMap<>();
+        Map<Path, SafetensorsFile> files = new LinkedHashMap<>();
+        try {
+            for (String shard : new TreeSet<>(weightMap.values())) {
+                Path p = dir.resolve(shard);
+                if (!Files.isRegularFile(p)) {
+                    throw new CheckpointFormatException(index, null,
+                            "missing shard " + shard + " named by " + INDEX_FILE);
+                }
+                SafetensorsFile f = SafetensorsFile.open(p);
+                shards.put(shard, f);
+                files.put(f.path(), f);
+            }
+            Map<String, TensorInfo> tensors = new TreeMap<>();
+            for (Map.Entry<String, String> e : weightMap.entrySet()) {
+                SafetensorsFile f = shards.get(e.getValue());
+                Optional<TensorInfo> t = f.find(e.getKey());
+                if (t.isEmpty()) {
+                    throw new CheckpointFormatException(f.path(), e.getKey(),
+                            "named by " + INDEX_FILE + " but absent from the shard " + e.getValue());
+                }
+                tensors.put(e.getKey(), t.get());
+            }
+            return new Checkpoint(dir, tensors, Collections.unmodifiableMap(files));
+        } catch (IOException | RuntimeException e) {
+            for (SafetensorsFile f : files.values()) {
+                try {
+                    f.close();
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static Map<String, String> readWeightMap(Path index) throws IOException {
+        JsonElement root;
+        try {
+            root = JsonParser.parseString(Files.readString(index, StandardCharsets.UTF_8));
+        } catch (JsonParseException e) {
+            throw new CheckpointFormatException(index, null, "not valid JSON: " + e.getMessage(), e);
+        }
+        if (!root.isJsonObject() || !root.getAsJsonObject().has("weight_map")
+                || !root.getAsJsonObject().get("weight_map").isJsonObject()) {
+            throw new CheckpointFormatException(index, null, "has no 'weight_map' object");
+        }
+        JsonObject wm = root.getAsJsonObject().getAsJsonObject("weight_map");
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonElement> e : wm.entrySet()) {
+            JsonElement v = e.getValue();
+            if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
+                throw new CheckpointFormatException(index, e.getKey(), "weight_map value is not a file name");
+            }
+            String shard = v.getAsString();
+            // Shards are plain names in the same directory; anything else could read files outside the checkpoint.
+            if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.equals(".")
+                    || shard.equals("..")) {
+                throw new CheckpointFormatException(index, e.getKey(), "invalid shard name '" + shard + "'");
+            }
+            out.put(e.getKey(), shard);
+        }
+        if (out.isEmpty()) {
+            throw new CheckpointFormatException(index, null, "weight_map is empty");
+        }
+        return out;
+    }
+
+    /** The checkpoint directory, as given to {@link #open}. */
+    public Path directory() {
+        return directory;
+    }
+
+    /** Names of all tensors, sorted; unmodifiable. */
+    public Set<String> tensorNames() {
+        return tensors.keySet();
+    }
+
+    /** The tensor with this name, if the checkpoint has one. */
+    public Optional<TensorInfo> find(String name) {
+        return Optional.ofNullable(tensors.get(name));
+    }
+
+    /**
+     * The tensor with this name.
+     *
+     * @throws CheckpointFormatException {@code "checkpoint DIR has no tensor 'X'"} if there is none
+     */
+    public TensorInfo tensor(String name) throws CheckpointFormatException {
+        TensorInfo t = tensors.get(name);
+        if (t == null) {
+            throw CheckpointFormatException.withMessage(directory, name,
+                    "checkpoint " + directory + " has no tensor '" + name + "'");
+        }
+        return t;
+    }
+
+    /**
+     * The open shard holding {@code t}.
+     *
+     * @throws IllegalArgumentException if {@code t} does not come from this checkpoint
+     */
+    public SafetensorsFile fileOf(TensorInfo t) {
+        SafetensorsFile f = files.get(t.file());
+        if (f == null) {
+            throw new IllegalArgumentException("tensor " + t + " is not from checkpoint " + directory);
+        }
+        return f;
+    }
+
+    /** {@link SafetensorsFile#map} on the tensor's shard; the buffer is invalid after {@link #close()}. */
+    public ByteBuffer map(TensorInfo t) throws IOException {
+        return fileOf(t).map(t);
+    }
+
+    /** {@link SafetensorsFile#readFloat32} on the tensor's shard. */
+    public void readFloat32(TensorInfo t, FloatBuffer dst) throws IOException {
+        fileOf(t).readFloat32(t, dst);
+    }
+
+    /** Sum of all tensors' data sizes in bytes (headers excluded), as {@code total_size} in an index counts it. */
+    public long totalBytes() {
+        long sum = 0;
+        for (TensorInfo t : tensors.values()) {
+            sum += t.byteSize();
+        }
+        return sum;
+    }
+
+    /** Closes every shard; idempotent. */
+    @Override
+    public void close() throws IOException {
+        IOException first = null;
+        for (SafetensorsFile f : files.values()) {
+            try {
+                f.close();
+            } catch (IOException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Checkpoint[" + directory + ", " + tensors.size() + " tensors in " + files.size() + " file(s)]";
+    }
+}
