@@ -1,0 +1,278 @@
+package dev.ringmoe;
+
+import com.google.common.base.Preconditions;
+import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.generate.GenerationOptions;
+import dev.ringmoe.generate.GenerationResult;
+import dev.ringmoe.generate.Sampler;
+import dev.ringmoe.generate.TokenListener;
+import dev.ringmoe.model.Decoder;
+import dev.ringmoe.model.KvCache;
+import dev.ringmoe.model.ResidentWeightStore;
+import dev.ringmoe.model.WeightStore;
+import dev.ringmoe.tokenizer.Tokenizer;
+import dev.ringmoe.tokenizer.TokenizerException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Mixture-of-Experts language model loaded from a Hugging Face checkpoint directory ({@code config.json},
+ * {@code model.safetensors} or sharded {@code *.safetensors} with {@code model.safetensors.index.json}, and
+ * {@code tokenizer.json}).
+ *
+ * <pre>{@code
+ * try (MoeModel model = MoeModel.builder().checkpoint(Path.of("mixtral")).build()) {
+ *   GenerationResult r = model.generate("The quick brown fox", GenerationOptions.greedy(32));
+ *   System.out.println(r.text());
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safety: a model runs one generation or logits call at a time; concurrent calls are serialised. Closing
+ * the model releases its native memory and file mappings; it must not be used afterwards.
+ */
+public final class MoeModel implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(MoeModel.class);
+
+  private final Path directory;
+  private final ModelConfig config;
+  private final Checkpoint checkpoint;
+  private final WeightStore weights;
+  private final Decoder decoder;
+  private final Tokenizer tokenizer;
+  private boolean closed;
+
+  private MoeModel(Path directory, ModelConfig config, Checkpoint checkpoint, WeightStore weights,
+      Tokenizer tokenizer) {
+    this.directory = directory;
+    this.config = config;
+    this.checkpoint = checkpoint;
+    this.weights = weights;
+    this.tokenizer = tokenizer;
+    this.decoder = new Decoder(config, weights);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** The checkpoint directory the model was loaded from. */
+  public Path directory() {
+    return directory;
+  }
+
+  /**
+   * The checkpoint's tokenizer.
+   *
+   * @throws TokenizerException naming the missing file when the checkpoint has no {@code tokenizer.json}
+   */
+  public Tokenizer tokenizer() throws TokenizerException {
+    if (tokenizer == null) {
+      throw new TokenizerException(directory.resolve("tokenizer.json") + ": missing; text generation needs the"
+          + " checkpoint's tokenizer (token ids still work through logits and generate(int[], ...))");
+    }
+    return tokenizer;
+  }
+
+  /** Encodes {@code prompt} with the checkpoint's tokenizer and generates; see {@link #generate(int[], ...)}. */
+  public GenerationResult generate(String prompt, GenerationOptions options) throws TokenizerException {
+    return generate(prompt, options, TokenListener.NONE);
+  }
+
+  /** Encodes {@code prompt} with the checkpoint's tokenizer and generates, reporting each token as it comes. */
+  public GenerationResult generate(String prompt, GenerationOptions options, TokenListener listener)
+      throws TokenizerException {
+    return generate(tokenizer().encode(prompt), options, listener);
+  }
+
+  /**
+   * Prefills {@code promptIds} in one forward pass, then decodes incrementally with the KV cache until EOS (if the
+   * options say so), {@code maxNewTokens} or the model's maximum positions.
+   */
+  public synchronized GenerationResult generate(int[] promptIds, GenerationOptions options,
+      TokenListener listener) {
+    checkOpen();
+    Preconditions.checkArgument(promptIds.length > 0, "the prompt has no tokens");
+    Sampler sampler = new Sampler(options);
+    Tokenizer.StreamingDecoder text = tokenizer == null ? null : tokenizer.newStreamingDecoder();
+    StringBuilder generatedText = new StringBuilder();
+    int[] generated = new int[options.maxNewTokens()];
+    int count = 0;
+    GenerationResult.StopReason reason = GenerationResult.StopReason.MAX_NEW_TOKENS;
+    KvCache cache = decoder.newCache();
+    long prefillNanos = 0;
+    long decodeStart = 0;
+    if (options.maxNewTokens() > 0) {
+      long start = System.nanoTime();
+      float[] logits = decoder.forward(promptIds, cache, false);
+      prefillNanos = System.nanoTime() - start;
+      decodeStart = System.nanoTime();
+      while (true) {
+        int next = sampler.next(logits);
+        generated[count++] = next;
+        String piece = text == null ? "" : text.next(next);
+        generatedText.append(piece);
+        listener.onToken(next, piece);
+        if (options.stopAtEos() && isEos(next)) {
+          reason = GenerationResult.StopReason.EOS;
+          break;
+        }
+        if (count == options.maxNewTokens()) {
+          break;
+        }
+        if (cache.length() == cache.maxPositions()) {
+          reason = GenerationResult.StopReason.MAX_POSITIONS;
+          break;
+        }
+        logits = decoder.forward(new int[] {next}, cache, false);
+      }
+    }
+    long decodeNanos = count > 0 ? System.nanoTime() - decodeStart : 0;
+    GenerationResult result = new GenerationResult(promptIds, Arrays.copyOf(generated, count),
+        generatedText.toString(), reason, prefillNanos, decodeNanos);
+    LOG.debug("generated {} tokens ({}): prefill {} tok/s, decode {} tok/s", count, reason,
+        String.format("%.1f", result.prefillTokensPerSecond()), String.format("%.1f", result.decodeTokensPerSecond()));
+    return result;
+  }
+
+  private boolean isEos(int id) {
+    for (int eos : config.eosTokenIds()) {
+      if (eos == id) {
+        return true;
+      }
+    }
+    return tokenizer != null && tokenizer.eosIds().contains(id);
+  }
+
+  /**
+   * The logits of every position of {@code ids} from one forward pass, [positions][vocab].
+   *
+   * @throws IllegalArgumentException if an id is outside the vocabulary or the sequence is too long
+   */
+  public synchronized float[][] logits(int[] ids) {
+    checkOpen();
+    Preconditions.checkArgument(ids.length > 0, "no token ids");
+    float[] flat = decoder.forward(ids, decoder.newCache(), true);
+    int vocab = config.vocabSize();
+    float[][] out = new float[ids.length][];
+    for (int t = 0; t < ids.length; t++) {
+      out[t] = Arrays.copyOfRange(flat, t * vocab, (t + 1) * vocab);
+    }
+    return out;
+  }
+
+  /**
+   * Runs {@code ids} one token at a time through the KV cache and returns each step's logits; the same as
+   * {@link #logits} up to float rounding. For checking the cache and for incremental scoring.
+   */
+  public synchronized float[][] logitsIncremental(int[] ids) {
+    checkOpen();
+    KvCache cache = decoder.newCache();
+    float[][] out = new float[ids.length][];
+    for (int t = 0; t < ids.length; t++) {
+      out[t] = decoder.forward(new int[] {ids[t]}, cache, false);
+    }
+    return out;
+  }
+
+  private void checkOpen() {
+    Preconditions.checkState(!closed, "the model is closed");
+  }
+
+  /** Releases native memory, file mappings and the tokenizer. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    decoder.close();
+    weights.close();
+    if (tokenizer != null) {
+      tokenizer.close();
+    }
+    try {
+      checkpoint.close();
+    } catch (IOException e) {
+      LOG.warn("closing checkpoint {} failed", directory, e);
+    }
+  }
+
+  /**
+   * Opens a checkpoint directory's weights. The default keeps every weight resident; {@code moe-ring} supplies
+   * factories that stream them through a bounded ring instead.
+   */
+  @FunctionalInterface
+  public interface WeightStoreFactory {
+    WeightStore open(Checkpoint checkpoint, ModelConfig config) throws IOException;
+  }
+
+  /** Configures and loads a {@link MoeModel}. Mutable; not thread-safe. */
+  public static final class Builder {
+    private Path checkpoint;
+    private WeightStoreFactory weightStore = ResidentWeightStore::load;
+    private boolean requireTokenizer = false;
+
+    private Builder() {}
+
+    /** The checkpoint directory (required). */
+    public Builder checkpoint(Path directory) {
+      this.checkpoint = Preconditions.checkNotNull(directory);
+      return this;
+    }
+
+    /** Where weights live; resident by default. */
+    public Builder weightStore(WeightStoreFactory factory) {
+      this.weightStore = Preconditions.checkNotNull(factory);
+      return this;
+    }
+
+    /** Fail at build time when the checkpoint has no tokenizer (default: only text generation needs one). */
+    public Builder requireTokenizer(boolean require) {
+      this.requireTokenizer = require;
+      return this;
+    }
+
+    /**
+     * Reads the configuration, opens the checkpoint, loads the weights and the tokenizer.
+     *
+     * @throws IOException naming the file and problem: a missing or malformed {@code config.json}, an unsupported
+     *     architecture, a malformed or missing shard, a required tensor missing or misshapen, a missing tokenizer
+     *     when one is required
+     */
+    public MoeModel build() throws IOException {
+      Preconditions.checkState(checkpoint != null, "checkpoint(directory) is required");
+      if (!Files.isDirectory(checkpoint)) {
+        throw new java.nio.file.NoSuchFileException(checkpoint.toString(), null, "not a checkpoint directory");
+      }
+      ModelConfig config = ModelConfig.load(checkpoint);
+      Tokenizer tokenizer = null;
+      if (requireTokenizer || Files.exists(checkpoint.resolve("tokenizer.json"))) {
+        tokenizer = Tokenizer.load(checkpoint);
+      }
+      Checkpoint files = null;
+      try {
+        files = Checkpoint.open(checkpoint);
+        WeightStore store = weightStore.open(files, config);
+        LOG.info("loaded {} from {}", config, checkpoint);
+        return new MoeModel(checkpoint, config, files, store, tokenizer);
+      } catch (IOException | RuntimeException e) {
+        if (files != null) {
+          files.close();
+        }
+        if (tokenizer != null) {
+          tokenizer.close();
+        }
+        throw e;
+      }
+    }
+  }
+}

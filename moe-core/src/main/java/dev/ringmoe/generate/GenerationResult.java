@@ -1,0 +1,74 @@
+package dev.ringmoe.generate;
+
+/**
+ * What a generation produced: the prompt's ids, the generated ids, their text (empty without a tokenizer), why it
+ * stopped, and how long prefill and decode took (nanoseconds).
+ *
+ * <p>Immutable; arrays are copied on the way in and out.
+ */
+public final class GenerationResult {
+  /** Why generation ended. */
+  public enum StopReason {
+    /** The end-of-sequence token was generated. */
+    EOS,
+    /** {@code maxNewTokens} tokens were generated. */
+    MAX_NEW_TOKENS,
+    /** The model's maximum sequence length was reached. */
+    MAX_POSITIONS
+  }
+
+  private final int[] promptIds;
+  private final int[] generatedIds;
+  private final String text;
+  private final StopReason stopReason;
+  private final long prefillNanos;
+  private final long decodeNanos;
+
+  public GenerationResult(int[] promptIds, int[] generatedIds, String text, StopReason stopReason,
+      long prefillNanos, long decodeNanos) {
+    this.promptIds = promptIds.clone();
+    this.generatedIds = generatedIds.clone();
+    this.text = text;
+    this.stopReason = stopReason;
+    this.prefillNanos = prefillNanos;
+    this.decodeNanos = decodeNanos;
+  }
+
+  public int[] promptIds() {
+    return promptIds.clone();
+  }
+
+  /** Generated token ids, EOS included when it ended the generation. */
+  public int[] generatedIds() {
+    return generatedIds.clone();
+  }
+
+  public String text() {
+    return text;
+  }
+
+  public StopReason stopReason() {
+    return stopReason;
+  }
+
+  /** Time of the prompt's forward pass, which also produced the first generated token. */
+  public long prefillNanos() {
+    return prefillNanos;
+  }
+
+  /** Time of the incremental steps after the first token. */
+  public long decodeNanos() {
+    return decodeNanos;
+  }
+
+  /** Prompt tokens per second of prefill. */
+  public double prefillTokensPerSecond() {
+    return prefillNanos == 0 ? 0 : promptIds.length * 1e9 / prefillNanos;
+  }
+
+  /** Generated tokens per second of decode (the first token comes from prefill and is not counted). */
+  public double decodeTokensPerSecond() {
+    int steps = generatedIds.length - 1;
+    return steps <= 0 || decodeNanos == 0 ? 0 : steps * 1e9 / decodeNanos;
+  }
+}

@@ -1,0 +1,335 @@
+package dev.ringmoe.model;
+
+import com.google.common.base.Preconditions;
+import dev.ringmoe.config.GateKind;
+import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.tensor.Tensors;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The MoE decoder's forward pass, written to be read top to bottom: embeddings, then per layer RMSNorm, grouped-query
+ * attention with rotary embeddings and a causal mask, RMSNorm, the sparse MoE block, and finally RMSNorm and the LM
+ * head. It computes exactly what Hugging Face's {@code MixtralForCausalLM} computes in float32.
+ *
+ * <p>Matrix products run on ND4J ({@code gemm} into preallocated outputs); the small element-wise work (norms,
+ * rotary embedding, attention over the cache, gating, SwiGLU) runs in plain Java, where it is faster than ND4J's
+ * per-op overhead. Weights come from a {@link WeightStore}, acquired just before use and released right after, so a
+ * streaming store sees the access order it needs.
+ *
+ * <p>Not thread-safe: one decoder serves one thread at a time. It owns its workspaces, not the weights.
+ */
+public final class Decoder implements AutoCloseable {
+  private final ModelConfig config;
+  private final WeightStore weights;
+  private final Rope rope;
+  private final int hidden;
+  private final int headDim;
+  private final int qDim;
+  private final int kvDim;
+  private final float[] cos;
+  private final float[] sin;
+  private final Workspace single;
+  private Workspace batch;
+  private INDArray logitsRow;
+  private FloatBuffer logitsRowBuffer;
+
+  public Decoder(ModelConfig config, WeightStore weights) {
+    this.config = Preconditions.checkNotNull(config);
+    this.weights = Preconditions.checkNotNull(weights);
+    this.rope = new Rope(config.headDim(), config.ropeTheta());
+    this.hidden = config.hiddenSize();
+    this.headDim = config.headDim();
+    this.qDim = config.heads() * headDim;
+    this.kvDim = config.kvHeads() * headDim;
+    this.cos = new float[headDim / 2];
+    this.sin = new float[headDim / 2];
+    this.single = new Workspace(config, 1);
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** A cache for one new sequence, sized for the model's maximum positions. */
+  public KvCache newCache() {
+    return new KvCache(config.layers(), kvDim, config.maxPositions());
+  }
+
+  /**
+   * Runs {@code tokens} at the positions after those already in {@code cache}, appends their keys and values to it,
+   * and returns logits.
+   *
+   * @param allPositions whether to return the logits of every token ([tokens * vocab], row-major) or only of the
+   *     last ([vocab])
+   * @throws IllegalArgumentException if a token id is outside the vocabulary or the sequence would exceed the
+   *     model's maximum positions
+   */
+  public float[] forward(int[] tokens, KvCache cache, boolean allPositions) {
+    Preconditions.checkArgument(tokens.length > 0, "no tokens to run");
+    for (int t : tokens) {
+      Preconditions.checkArgument(t >= 0 && t < config.vocabSize(),
+          "token id %s is outside the vocabulary [0, %s)", t, config.vocabSize());
+    }
+    cache.reserve(tokens.length);
+    Workspace ws = workspace(tokens.length);
+    embed(tokens, ws);
+    for (int layer = 0; layer < config.layers(); layer++) {
+      LayerWeights lw = weights.acquireLayer(layer);
+      try {
+        attentionBlock(layer, lw, ws, cache);
+        RmsNorm.apply(ws.residual, ws.normed, lw.postAttentionNorm, ws.tokens, hidden, config.rmsNormEps());
+        ws.normedNd.write(ws.normed, ws.tokens * hidden);
+        Tensors.linear(ws.normedNd.array, lw.router, ws.routerNd.array);
+      } finally {
+        weights.releaseLayer(layer);
+      }
+      ws.routerNd.read(ws.routerLogits, ws.tokens * config.experts());
+      moeBlock(layer, ws);
+      for (int i = 0; i < ws.tokens * hidden; i++) {
+        ws.residual[i] += ws.moe[i];
+      }
+    }
+    cache.advance(tokens.length);
+    return logits(ws, allPositions);
+  }
+
+  private Workspace workspace(int tokens) {
+    if (tokens == 1) {
+      return single;
+    }
+    if (batch == null || batch.tokens != tokens) {
+      if (batch != null) {
+        batch.close();
+      }
+      batch = new Workspace(config, tokens);
+    }
+    return batch;
+  }
+
+  private void embed(int[] tokens, Workspace ws) {
+    FloatBuffer table = weights.embedding().data().asNioFloat();
+    for (int t = 0; t < tokens.length; t++) {
+      table.get(tokens[t] * hidden, ws.residual, t * hidden, hidden);
+    }
+  }
+
+  /** Pre-norm self-attention with grouped KV heads; adds its output to the residual stream. */
+  private void attentionBlock(int layer, LayerWeights lw, Workspace ws, KvCache cache) {
+    int n = ws.tokens;
+    RmsNorm.apply(ws.residual, ws.normed, lw.inputNorm, n, hidden, config.rmsNormEps());
+    ws.normedNd.write(ws.normed, n * hidden);
+    Tensors.linear(ws.normedNd.array, lw.query, ws.qNd.array);
+    Tensors.linear(ws.normedNd.array, lw.key, ws.kNd.array);
+    Tensors.linear(ws.normedNd.array, lw.value, ws.vNd.array);
+    ws.qNd.read(ws.q, n * qDim);
+    ws.kNd.read(ws.k, n * kvDim);
+    ws.vNd.read(ws.v, n * kvDim);
+
+    int start = cache.length();
+    float[] keys = cache.keys(layer);
+    float[] values = cache.values(layer);
+    for (int t = 0; t < n; t++) {
+      rope.angles(start + t, cos, sin);
+      rope.rotate(ws.q, t * qDim, config.heads(), cos, sin);
+      rope.rotate(ws.k, t * kvDim, config.kvHeads(), cos, sin);
+    }
+    System.arraycopy(ws.k, 0, keys, start * kvDim, n * kvDim);
+    System.arraycopy(ws.v, 0, values, start * kvDim, n * kvDim);
+
+    attend(ws, keys, values, start);
+
+    ws.attentionNd.write(ws.attention, n * qDim);
+    Tensors.linear(ws.attentionNd.array, lw.output, ws.projectedNd.array);
+    ws.projectedNd.read(ws.projected, n * hidden);
+    for (int i = 0; i < n * hidden; i++) {
+      ws.residual[i] += ws.projected[i];
+    }
+  }
+
+  /** Causal (optionally sliding-window) softmax attention of every new token over the cache. */
+  private void attend(Workspace ws, float[] keys, float[] values, int start) {
+    int group = config.heads() / config.kvHeads();
+    float scale = (float) (1.0 / Math.sqrt(headDim));
+    int window = config.slidingWindow();
+    float[] scores = new float[start + ws.tokens];
+    for (int t = 0; t < ws.tokens; t++) {
+      int position = start + t;
+      int first = window > 0 ? Math.max(0, position - window + 1) : 0;
+      for (int h = 0; h < config.heads(); h++) {
+        int qOff = t * qDim + h * headDim;
+        int kvOff = (h / group) * headDim;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = first; j <= position; j++) {
+          int kOff = j * kvDim + kvOff;
+          float dot = 0f;
+          for (int d = 0; d < headDim; d++) {
+            dot += ws.q[qOff + d] * keys[kOff + d];
+          }
+          float s = dot * scale;
+          scores[j] = s;
+          max = Math.max(max, s);
+        }
+        float sum = 0f;
+        for (int j = first; j <= position; j++) {
+          float e = (float) Math.exp(scores[j] - max);
+          scores[j] = e;
+          sum += e;
+        }
+        int out = t * qDim + h * headDim;
+        Arrays.fill(ws.attention, out, out + headDim, 0f);
+        for (int j = first; j <= position; j++) {
+          float p = scores[j] / sum;
+          int vOff = j * kvDim + kvOff;
+          for (int d = 0; d < headDim; d++) {
+            ws.attention[out + d] += p * values[vOff + d];
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The sparse MoE block: routes every token, then runs each chosen expert once over all the tokens that chose it
+   * (their rows gathered into one matrix) and adds the weighted outputs back, in ascending expert order as Hugging
+   * Face's {@code index_add_} does.
+   */
+  private void moeBlock(int layer, Workspace ws) {
+    int n = ws.tokens;
+    int experts = config.experts();
+    int k = config.topK();
+    int[] chosen = new int[n * k];
+    float[] gateWeights = new float[n * k];
+    for (int t = 0; t < n; t++) {
+      route(ws.routerLogits, t * experts, experts, k, config.gate(), chosen, gateWeights, t * k);
+    }
+    Arrays.fill(ws.moe, 0, n * hidden, 0f);
+    int inter = config.intermediateSize();
+    int[] members = new int[n];
+    float[] memberWeights = new float[n];
+    for (int e = 0; e < experts; e++) {
+      int count = 0;
+      for (int t = 0; t < n; t++) {
+        for (int j = 0; j < k; j++) {
+          if (chosen[t * k + j] == e) {
+            members[count] = t;
+            memberWeights[count] = gateWeights[t * k + j];
+            count++;
+          }
+        }
+      }
+      if (count == 0) {
+        continue;
+      }
+      for (int m = 0; m < count; m++) {
+        System.arraycopy(ws.normed, members[m] * hidden, ws.expertOut, m * hidden, hidden);
+      }
+      ws.expertIn.write(ws.expertOut, count * hidden);
+      ExpertWeights ew = weights.acquireExpert(layer, e);
+      try {
+        INDArray in = ws.expertIn.rows(count);
+        Tensors.linear(in, ew.gate, ws.expertGateNd.rows(count));
+        Tensors.linear(in, ew.up, ws.expertUpNd.rows(count));
+        ws.expertGateNd.read(ws.expertGate, count * inter);
+        ws.expertUpNd.read(ws.expertUp, count * inter);
+        for (int i = 0; i < count * inter; i++) {
+          float g = ws.expertGate[i];
+          ws.expertGate[i] = g / (1f + (float) Math.exp(-g)) * ws.expertUp[i];
+        }
+        ws.expertGateNd.write(ws.expertGate, count * inter);
+        Tensors.linear(ws.expertGateNd.rows(count), ew.down, ws.expertOutNd.rows(count));
+      } finally {
+        weights.releaseExpert(layer, e);
+      }
+      ws.expertOutNd.read(ws.expertOut, count * hidden);
+      for (int m = 0; m < count; m++) {
+        int dst = members[m] * hidden;
+        int src = m * hidden;
+        float w = memberWeights[m];
+        for (int i = 0; i < hidden; i++) {
+          ws.moe[dst + i] += ws.expertOut[src + i] * w;
+        }
+      }
+    }
+  }
+
+  /**
+   * Softmax over all experts, top k (ties to the lower expert id), optionally renormalised; writes expert ids and
+   * weights at {@code outOffset}.
+   */
+  static void route(float[] logits, int offset, int experts, int k, GateKind gate, int[] ids, float[] weights,
+      int outOffset) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int e = 0; e < experts; e++) {
+      max = Math.max(max, logits[offset + e]);
+    }
+    double sum = 0;
+    float[] probs = new float[experts];
+    for (int e = 0; e < experts; e++) {
+      double x = Math.exp(logits[offset + e] - max);
+      probs[e] = (float) x;
+      sum += x;
+    }
+    for (int e = 0; e < experts; e++) {
+      probs[e] = (float) (probs[e] / sum);
+    }
+    float kept = 0f;
+    for (int j = 0; j < k; j++) {
+      int best = -1;
+      for (int e = 0; e < experts; e++) {
+        if (probs[e] >= 0 && (best < 0 || probs[e] > probs[best])) {
+          best = e;
+        }
+      }
+      ids[outOffset + j] = best;
+      weights[outOffset + j] = probs[best];
+      kept += probs[best];
+      probs[best] = -1f;
+    }
+    if (gate == GateKind.SOFTMAX_TOPK_RENORMALISED) {
+      for (int j = 0; j < k; j++) {
+        weights[outOffset + j] /= kept;
+      }
+    }
+  }
+
+  private float[] logits(Workspace ws, boolean allPositions) {
+    int vocab = config.vocabSize();
+    int rows = allPositions ? ws.tokens : 1;
+    int firstRow = ws.tokens - rows;
+    float[] tail = Arrays.copyOfRange(ws.residual, firstRow * hidden, ws.tokens * hidden);
+    float[] normed = new float[rows * hidden];
+    RmsNorm.apply(tail, normed, weights.finalNorm(), rows, hidden, config.rmsNormEps());
+    float[] out = new float[rows * vocab];
+    if (rows == 1) {
+      if (logitsRow == null) {
+        logitsRow = Tensors.matrix(1, vocab);
+        logitsRowBuffer = logitsRow.data().asNioFloat();
+      }
+      single.normedNd.write(normed, hidden);
+      Tensors.linear(single.normedNd.array, weights.lmHead(), logitsRow);
+      logitsRowBuffer.get(0, out);
+      return out;
+    }
+    try (INDArray x = Tensors.matrix(rows, hidden); INDArray y = Tensors.matrix(rows, vocab)) {
+      x.data().asNioFloat().put(0, normed);
+      Tensors.linear(x, weights.lmHead(), y);
+      y.data().asNioFloat().get(0, out);
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    single.close();
+    if (batch != null) {
+      batch.close();
+      batch = null;
+    }
+    if (logitsRow != null) {
+      logitsRow.close();
+      logitsRow = null;
+    }
+  }
+}

@@ -1,0 +1,34 @@
+package dev.ringmoe.model;
+
+import com.google.common.base.Preconditions;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One SwiGLU expert: {@code down(silu(gate(x)) * up(x))}. Gate and up are [intermediate, hidden], down is
+ * [hidden, intermediate], float32.
+ *
+ * <p>Immutable holder; the arrays are owned by the {@link WeightStore} that handed it out and are valid until the
+ * expert is released to it.
+ */
+public final class ExpertWeights {
+  final INDArray gate;
+  final INDArray up;
+  final INDArray down;
+
+  public ExpertWeights(INDArray gate, INDArray up, INDArray down) {
+    this.gate = Preconditions.checkNotNull(gate);
+    this.up = Preconditions.checkNotNull(up);
+    this.down = Preconditions.checkNotNull(down);
+  }
+
+  /** Native bytes of the three matrices. */
+  public long bytes() {
+    return 4L * (gate.length() + up.length() + down.length());
+  }
+
+  void close() {
+    gate.close();
+    up.close();
+    down.close();
+  }
+}

@@ -1,0 +1,184 @@
+package dev.ringmoe.model;
+
+import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.config.WeightNames;
+import dev.ringmoe.tensor.Tensors;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A {@link WeightStore} that holds the whole model in memory for its lifetime: the all-resident baseline that every
+ * streaming store must reproduce exactly. Float32 checkpoints are used in place through memory mappings (no copy);
+ * BF16 and F16 checkpoints are converted to float32 once, at load.
+ *
+ * <p>Acquire and release are no-ops, so the store may be read by several threads. It does not own the
+ * {@link Checkpoint}: the caller keeps it open while the store is used and closes it after the store.
+ */
+public final class ResidentWeightStore implements WeightStore {
+  private final INDArray embedding;
+  private final float[] finalNorm;
+  private final INDArray lmHead;
+  private final LayerWeights[] layers;
+  private final ExpertWeights[][] experts;
+  private final long bytes;
+  private boolean closed;
+
+  private ResidentWeightStore(INDArray embedding, float[] finalNorm, INDArray lmHead, LayerWeights[] layers,
+      ExpertWeights[][] experts, long bytes) {
+    this.embedding = embedding;
+    this.finalNorm = finalNorm;
+    this.lmHead = lmHead;
+    this.layers = layers;
+    this.experts = experts;
+    this.bytes = bytes;
+  }
+
+  /**
+   * Loads every weight the configuration requires.
+   *
+   * @throws dev.ringmoe.checkpoint.CheckpointFormatException naming the file and tensor if one is missing or has
+   *     the wrong shape or dtype
+   */
+  public static ResidentWeightStore load(Checkpoint checkpoint, ModelConfig config) throws IOException {
+    List<AutoCloseable> loaded = new ArrayList<>();
+    try {
+      WeightNames n = config.architecture().weightNames();
+      int h = config.hiddenSize();
+      long v = config.vocabSize();
+      INDArray embedding = track(loaded, Tensors.loadFloat32(checkpoint, n.embedding(), v, h));
+      float[] finalNorm = Tensors.loadJava(checkpoint, n.finalNorm(), h);
+      INDArray lmHead = config.tieWordEmbeddings()
+          ? embedding : track(loaded, Tensors.loadFloat32(checkpoint, n.lmHead(), v, h));
+      long bytes = 4L * embedding.length() + (config.tieWordEmbeddings() ? 0 : 4L * lmHead.length());
+      LayerWeights[] layers = new LayerWeights[config.layers()];
+      ExpertWeights[][] experts = new ExpertWeights[config.layers()][config.experts()];
+      for (int l = 0; l < config.layers(); l++) {
+        layers[l] = loadLayer(checkpoint, config, l);
+        loaded.add(layers[l]::close);
+        bytes += layers[l].bytes();
+        for (int e = 0; e < config.experts(); e++) {
+          experts[l][e] = loadExpert(checkpoint, config, l, e);
+          loaded.add(experts[l][e]::close);
+          bytes += experts[l][e].bytes();
+        }
+      }
+      return new ResidentWeightStore(embedding, finalNorm, lmHead, layers, experts, bytes);
+    } catch (IOException | RuntimeException e) {
+      for (AutoCloseable c : loaded) {
+        try {
+          c.close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+  }
+
+  private static INDArray track(List<AutoCloseable> loaded, INDArray array) {
+    loaded.add(array::close);
+    return array;
+  }
+
+  /** Loads the dense weights of one layer; the caller owns the result. */
+  public static LayerWeights loadLayer(Checkpoint checkpoint, ModelConfig config, int layer) throws IOException {
+    WeightNames n = config.architecture().weightNames();
+    int h = config.hiddenSize();
+    int qDim = config.heads() * config.headDim();
+    int kvDim = config.kvHeads() * config.headDim();
+    List<INDArray> done = new ArrayList<>(5);
+    try {
+      float[] inputNorm = Tensors.loadJava(checkpoint, n.inputNorm(layer), h);
+      float[] postNorm = Tensors.loadJava(checkpoint, n.postAttentionNorm(layer), h);
+      INDArray q = add(done, Tensors.loadFloat32(checkpoint, n.query(layer), qDim, h));
+      INDArray k = add(done, Tensors.loadFloat32(checkpoint, n.key(layer), kvDim, h));
+      INDArray vv = add(done, Tensors.loadFloat32(checkpoint, n.value(layer), kvDim, h));
+      INDArray o = add(done, Tensors.loadFloat32(checkpoint, n.output(layer), h, qDim));
+      INDArray r = add(done, Tensors.loadFloat32(checkpoint, n.router(layer), config.experts(), h));
+      return new LayerWeights(inputNorm, postNorm, q, k, vv, o, r);
+    } catch (IOException | RuntimeException e) {
+      done.forEach(INDArray::close);
+      throw e;
+    }
+  }
+
+  /** Loads one expert; the caller owns the result. */
+  public static ExpertWeights loadExpert(Checkpoint checkpoint, ModelConfig config, int layer, int expert)
+      throws IOException {
+    WeightNames n = config.architecture().weightNames();
+    int h = config.hiddenSize();
+    int i = config.intermediateSize();
+    List<INDArray> done = new ArrayList<>(3);
+    try {
+      INDArray gate = add(done, Tensors.loadFloat32(checkpoint, n.expertGate(layer, expert), i, h));
+      INDArray up = add(done, Tensors.loadFloat32(checkpoint, n.expertUp(layer, expert), i, h));
+      INDArray down = add(done, Tensors.loadFloat32(checkpoint, n.expertDown(layer, expert), h, i));
+      return new ExpertWeights(gate, up, down);
+    } catch (IOException | RuntimeException e) {
+      done.forEach(INDArray::close);
+      throw e;
+    }
+  }
+
+  private static INDArray add(List<INDArray> done, INDArray a) {
+    done.add(a);
+    return a;
+  }
+
+  /** Bytes of float32 weights held (the roofline's numerator for one all-resident pass). */
+  public long bytes() {
+    return bytes;
+  }
+
+  @Override
+  public INDArray embedding() {
+    return embedding;
+  }
+
+  @Override
+  public float[] finalNorm() {
+    return finalNorm;
+  }
+
+  @Override
+  public INDArray lmHead() {
+    return lmHead;
+  }
+
+  @Override
+  public LayerWeights acquireLayer(int layer) {
+    return layers[layer];
+  }
+
+  @Override
+  public void releaseLayer(int layer) {}
+
+  @Override
+  public ExpertWeights acquireExpert(int layer, int expert) {
+    return experts[layer][expert];
+  }
+
+  @Override
+  public void releaseExpert(int layer, int expert) {}
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (int l = 0; l < layers.length; l++) {
+      layers[l].close();
+      for (ExpertWeights e : experts[l]) {
+        e.close();
+      }
+    }
+    if (lmHead != embedding) {
+      lmHead.close();
+    }
+    embedding.close();
+  }
+}

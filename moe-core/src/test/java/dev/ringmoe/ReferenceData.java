@@ -1,0 +1,54 @@
+package dev.ringmoe;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+
+/** Locates {@code ../shared/reference} and reads its raw float32 files. */
+public final class ReferenceData {
+  private ReferenceData() {}
+
+  public static Path root() {
+    String configured = System.getProperty("ringmoe.reference.dir");
+    Path dir = configured != null ? Path.of(configured) : Path.of("../../shared/reference");
+    if (!Files.isDirectory(dir)) {
+      dir = Path.of("../shared/reference");
+    }
+    Assumptions.assumeTrue(Files.isDirectory(dir), "reference data not found at " + dir);
+    return dir.toAbsolutePath().normalize();
+  }
+
+  public static Path mixtralTiny() {
+    return root().resolve("mixtral-tiny");
+  }
+
+  public static Path moeText16x() {
+    return root().resolve("moe-text-16x");
+  }
+
+  /** Reads raw little-endian float32 values. */
+  public static float[] readFloats(Path file) throws IOException {
+    ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+    float[] out = new float[bytes.remaining() / 4];
+    bytes.asFloatBuffer().get(out);
+    return out;
+  }
+
+  /** The largest absolute difference between {@code actual} rows and the flat row-major {@code expected}. */
+  public static double maxAbsDiff(float[][] actual, float[] expected) {
+    double max = 0;
+    int width = actual[0].length;
+    if (actual.length * width != expected.length) {
+      throw new AssertionError("shape mismatch: " + actual.length + "x" + width + " vs " + expected.length);
+    }
+    for (int r = 0; r < actual.length; r++) {
+      for (int c = 0; c < width; c++) {
+        max = Math.max(max, Math.abs(actual[r][c] - expected[r * width + c]));
+      }
+    }
+    return max;
+  }
+}

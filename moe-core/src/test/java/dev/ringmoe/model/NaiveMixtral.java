@@ -1,0 +1,186 @@
+package dev.ringmoe.model;
+
+import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.checkpoint.TensorInfo;
+import dev.ringmoe.config.GateKind;
+import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.config.WeightNames;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+
+/**
+ * An independent, deliberately naive Mixtral forward pass in double precision over plain arrays: the test oracle
+ * for checkpoint shapes that have no Hugging Face reference. It shares no code with {@link Decoder}: it recomputes
+ * the whole sequence from scratch, without a cache, and routes with a full sort.
+ */
+final class NaiveMixtral {
+  private final ModelConfig c;
+  private final Checkpoint ckpt;
+  private final WeightNames n;
+
+  NaiveMixtral(ModelConfig config, Checkpoint checkpoint) {
+    this.c = config;
+    this.ckpt = checkpoint;
+    this.n = config.architecture().weightNames();
+  }
+
+  private double[] w(String name) throws IOException {
+    TensorInfo info = ckpt.tensor(name);
+    float[] f = new float[Math.toIntExact(info.elementCount())];
+    ckpt.readFloat32(info, FloatBuffer.wrap(f));
+    double[] d = new double[f.length];
+    for (int i = 0; i < f.length; i++) {
+      d[i] = f[i];
+    }
+    return d;
+  }
+
+  /** y[out] = W[out, in] · x[in]. */
+  private static double[] matvec(double[] w, double[] x, int out) {
+    int in = x.length;
+    double[] y = new double[out];
+    for (int o = 0; o < out; o++) {
+      double s = 0;
+      for (int i = 0; i < in; i++) {
+        s += w[o * in + i] * x[i];
+      }
+      y[o] = s;
+    }
+    return y;
+  }
+
+  private double[] rms(double[] x, double[] weight) {
+    double ss = 0;
+    for (double v : x) {
+      ss += v * v;
+    }
+    double inv = 1 / Math.sqrt(ss / x.length + c.rmsNormEps());
+    double[] y = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      y[i] = x[i] * inv * weight[i];
+    }
+    return y;
+  }
+
+  private void rope(double[] v, int heads, int position) {
+    int d = c.headDim();
+    for (int h = 0; h < heads; h++) {
+      for (int i = 0; i < d / 2; i++) {
+        double freq = 1.0 / Math.pow(c.ropeTheta(), (2.0 * i) / d);
+        double a = position * freq;
+        double x1 = v[h * d + i];
+        double x2 = v[h * d + i + d / 2];
+        v[h * d + i] = x1 * Math.cos(a) - x2 * Math.sin(a);
+        v[h * d + i + d / 2] = x2 * Math.cos(a) + x1 * Math.sin(a);
+      }
+    }
+  }
+
+  /** Logits of every position, [tokens][vocab]. */
+  double[][] logits(int[] tokens) throws IOException {
+    int hSize = c.hiddenSize();
+    int d = c.headDim();
+    int t = tokens.length;
+    double[] emb = w(n.embedding());
+    double[][] x = new double[t][hSize];
+    for (int p = 0; p < t; p++) {
+      System.arraycopy(emb, tokens[p] * hSize, x[p], 0, hSize);
+    }
+    for (int l = 0; l < c.layers(); l++) {
+      double[] wq = w(n.query(l));
+      double[] wk = w(n.key(l));
+      double[] wv = w(n.value(l));
+      double[] wo = w(n.output(l));
+      double[] in1 = w(n.inputNorm(l));
+      double[] in2 = w(n.postAttentionNorm(l));
+      double[][] q = new double[t][];
+      double[][] k = new double[t][];
+      double[][] v = new double[t][];
+      for (int p = 0; p < t; p++) {
+        double[] xn = rms(x[p], in1);
+        q[p] = matvec(wq, xn, c.heads() * d);
+        k[p] = matvec(wk, xn, c.kvHeads() * d);
+        v[p] = matvec(wv, xn, c.kvHeads() * d);
+        rope(q[p], c.heads(), p);
+        rope(k[p], c.kvHeads(), p);
+      }
+      int group = c.heads() / c.kvHeads();
+      for (int p = 0; p < t; p++) {
+        double[] att = new double[c.heads() * d];
+        for (int h = 0; h < c.heads(); h++) {
+          int kh = h / group;
+          double[] s = new double[p + 1];
+          double max = Double.NEGATIVE_INFINITY;
+          for (int j = 0; j <= p; j++) {
+            boolean visible = c.slidingWindow() == 0 || p - j < c.slidingWindow();
+            double dot = 0;
+            for (int i = 0; i < d; i++) {
+              dot += q[p][h * d + i] * k[j][kh * d + i];
+            }
+            s[j] = visible ? dot / Math.sqrt(d) : Double.NEGATIVE_INFINITY;
+            max = Math.max(max, s[j]);
+          }
+          double sum = 0;
+          for (int j = 0; j <= p; j++) {
+            s[j] = Math.exp(s[j] - max);
+            sum += s[j];
+          }
+          for (int j = 0; j <= p; j++) {
+            for (int i = 0; i < d; i++) {
+              att[h * d + i] += s[j] / sum * v[j][kh * d + i];
+            }
+          }
+        }
+        double[] o = matvec(wo, att, hSize);
+        for (int i = 0; i < hSize; i++) {
+          x[p][i] += o[i];
+        }
+      }
+      double[] router = w(n.router(l));
+      for (int p = 0; p < t; p++) {
+        double[] xn = rms(x[p], in2);
+        double[] logits = matvec(router, xn, c.experts());
+        double max = Double.NEGATIVE_INFINITY;
+        for (double z : logits) {
+          max = Math.max(max, z);
+        }
+        double[] prob = new double[c.experts()];
+        double sum = 0;
+        for (int e = 0; e < prob.length; e++) {
+          prob[e] = Math.exp(logits[e] - max);
+          sum += prob[e];
+        }
+        Integer[] order = new Integer[c.experts()];
+        for (int e = 0; e < order.length; e++) {
+          order[e] = e;
+          prob[e] /= sum;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(prob[b], prob[a]));
+        double kept = 0;
+        for (int j = 0; j < c.topK(); j++) {
+          kept += prob[order[j]];
+        }
+        for (int j = 0; j < c.topK(); j++) {
+          int e = order[j];
+          double g = c.gate() == GateKind.SOFTMAX_TOPK_RENORMALISED ? prob[e] / kept : prob[e];
+          double[] a = matvec(w(n.expertGate(l, e)), xn, c.intermediateSize());
+          double[] b = matvec(w(n.expertUp(l, e)), xn, c.intermediateSize());
+          for (int i = 0; i < a.length; i++) {
+            a[i] = a[i] / (1 + Math.exp(-a[i])) * b[i];
+          }
+          double[] y = matvec(w(n.expertDown(l, e)), a, hSize);
+          for (int i = 0; i < hSize; i++) {
+            x[p][i] += g * y[i];
+          }
+        }
+      }
+    }
+    double[] fn = w(n.finalNorm());
+    double[] head = c.tieWordEmbeddings() ? emb : w(n.lmHead());
+    double[][] out = new double[t][];
+    for (int p = 0; p < t; p++) {
+      out[p] = matvec(head, rms(x[p], fn), c.vocabSize());
+    }
+    return out;
+  }
+}

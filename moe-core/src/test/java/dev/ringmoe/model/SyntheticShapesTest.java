@@ -1,0 +1,83 @@
+package dev.ringmoe.model;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ringmoe.MoeModel;
+import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.checkpoint.DType;
+import dev.ringmoe.config.Architecture;
+import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.synth.SyntheticCheckpoint;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Checkpoints of shapes unlike the reference one (other layer, expert, top-k and head counts; multi-head and
+ * multi-query attention; tied embeddings; sliding windows; BF16 and F16 storage; one or many shards) against an
+ * independent naive implementation, for the full forward and for incremental decoding.
+ */
+class SyntheticShapesTest {
+  @TempDir Path tmp;
+
+  static Stream<Arguments> shapes() {
+    return Stream.of(
+        Arguments.of("2 layers, 4 experts top-1, MQA, bf16, sharded",
+            ModelConfig.builder(Architecture.MIXTRAL).layers(2).hiddenSize(64).heads(4).kvHeads(1)
+                .experts(4).topK(1).intermediateSize(96).vocabSize(300).ropeTheta(1e4).build(),
+            DType.BF16, 40_000L),
+        Arguments.of("3 layers, 6 experts top-3, MHA, tied embeddings, f32",
+            ModelConfig.builder(Architecture.MIXTRAL).layers(3).hiddenSize(96).heads(6).kvHeads(6)
+                .experts(6).topK(3).intermediateSize(80).vocabSize(400).tieWordEmbeddings(true).build(),
+            DType.F32, 1L << 30),
+        Arguments.of("1 layer, 3 experts top-2, head_dim 16 != hidden/heads, sliding window 5, f16",
+            ModelConfig.builder(Architecture.MIXTRAL).layers(1).hiddenSize(48).heads(4).kvHeads(2).headDim(16)
+                .experts(3).topK(2).intermediateSize(64).vocabSize(259).slidingWindow(5).build(),
+            DType.F16, 30_000L),
+        Arguments.of("5 layers, 16 experts top-4, GQA 8/2, f32, sharded",
+            ModelConfig.builder(Architecture.MIXTRAL).layers(5).hiddenSize(64).heads(8).kvHeads(2)
+                .experts(16).topK(4).intermediateSize(48).vocabSize(512).build(),
+            DType.F32, 200_000L));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("shapes")
+  void matchesNaiveImplementation(String name, ModelConfig config, DType dtype, long shardBytes) throws IOException {
+    Path dir = tmp.resolve("ckpt");
+    SyntheticCheckpoint.of(config).dtype(dtype).shardBytes(shardBytes).seed(name.hashCode()).write(dir);
+    if (shardBytes < 1_000_000) {
+      assertTrue(Files.exists(dir.resolve("model.safetensors.index.json")), "expected a sharded checkpoint");
+    }
+    SplittableRandom random = new SplittableRandom(7);
+    int[] ids = random.ints(12, 0, config.vocabSize()).toArray();
+    double[][] expected;
+    try (Checkpoint ckpt = Checkpoint.open(dir)) {
+      expected = new NaiveMixtral(ModelConfig.load(dir), ckpt).logits(ids);
+    }
+    try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
+      float[][] full = model.logits(ids);
+      float[][] steps = model.logitsIncremental(ids);
+      double fullDiff = 0;
+      double stepDiff = 0;
+      double scale = 0;
+      for (int t = 0; t < ids.length; t++) {
+        for (int v = 0; v < config.vocabSize(); v++) {
+          fullDiff = Math.max(fullDiff, Math.abs(full[t][v] - expected[t][v]));
+          stepDiff = Math.max(stepDiff, Math.abs(steps[t][v] - full[t][v]));
+          scale = Math.max(scale, Math.abs(expected[t][v]));
+        }
+      }
+      System.out.printf("%s: max |logit| %.3g, vs naive %.3g, incremental vs full %.3g%n",
+          name, scale, fullDiff, stepDiff);
+      assertTrue(scale > 0.1, "degenerate logits");
+      assertTrue(fullDiff < 1e-3, "full forward differs from the naive implementation by " + fullDiff);
+      assertTrue(stepDiff < 1e-4, "incremental decode differs from the full forward by " + stepDiff);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package dev.ringmoe.cli;
+
+import dev.ringmoe.MoeModel;
+import dev.ringmoe.generate.GenerationOptions;
+import dev.ringmoe.generate.GenerationResult;
+import java.io.PrintStream;
+import java.util.Set;
+
+/** {@code ringmoe generate}: prints a continuation of a prompt as it is generated. */
+final class GenerateCommand implements Command {
+  @Override
+  public String name() {
+    return "generate";
+  }
+
+  @Override
+  public String summary() {
+    return "continue a prompt, printing tokens as they are generated";
+  }
+
+  @Override
+  public String usage() {
+    return "Usage: ringmoe generate --model DIR --prompt TEXT [--max-new-tokens N]\n"
+        + "                        [--greedy | --temperature T [--top-k K] [--top-p P] [--seed S]]\n\n"
+        + "  --model DIR           Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json)\n"
+        + "  --prompt TEXT         the prompt; BOS is added as the checkpoint's tokenizer says\n"
+        + "  --max-new-tokens N    tokens to generate at most (default 64); stops earlier at EOS\n"
+        + "  --greedy              always take the most likely token (the default)\n"
+        + "  --temperature T       sample with temperature T > 0\n"
+        + "  --top-k K             sample among the K most likely tokens only\n"
+        + "  --top-p P             sample from the smallest set of tokens whose probability reaches P\n"
+        + "  --seed S              seed of the sampler (default 0)\n";
+  }
+
+  @Override
+  public Set<String> valuedOptions() {
+    return Set.of("model", "prompt", "max-new-tokens", "temperature", "top-k", "top-p", "seed");
+  }
+
+  @Override
+  public Set<String> flags() {
+    return Set.of("greedy");
+  }
+
+  @Override
+  public int run(Args args, PrintStream out, PrintStream err) throws Exception {
+    GenerationOptions options = options(args);
+    String prompt = args.required("prompt");
+    try (MoeModel model = MoeModel.builder().checkpoint(args.path("model")).requireTokenizer(true).build()) {
+      out.print(prompt);
+      out.flush();
+      GenerationResult r = model.generate(prompt, options, (id, text) -> {
+        out.print(text);
+        out.flush();
+      });
+      out.println();
+      err.printf("[%d prompt tokens, %d generated (%s); prefill %.1f tok/s, decode %.1f tok/s]%n",
+          r.promptIds().length, r.generatedIds().length, r.stopReason(), r.prefillTokensPerSecond(),
+          r.decodeTokensPerSecond());
+    }
+    return 0;
+  }
+
+  static GenerationOptions options(Args args) {
+    GenerationOptions.Builder b = GenerationOptions.builder().maxNewTokens(args.integer("max-new-tokens", 64));
+    boolean sampling = args.has("temperature") || args.has("top-k") || args.has("top-p") || args.has("seed");
+    if (args.has("greedy") && sampling) {
+      throw new UsageException("ringmoe generate: --greedy cannot be combined with sampling options");
+    }
+    if (args.has("temperature")) {
+      double t = args.decimal("temperature", 0);
+      if (!(t > 0)) {
+        throw new UsageException("ringmoe generate: --temperature must be > 0 (use --greedy for greedy decoding)");
+      }
+      b.temperature(t);
+    } else if (sampling) {
+      b.temperature(1.0);
+    }
+    if (args.has("top-k")) {
+      int k = args.integer("top-k", 0);
+      if (k < 1) {
+        throw new UsageException("ringmoe generate: --top-k must be >= 1");
+      }
+      b.topK(k);
+    }
+    if (args.has("top-p")) {
+      double p = args.decimal("top-p", 1);
+      if (!(p > 0 && p <= 1)) {
+        throw new UsageException("ringmoe generate: --top-p must be in (0, 1]");
+      }
+      b.topP(p);
+    }
+    if (args.integer("max-new-tokens", 64) < 1) {
+      throw new UsageException("ringmoe generate: --max-new-tokens must be >= 1");
+    }
+    return b.seed(args.longValue("seed", 0)).build();
+  }
+}

@@ -1,0 +1,84 @@
+package dev.ringmoe.cli;
+
+import dev.ringmoe.checkpoint.DType;
+import dev.ringmoe.config.Architecture;
+import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.synth.SyntheticCheckpoint;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Set;
+
+/** {@code ringmoe synth}: writes a random-weight Mixtral checkpoint in the Hugging Face layout. */
+final class SynthCommand implements Command {
+  @Override
+  public String name() {
+    return "synth";
+  }
+
+  @Override
+  public String summary() {
+    return "write a random-weight Mixtral checkpoint (config, shards, index, tokenizer)";
+  }
+
+  @Override
+  public String usage() {
+    return "Usage: ringmoe synth --out DIR [--layers N] [--hidden N] [--heads N] [--kv-heads N] [--experts N]\n"
+        + "                     [--top-k N] [--intermediate N] [--vocab N] [--dtype bf16|f16|f32]\n"
+        + "                     [--shard-size SIZE] [--seed S]\n\n"
+        + "Streams weights to disk, so checkpoints of many GB need little memory. Defaults: 4 layers, hidden 256,\n"
+        + "8 heads / 4 KV heads, 8 experts top-2, intermediate 512, vocab 1000, bf16, 2GB shards, seed 1234.\n"
+        + "SIZE takes units: 500MB, 2GiB, ...\n";
+  }
+
+  @Override
+  public Set<String> valuedOptions() {
+    return Set.of("out", "layers", "hidden", "heads", "kv-heads", "experts", "top-k", "intermediate", "vocab",
+        "dtype", "shard-size", "seed", "head-dim", "rope-theta", "max-positions");
+  }
+
+  @Override
+  public int run(Args args, PrintStream out, PrintStream err) throws Exception {
+    Path dir = args.path("out");
+    ModelConfig config;
+    try {
+      config = ModelConfig.builder(Architecture.MIXTRAL)
+          .layers(args.integer("layers", 4))
+          .hiddenSize(args.integer("hidden", 256))
+          .heads(args.integer("heads", 8))
+          .kvHeads(args.integer("kv-heads", 4))
+          .headDim(args.integer("head-dim", 0))
+          .experts(args.integer("experts", 8))
+          .topK(args.integer("top-k", 2))
+          .intermediateSize(args.integer("intermediate", 512))
+          .vocabSize(args.integer("vocab", 1000))
+          .ropeTheta(args.decimal("rope-theta", 1e6))
+          .maxPositions(args.integer("max-positions", 2048))
+          .build();
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("ringmoe synth: " + e.getMessage().replace("<builder>: ", ""));
+    }
+    if (config.vocabSize() < 259) {
+      throw new UsageException("ringmoe synth: --vocab must be at least 259 (3 special tokens and 256 byte tokens)");
+    }
+    DType dtype = dtype(args.string("dtype", "bf16"));
+    SyntheticCheckpoint synth = SyntheticCheckpoint.of(config).dtype(dtype)
+        .shardBytes(args.bytes("shard-size", 2L << 30)).seed(args.longValue("seed", 1234));
+    long total = synth.weightBytes();
+    err.printf("writing %s (%s, %s of weights) to %s%n", config, dtype, Progress.bytes(total), dir);
+    try (Progress progress = new Progress(err, total)) {
+      synth.progress(progress::update).write(dir);
+    }
+    out.println(dir);
+    return 0;
+  }
+
+  static DType dtype(String name) {
+    switch (name.toLowerCase(Locale.ROOT)) {
+      case "bf16": case "bfloat16": return DType.BF16;
+      case "f16": case "fp16": case "float16": return DType.F16;
+      case "f32": case "fp32": case "float32": return DType.F32;
+      default: throw new UsageException("ringmoe synth: --dtype must be bf16, f16 or f32, was '" + name + "'");
+    }
+  }
+}
