@@ -1,0 +1,138 @@
+package dev.ringmoe.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ringmoe.MoeModel;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line end to end, in-process: synth, then generate and logits on what it wrote; and bad input. */
+class RingMoeCliTest {
+  @TempDir Path tmp;
+
+  private record Result(int status, String out, String err) {}
+
+  private static Result run(String... argv) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = RingMoeCli.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  private Path synth() {
+    Path dir = tmp.resolve("model");
+    Result r = run("synth", "--out", dir.toString(), "--layers", "2", "--hidden", "64", "--heads", "4",
+        "--kv-heads", "2", "--experts", "4", "--top-k", "2", "--intermediate", "96", "--vocab", "300",
+        "--dtype", "bf16", "--shard-size", "60KB", "--seed", "5");
+    assertEquals(0, r.status(), r.err());
+    return dir;
+  }
+
+  @Test
+  void synthWritesAShardedCheckpointThatLoads() throws IOException {
+    Path dir = synth();
+    assertTrue(Files.exists(dir.resolve("model.safetensors.index.json")));
+    assertTrue(Files.exists(dir.resolve("tokenizer.json")));
+    try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
+      assertEquals(4, model.config().experts());
+      assertEquals(300, model.config().vocabSize());
+    }
+  }
+
+  @Test
+  void logitsWritesRawFloat32OfEveryPosition() throws IOException {
+    Path dir = synth();
+    Path out = tmp.resolve("logits.f32");
+    Result r = run("logits", "--model", dir.toString(), "--ids", "1,17,42,299", "--out", out.toString());
+    assertEquals(0, r.status(), r.err());
+    ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
+    assertEquals(4 * 300 * 4, bytes.capacity());
+    float[] written = new float[4 * 300];
+    bytes.asFloatBuffer().get(written);
+    try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
+      float[][] expected = model.logits(new int[] {1, 17, 42, 299});
+      for (int t = 0; t < 4; t++) {
+        assertArrayEquals(expected[t], java.util.Arrays.copyOfRange(written, t * 300, (t + 1) * 300));
+      }
+    }
+  }
+
+  @Test
+  void generatePrintsTheContinuation() throws IOException {
+    Path dir = synth();
+    Result greedy = run("generate", "--model", dir.toString(), "--prompt", "hello world", "--max-new-tokens", "6");
+    assertEquals(0, greedy.status(), greedy.err());
+    assertTrue(greedy.out().startsWith("hello world"), greedy.out());
+    assertTrue(greedy.err().contains("6 generated"), greedy.err());
+    Result again = run("generate", "--model", dir.toString(), "--prompt", "hello world", "--max-new-tokens", "6",
+        "--greedy");
+    assertEquals(greedy.out(), again.out());
+    Result sampled = run("generate", "--model", dir.toString(), "--prompt", "hello world", "--max-new-tokens", "6",
+        "--temperature", "0.8", "--top-p", "0.9", "--seed", "3");
+    Result sampledAgain = run("generate", "--model", dir.toString(), "--prompt", "hello world",
+        "--max-new-tokens", "6", "--temperature", "0.8", "--top-p", "0.9", "--seed", "3");
+    assertEquals(0, sampled.status(), sampled.err());
+    assertEquals(sampled.out(), sampledAgain.out());
+  }
+
+  @Test
+  void badArgumentsGiveOneLineAndNonZeroExit() {
+    String[][] bad = {
+        {"generate", "--prompt", "x"},
+        {"generate", "--model", "m", "--prompt", "x", "--temperature", "hot"},
+        {"generate", "--model", "m", "--prompt", "x", "--greedy", "--temperature", "0.5"},
+        {"logits", "--model", "m", "--ids", "1,x", "--out", "f"},
+        {"synth", "--out", "d", "--dtype", "int4"},
+        {"synth", "--out", "d", "--shard-size", "12XB"},
+        {"synth", "--out", "d", "--vocab", "100"},
+        {"synth", "--out", "d", "--heads", "6", "--kv-heads", "4"},
+        {"frobnicate"},
+        {"bench", "--bogus"},
+    };
+    for (String[] argv : bad) {
+      Result r = run(argv);
+      assertEquals(2, r.status(), String.join(" ", argv) + " -> " + r.err());
+      assertEquals(1, r.err().strip().lines().count(), "one line expected: " + r.err());
+      assertTrue(r.out().isEmpty(), r.out());
+    }
+  }
+
+  @Test
+  void failuresNameTheProblemAndExitOne() {
+    Result r = run("logits", "--model", tmp.resolve("absent").toString(), "--ids", "1", "--out",
+        tmp.resolve("x").toString());
+    assertEquals(1, r.status());
+    assertTrue(r.err().contains("absent"), r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+  }
+
+  @Test
+  void helpIsAvailableEverywhere() {
+    Result top = run("--help");
+    assertEquals(0, top.status());
+    for (String c : new String[] {"generate", "logits", "synth", "demo", "bench"}) {
+      assertTrue(top.out().contains(c), top.out());
+      Result h = run(c, "--help");
+      assertEquals(0, h.status());
+      assertTrue(h.out().startsWith("Usage: ringmoe " + c), h.out());
+    }
+  }
+
+  @Test
+  void byteSizesParseWithUnits() {
+    assertEquals(512_000_000L, Args.parseBytes("512MB"));
+    assertEquals(3L << 29, Args.parseBytes("1.5GiB"));
+    assertEquals(4096, Args.parseBytes("4096"));
+  }
+}
