@@ -5,9 +5,12 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Assertions;
 
-/** Locates {@code ../shared/reference} and reads its raw float32 files. */
+/**
+ * Locates {@code ../shared/reference} (system property {@code ringmoe.reference.dir}, set by Surefire) and reads its
+ * raw float32 files. Missing data fails the test rather than skipping it.
+ */
 public final class ReferenceData {
   private ReferenceData() {}
 
@@ -17,12 +20,23 @@ public final class ReferenceData {
     if (!Files.isDirectory(dir)) {
       dir = Path.of("../shared/reference");
     }
-    Assumptions.assumeTrue(Files.isDirectory(dir), "reference data not found at " + dir);
+    if (!Files.isRegularFile(dir.resolve("README.md"))) {
+      Assertions.fail("reference data not found at " + dir.toAbsolutePath()
+          + "; set -Dringmoe.reference.dir to the shared/reference folder");
+    }
     return dir.toAbsolutePath().normalize();
   }
 
   public static Path mixtralTiny() {
     return root().resolve("mixtral-tiny");
+  }
+
+  public static Path mixtralF32() {
+    return mixtralTiny().resolve("f32");
+  }
+
+  public static Path mixtralBf16() {
+    return mixtralTiny().resolve("bf16");
   }
 
   public static Path moeText16x() {

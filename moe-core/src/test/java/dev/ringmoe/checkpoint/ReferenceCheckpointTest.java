@@ -1,5 +1,6 @@
 package dev.ringmoe.checkpoint;
 
+import dev.ringmoe.ReferenceData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

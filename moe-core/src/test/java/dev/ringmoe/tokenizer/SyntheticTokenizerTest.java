@@ -1,5 +1,6 @@
 package dev.ringmoe.tokenizer;
 
+import dev.ringmoe.ReferenceData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -101,7 +102,7 @@ class SyntheticTokenizerTest {
     void sameStyleAsMixtralTiny() throws IOException {
         SyntheticTokenizer.write(tmp, 1000);
         JsonObject ours = JsonParser.parseString(Files.readString(tmp.resolve("tokenizer.json"))).getAsJsonObject();
-        Path ref = ReferenceData.dir().resolve("mixtral-tiny/f32");
+        Path ref = ReferenceData.root().resolve("mixtral-tiny/f32");
         JsonObject theirs = JsonParser.parseString(Files.readString(ref.resolve("tokenizer.json"))).getAsJsonObject();
         for (String key : new String[] {"added_tokens", "normalizer", "pre_tokenizer", "post_processor", "decoder"}) {
             assertEquals(theirs.get(key), ours.get(key), key);

@@ -1,5 +1,6 @@
 package dev.ringmoe.tokenizer;
 
+import dev.ringmoe.ReferenceData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -32,7 +33,7 @@ class TokenizerReferenceTest {
 
     @BeforeAll
     static void setUp() throws IOException {
-        Path ref = ReferenceData.dir().resolve("mixtral-tiny");
+        Path ref = ReferenceData.root().resolve("mixtral-tiny");
         mixtralDir = ref.resolve("f32");
         mixtral = Tokenizer.load(mixtralDir);
         JsonObject json = JsonParser.parseString(Files.readString(ref.resolve("reference.json"))).getAsJsonObject();
@@ -174,7 +175,7 @@ class TokenizerReferenceTest {
 
     @Test
     void moeText16xHeldOutIdsRoundTrip() throws IOException {
-        Path dir = ReferenceData.dir().resolve("moe-text-16x");
+        Path dir = ReferenceData.root().resolve("moe-text-16x");
         byte[] raw = Files.readAllBytes(dir.resolve("data/heldout.u16"));
         ByteBuffer bb = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
         int[] all = new int[raw.length / 2];

@@ -1,5 +1,6 @@
 package dev.ringmoe.tokenizer;
 
+import dev.ringmoe.ReferenceData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,7 +29,7 @@ class TokenizerSettingsTest {
     Path tmp;
 
     private Path src() {
-        return ReferenceData.dir().resolve("mixtral-tiny/f32");
+        return ReferenceData.root().resolve("mixtral-tiny/f32");
     }
 
     private JsonObject read(String name) throws IOException {
