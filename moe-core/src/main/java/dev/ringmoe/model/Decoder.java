@@ -33,6 +33,7 @@ public final class Decoder implements AutoCloseable {
   private final Workspace single;
   private Workspace batch;
   private INDArray logitsRow;
+  private float[] scores;
   private FloatBuffer logitsRowBuffer;
 
   public Decoder(ModelConfig config, WeightStore weights) {
@@ -148,42 +149,74 @@ public final class Decoder implements AutoCloseable {
     }
   }
 
-  /** Causal (optionally sliding-window) softmax attention of every new token over the cache. */
+  /**
+   * Causal (optionally sliding-window) softmax attention of every new token over the cache. The query heads that
+   * share a KV head are processed together, so each cached key and value row is read once per group rather than
+   * once per head; dot products use four partial sums so the JIT can pipeline them.
+   */
   private void attend(Workspace ws, float[] keys, float[] values, int start) {
     int group = config.heads() / config.kvHeads();
     float scale = (float) (1.0 / Math.sqrt(headDim));
     int window = config.slidingWindow();
-    float[] scores = new float[start + ws.tokens];
+    int span = start + ws.tokens;
+    if (scores == null || scores.length < group * span) {
+      scores = new float[group * Math.max(span, 64) * 2];
+    }
+    float[] q = ws.q;
+    float[] out = ws.attention;
     for (int t = 0; t < ws.tokens; t++) {
       int position = start + t;
       int first = window > 0 ? Math.max(0, position - window + 1) : 0;
-      for (int h = 0; h < config.heads(); h++) {
-        int qOff = t * qDim + h * headDim;
-        int kvOff = (h / group) * headDim;
-        float max = Float.NEGATIVE_INFINITY;
+      for (int kvh = 0; kvh < config.kvHeads(); kvh++) {
+        int kvOff = kvh * headDim;
+        int qBase = t * qDim + kvh * group * headDim;
         for (int j = first; j <= position; j++) {
           int kOff = j * kvDim + kvOff;
-          float dot = 0f;
-          for (int d = 0; d < headDim; d++) {
-            dot += ws.q[qOff + d] * keys[kOff + d];
+          for (int g = 0; g < group; g++) {
+            int qOff = qBase + g * headDim;
+            float s0 = 0f;
+            float s1 = 0f;
+            float s2 = 0f;
+            float s3 = 0f;
+            int d = 0;
+            for (; d + 3 < headDim; d += 4) {
+              s0 += q[qOff + d] * keys[kOff + d];
+              s1 += q[qOff + d + 1] * keys[kOff + d + 1];
+              s2 += q[qOff + d + 2] * keys[kOff + d + 2];
+              s3 += q[qOff + d + 3] * keys[kOff + d + 3];
+            }
+            for (; d < headDim; d++) {
+              s0 += q[qOff + d] * keys[kOff + d];
+            }
+            scores[g * span + j] = ((s0 + s1) + (s2 + s3)) * scale;
           }
-          float s = dot * scale;
-          scores[j] = s;
-          max = Math.max(max, s);
         }
-        float sum = 0f;
-        for (int j = first; j <= position; j++) {
-          float e = (float) Math.exp(scores[j] - max);
-          scores[j] = e;
-          sum += e;
+        for (int g = 0; g < group; g++) {
+          int row = g * span;
+          float max = Float.NEGATIVE_INFINITY;
+          for (int j = first; j <= position; j++) {
+            max = Math.max(max, scores[row + j]);
+          }
+          float sum = 0f;
+          for (int j = first; j <= position; j++) {
+            float e = (float) Math.exp(scores[row + j] - max);
+            scores[row + j] = e;
+            sum += e;
+          }
+          float inverse = 1f / sum;
+          for (int j = first; j <= position; j++) {
+            scores[row + j] *= inverse;
+          }
+          Arrays.fill(out, qBase + g * headDim, qBase + (g + 1) * headDim, 0f);
         }
-        int out = t * qDim + h * headDim;
-        Arrays.fill(ws.attention, out, out + headDim, 0f);
         for (int j = first; j <= position; j++) {
-          float p = scores[j] / sum;
           int vOff = j * kvDim + kvOff;
-          for (int d = 0; d < headDim; d++) {
-            ws.attention[out + d] += p * values[vOff + d];
+          for (int g = 0; g < group; g++) {
+            float p = scores[g * span + j];
+            int o = qBase + g * headDim;
+            for (int d = 0; d < headDim; d++) {
+              out[o + d] += p * values[vOff + d];
+            }
           }
         }
       }
