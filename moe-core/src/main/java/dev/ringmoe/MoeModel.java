@@ -8,15 +8,20 @@ import dev.ringmoe.generate.GenerationResult;
 import dev.ringmoe.generate.Sampler;
 import dev.ringmoe.generate.TokenListener;
 import dev.ringmoe.model.Decoder;
+import dev.ringmoe.model.ExpertPredictor;
 import dev.ringmoe.model.KvCache;
 import dev.ringmoe.model.ResidentWeightStore;
+import dev.ringmoe.model.StoreOptions;
 import dev.ringmoe.model.WeightStore;
+import dev.ringmoe.model.WeightStoreProvider;
 import dev.ringmoe.tokenizer.Tokenizer;
 import dev.ringmoe.tokenizer.TokenizerException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Optional;
+import java.util.ServiceLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -187,6 +192,19 @@ public final class MoeModel implements AutoCloseable {
     Preconditions.checkState(!closed, "the model is closed");
   }
 
+  /**
+   * What the streaming weight store moved and waited for since the model was built or {@link #resetStats()}; empty
+   * when every weight is resident.
+   */
+  public synchronized Optional<RingStats> ringStats() {
+    return weights.stats();
+  }
+
+  /** Zeroes the counters behind {@link #ringStats()}. */
+  public synchronized void resetStats() {
+    weights.resetStats();
+  }
+
   /** Releases native memory, file mappings and the tokenizer. Idempotent. */
   @Override
   public synchronized void close() {
@@ -218,8 +236,13 @@ public final class MoeModel implements AutoCloseable {
   /** Configures and loads a {@link MoeModel}. Mutable; not thread-safe. */
   public static final class Builder {
     private Path checkpoint;
-    private WeightStoreFactory weightStore = ResidentWeightStore::load;
+    private WeightStoreFactory weightStore;
     private boolean requireTokenizer = false;
+    private long deviceBytes;
+    private double deviceFraction;
+    private int ringSlots;
+    private Prefetch prefetch = Prefetch.LOOKAHEAD;
+    private ExpertPredictor predictor;
 
     private Builder() {}
 
@@ -229,10 +252,66 @@ public final class MoeModel implements AutoCloseable {
       return this;
     }
 
-    /** Where weights live; resident by default. */
+    /**
+     * Where weights live, for custom stores. By default every weight is resident, unless a device memory budget is
+     * set, in which case a streaming store from the classpath ({@code moe-ring}) is used.
+     */
     public Builder weightStore(WeightStoreFactory factory) {
       this.weightStore = Preconditions.checkNotNull(factory);
       return this;
+    }
+
+    /**
+     * Caps the memory compute may use for weights at {@code bytes}: weights that do not fit stream through a ring of
+     * fixed slots (needs {@code moe-ring} on the classpath). A budget below the resident weights plus one slot fails
+     * at {@link #build()}, naming the minimum.
+     */
+    public Builder deviceMemory(long bytes) {
+      Preconditions.checkArgument(bytes > 0, "device memory must be positive, was %s", bytes);
+      this.deviceBytes = bytes;
+      this.deviceFraction = 0;
+      return this;
+    }
+
+    /** Caps device memory at a fraction (0, 1] of the model's float32 weight bytes. */
+    public Builder deviceMemoryFraction(double fraction) {
+      Preconditions.checkArgument(fraction > 0 && fraction <= 1, "fraction must be in (0, 1], was %s", fraction);
+      this.deviceFraction = fraction;
+      this.deviceBytes = 0;
+      return this;
+    }
+
+    /** Ring slots K; 0 (the default) uses as many as the budget holds. */
+    public Builder ringSlots(int slots) {
+      Preconditions.checkArgument(slots >= 0, "ring slots must be >= 0, was %s", slots);
+      this.ringSlots = slots;
+      return this;
+    }
+
+    /** What the ring loads ahead of compute (default {@link Prefetch#LOOKAHEAD}). */
+    public Builder prefetch(Prefetch prefetch) {
+      this.prefetch = Preconditions.checkNotNull(prefetch);
+      return this;
+    }
+
+    /** A custom expert predictor for the ring; overrides the one {@link #prefetch} implies. */
+    public Builder predictor(ExpertPredictor predictor) {
+      this.predictor = Preconditions.checkNotNull(predictor);
+      return this;
+    }
+
+    private WeightStoreFactory storeFactory() {
+      if (weightStore != null) {
+        return weightStore;
+      }
+      if (deviceBytes == 0 && deviceFraction == 0) {
+        return ResidentWeightStore::load;
+      }
+      StoreOptions options = new StoreOptions(deviceBytes, deviceFraction, ringSlots, prefetch, predictor);
+      WeightStoreProvider provider = ServiceLoader.load(WeightStoreProvider.class).findFirst()
+          .orElseThrow(() -> new IllegalStateException("a device memory budget needs a streaming weight store:"
+              + " add dev.ringmoe:moe-ring to the classpath"));
+      return (files, config) -> provider.open(files, config, options);
     }
 
     /** Fail at build time when the checkpoint has no tokenizer (default: only text generation needs one). */
@@ -261,7 +340,7 @@ public final class MoeModel implements AutoCloseable {
       Checkpoint files = null;
       try {
         files = Checkpoint.open(checkpoint);
-        WeightStore store = weightStore.open(files, config);
+        WeightStore store = storeFactory().open(files, config);
         LOG.info("loaded {} from {}", config, checkpoint);
         return new MoeModel(checkpoint, config, files, store, tokenizer);
       } catch (IOException | RuntimeException e) {

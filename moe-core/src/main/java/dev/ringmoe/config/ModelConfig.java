@@ -334,6 +334,24 @@ public final class ModelConfig {
     return 3L * hiddenSize * intermediateSize;
   }
 
+  /** Parameters of one layer's dense part: attention projections, router and the two norms. */
+  public long denseLayerParameters() {
+    long q = (long) heads * headDim;
+    long kv = (long) kvHeads * headDim;
+    return (long) hiddenSize * (2 * q + 2 * kv) + (long) experts * hiddenSize + 2L * hiddenSize;
+  }
+
+  /** Parameters outside the layers: embedding, final norm and (unless tied) the LM head. */
+  public long globalParameters() {
+    long table = (long) vocabSize * hiddenSize;
+    return table + hiddenSize + (tieWordEmbeddings ? 0 : table);
+  }
+
+  /** Bytes of every weight in float32, the form compute uses. */
+  public long float32WeightBytes() {
+    return 4L * (globalParameters() + layers * (denseLayerParameters() + experts * expertParameters()));
+  }
+
   @Override
   public String toString() {
     return architecture.name() + "{hidden=" + hiddenSize + ", layers=" + layers + ", heads=" + heads + "/" + kvHeads

@@ -6,6 +6,7 @@ import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.tensor.Tensors;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.BitSet;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -76,6 +77,7 @@ public final class Decoder implements AutoCloseable {
     cache.reserve(tokens.length);
     Workspace ws = workspace(tokens.length);
     embed(tokens, ws);
+    weights.passStarting(tokens, cache.length(), ws.residual);
     for (int layer = 0; layer < config.layers(); layer++) {
       LayerWeights lw = weights.acquireLayer(layer);
       try {
@@ -91,8 +93,10 @@ public final class Decoder implements AutoCloseable {
       for (int i = 0; i < ws.tokens * hidden; i++) {
         ws.residual[i] += ws.moe[i];
       }
+      weights.layerFinished(layer, ws.residual);
     }
     cache.advance(tokens.length);
+    weights.passFinished();
     return logits(ws, allPositions);
   }
 
@@ -237,6 +241,11 @@ public final class Decoder implements AutoCloseable {
     for (int t = 0; t < n; t++) {
       route(ws.routerLogits, t * experts, experts, k, config.gate(), chosen, gateWeights, t * k);
     }
+    BitSet used = new BitSet(experts);
+    for (int i = 0; i < n * k; i++) {
+      used.set(chosen[i]);
+    }
+    weights.routed(layer, used);
     Arrays.fill(ws.moe, 0, n * hidden, 0f);
     int inter = config.intermediateSize();
     int[] members = new int[n];

@@ -26,7 +26,8 @@ public final class ExpertWeights {
     return 4L * (gate.length() + up.length() + down.length());
   }
 
-  void close() {
+  /** Closes the arrays; for the store that owns them, never for the decoder. */
+  public void close() {
     gate.close();
     up.close();
     down.close();

@@ -36,7 +36,13 @@ public final class LayerWeights {
     return 4L * (query.length() + key.length() + value.length() + output.length() + router.length());
   }
 
-  void close() {
+  /** The native matrices, for stores that account for or free them. */
+  public java.util.List<INDArray> arrays() {
+    return java.util.List.of(query, key, value, output, router);
+  }
+
+  /** Closes the arrays; for the store that owns them, never for the decoder. */
+  public void close() {
     query.close();
     key.close();
     value.close();

@@ -85,6 +85,16 @@ public final class ResidentWeightStore implements WeightStore {
 
   /** Loads the dense weights of one layer; the caller owns the result. */
   public static LayerWeights loadLayer(Checkpoint checkpoint, ModelConfig config, int layer) throws IOException {
+    return loadLayer(checkpoint, config, layer, false);
+  }
+
+  /**
+   * Loads the dense weights of one layer; the caller owns the result.
+   *
+   * @param copy whether F32 tensors are copied into native memory rather than read through the file mapping
+   */
+  public static LayerWeights loadLayer(Checkpoint checkpoint, ModelConfig config, int layer, boolean copy)
+      throws IOException {
     WeightNames n = config.architecture().weightNames();
     int h = config.hiddenSize();
     int qDim = config.heads() * config.headDim();
@@ -93,11 +103,11 @@ public final class ResidentWeightStore implements WeightStore {
     try {
       float[] inputNorm = Tensors.loadJava(checkpoint, n.inputNorm(layer), h);
       float[] postNorm = Tensors.loadJava(checkpoint, n.postAttentionNorm(layer), h);
-      INDArray q = add(done, Tensors.loadFloat32(checkpoint, n.query(layer), qDim, h));
-      INDArray k = add(done, Tensors.loadFloat32(checkpoint, n.key(layer), kvDim, h));
-      INDArray vv = add(done, Tensors.loadFloat32(checkpoint, n.value(layer), kvDim, h));
-      INDArray o = add(done, Tensors.loadFloat32(checkpoint, n.output(layer), h, qDim));
-      INDArray r = add(done, Tensors.loadFloat32(checkpoint, n.router(layer), config.experts(), h));
+      INDArray q = add(done, load(checkpoint, n.query(layer), copy, qDim, h));
+      INDArray k = add(done, load(checkpoint, n.key(layer), copy, kvDim, h));
+      INDArray vv = add(done, load(checkpoint, n.value(layer), copy, kvDim, h));
+      INDArray o = add(done, load(checkpoint, n.output(layer), copy, h, qDim));
+      INDArray r = add(done, load(checkpoint, n.router(layer), copy, config.experts(), h));
       return new LayerWeights(inputNorm, postNorm, q, k, vv, o, r);
     } catch (IOException | RuntimeException e) {
       done.forEach(INDArray::close);
@@ -121,6 +131,10 @@ public final class ResidentWeightStore implements WeightStore {
       done.forEach(INDArray::close);
       throw e;
     }
+  }
+
+  private static INDArray load(Checkpoint checkpoint, String name, boolean copy, long... shape) throws IOException {
+    return copy ? Tensors.loadFloat32Copy(checkpoint, name, shape) : Tensors.loadFloat32(checkpoint, name, shape);
   }
 
   private static INDArray add(List<INDArray> done, INDArray a) {

@@ -1,5 +1,8 @@
 package dev.ringmoe.model;
 
+import dev.ringmoe.RingStats;
+import java.util.BitSet;
+import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -32,6 +35,35 @@ public interface WeightStore extends AutoCloseable {
   ExpertWeights acquireExpert(int layer, int expert);
 
   void releaseExpert(int layer, int expert);
+
+  /**
+   * A forward pass over {@code tokenIds} at {@code position} is starting; {@code embeddings} is the state entering
+   * layer 0 ([tokens * hidden], valid during the call). Streaming stores start predictions here.
+   */
+  default void passStarting(int[] tokenIds, int position, float[] embeddings) {}
+
+  /**
+   * The router of {@code layer} chose {@code experts} (the union over the pass's tokens); they will be acquired next,
+   * in ascending order. Streaming stores start every missing load here at once.
+   */
+  default void routed(int layer, BitSet experts) {}
+
+  /**
+   * {@code layer} is done (its weights released); {@code hidden} is the residual stream after it, entering the next
+   * layer ([tokens * hidden], valid during the call).
+   */
+  default void layerFinished(int layer, float[] hidden) {}
+
+  /** The pass is done. */
+  default void passFinished() {}
+
+  /** What the store moved and waited for, if it streams; empty for resident stores. */
+  default Optional<RingStats> stats() {
+    return Optional.empty();
+  }
+
+  /** Zeroes the counters behind {@link #stats()}. */
+  default void resetStats() {}
 
   /** Frees every native array and mapping the store holds. Idempotent. */
   @Override

@@ -46,6 +46,38 @@ public final class Tensors {
     return out;
   }
 
+  /**
+   * Loads a checkpoint tensor into a new native float32 array, always copying (also for F32): for stores that must
+   * own their memory rather than read the mapped file.
+   */
+  public static INDArray loadFloat32Copy(Checkpoint checkpoint, String name, long... expectedShape)
+      throws IOException {
+    TensorInfo info = checkpoint.tensor(name);
+    checkShape(info, expectedShape);
+    INDArray out = Nd4j.create(DataType.FLOAT, expectedShape);
+    try {
+      checkpoint.readFloat32(info, out.data().asNioFloat());
+    } catch (IOException | RuntimeException e) {
+      out.close();
+      throw e;
+    }
+    return out;
+  }
+
+  /**
+   * Reads a checkpoint tensor, converted to float32, into {@code dst} at its position, after checking its shape and
+   * dtype.
+   *
+   * @return the tensor's size in the checkpoint, bytes
+   */
+  public static long readInto(Checkpoint checkpoint, String name, FloatBuffer dst, long... expectedShape)
+      throws IOException {
+    TensorInfo info = checkpoint.tensor(name);
+    checkShape(info, expectedShape);
+    checkpoint.readFloat32(info, dst);
+    return info.byteSize();
+  }
+
   /** Loads a small tensor (a norm's weight, for example) into a Java array, converting to float32. */
   public static float[] loadJava(Checkpoint checkpoint, String name, long... expectedShape) throws IOException {
     TensorInfo info = checkpoint.tensor(name);

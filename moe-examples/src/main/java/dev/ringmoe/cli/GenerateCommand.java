@@ -21,8 +21,9 @@ final class GenerateCommand implements Command {
   @Override
   public String usage() {
     return "Usage: ringmoe generate --model DIR --prompt TEXT [--max-new-tokens N]\n"
-        + "                        [--greedy | --temperature T [--top-k K] [--top-p P] [--seed S]]\n\n"
-        + "  --model DIR           Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json)\n"
+        + "                        [--greedy | --temperature T [--top-k K] [--top-p P] [--seed S]]\n"
+        + "                        [--device-memory SIZE|P% [--ring-slots K] [--prefetch POLICY]] [--stats-json FILE]\n\n"
+        + ModelOptions.USAGE
         + "  --prompt TEXT         the prompt; BOS is added as the checkpoint's tokenizer says\n"
         + "  --max-new-tokens N    tokens to generate at most (default 64); stops earlier at EOS\n"
         + "  --greedy              always take the most likely token (the default)\n"
@@ -34,7 +35,7 @@ final class GenerateCommand implements Command {
 
   @Override
   public Set<String> valuedOptions() {
-    return Set.of("model", "prompt", "max-new-tokens", "temperature", "top-k", "top-p", "seed");
+    return ModelOptions.valuedWith("prompt", "max-new-tokens", "temperature", "top-k", "top-p", "seed");
   }
 
   @Override
@@ -46,7 +47,7 @@ final class GenerateCommand implements Command {
   public int run(Args args, PrintStream out, PrintStream err) throws Exception {
     GenerationOptions options = options(args);
     String prompt = args.required("prompt");
-    try (MoeModel model = MoeModel.builder().checkpoint(args.path("model")).requireTokenizer(true).build()) {
+    try (MoeModel model = ModelOptions.builder(args, "ringmoe generate").requireTokenizer(true).build()) {
       out.print(prompt);
       out.flush();
       GenerationResult r = model.generate(prompt, options, (id, text) -> {
@@ -57,6 +58,7 @@ final class GenerateCommand implements Command {
       err.printf("[%d prompt tokens, %d generated (%s); prefill %.1f tok/s, decode %.1f tok/s]%n",
           r.promptIds().length, r.generatedIds().length, r.stopReason(), r.prefillTokensPerSecond(),
           r.decodeTokensPerSecond());
+      ModelOptions.report(args, model, err);
     }
     return 0;
   }

@@ -25,22 +25,23 @@ final class LogitsCommand implements Command {
 
   @Override
   public String usage() {
-    return "Usage: ringmoe logits --model DIR --ids 1,2,3 --out FILE\n\n"
-        + "  --model DIR   Hugging Face checkpoint directory\n"
-        + "  --ids LIST    comma-separated token ids, used as they are (no BOS is added)\n"
-        + "  --out FILE    output: raw little-endian float32, row-major [positions, vocab], no header\n";
+    return "Usage: ringmoe logits --model DIR --ids 1,2,3 --out FILE\n"
+        + "                      [--device-memory SIZE|P% [--ring-slots K] [--prefetch POLICY]] [--stats-json FILE]\n\n"
+        + ModelOptions.USAGE
+        + "  --ids LIST            comma-separated token ids, used as they are (no BOS is added)\n"
+        + "  --out FILE            output: raw little-endian float32, row-major [positions, vocab], no header\n";
   }
 
   @Override
   public Set<String> valuedOptions() {
-    return Set.of("model", "ids", "out");
+    return ModelOptions.valuedWith("ids", "out");
   }
 
   @Override
   public int run(Args args, PrintStream out, PrintStream err) throws Exception {
     int[] ids = parseIds(args.required("ids"));
     Path file = args.path("out");
-    try (MoeModel model = MoeModel.builder().checkpoint(args.path("model")).build()) {
+    try (MoeModel model = ModelOptions.builder(args, "ringmoe logits").build()) {
       for (int id : ids) {
         if (id >= model.config().vocabSize()) {
           throw new UsageException("ringmoe logits: token id " + id + " is outside the vocabulary of "
@@ -57,6 +58,7 @@ final class LogitsCommand implements Command {
         }
       }
       err.printf("wrote %d x %d float32 logits to %s%n", logits.length, logits[0].length, file);
+      ModelOptions.report(args, model, err);
     }
     return 0;
   }

@@ -1,0 +1,39 @@
+package dev.ringmoe.model;
+
+import java.util.BitSet;
+
+/**
+ * Predicts, before a layer runs, which of its experts the router will choose for the current tokens, so that a
+ * streaming {@link WeightStore} can start loading them early. Predictions only decide what is loaded ahead of time:
+ * the model's own router always decides what runs, and an expert that was not predicted is loaded on demand, so a
+ * wrong prediction costs time, never accuracy.
+ *
+ * <p>Implementations are called on the decoding thread (or a store's prediction thread) and must be fast and
+ * thread-confined or thread-safe as they document. A host application may implement this interface itself.
+ */
+@FunctionalInterface
+public interface ExpertPredictor {
+  /**
+   * The experts of {@code input.layer()} expected for the tokens of the pass (the union over tokens), or {@code null}
+   * when the predictor has no opinion for that layer.
+   */
+  BitSet predict(LayerInput input);
+
+  /** Predicts every expert of every layer: a store then loads whole layers ahead, as SE-MoE's ring does. */
+  static ExpertPredictor allExperts() {
+    return input -> {
+      BitSet all = new BitSet();
+      all.set(0, input.config().experts());
+      return all;
+    };
+  }
+
+  /**
+   * Next-layer gate lookahead, as mixtral-offloading does: applies the layer's own RMSNorm and router to the hidden
+   * state entering it (the residual after the previous layer, before this layer's attention) and takes each token's
+   * top-k experts. Needs the layer's dense weights; returns {@code null} when they are not resident yet.
+   */
+  static ExpertPredictor gateLookahead() {
+    return GateLookahead.INSTANCE;
+  }
+}

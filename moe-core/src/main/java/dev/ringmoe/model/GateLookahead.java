@@ -1,0 +1,48 @@
+package dev.ringmoe.model;
+
+import dev.ringmoe.config.ModelConfig;
+import java.nio.FloatBuffer;
+import java.util.BitSet;
+
+/** {@link ExpertPredictor#gateLookahead()}: the layer's router applied to the state entering the layer. */
+final class GateLookahead implements ExpertPredictor {
+  static final GateLookahead INSTANCE = new GateLookahead();
+
+  private GateLookahead() {}
+
+  @Override
+  public BitSet predict(LayerInput input) {
+    LayerWeights w = input.weights();
+    if (w == null) {
+      return null;
+    }
+    ModelConfig c = input.config();
+    int h = c.hiddenSize();
+    int experts = c.experts();
+    int tokens = input.tokens();
+    float[] normed = new float[tokens * h];
+    RmsNorm.apply(input.hidden(), normed, w.postAttentionNorm, tokens, h, c.rmsNormEps());
+    FloatBuffer router = w.router.data().asNioFloat();
+    long routerOffset = w.router.offset();
+    float[] row = new float[h];
+    float[] logits = new float[experts];
+    int[] ids = new int[c.topK()];
+    float[] gates = new float[c.topK()];
+    BitSet expected = new BitSet(experts);
+    for (int t = 0; t < tokens; t++) {
+      for (int e = 0; e < experts; e++) {
+        router.get((int) (routerOffset + (long) e * h), row, 0, h);
+        float s = 0f;
+        for (int i = 0; i < h; i++) {
+          s += row[i] * normed[t * h + i];
+        }
+        logits[e] = s;
+      }
+      Decoder.route(logits, 0, experts, c.topK(), c.gate(), ids, gates, 0);
+      for (int id : ids) {
+        expected.set(id);
+      }
+    }
+    return expected;
+  }
+}

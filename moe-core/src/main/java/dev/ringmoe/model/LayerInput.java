@@ -1,0 +1,32 @@
+package dev.ringmoe.model;
+
+import dev.ringmoe.config.ModelConfig;
+
+/**
+ * What an {@link ExpertPredictor} sees when asked which experts a layer will use: the tokens of the current pass and
+ * the hidden state entering that layer (the residual stream after the previous layer, or the embeddings for layer
+ * 0), plus that layer's dense weights when they are available.
+ *
+ * <p>Valid only during the call it is passed to; arrays are shared, not copied, and must not be modified.
+ */
+public interface LayerInput {
+  ModelConfig config();
+
+  /** The layer the prediction is for. */
+  int layer();
+
+  /** The token ids of the pass, in order. */
+  int[] tokenIds();
+
+  /** The position of the first token of the pass in its sequence. */
+  int position();
+
+  /** Tokens in the pass. */
+  int tokens();
+
+  /** The hidden state entering {@link #layer()}, row-major [tokens * hidden]. */
+  float[] hidden();
+
+  /** The layer's dense weights (router, norms), or {@code null} when they are not resident yet. */
+  LayerWeights weights();
+}

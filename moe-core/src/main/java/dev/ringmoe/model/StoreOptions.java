@@ -1,0 +1,71 @@
+package dev.ringmoe.model;
+
+import com.google.common.base.Preconditions;
+import dev.ringmoe.Prefetch;
+
+/**
+ * How a streaming {@link WeightStore} should hold the weights: the device memory budget (bytes, or a fraction of the
+ * model's float32 weights), the number of ring slots (0 chooses the most the budget holds), and what to load ahead.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class StoreOptions {
+  private final long deviceBytes;
+  private final double deviceFraction;
+  private final int slots;
+  private final Prefetch prefetch;
+  private final ExpertPredictor predictor;
+
+  /**
+   * @param deviceBytes device budget in bytes, or 0 to use {@code deviceFraction}
+   * @param deviceFraction device budget as a fraction of the float32 weight bytes (used when deviceBytes is 0)
+   * @param slots ring slots, or 0 for as many as the budget holds
+   * @param predictor overrides the predictor implied by {@code prefetch}, or {@code null}
+   */
+  public StoreOptions(long deviceBytes, double deviceFraction, int slots, Prefetch prefetch,
+      ExpertPredictor predictor) {
+    Preconditions.checkArgument(deviceBytes >= 0, "device memory must be >= 0 bytes, was %s", deviceBytes);
+    Preconditions.checkArgument(deviceBytes > 0 || (deviceFraction > 0 && deviceFraction <= 1),
+        "device memory fraction must be in (0, 1], was %s", deviceFraction);
+    Preconditions.checkArgument(slots >= 0, "ring slots must be >= 0, was %s", slots);
+    this.deviceBytes = deviceBytes;
+    this.deviceFraction = deviceFraction;
+    this.slots = slots;
+    this.prefetch = Preconditions.checkNotNull(prefetch);
+    this.predictor = predictor;
+  }
+
+  /** The budget in bytes for a model whose float32 weights take {@code weightBytes}. */
+  public long deviceBudget(long weightBytes) {
+    return deviceBytes > 0 ? deviceBytes : (long) Math.floor(deviceFraction * weightBytes);
+  }
+
+  public int slots() {
+    return slots;
+  }
+
+  public Prefetch prefetch() {
+    return prefetch;
+  }
+
+  /** The predictor to use: the explicit one, else the one {@link #prefetch()} implies ({@code null} for NONE). */
+  public ExpertPredictor predictor() {
+    if (predictor != null) {
+      return predictor;
+    }
+    switch (prefetch) {
+      case ALL:
+        return ExpertPredictor.allExperts();
+      case LOOKAHEAD:
+        return ExpertPredictor.gateLookahead();
+      default:
+        return null;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "budget " + (deviceBytes > 0 ? deviceBytes + " bytes" : Math.round(deviceFraction * 1000) / 10.0 + "%")
+        + ", slots " + (slots == 0 ? "auto" : slots) + ", prefetch " + prefetch;
+  }
+}

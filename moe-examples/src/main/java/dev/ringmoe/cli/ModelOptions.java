@@ -1,0 +1,92 @@
+package dev.ringmoe.cli;
+
+import dev.ringmoe.MoeModel;
+import dev.ringmoe.Prefetch;
+import dev.ringmoe.RingStats;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The options every model-running command shares: the checkpoint and how its weights are held (a device memory
+ * budget in bytes or as a percentage of the float32 weights, ring slots, prefetch policy), and where to write the
+ * ring's statistics.
+ */
+final class ModelOptions {
+  static final Set<String> VALUED = Set.of("model", "device-memory", "ring-slots", "prefetch", "stats-json");
+
+  static final String USAGE =
+      "  --model DIR           Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json)\n"
+      + "  --device-memory SIZE  cap the memory compute may use for weights: bytes with units (512MB, 2GiB) or a\n"
+      + "                        percentage of the float32 weights (25%); weights beyond it stream through a ring\n"
+      + "  --ring-slots K        ring slots (default: as many as the budget holds)\n"
+      + "  --prefetch POLICY     none | all | lookahead (default lookahead): what the ring loads ahead of compute\n"
+      + "  --stats-json FILE     write the ring's statistics (bytes moved, stall, peak device bytes) as JSON\n";
+
+  private ModelOptions() {}
+
+  /** The shared options plus a command's own. */
+  static Set<String> valuedWith(String... own) {
+    Set<String> all = new java.util.HashSet<>(VALUED);
+    all.addAll(java.util.List.of(own));
+    return all;
+  }
+
+  static MoeModel.Builder builder(Args args, String command) {
+    MoeModel.Builder b = MoeModel.builder().checkpoint(args.path("model"));
+    boolean ring = args.has("device-memory");
+    if (!ring && (args.has("ring-slots") || args.has("prefetch"))) {
+      throw new UsageException(command + ": --ring-slots and --prefetch need --device-memory");
+    }
+    if (ring) {
+      String memory = args.required("device-memory").trim();
+      if (memory.endsWith("%")) {
+        double percent;
+        try {
+          percent = Double.parseDouble(memory.substring(0, memory.length() - 1));
+        } catch (NumberFormatException e) {
+          throw new UsageException(command + ": --device-memory must be a size or a percentage, was '" + memory + "'");
+        }
+        if (!(percent > 0 && percent <= 100)) {
+          throw new UsageException(command + ": --device-memory percentage must be in (0, 100], was " + memory);
+        }
+        b.deviceMemoryFraction(percent / 100);
+      } else {
+        b.deviceMemory(args.bytes("device-memory", 0));
+      }
+      int slots = args.integer("ring-slots", 0);
+      if (slots < 0) {
+        throw new UsageException(command + ": --ring-slots must be >= 1");
+      }
+      b.ringSlots(slots).prefetch(prefetch(args.string("prefetch", "lookahead"), command));
+    }
+    return b;
+  }
+
+  static Prefetch prefetch(String name, String command) {
+    switch (name.toLowerCase(Locale.ROOT)) {
+      case "none": return Prefetch.NONE;
+      case "all": return Prefetch.ALL;
+      case "lookahead": return Prefetch.LOOKAHEAD;
+      default: throw new UsageException(command + ": --prefetch must be none, all or lookahead, was '" + name + "'");
+    }
+  }
+
+  /** Prints the ring's summary to {@code err} and writes {@code --stats-json} if asked. */
+  static void report(Args args, MoeModel model, PrintStream err) throws IOException {
+    Optional<RingStats> stats = model.ringStats();
+    if (stats.isPresent()) {
+      err.println("[" + stats.get() + "]");
+    }
+    if (args.has("stats-json")) {
+      Path file = args.path("stats-json");
+      String json = stats.map(RingStats::toJson).orElse("{\"resident\": true}\n");
+      Files.writeString(file, json, StandardCharsets.UTF_8);
+    }
+  }
+}

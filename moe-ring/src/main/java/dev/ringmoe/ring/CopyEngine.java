@@ -1,0 +1,111 @@
+package dev.ringmoe.ring;
+
+import java.util.concurrent.BlockingDeque;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The dedicated copy thread: takes {@link Load}s from one bounded queue, on-demand loads jumping ahead of
+ * prefetches, and performs them with the given copier. A copy that fails completes its load exceptionally, so the compute thread
+ * waiting for it sees the failure; the thread itself stays up for the loads after it.
+ *
+ * <p>Owned by one {@link SectionRing}, which starts it and {@link #close() shuts it down}. Thread-safe.
+ */
+final class CopyEngine implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(CopyEngine.class);
+
+  private final BlockingDeque<Load> queue;
+  private final Consumer<Load> copier;
+  private final Thread thread;
+  private volatile boolean closed;
+
+  CopyEngine(String name, int capacity, Consumer<Load> copier) {
+    this.queue = new LinkedBlockingDeque<>(capacity);
+    this.copier = copier;
+    this.thread = new Thread(this::run, name);
+    this.thread.setDaemon(true);
+    this.thread.start();
+  }
+
+  /** Queues a load that compute is (or soon will be) waiting for. */
+  void demand(Load load) {
+    offer(load, true);
+  }
+
+  /** Queues a load ahead of need. */
+  void prefetch(Load load) {
+    offer(load, false);
+  }
+
+  private void offer(Load load, boolean first) {
+    try {
+      while (!(first ? queue.offerFirst(load, 50, TimeUnit.MILLISECONDS)
+          : queue.offerLast(load, 50, TimeUnit.MILLISECONDS))) {
+        checkAlive();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RingException("interrupted while queueing " + load, e);
+    }
+  }
+
+  /** Throws if the copy thread is gone, so that nobody waits for it forever. */
+  void checkAlive() {
+    if (closed) {
+      throw new RingException("the weight ring is closed");
+    }
+    if (!thread.isAlive()) {
+      throw new RingException("the copy thread " + thread.getName() + " died");
+    }
+  }
+
+  private void run() {
+    try {
+      while (!closed) {
+        Load load = queue.pollFirst(100, TimeUnit.MILLISECONDS);
+        if (load == null) {
+          continue;
+        }
+        if (!load.claim()) {
+          continue; // queued twice (prefetched, then demanded): the first copy already did it
+        }
+        if (!load.current()) {
+          load.done.cancel(false);
+          continue;
+        }
+        try {
+          copier.accept(load);
+          load.done.complete(null);
+        } catch (RuntimeException | Error e) {
+          LOG.debug("copy of {} failed", load, e);
+          load.done.completeExceptionally(e);
+        }
+      }
+    } catch (InterruptedException e) {
+      // close() interrupts a thread that is waiting for work
+    }
+    failPending();
+  }
+
+  private void failPending() {
+    for (Load l; (l = queue.poll()) != null; ) {
+      l.done.completeExceptionally(new RingException("the weight ring was closed before " + l + " was copied"));
+    }
+  }
+
+  /** Stops the thread after its current copy and fails whatever is still queued. Idempotent. */
+  @Override
+  public void close() {
+    closed = true;
+    thread.interrupt();
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    failPending();
+  }
+}

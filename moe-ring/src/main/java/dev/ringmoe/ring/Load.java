@@ -1,0 +1,50 @@
+package dev.ringmoe.ring;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One section's copy into one slot assignment: claimed once by the copy thread, completed when the bytes are in
+ * place (or failed with the copy's exception), waited for by compute.
+ */
+final class Load {
+  /** The dense section's index; experts use their expert id. */
+  static final int DENSE = -1;
+
+  final Slot slot;
+  final int generation;
+  final int layer;
+  final int section;
+  final CompletableFuture<Void> done = new CompletableFuture<>();
+  private final AtomicBoolean claimed = new AtomicBoolean();
+  /** Enqueued ahead of need (a prediction or a whole-layer prefetch), not on demand. */
+  volatile boolean prefetched;
+  /** The router chose this section's expert during this assignment. */
+  volatile boolean used;
+
+  Load(Slot slot, int generation, int layer, int section) {
+    this.slot = slot;
+    this.generation = generation;
+    this.layer = layer;
+    this.section = section;
+  }
+
+  /** True for the one caller that gets to perform the copy. */
+  boolean claim() {
+    return claimed.compareAndSet(false, true);
+  }
+
+  boolean queued() {
+    return claimed.get() || done.isDone();
+  }
+
+  /** Whether the slot still holds this assignment (a stale copy must not run). */
+  boolean current() {
+    return slot.generation() == generation;
+  }
+
+  @Override
+  public String toString() {
+    return "layer " + layer + (section == DENSE ? " dense" : " expert " + section) + " -> slot " + slot.index;
+  }
+}

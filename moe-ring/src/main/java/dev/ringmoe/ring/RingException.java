@@ -1,0 +1,18 @@
+package dev.ringmoe.ring;
+
+/**
+ * A failure of the weight ring surfaced in the calling thread: a copy that failed (a shard truncated or removed
+ * after the model opened it, for example), a copy thread that died, or use after close. The cause, when there is
+ * one, is the original exception from the copy thread.
+ */
+public final class RingException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  public RingException(String message) {
+    super(message);
+  }
+
+  public RingException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}

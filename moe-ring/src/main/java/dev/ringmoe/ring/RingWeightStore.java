@@ -1,0 +1,278 @@
+package dev.ringmoe.ring;
+
+import dev.ringmoe.Prefetch;
+import dev.ringmoe.RingStats;
+import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.config.WeightNames;
+import dev.ringmoe.model.ExpertPredictor;
+import dev.ringmoe.model.ExpertWeights;
+import dev.ringmoe.model.LayerInput;
+import dev.ringmoe.model.LayerWeights;
+import dev.ringmoe.model.ResidentWeightStore;
+import dev.ringmoe.model.StoreOptions;
+import dev.ringmoe.model.WeightStore;
+import dev.ringmoe.tensor.Tensors;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Optional;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link WeightStore} that keeps the model under a hard device memory budget: the global weights (and every
+ * layer's dense weights when they fit) are resident, and the rest streams through a {@link SectionRing} of K slots.
+ * The checkpoint's files are the storage tier; copies convert into float32 slots on the ring's copy thread.
+ *
+ * <p>Outputs are exact: the router decides which experts run, copies reproduce the resident float32 values bit for
+ * bit, and a mispredicted expert is loaded on demand. Used by one decoding thread at a time. Owns its native memory
+ * (freed by {@link #close()}); does not own the {@link Checkpoint}.
+ */
+public final class RingWeightStore implements WeightStore {
+  private static final Logger LOG = LoggerFactory.getLogger(RingWeightStore.class);
+
+  private final ModelConfig config;
+  private final SectionPlan plan;
+  private final DeviceMemory memory;
+  private final RingCounters counters = new RingCounters();
+  private final INDArray embedding;
+  private final float[] finalNorm;
+  private final INDArray lmHead;
+  private final LayerWeights[] residentLayers;
+  private final SectionRing ring;
+  private final ExpertPredictor predictor;
+  private final boolean wholeLayers;
+  private final List<AutoCloseable> owned = new ArrayList<>();
+  private final List<INDArray> nativeArrays = new ArrayList<>();
+  private int[] passTokens;
+  private int passPosition;
+  private long passStart;
+  private boolean closed;
+
+  private RingWeightStore(Checkpoint checkpoint, ModelConfig config, StoreOptions options) throws IOException {
+    this.config = config;
+    this.plan = SectionPlan.plan(config, options.deviceBudget(config.float32WeightBytes()), options.slots());
+    this.memory = new DeviceMemory(plan.budget());
+    this.predictor = options.predictor();
+    this.wholeLayers = options.prefetch() == Prefetch.ALL;
+    WeightNames n = config.architecture().weightNames();
+    long h = config.hiddenSize();
+    long v = config.vocabSize();
+    try {
+      embedding = resident(Tensors.loadFloat32Copy(checkpoint, n.embedding(), v, h), "embedding");
+      finalNorm = Tensors.loadJava(checkpoint, n.finalNorm(), h);
+      memory.reserve(4L * h, "final norm");
+      lmHead = config.tieWordEmbeddings()
+          ? embedding : resident(Tensors.loadFloat32Copy(checkpoint, n.lmHead(), v, h), "LM head");
+      residentLayers = new LayerWeights[config.layers()];
+      if (plan.denseResident()) {
+        for (int l = 0; l < config.layers(); l++) {
+          memory.reserve(plan.denseBytes(), "layer " + l + " dense weights");
+          residentLayers[l] = ResidentWeightStore.loadLayer(checkpoint, config, l, true);
+          owned.add(residentLayers[l]::close);
+          nativeArrays.addAll(residentLayers[l].arrays());
+        }
+      }
+      ring = new SectionRing(plan, checkpoint, counters, memory);
+      owned.add(ring);
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+    if (wholeLayers) {
+      for (int l = 0; l < plan.slots(); l++) {
+        ring.prefetch(l, allExperts());
+      }
+    }
+    LOG.info("{}; prefetch {}", plan.describe(), options.prefetch());
+  }
+
+  /**
+   * Opens a ring store.
+   *
+   * @throws IllegalArgumentException if the budget cannot hold the resident weights plus one slot, naming the
+   *     minimum
+   */
+  public static RingWeightStore open(Checkpoint checkpoint, ModelConfig config, StoreOptions options)
+      throws IOException {
+    return new RingWeightStore(checkpoint, config, options);
+  }
+
+  private INDArray resident(INDArray array, String what) {
+    owned.add(array::close);
+    nativeArrays.add(array);
+    memory.reserve(4L * array.length(), what);
+    return array;
+  }
+
+  /** The plan this store runs: what is resident, K and the slot size. */
+  public SectionPlan plan() {
+    return plan;
+  }
+
+  private BitSet allExperts() {
+    BitSet all = new BitSet();
+    all.set(0, config.experts());
+    return all;
+  }
+
+  @Override
+  public INDArray embedding() {
+    return embedding;
+  }
+
+  @Override
+  public float[] finalNorm() {
+    return finalNorm;
+  }
+
+  @Override
+  public INDArray lmHead() {
+    return lmHead;
+  }
+
+  @Override
+  public void passStarting(int[] tokenIds, int position, float[] embeddings) {
+    ring.beginPass();
+    passTokens = tokenIds;
+    passPosition = position;
+    passStart = System.nanoTime();
+    counters.tokens.addAndGet(tokenIds.length);
+    counters.passes.incrementAndGet();
+    predict(0, embeddings);
+  }
+
+  @Override
+  public LayerWeights acquireLayer(int layer) {
+    LayerWeights streamed = ring.acquireDense(layer);
+    return streamed != null ? streamed : residentLayers[layer];
+  }
+
+  @Override
+  public void releaseLayer(int layer) {
+    ring.release(layer);
+  }
+
+  @Override
+  public void routed(int layer, BitSet experts) {
+    ring.demand(layer, experts);
+  }
+
+  @Override
+  public ExpertWeights acquireExpert(int layer, int expert) {
+    return ring.acquireExpert(layer, expert);
+  }
+
+  @Override
+  public void releaseExpert(int layer, int expert) {
+    ring.release(layer);
+  }
+
+  @Override
+  public void layerFinished(int layer, float[] hidden) {
+    int assigned = ring.finished(layer);
+    if (wholeLayers && assigned != layer) {
+      ring.prefetch(assigned, allExperts());
+    }
+    if (layer + 1 < config.layers()) {
+      predict(layer + 1, hidden);
+    }
+  }
+
+  private void predict(int layer, float[] hidden) {
+    if (predictor == null || wholeLayers) {
+      return;
+    }
+    LayerWeights weights = plan.denseResident() ? residentLayers[layer] : ring.peekDense(layer);
+    BitSet expected = predictor.predict(new Input(layer, hidden, weights));
+    if (expected != null) {
+      ring.prefetch(layer, expected);
+    }
+  }
+
+  @Override
+  public void passFinished() {
+    counters.computeNanos.addAndGet(System.nanoTime() - passStart);
+  }
+
+  @Override
+  public Optional<RingStats> stats() {
+    return Optional.of(counters.snapshot(plan, memory));
+  }
+
+  @Override
+  public void resetStats() {
+    counters.reset();
+  }
+
+  /** Whether close() freed every native array the store allocated (for tests). */
+  synchronized boolean released() {
+    return closed && ring.released() && nativeArrays.stream().allMatch(INDArray::wasClosed);
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (int i = owned.size() - 1; i >= 0; i--) {
+      try {
+        owned.get(i).close();
+      } catch (Exception e) {
+        LOG.warn("releasing ring memory failed", e);
+      }
+    }
+    owned.clear();
+  }
+
+  private final class Input implements LayerInput {
+    private final int layer;
+    private final float[] hidden;
+    private final LayerWeights weights;
+
+    Input(int layer, float[] hidden, LayerWeights weights) {
+      this.layer = layer;
+      this.hidden = hidden;
+      this.weights = weights;
+    }
+
+    @Override
+    public ModelConfig config() {
+      return config;
+    }
+
+    @Override
+    public int layer() {
+      return layer;
+    }
+
+    @Override
+    public int[] tokenIds() {
+      return passTokens;
+    }
+
+    @Override
+    public int position() {
+      return passPosition;
+    }
+
+    @Override
+    public int tokens() {
+      return passTokens.length;
+    }
+
+    @Override
+    public float[] hidden() {
+      return hidden;
+    }
+
+    @Override
+    public LayerWeights weights() {
+      return weights;
+    }
+  }
+}

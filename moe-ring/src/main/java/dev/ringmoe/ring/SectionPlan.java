@@ -1,0 +1,156 @@
+package dev.ringmoe.ring;
+
+import dev.ringmoe.config.ModelConfig;
+import java.util.Locale;
+
+/**
+ * Which weights stay resident on the device and which stream through the ring, computed from the budget. A model is
+ * a list of sections: per layer one dense section (attention, norms, router) and one section per expert; the global
+ * weights (embedding, final norm, LM head) are always resident.
+ *
+ * <p>The plan prefers keeping every dense section resident and streaming only experts, with at least two slots so
+ * that copies can overlap compute; when that does not fit it streams dense sections too (a slot then holds a whole
+ * layer). A slot holds one layer's streamed sections, so the ring has K slots of {@link #slotBytes()} each.
+ *
+ * <p>Immutable and thread-safe. All sizes are bytes of float32 weights, the form compute reads.
+ */
+public final class SectionPlan {
+  private final ModelConfig config;
+  private final long budget;
+  private final long globalBytes;
+  private final long denseBytes;
+  private final long expertBytes;
+  private final boolean denseResident;
+  private final int slots;
+
+  private SectionPlan(ModelConfig config, long budget, boolean denseResident, int slots) {
+    this.config = config;
+    this.budget = budget;
+    this.globalBytes = 4L * config.globalParameters();
+    this.denseBytes = 4L * config.denseLayerParameters();
+    this.expertBytes = 4L * config.expertParameters();
+    this.denseResident = denseResident;
+    this.slots = slots;
+  }
+
+  /**
+   * Plans for {@code budget} device bytes.
+   *
+   * @param requestedSlots K, or 0 for as many as fit (at most the number of layers)
+   * @throws IllegalArgumentException if the budget cannot hold the resident part plus the slots; the message names
+   *     the minimum budget
+   */
+  public static SectionPlan plan(ModelConfig config, long budget, int requestedSlots) {
+    int layers = config.layers();
+    long global = 4L * config.globalParameters();
+    long dense = 4L * config.denseLayerParameters();
+    long experts = 4L * config.experts() * config.expertParameters();
+    long residentA = global + layers * dense;
+    long slotA = experts;
+    long residentB = global;
+    long slotB = dense + experts;
+    if (requestedSlots > 0) {
+      int k = Math.min(requestedSlots, layers);
+      if (residentA + k * slotA <= budget) {
+        return new SectionPlan(config, budget, true, k);
+      }
+      if (residentB + k * slotB <= budget) {
+        return new SectionPlan(config, budget, false, k);
+      }
+      throw new IllegalArgumentException(String.format(Locale.ROOT,
+          "a device budget of %s cannot hold the resident weights plus %d ring slot(s): the minimum for %d slot(s) "
+              + "is %s (resident %s + %d x %s per slot)", bytes(budget), k, k, bytes(residentB + k * slotB),
+          bytes(residentB), k, bytes(slotB)));
+    }
+    long kA = (budget - residentA) / slotA;
+    if (budget >= residentA && kA >= Math.min(2, layers)) {
+      return new SectionPlan(config, budget, true, (int) Math.min(kA, layers));
+    }
+    long kB = budget >= residentB ? (budget - residentB) / slotB : 0;
+    if (kB >= 1) {
+      return new SectionPlan(config, budget, false, (int) Math.min(kB, layers));
+    }
+    if (budget >= residentA + slotA) {
+      return new SectionPlan(config, budget, true, 1);
+    }
+    long minimum = Math.min(residentA + slotA, residentB + slotB);
+    throw new IllegalArgumentException(String.format(Locale.ROOT,
+        "a device budget of %s cannot hold the resident weights plus one ring slot: the minimum is %s (the embedding "
+            + "and LM head, %s, plus one layer's slot, %s)", bytes(budget), bytes(minimum), bytes(residentB),
+        bytes(slotB)));
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** The device budget the plan was made for. */
+  public long budget() {
+    return budget;
+  }
+
+  /** Whether every layer's dense section stays resident (only experts stream). */
+  public boolean denseResident() {
+    return denseResident;
+  }
+
+  /** Ring slots K. */
+  public int slots() {
+    return slots;
+  }
+
+  /** Bytes of one layer's dense section. */
+  public long denseBytes() {
+    return denseBytes;
+  }
+
+  /** Bytes of one expert section. */
+  public long expertBytes() {
+    return expertBytes;
+  }
+
+  /** Bytes of one slot: one layer's streamed sections. */
+  public long slotBytes() {
+    return (denseResident ? 0 : denseBytes) + config.experts() * expertBytes;
+  }
+
+  /** Bytes that never move. */
+  public long residentBytes() {
+    return globalBytes + (denseResident ? config.layers() * denseBytes : 0);
+  }
+
+  /** Resident bytes plus every slot: the device bytes the plan allocates. */
+  public long deviceBytes() {
+    return residentBytes() + slots * slotBytes();
+  }
+
+  /** Whether every layer has a slot of its own (nothing is evicted after the first load). */
+  public boolean holdsEveryLayer() {
+    return slots == config.layers();
+  }
+
+  /** A printable description of the plan. */
+  public String describe() {
+    return String.format(Locale.ROOT,
+        "device budget %s: resident %s (embedding, LM head%s), ring of %d slot(s) x %s (%s), %s allocated; "
+            + "float32 weights total %s", bytes(budget), bytes(residentBytes()),
+        denseResident ? ", every layer's attention and router" : "", slots, bytes(slotBytes()),
+        denseResident ? config.experts() + " experts of one layer" : "one layer: dense + " + config.experts()
+            + " experts", bytes(deviceBytes()), bytes(config.float32WeightBytes()));
+  }
+
+  @Override
+  public String toString() {
+    return describe();
+  }
+
+  static String bytes(long n) {
+    if (n >= 1L << 30) {
+      return String.format(Locale.ROOT, "%.2f GiB", n / (double) (1L << 30));
+    }
+    if (n >= 1L << 20) {
+      return String.format(Locale.ROOT, "%.1f MiB", n / (double) (1L << 20));
+    }
+    return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
+  }
+}

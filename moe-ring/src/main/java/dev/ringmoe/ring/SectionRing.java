@@ -1,0 +1,382 @@
+package dev.ringmoe.ring;
+
+import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.config.WeightNames;
+import dev.ringmoe.model.ExpertWeights;
+import dev.ringmoe.model.LayerWeights;
+import dev.ringmoe.tensor.Tensors;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * SE-MoE's ring memory: K fixed slots through which the layers' streamed sections pass in order, with
+ * calculation-released-load. The first K layers are assigned to the slots at start; when layer {@code l} finishes,
+ * its slot is released and immediately assigned to layer {@code (l + K) mod L} (wrapping to the next token's first
+ * layers), whose dense section (when dense sections stream) is queued for copying at once; experts are queued when
+ * a predictor expects them or when the router demands them. Compute waits only for the loads it needs; a copy into
+ * a slot only starts after the compute that last used that slot released it.
+ *
+ * <p>Used by one compute thread at a time plus the ring's own copy thread; all slot bookkeeping is under one lock.
+ * Closing stops the copy thread and frees the slots.
+ */
+public final class SectionRing implements AutoCloseable {
+  private static final AtomicInteger RINGS = new AtomicInteger();
+
+  private final SectionPlan plan;
+  private final ModelConfig config;
+  private final Checkpoint checkpoint;
+  private final RingCounters counters;
+  private final DeviceMemory memory;
+  private final Slot[] slots;
+  private final int[] slotOfLayer;
+  private final CopyEngine engine;
+  private final Object lock = new Object();
+  /** The layer the next acquire must be for, so an aborted pass can be detected and the ring reset. */
+  private int expectedLayer;
+  private boolean closed;
+
+  SectionRing(SectionPlan plan, Checkpoint checkpoint, RingCounters counters, DeviceMemory memory) {
+    this.plan = plan;
+    this.config = plan.config();
+    this.checkpoint = checkpoint;
+    this.counters = counters;
+    this.memory = memory;
+    this.slots = new Slot[plan.slots()];
+    this.slotOfLayer = new int[config.layers()];
+    try {
+      for (int i = 0; i < slots.length; i++) {
+        memory.reserve(plan.slotBytes(), "ring slot " + i);
+        slots[i] = new Slot(i, plan);
+      }
+    } catch (RuntimeException e) {
+      freeSlots();
+      throw e;
+    }
+    int capacity = 4 * slots.length * (config.experts() + 1) + 16;
+    this.engine = new CopyEngine("ringmoe-copy-" + RINGS.incrementAndGet(), capacity, this::copy);
+    synchronized (lock) {
+      restart();
+    }
+  }
+
+  public SectionPlan plan() {
+    return plan;
+  }
+
+  /** Puts layers 0..K-1 into the slots, as before the first pass. Caller holds the lock. */
+  private void restart() {
+    Arrays.fill(slotOfLayer, -1);
+    for (int i = 0; i < slots.length; i++) {
+      assign(slots[i], i);
+    }
+    expectedLayer = 0;
+  }
+
+  /**
+   * Called before a pass: if the previous pass did not finish (a failure mid-pass), every slot is reassigned as at
+   * start, so the ring never serves a layer from a half-used slot.
+   */
+  void beginPass() {
+    synchronized (lock) {
+      checkOpen();
+      if (expectedLayer != 0 || Arrays.stream(slots).anyMatch(s -> s.users != 0)) {
+        for (Slot s : slots) {
+          s.users = 0;
+        }
+        restart();
+      }
+    }
+  }
+
+  private void assign(Slot slot, int layer) {
+    if (slot.layer >= 0 && slot.layer != layer) {
+      slotOfLayer[slot.layer] = -1;
+      countUnused(slot);
+    }
+    if (slot.layer == layer && slot.expertLoads != null) {
+      slotOfLayer[layer] = slot.index;
+      return; // every layer has its own slot: the contents stay valid
+    }
+    slot.assign(layer, config.experts());
+    slotOfLayer[layer] = slot.index;
+    if (!plan.denseResident()) {
+      slot.denseLoad = new Load(slot, slot.generation(), layer, Load.DENSE);
+      slot.denseLoad.prefetched = true;
+      engine.prefetch(slot.denseLoad);
+    }
+  }
+
+  private void countUnused(Slot slot) {
+    for (Load l : slot.expertLoads) {
+      if (l != null && l.prefetched && !l.used) {
+        counters.unused.incrementAndGet();
+      }
+    }
+  }
+
+  private Slot slotOf(int layer) {
+    int index = slotOfLayer[layer];
+    if (index < 0) {
+      throw new IllegalStateException("layer " + layer + " has no ring slot: layers must run in order");
+    }
+    return slots[index];
+  }
+
+  /** Queues copies of {@code experts} of {@code layer} ahead of need, if its slot is assigned already. */
+  void prefetch(int layer, BitSet experts) {
+    synchronized (lock) {
+      checkOpen();
+      int index = slotOfLayer[layer];
+      if (index < 0) {
+        return;
+      }
+      Slot slot = slots[index];
+      for (int e = experts.nextSetBit(0); e >= 0 && e < config.experts(); e = experts.nextSetBit(e + 1)) {
+        if (slot.expertLoads[e] == null) {
+          Load load = new Load(slot, slot.generation(), layer, e);
+          load.prefetched = true;
+          slot.expertLoads[e] = load;
+          engine.prefetch(load);
+        }
+      }
+    }
+  }
+
+  /**
+   * The router chose {@code experts} of {@code layer}: queues every one not yet loaded or loading at the front of
+   * the copy queue, and counts prefetch hits and misses.
+   */
+  void demand(int layer, BitSet experts) {
+    synchronized (lock) {
+      checkOpen();
+      Slot slot = slotOf(layer);
+      for (int e = experts.nextSetBit(0); e >= 0; e = experts.nextSetBit(e + 1)) {
+        Load load = slot.expertLoads[e];
+        if (load == null) {
+          load = new Load(slot, slot.generation(), layer, e);
+          slot.expertLoads[e] = load;
+          counters.misses.incrementAndGet();
+          engine.demand(load);
+        } else {
+          counters.hits.incrementAndGet();
+          if (!load.queued()) {
+            engine.demand(load); // still waiting behind prefetches: move it up
+          }
+        }
+        load.used = true;
+      }
+    }
+  }
+
+  /**
+   * Enters {@code layer}: marks its slot in use and, when dense sections stream, waits for the dense section.
+   *
+   * @return the slot's dense weights, or {@code null} when dense weights are resident
+   */
+  LayerWeights acquireDense(int layer) {
+    Load load;
+    Slot slot;
+    synchronized (lock) {
+      checkOpen();
+      if (layer != expectedLayer) {
+        throw new IllegalStateException("layer " + layer + " acquired, but the ring expects layer " + expectedLayer);
+      }
+      slot = slotOf(layer);
+      slot.users++;
+      load = slot.denseLoad;
+    }
+    if (load == null) {
+      return null;
+    }
+    await(load);
+    return slot.dense;
+  }
+
+  /** The dense weights of {@code layer} if dense sections stream and its slot is assigned, waiting for the copy. */
+  LayerWeights peekDense(int layer) {
+    Load load;
+    Slot slot;
+    synchronized (lock) {
+      int index = slotOfLayer[layer];
+      if (index < 0 || plan.denseResident()) {
+        return null;
+      }
+      slot = slots[index];
+      load = slot.denseLoad;
+    }
+    await(load);
+    return slot.dense;
+  }
+
+  /** Waits for one routed expert of the current layer and marks it in use. */
+  ExpertWeights acquireExpert(int layer, int expert) {
+    Load load;
+    Slot slot;
+    synchronized (lock) {
+      checkOpen();
+      slot = slotOf(layer);
+      load = slot.expertLoads[expert];
+      if (load == null) {
+        // Not announced through demand(): load it now.
+        load = new Load(slot, slot.generation(), layer, expert);
+        load.used = true;
+        slot.expertLoads[expert] = load;
+        counters.misses.incrementAndGet();
+        engine.demand(load);
+      }
+      slot.users++;
+    }
+    await(load);
+    return slot.experts[expert];
+  }
+
+  /** Releases one acquisition (dense or expert) of {@code layer}'s slot. */
+  void release(int layer) {
+    synchronized (lock) {
+      Slot slot = slotOf(layer);
+      if (slot.users <= 0) {
+        throw new IllegalStateException("layer " + layer + " released more often than acquired");
+      }
+      slot.users--;
+    }
+  }
+
+  /**
+   * {@code layer} is done: its slot is released and assigned to the layer K ahead (calculation-released-load).
+   *
+   * @return the layer now assigned to the freed slot
+   */
+  int finished(int layer) {
+    synchronized (lock) {
+      checkOpen();
+      Slot slot = slotOf(layer);
+      if (slot.users != 0) {
+        throw new IllegalStateException("layer " + layer + " finished with " + slot.users + " weights still in use");
+      }
+      int next = (layer + slots.length) % config.layers();
+      assign(slot, next);
+      expectedLayer = (layer + 1) % config.layers();
+      return next;
+    }
+  }
+
+  private void await(Load load) {
+    if (load.done.isDone()) {
+      rethrow(load);
+      return;
+    }
+    long start = System.nanoTime();
+    try {
+      while (true) {
+        try {
+          load.done.get(50, TimeUnit.MILLISECONDS);
+          return;
+        } catch (TimeoutException e) {
+          engine.checkAlive();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RingException("interrupted while waiting for " + load, e);
+    } catch (ExecutionException | CancellationException e) {
+      rethrow(load);
+    } finally {
+      counters.stallNanos.addAndGet(System.nanoTime() - start);
+    }
+  }
+
+  private static void rethrow(Load load) {
+    if (load.done.isCompletedExceptionally()) {
+      try {
+        load.done.join();
+      } catch (CancellationException e) {
+        throw new RingException("the copy of " + load + " was cancelled", e);
+      } catch (java.util.concurrent.CompletionException e) {
+        Throwable cause = e.getCause();
+        throw new RingException("copying " + load + " failed: " + cause.getMessage(), cause);
+      }
+    }
+  }
+
+  /** The copy thread's work: reads the section's tensors from the checkpoint, as float32, into the slot. */
+  private void copy(Load load) {
+    long start = System.nanoTime();
+    Slot slot = load.slot;
+    WeightNames n = config.architecture().weightNames();
+    int l = load.layer;
+    long h = config.hiddenSize();
+    long q = (long) config.heads() * config.headDim();
+    long kv = (long) config.kvHeads() * config.headDim();
+    long inter = config.intermediateSize();
+    long read = 0;
+    long written;
+    try {
+      if (load.section == Load.DENSE) {
+        long[] o = slot.denseOffsets;
+        read += Tensors.readInto(checkpoint, n.query(l), slot.at(o[0]), q, h);
+        read += Tensors.readInto(checkpoint, n.key(l), slot.at(o[1]), kv, h);
+        read += Tensors.readInto(checkpoint, n.value(l), slot.at(o[2]), kv, h);
+        read += Tensors.readInto(checkpoint, n.output(l), slot.at(o[3]), h, q);
+        read += Tensors.readInto(checkpoint, n.router(l), slot.at(o[4]), config.experts(), h);
+        read += Tensors.readInto(checkpoint, n.inputNorm(l), FloatBuffer.wrap(slot.inputNorm), h);
+        read += Tensors.readInto(checkpoint, n.postAttentionNorm(l), FloatBuffer.wrap(slot.postAttentionNorm), h);
+        written = plan.denseBytes();
+      } else {
+        int e = load.section;
+        long base = slot.expertOffsets[e];
+        read += Tensors.readInto(checkpoint, n.expertGate(l, e), slot.at(base), inter, h);
+        read += Tensors.readInto(checkpoint, n.expertUp(l, e), slot.at(base + inter * h), inter, h);
+        read += Tensors.readInto(checkpoint, n.expertDown(l, e), slot.at(base + 2 * inter * h), h, inter);
+        written = plan.expertBytes();
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e.getMessage(), e);
+    }
+    counters.storageBytes.addAndGet(read);
+    counters.hostBytes.addAndGet(read);
+    counters.deviceBytes.addAndGet(written);
+    counters.copies.incrementAndGet();
+    counters.copyNanos.addAndGet(System.nanoTime() - start);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new RingException("the weight ring is closed");
+    }
+  }
+
+  private void freeSlots() {
+    for (Slot s : slots) {
+      if (s != null) {
+        s.close();
+        memory.release(plan.slotBytes());
+      }
+    }
+  }
+
+  /** Whether every slot's native memory has been freed (for tests of {@link #close()}). */
+  boolean released() {
+    return Arrays.stream(slots).allMatch(s -> s == null || s.memory.wasClosed());
+  }
+
+  /** Stops the copy thread (after its current copy) and frees the slots. Idempotent. */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    engine.close();
+    freeSlots();
+  }
+}
