@@ -245,7 +245,7 @@ public final class Decoder implements AutoCloseable {
     for (int i = 0; i < n * k; i++) {
       used.set(chosen[i]);
     }
-    weights.routed(layer, used);
+    weights.routed(layer, used, ws.residual);
     Arrays.fill(ws.moe, 0, n * hidden, 0f);
     int inter = config.intermediateSize();
     int[] members = new int[n];

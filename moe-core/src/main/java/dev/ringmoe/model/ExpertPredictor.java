@@ -30,8 +30,9 @@ public interface ExpertPredictor {
 
   /**
    * Next-layer gate lookahead, as mixtral-offloading does: applies the layer's own RMSNorm and router to the hidden
-   * state entering it (the residual after the previous layer, before this layer's attention) and takes each token's
-   * top-k experts. Needs the layer's dense weights; returns {@code null} when they are not resident yet.
+   * state the store passes (the ring passes the previous layer's residual after its attention, so that the copies
+   * overlap that layer's expert compute) and takes each token's top-k experts. Needs the layer's dense weights;
+   * returns {@code null} when they are not resident yet.
    */
   static ExpertPredictor gateLookahead() {
     return GateLookahead.INSTANCE;

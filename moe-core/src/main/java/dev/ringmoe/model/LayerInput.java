@@ -3,9 +3,9 @@ package dev.ringmoe.model;
 import dev.ringmoe.config.ModelConfig;
 
 /**
- * What an {@link ExpertPredictor} sees when asked which experts a layer will use: the tokens of the current pass and
- * the hidden state entering that layer (the residual stream after the previous layer, or the embeddings for layer
- * 0), plus that layer's dense weights when they are available.
+ * What an {@link ExpertPredictor} sees when asked which experts a layer will use: the tokens of the current pass, the
+ * latest hidden state the caller has (for the ring: the previous layer's residual after its attention, or the
+ * embeddings for layer 0), and that layer's dense weights when they are available.
  *
  * <p>Valid only during the call it is passed to; arrays are shared, not copied, and must not be modified.
  */
@@ -24,7 +24,7 @@ public interface LayerInput {
   /** Tokens in the pass. */
   int tokens();
 
-  /** The hidden state entering {@link #layer()}, row-major [tokens * hidden]. */
+  /** The latest hidden state before {@link #layer()}, row-major [tokens * hidden]. */
   float[] hidden();
 
   /** The layer's dense weights (router, norms), or {@code null} when they are not resident yet. */

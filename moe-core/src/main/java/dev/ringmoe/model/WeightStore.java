@@ -44,9 +44,11 @@ public interface WeightStore extends AutoCloseable {
 
   /**
    * The router of {@code layer} chose {@code experts} (the union over the pass's tokens); they will be acquired next,
-   * in ascending order. Streaming stores start every missing load here at once.
+   * in ascending order. {@code hidden} is the residual stream after the layer's attention, entering its MoE block
+   * ([tokens * hidden], valid during the call). Streaming stores start every missing load here at once, and may
+   * predict the next layer's experts from {@code hidden} so that those copies overlap this layer's expert compute.
    */
-  default void routed(int layer, BitSet experts) {}
+  default void routed(int layer, BitSet experts, float[] hidden) {}
 
   /**
    * {@code layer} is done (its weights released); {@code hidden} is the residual stream after it, entering the next

@@ -1,22 +1,27 @@
 package dev.ringmoe.cli;
 
 import dev.ringmoe.MoeModel;
+import dev.ringmoe.Prefetch;
+import dev.ringmoe.RingStats;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.generate.GenerationOptions;
 import dev.ringmoe.generate.GenerationResult;
 import dev.ringmoe.generate.TokenListener;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * {@code ringmoe bench}: prefill and decode tokens per second, and decode speed as a fraction of the memory
- * roofline (the machine's read bandwidth, measured in the same run, divided by the weight bytes one decode token
- * reads).
+ * {@code ringmoe bench}: prefill and decode tokens per second of the all-resident model against the memory roofline
+ * (the machine's read bandwidth, measured in the same run, divided by the weight bytes one decode token reads), and,
+ * with {@code --budgets}, of the ring at several device budgets and prefetch policies, as one table.
  */
 final class BenchCommand implements Command {
   @Override
@@ -26,25 +31,33 @@ final class BenchCommand implements Command {
 
   @Override
   public String summary() {
-    return "measure prefill/decode tokens/s against the memory-bandwidth roofline";
+    return "measure tokens/s: resident vs the memory roofline, and the ring at several budgets";
   }
 
   @Override
   public String usage() {
-    return "Usage: ringmoe bench [--model DIR] [--prompt-tokens N] [--decode-tokens N] [--repeats N]\n\n"
+    return "Usage: ringmoe bench [--model DIR] [--prompt-tokens N] [--decode-tokens N] [--repeats N]\n"
+        + "                     [--budgets 100%,50%,25%,12.5%] [--prefetch lookahead,none] [--ring-slots K]\n\n"
         + "  --model DIR         checkpoint to measure; default: a synthetic float32 Mixtral (hidden 512, 8 layers,\n"
         + "                      8/2 heads, 8 experts top-2, intermediate 1792, vocab 1000), synthesized once\n"
         + "  --prompt-tokens N   prompt length for prefill (default 128)\n"
         + "  --decode-tokens N   tokens generated per run (default 128)\n"
-        + "  --repeats N         measured runs after one warm-up; the median is reported (default 5)\n\n"
+        + "  --repeats N         measured runs after one warm-up; the median is reported (default 5)\n"
+        + "  --budgets LIST      device budgets to run the ring at: sizes (1GB) or percentages of the float32\n"
+        + "                      weights (25%); without it only the resident model is measured\n"
+        + "  --prefetch LIST     ring policies to compare at each budget: none, all, lookahead (default\n"
+        + "                      lookahead,none)\n"
+        + "  --ring-slots K      fix K instead of taking as many slots as each budget holds\n\n"
         + "Also measures the memory read bandwidth (the best of a Java read loop on all cores and ND4J's\n"
-        + "matrix-vector product, each over 1 GiB) and reports decode speed as a\n"
-        + "fraction of bandwidth / (weight bytes one decode token reads).\n";
+        + "matrix-vector product, each over 1 GiB) and reports resident decode speed as a fraction of\n"
+        + "bandwidth / (weight bytes one decode token reads). Ring rows report the share of time compute waited\n"
+        + "for copies (stall), bytes copied into device slots per decode token, the ring's peak device bytes and\n"
+        + "the process's peak resident memory above its level before the model was loaded.\n";
   }
 
   @Override
   public Set<String> valuedOptions() {
-    return Set.of("model", "prompt-tokens", "decode-tokens", "repeats");
+    return Set.of("model", "prompt-tokens", "decode-tokens", "repeats", "budgets", "prefetch", "ring-slots");
   }
 
   @Override
@@ -52,53 +65,171 @@ final class BenchCommand implements Command {
     int promptTokens = args.integer("prompt-tokens", 128);
     int decodeTokens = args.integer("decode-tokens", 128);
     int repeats = args.integer("repeats", 5);
-    if (promptTokens < 1 || decodeTokens < 2 || repeats < 1) {
-      throw new UsageException("ringmoe bench: --prompt-tokens >= 1, --decode-tokens >= 2 and --repeats >= 1");
+    int slots = args.integer("ring-slots", 0);
+    if (promptTokens < 1 || decodeTokens < 2 || repeats < 1 || slots < 0) {
+      throw new UsageException("ringmoe bench: --prompt-tokens >= 1, --decode-tokens >= 2, --repeats >= 1 and"
+          + " --ring-slots >= 1");
+    }
+    List<String> budgets = args.has("budgets") ? split(args.required("budgets")) : List.of();
+    List<Prefetch> policies = new ArrayList<>();
+    for (String p : split(args.string("prefetch", "lookahead,none"))) {
+      policies.add(ModelOptions.prefetch(p, "ringmoe bench"));
     }
     Path dir = args.has("model") ? args.path("model")
         : SyntheticModels.ensure("bench-mixtral-f32", SyntheticModels.benchmarkShape(), DType.F32, 1, err);
+    ModelConfig config = ModelConfig.load(dir);
+    if (promptTokens + decodeTokens > config.maxPositions()) {
+      throw new UsageException("ringmoe bench: prompt plus decode tokens exceed the model's " + config.maxPositions()
+          + " positions");
+    }
+    // Validate every budget before the long runs start.
+    List<Long> budgetBytes = new ArrayList<>();
+    for (String b : budgets) {
+      budgetBytes.add(parseBudget(b, config.float32WeightBytes()));
+    }
 
     int threads = Runtime.getRuntime().availableProcessors();
     err.printf("measuring memory read bandwidth (%d threads, 1 GiB)...%n", threads);
     MemoryBandwidth.Result measured = MemoryBandwidth.measure(threads, 5);
     double bandwidth = measured.best();
+    int[] prompt = new SplittableRandom(7).ints(promptTokens, 3, config.vocabSize()).toArray();
 
-    try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
-      ModelConfig c = model.config();
-      if (promptTokens + decodeTokens > c.maxPositions()) {
-        throw new UsageException("ringmoe bench: prompt plus decode tokens exceed the model's "
-            + c.maxPositions() + " positions");
+    List<Row> rows = new ArrayList<>();
+    rows.add(measure("resident", MoeModel.builder().checkpoint(dir), prompt, decodeTokens, repeats, err));
+    for (int i = 0; i < budgets.size(); i++) {
+      for (Prefetch policy : policies) {
+        MoeModel.Builder b = MoeModel.builder().checkpoint(dir).deviceMemory(budgetBytes.get(i)).ringSlots(slots)
+            .prefetch(policy);
+        rows.add(measure(budgets.get(i) + " " + policy.name().toLowerCase(Locale.ROOT), b, prompt, decodeTokens,
+            repeats, err));
       }
-      int[] prompt = new SplittableRandom(7).ints(promptTokens, 3, c.vocabSize()).toArray();
-      GenerationOptions options = GenerationOptions.builder().maxNewTokens(decodeTokens).stopAtEos(false).build();
-      err.println("warming up...");
-      model.generate(prompt, options, TokenListener.NONE);
-      double[] prefill = new double[repeats];
-      double[] decode = new double[repeats];
-      for (int i = 0; i < repeats; i++) {
-        GenerationResult r = model.generate(prompt, options, TokenListener.NONE);
-        prefill[i] = r.prefillTokensPerSecond();
-        decode[i] = r.decodeTokensPerSecond();
-        err.printf("run %d: prefill %.1f tok/s, decode %.1f tok/s%n", i + 1, prefill[i], decode[i]);
+    }
+
+    long bytesPerToken = decodeBytesPerToken(config);
+    double roofline = bandwidth / bytesPerToken;
+    out.printf(Locale.ROOT, "model                      %s%n", config);
+    out.printf(Locale.ROOT, "checkpoint                 %s (float32 weights %.1f MB)%n", dir,
+        config.float32WeightBytes() / 1e6);
+    out.printf(Locale.ROOT, "memory read bandwidth      %.1f GB/s (best of: Java read %.1f GB/s with %d threads,"
+        + " ND4J matrix-vector over 1 GiB %.1f GB/s)%n", bandwidth / 1e9, measured.javaRead() / 1e9, threads,
+        measured.nd4jGemv() / 1e9);
+    out.printf(Locale.ROOT, "weights read per decode    %.1f MB (dense + top-%d experts + LM head, float32)%n",
+        bytesPerToken / 1e6, config.topK());
+    out.printf(Locale.ROOT, "decode roofline            %.1f tok/s%n", roofline);
+    out.printf(Locale.ROOT, "prefill (%d tokens)        %.1f tok/s (median of %d)%n", promptTokens,
+        rows.get(0).prefill, repeats);
+    out.printf(Locale.ROOT, "decode (%d tokens)         %.1f tok/s (median of %d)%n", decodeTokens,
+        rows.get(0).decode, repeats);
+    out.printf(Locale.ROOT, "decode / roofline          %.2f%n", rows.get(0).decode / roofline);
+    if (rows.size() > 1) {
+      out.println();
+      out.printf(Locale.ROOT, "%-22s %3s %12s %12s %8s %14s %14s %12s%n", "configuration", "K", "prefill t/s",
+          "decode t/s", "stall %", "MB moved/tok", "peak device MB", "RSS +MB");
+      for (Row r : rows) {
+        out.printf(Locale.ROOT, "%-22s %3s %12.1f %12.2f %8s %14s %14s %12s%n", r.name,
+            r.stats == null ? "-" : String.valueOf(r.stats.slots()), r.prefill, r.decode,
+            r.stats == null ? "-" : String.format(Locale.ROOT, "%.1f", 100 * r.decodeStall),
+            r.stats == null ? "0" : String.format(Locale.ROOT, "%.1f", r.decodeBytesPerToken / 1e6),
+            r.stats == null ? "-" : String.format(Locale.ROOT, "%.1f", r.stats.peakDeviceBytes() / 1e6),
+            r.rssGrowth < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", r.rssGrowth / 1e6));
       }
-      long bytesPerToken = decodeBytesPerToken(c);
-      double roofline = bandwidth / bytesPerToken;
-      double decodeMedian = median(decode);
-      out.printf(Locale.ROOT, "model                      %s%n", c);
-      out.printf(Locale.ROOT, "checkpoint                 %s%n", dir);
-      out.printf(Locale.ROOT, "memory read bandwidth      %.1f GB/s (best of: Java read %.1f GB/s with %d threads,"
-          + " ND4J matrix-vector over 1 GiB %.1f GB/s)%n", bandwidth / 1e9, measured.javaRead() / 1e9, threads,
-          measured.nd4jGemv() / 1e9);
-      out.printf(Locale.ROOT, "weights read per decode    %.1f MB (dense + top-%d experts + LM head, float32)%n",
-          bytesPerToken / 1e6, c.topK());
-      out.printf(Locale.ROOT, "decode roofline            %.1f tok/s%n", roofline);
-      out.printf(Locale.ROOT, "prefill (%d tokens)        %.1f tok/s (median of %d)%n", promptTokens, median(prefill),
-          repeats);
-      out.printf(Locale.ROOT, "decode (%d tokens)         %.1f tok/s (median of %d)%n", decodeTokens, decodeMedian,
-          repeats);
-      out.printf(Locale.ROOT, "decode / roofline          %.2f%n", decodeMedian / roofline);
     }
     return 0;
+  }
+
+  private static final class Row {
+    String name;
+    double prefill;
+    double decode;
+    RingStats stats;
+    double decodeStall;
+    double decodeBytesPerToken;
+    long rssGrowth;
+  }
+
+  private static Row measure(String name, MoeModel.Builder builder, int[] prompt, int decodeTokens, int repeats,
+      PrintStream err) throws IOException {
+    err.printf("%s: loading...%n", name);
+    System.gc();
+    long rssBefore = ProcessMemory.resident();
+    boolean peakReset = ProcessMemory.resetPeak();
+    Row row = new Row();
+    row.name = name;
+    try (MoeModel model = builder.build()) {
+      GenerationOptions full = GenerationOptions.builder().maxNewTokens(decodeTokens).stopAtEos(false).build();
+      GenerationOptions first = GenerationOptions.builder().maxNewTokens(1).stopAtEos(false).build();
+      model.generate(prompt, GenerationOptions.builder().maxNewTokens(Math.min(8, decodeTokens)).stopAtEos(false)
+          .build(), TokenListener.NONE);
+      double[] prefill = new double[repeats];
+      double[] decode = new double[repeats];
+      long prefillBytes = 0;
+      long prefillStall = 0;
+      long prefillNanos = 0;
+      for (int i = 0; i < repeats; i++) {
+        if (i == 0 && model.ringStats().isPresent()) {
+          // A prefill-only run, to subtract from the full runs' counters: what decode alone moved and waited for.
+          model.resetStats();
+          model.generate(prompt, first, TokenListener.NONE);
+          RingStats p = model.ringStats().orElseThrow();
+          prefillBytes = p.deviceBytesWritten();
+          prefillStall = p.stallNanos();
+          prefillNanos = p.computeNanos();
+          model.resetStats();
+        }
+        GenerationResult r = model.generate(prompt, full, TokenListener.NONE);
+        prefill[i] = r.prefillTokensPerSecond();
+        decode[i] = r.decodeTokensPerSecond();
+        err.printf("  run %d: prefill %.1f tok/s, decode %.2f tok/s%n", i + 1, prefill[i], decode[i]);
+      }
+      row.prefill = median(prefill);
+      row.decode = median(decode);
+      row.stats = model.ringStats().orElse(null);
+      if (row.stats != null) {
+        long steps = (long) repeats * (decodeTokens - 1);
+        row.decodeBytesPerToken = (row.stats.deviceBytesWritten() - repeats * prefillBytes) / (double) steps;
+        double decodeNanos = row.stats.computeNanos() - repeats * (double) prefillNanos;
+        row.decodeStall = decodeNanos <= 0 ? 0 : (row.stats.stallNanos() - repeats * (double) prefillStall)
+            / decodeNanos;
+        err.printf("  %s%n", row.stats);
+      }
+      long peak = peakReset ? ProcessMemory.peak() : ProcessMemory.resident();
+      row.rssGrowth = rssBefore < 0 || peak < 0 ? -1 : peak - rssBefore;
+    }
+    return row;
+  }
+
+  static long parseBudget(String text, long weightBytes) {
+    String t = text.trim();
+    if (t.endsWith("%")) {
+      double percent;
+      try {
+        percent = Double.parseDouble(t.substring(0, t.length() - 1));
+      } catch (NumberFormatException e) {
+        throw new UsageException("ringmoe bench: budget '" + text + "' is neither a size nor a percentage");
+      }
+      if (!(percent > 0 && percent <= 100)) {
+        throw new UsageException("ringmoe bench: budget percentage must be in (0, 100], was " + text);
+      }
+      return (long) Math.floor(percent / 100 * weightBytes);
+    }
+    try {
+      return Args.parseBytes(t);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("ringmoe bench: budget " + e.getMessage());
+    }
+  }
+
+  private static List<String> split(String list) {
+    List<String> out = new ArrayList<>();
+    for (String s : list.split(",")) {
+      if (!s.isBlank()) {
+        out.add(s.trim());
+      }
+    }
+    if (out.isEmpty()) {
+      throw new UsageException("ringmoe bench: empty list '" + list + "'");
+    }
+    return out;
   }
 
   /** Float32 weight bytes one decode token reads: every dense weight, top-k experts per layer, the LM head. */

@@ -157,8 +157,11 @@ public final class RingWeightStore implements WeightStore {
   }
 
   @Override
-  public void routed(int layer, BitSet experts) {
+  public void routed(int layer, BitSet experts, float[] hidden) {
     ring.demand(layer, experts);
+    if (layer + 1 < config.layers()) {
+      predict(layer + 1, hidden);
+    }
   }
 
   @Override
@@ -176,9 +179,6 @@ public final class RingWeightStore implements WeightStore {
     int assigned = ring.finished(layer);
     if (wholeLayers && assigned != layer) {
       ring.prefetch(assigned, allExperts());
-    }
-    if (layer + 1 < config.layers()) {
-      predict(layer + 1, hidden);
     }
   }
 

@@ -200,20 +200,20 @@ public final class SectionRing implements AutoCloseable {
     return slot.dense;
   }
 
-  /** The dense weights of {@code layer} if dense sections stream and its slot is assigned, waiting for the copy. */
+  /**
+   * The streamed dense weights of {@code layer} if its slot holds them already; {@code null} otherwise (never waits:
+   * a prediction is not worth a stall).
+   */
   LayerWeights peekDense(int layer) {
-    Load load;
-    Slot slot;
     synchronized (lock) {
       int index = slotOfLayer[layer];
       if (index < 0 || plan.denseResident()) {
         return null;
       }
-      slot = slots[index];
-      load = slot.denseLoad;
+      Slot slot = slots[index];
+      Load load = slot.denseLoad;
+      return load != null && load.done.isDone() && !load.done.isCompletedExceptionally() ? slot.dense : null;
     }
-    await(load);
-    return slot.dense;
   }
 
   /** Waits for one routed expert of the current layer and marks it in use. */
