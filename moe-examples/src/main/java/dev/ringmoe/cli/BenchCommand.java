@@ -75,6 +75,9 @@ final class BenchCommand implements Command {
     for (String p : split(args.string("prefetch", "lookahead,none"))) {
       policies.add(ModelOptions.prefetch(p, "ringmoe bench"));
     }
+    for (String b : budgets) {
+      parseBudget(b, 1L << 40); // syntax first, before anything slow happens
+    }
     Path dir = args.has("model") ? args.path("model")
         : SyntheticModels.ensure("bench-mixtral-f32", SyntheticModels.benchmarkShape(), DType.F32, 1, err);
     ModelConfig config = ModelConfig.load(dir);

@@ -69,6 +69,27 @@ class RingMoeCliTest {
   }
 
   @Test
+  void logitsThroughTheRingEqualResidentAndWriteStats() throws IOException {
+    Path dir = synth();
+    Path resident = tmp.resolve("resident.f32");
+    Path ring = tmp.resolve("ring.f32");
+    Path stats = tmp.resolve("stats.json");
+    assertEquals(0, run("logits", "--model", dir.toString(), "--ids", "1,17,42,299,5", "--out",
+        resident.toString()).status());
+    Result r = run("logits", "--model", dir.toString(), "--ids", "1,17,42,299,5", "--out", ring.toString(),
+        "--device-memory", "60%", "--ring-slots", "1", "--prefetch", "none", "--stats-json", stats.toString());
+    assertEquals(0, r.status(), r.err());
+    assertArrayEquals(Files.readAllBytes(resident), Files.readAllBytes(ring));
+    String json = Files.readString(stats);
+    assertTrue(json.contains("\"slots\": 1") && json.contains("\"peak_device_bytes\""), json);
+    assertTrue(r.err().contains("ring: 1 slots"), r.err());
+    Result tooSmall = run("logits", "--model", dir.toString(), "--ids", "1", "--out", ring.toString(),
+        "--device-memory", "10KB");
+    assertEquals(1, tooSmall.status());
+    assertTrue(tooSmall.err().contains("minimum"), tooSmall.err());
+  }
+
+  @Test
   void generatePrintsTheContinuation() throws IOException {
     Path dir = synth();
     Result greedy = run("generate", "--model", dir.toString(), "--prompt", "hello world", "--max-new-tokens", "6");
@@ -99,6 +120,10 @@ class RingMoeCliTest {
         {"synth", "--out", "d", "--heads", "6", "--kv-heads", "4"},
         {"frobnicate"},
         {"bench", "--bogus"},
+        {"generate", "--model", "m", "--prompt", "x", "--device-memory", "150%"},
+        {"generate", "--model", "m", "--prompt", "x", "--ring-slots", "2"},
+        {"logits", "--model", "m", "--ids", "1", "--out", "f", "--device-memory", "1GB", "--prefetch", "maybe"},
+        {"bench", "--budgets", "25%,lots"},
     };
     for (String[] argv : bad) {
       Result r = run(argv);

@@ -19,15 +19,25 @@ final class CopyEngine implements AutoCloseable {
 
   private final BlockingDeque<Load> queue;
   private final Consumer<Load> copier;
-  private final Thread thread;
+  private final Thread[] threads;
   private volatile boolean closed;
 
-  CopyEngine(String name, int capacity, Consumer<Load> copier) {
+  /**
+   * @param name thread name prefix
+   * @param threads copy threads; loads run in parallel when there is more than one
+   */
+  CopyEngine(String name, int threads, int capacity, Consumer<Load> copier) {
     this.queue = new LinkedBlockingDeque<>(capacity);
     this.copier = copier;
-    this.thread = new Thread(this::run, name);
-    this.thread.setDaemon(true);
-    this.thread.start();
+    this.threads = new Thread[threads];
+    for (int i = 0; i < threads; i++) {
+      Thread t = new Thread(this::run, threads == 1 ? name : name + "-" + i);
+      t.setDaemon(true);
+      this.threads[i] = t;
+    }
+    for (Thread t : this.threads) {
+      t.start();
+    }
   }
 
   /** Queues a load that compute is (or soon will be) waiting for. */
@@ -57,8 +67,10 @@ final class CopyEngine implements AutoCloseable {
     if (closed) {
       throw new RingException("the weight ring is closed");
     }
-    if (!thread.isAlive()) {
-      throw new RingException("the copy thread " + thread.getName() + " died");
+    for (Thread t : threads) {
+      if (!t.isAlive()) {
+        throw new RingException("the copy thread " + t.getName() + " died");
+      }
     }
   }
 
@@ -100,9 +112,13 @@ final class CopyEngine implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    thread.interrupt();
+    for (Thread t : threads) {
+      t.interrupt();
+    }
     try {
-      thread.join(10_000);
+      for (Thread t : threads) {
+        t.join(10_000);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

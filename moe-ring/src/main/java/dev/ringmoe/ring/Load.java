@@ -38,6 +38,11 @@ final class Load {
     return claimed.get() || done.isDone();
   }
 
+  /** Claimed by a copy thread and not finished: its bytes may still be being written. */
+  boolean inFlight() {
+    return claimed.get() && !done.isDone();
+  }
+
   /** Whether the slot still holds this assignment (a stale copy must not run). */
   boolean current() {
     return slot.generation() == generation;

@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class RingWeightStore implements WeightStore {
   private static final Logger LOG = LoggerFactory.getLogger(RingWeightStore.class);
+  /** Copy threads: two by default, so that synchronous loads use both cores while compute waits. */
+  private static final int COPY_THREADS = Math.max(1, Integer.getInteger("ringmoe.copyThreads",
+      Math.min(2, Runtime.getRuntime().availableProcessors())));
 
   private final ModelConfig config;
   private final SectionPlan plan;
@@ -76,7 +79,7 @@ public final class RingWeightStore implements WeightStore {
           nativeArrays.addAll(residentLayers[l].arrays());
         }
       }
-      ring = new SectionRing(plan, checkpoint, counters, memory);
+      ring = new SectionRing(plan, checkpoint, counters, memory, COPY_THREADS);
       owned.add(ring);
     } catch (IOException | RuntimeException e) {
       close();

@@ -8,9 +8,9 @@ import java.util.Locale;
  * a list of sections: per layer one dense section (attention, norms, router) and one section per expert; the global
  * weights (embedding, final norm, LM head) are always resident.
  *
- * <p>The plan prefers keeping every dense section resident and streaming only experts, with at least two slots so
- * that copies can overlap compute; when that does not fit it streams dense sections too (a slot then holds a whole
- * layer). A slot holds one layer's streamed sections, so the ring has K slots of {@link #slotBytes()} each.
+ * <p>The plan prefers keeping every dense section resident and streaming only experts; it streams dense sections
+ * too (a slot then holds a whole layer) only when that buys more slots while fewer than two (the minimum for copies
+ * to overlap compute) would fit otherwise. A slot holds one layer's streamed sections, so the ring has K slots of {@link #slotBytes()} each.
  *
  * <p>Immutable and thread-safe. All sizes are bytes of float32 weights, the form compute reads.
  */
@@ -62,16 +62,15 @@ public final class SectionPlan {
               + "is %s (resident %s + %d x %s per slot)", bytes(budget), k, k, bytes(residentB + k * slotB),
           bytes(residentB), k, bytes(slotB)));
     }
-    long kA = (budget - residentA) / slotA;
-    if (budget >= residentA && kA >= Math.min(2, layers)) {
+    long kA = budget >= residentA ? (budget - residentA) / slotA : 0;
+    long kB = budget >= residentB ? (budget - residentB) / slotB : 0;
+    // Dense sections resident means less to copy per token; prefer it unless streaming them buys more slots below
+    // the two that overlap needs.
+    if (kA >= Math.min(2, layers) || (kA >= 1 && kA >= kB)) {
       return new SectionPlan(config, budget, true, (int) Math.min(kA, layers));
     }
-    long kB = budget >= residentB ? (budget - residentB) / slotB : 0;
     if (kB >= 1) {
       return new SectionPlan(config, budget, false, (int) Math.min(kB, layers));
-    }
-    if (budget >= residentA + slotA) {
-      return new SectionPlan(config, budget, true, 1);
     }
     long minimum = Math.min(residentA + slotA, residentB + slotB);
     throw new IllegalArgumentException(String.format(Locale.ROOT,

@@ -43,7 +43,7 @@ public final class SectionRing implements AutoCloseable {
   private int expectedLayer;
   private boolean closed;
 
-  SectionRing(SectionPlan plan, Checkpoint checkpoint, RingCounters counters, DeviceMemory memory) {
+  SectionRing(SectionPlan plan, Checkpoint checkpoint, RingCounters counters, DeviceMemory memory, int copyThreads) {
     this.plan = plan;
     this.config = plan.config();
     this.checkpoint = checkpoint;
@@ -61,7 +61,7 @@ public final class SectionRing implements AutoCloseable {
       throw e;
     }
     int capacity = 4 * slots.length * (config.experts() + 1) + 16;
-    this.engine = new CopyEngine("ringmoe-copy-" + RINGS.incrementAndGet(), capacity, this::copy);
+    this.engine = new CopyEngine("ringmoe-copy-" + RINGS.incrementAndGet(), copyThreads, capacity, this::copy);
     synchronized (lock) {
       restart();
     }
@@ -104,6 +104,14 @@ public final class SectionRing implements AutoCloseable {
     if (slot.layer == layer && slot.expertLoads != null) {
       slotOfLayer[layer] = slot.index;
       return; // every layer has its own slot: the contents stay valid
+    }
+    if (slot.expertLoads != null) {
+      // With several copy threads, a stale prefetch may still be writing into this slot: let it finish first.
+      for (Load l : slot.expertLoads) {
+        if (l != null && l.inFlight()) {
+          awaitQuietly(l);
+        }
+      }
     }
     slot.assign(layer, config.experts());
     slotOfLayer[layer] = slot.index;
@@ -288,6 +296,19 @@ public final class SectionRing implements AutoCloseable {
       throw new RingException("interrupted while waiting for " + load, e);
     } catch (ExecutionException | CancellationException e) {
       rethrow(load);
+    } finally {
+      counters.stallNanos.addAndGet(System.nanoTime() - start);
+    }
+  }
+
+  private void awaitQuietly(Load load) {
+    long start = System.nanoTime();
+    try {
+      load.done.get(60, TimeUnit.SECONDS);
+    } catch (ExecutionException | CancellationException | TimeoutException e) {
+      // A stale prefetch's outcome does not matter, only that it no longer writes.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } finally {
       counters.stallNanos.addAndGet(System.nanoTime() - start);
     }
