@@ -114,7 +114,7 @@ public final class Decoder implements AutoCloseable {
   }
 
   private void embed(int[] tokens, Workspace ws) {
-    FloatBuffer table = weights.embedding().data().asNioFloat();
+    FloatBuffer table = weights.globals().embedding.data().asNioFloat();
     for (int t = 0; t < tokens.length; t++) {
       table.get(tokens[t] * hidden, ws.residual, t * hidden, hidden);
     }
@@ -342,7 +342,7 @@ public final class Decoder implements AutoCloseable {
     int firstRow = ws.tokens - rows;
     float[] tail = Arrays.copyOfRange(ws.residual, firstRow * hidden, ws.tokens * hidden);
     float[] normed = new float[rows * hidden];
-    RmsNorm.apply(tail, normed, weights.finalNorm(), rows, hidden, config.rmsNormEps());
+    RmsNorm.apply(tail, normed, weights.globals().finalNorm, rows, hidden, config.rmsNormEps());
     float[] out = new float[rows * vocab];
     if (rows == 1) {
       if (logitsRow == null) {
@@ -350,13 +350,13 @@ public final class Decoder implements AutoCloseable {
         logitsRowBuffer = logitsRow.data().asNioFloat();
       }
       single.normedNd.write(normed, hidden);
-      Tensors.linear(single.normedNd.array, weights.lmHead(), logitsRow);
+      Tensors.linear(single.normedNd.array, weights.globals().lmHead, logitsRow);
       logitsRowBuffer.get(0, out);
       return out;
     }
     try (INDArray x = Tensors.matrix(rows, hidden); INDArray y = Tensors.matrix(rows, vocab)) {
       x.data().asNioFloat().put(0, normed);
-      Tensors.linear(x, weights.lmHead(), y);
+      Tensors.linear(x, weights.globals().lmHead, y);
       y.data().asNioFloat().get(0, out);
     }
     return out;

@@ -18,19 +18,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@link Checkpoint}: the caller keeps it open while the store is used and closes it after the store.
  */
 public final class ResidentWeightStore implements WeightStore {
-  private final INDArray embedding;
-  private final float[] finalNorm;
-  private final INDArray lmHead;
+  private final GlobalWeights globals;
   private final LayerWeights[] layers;
   private final ExpertWeights[][] experts;
   private final long bytes;
   private boolean closed;
 
-  private ResidentWeightStore(INDArray embedding, float[] finalNorm, INDArray lmHead, LayerWeights[] layers,
-      ExpertWeights[][] experts, long bytes) {
-    this.embedding = embedding;
-    this.finalNorm = finalNorm;
-    this.lmHead = lmHead;
+  private ResidentWeightStore(GlobalWeights globals, LayerWeights[] layers, ExpertWeights[][] experts, long bytes) {
+    this.globals = globals;
     this.layers = layers;
     this.experts = experts;
     this.bytes = bytes;
@@ -45,14 +40,9 @@ public final class ResidentWeightStore implements WeightStore {
   public static ResidentWeightStore load(Checkpoint checkpoint, ModelConfig config) throws IOException {
     List<AutoCloseable> loaded = new ArrayList<>();
     try {
-      WeightNames n = config.architecture().weightNames();
-      int h = config.hiddenSize();
-      long v = config.vocabSize();
-      INDArray embedding = track(loaded, Tensors.loadFloat32(checkpoint, n.embedding(), v, h));
-      float[] finalNorm = Tensors.loadJava(checkpoint, n.finalNorm(), h);
-      INDArray lmHead = config.tieWordEmbeddings()
-          ? embedding : track(loaded, Tensors.loadFloat32(checkpoint, n.lmHead(), v, h));
-      long bytes = 4L * embedding.length() + (config.tieWordEmbeddings() ? 0 : 4L * lmHead.length());
+      GlobalWeights globals = GlobalWeights.load(checkpoint, config, false);
+      loaded.add(globals);
+      long bytes = globals.bytes();
       LayerWeights[] layers = new LayerWeights[config.layers()];
       ExpertWeights[][] experts = new ExpertWeights[config.layers()][config.experts()];
       for (int l = 0; l < config.layers(); l++) {
@@ -65,7 +55,7 @@ public final class ResidentWeightStore implements WeightStore {
           bytes += experts[l][e].bytes();
         }
       }
-      return new ResidentWeightStore(embedding, finalNorm, lmHead, layers, experts, bytes);
+      return new ResidentWeightStore(globals, layers, experts, bytes);
     } catch (IOException | RuntimeException e) {
       for (AutoCloseable c : loaded) {
         try {
@@ -76,11 +66,6 @@ public final class ResidentWeightStore implements WeightStore {
       }
       throw e;
     }
-  }
-
-  private static INDArray track(List<AutoCloseable> loaded, INDArray array) {
-    loaded.add(array::close);
-    return array;
   }
 
   /** Loads the dense weights of one layer; the caller owns the result. */
@@ -148,18 +133,8 @@ public final class ResidentWeightStore implements WeightStore {
   }
 
   @Override
-  public INDArray embedding() {
-    return embedding;
-  }
-
-  @Override
-  public float[] finalNorm() {
-    return finalNorm;
-  }
-
-  @Override
-  public INDArray lmHead() {
-    return lmHead;
+  public GlobalWeights globals() {
+    return globals;
   }
 
   @Override
@@ -190,9 +165,6 @@ public final class ResidentWeightStore implements WeightStore {
         e.close();
       }
     }
-    if (lmHead != embedding) {
-      lmHead.close();
-    }
-    embedding.close();
+    globals.close();
   }
 }

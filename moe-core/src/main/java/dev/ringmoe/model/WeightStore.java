@@ -3,7 +3,6 @@ package dev.ringmoe.model;
 import dev.ringmoe.RingStats;
 import java.util.BitSet;
 import java.util.Optional;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Where a model's weights live: the SPI between the decoder, which computes, and the memory system, which decides
@@ -17,14 +16,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * a time; whether they are safe for more is theirs to document. Closing the store frees every array it handed out.
  */
 public interface WeightStore extends AutoCloseable {
-  /** Token embedding, float32 [vocab, hidden]. */
-  INDArray embedding();
-
-  /** The final RMSNorm weight, [hidden]. */
-  float[] finalNorm();
-
-  /** The LM head, float32 [vocab, hidden]. */
-  INDArray lmHead();
+  /** The embedding, final norm and LM head, resident for the store's lifetime. */
+  GlobalWeights globals();
 
   /** The dense weights of {@code layer}, valid until {@link #releaseLayer}. */
   LayerWeights acquireLayer(int layer);

@@ -4,15 +4,14 @@ import dev.ringmoe.Prefetch;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.config.ModelConfig;
-import dev.ringmoe.config.WeightNames;
 import dev.ringmoe.model.ExpertPredictor;
 import dev.ringmoe.model.ExpertWeights;
+import dev.ringmoe.model.GlobalWeights;
 import dev.ringmoe.model.LayerInput;
 import dev.ringmoe.model.LayerWeights;
 import dev.ringmoe.model.ResidentWeightStore;
 import dev.ringmoe.model.StoreOptions;
 import dev.ringmoe.model.WeightStore;
-import dev.ringmoe.tensor.Tensors;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -41,9 +40,7 @@ public final class RingWeightStore implements WeightStore {
   private final SectionPlan plan;
   private final DeviceMemory memory;
   private final RingCounters counters = new RingCounters();
-  private final INDArray embedding;
-  private final float[] finalNorm;
-  private final INDArray lmHead;
+  private final GlobalWeights globals;
   private final LayerWeights[] residentLayers;
   private final SectionRing ring;
   private final ExpertPredictor predictor;
@@ -61,15 +58,11 @@ public final class RingWeightStore implements WeightStore {
     this.memory = new DeviceMemory(plan.budget());
     this.predictor = options.predictor();
     this.wholeLayers = options.prefetch() == Prefetch.ALL;
-    WeightNames n = config.architecture().weightNames();
-    long h = config.hiddenSize();
-    long v = config.vocabSize();
     try {
-      embedding = resident(Tensors.loadFloat32Copy(checkpoint, n.embedding(), v, h), "embedding");
-      finalNorm = Tensors.loadJava(checkpoint, n.finalNorm(), h);
-      memory.reserve(4L * h, "final norm");
-      lmHead = config.tieWordEmbeddings()
-          ? embedding : resident(Tensors.loadFloat32Copy(checkpoint, n.lmHead(), v, h), "LM head");
+      memory.reserve(4L * config.globalParameters(), "embedding, final norm and LM head");
+      globals = GlobalWeights.load(checkpoint, config, true);
+      owned.add(globals);
+      nativeArrays.addAll(globals.arrays());
       residentLayers = new LayerWeights[config.layers()];
       if (plan.denseResident()) {
         for (int l = 0; l < config.layers(); l++) {
@@ -104,13 +97,6 @@ public final class RingWeightStore implements WeightStore {
     return new RingWeightStore(checkpoint, config, options);
   }
 
-  private INDArray resident(INDArray array, String what) {
-    owned.add(array::close);
-    nativeArrays.add(array);
-    memory.reserve(4L * array.length(), what);
-    return array;
-  }
-
   /** The plan this store runs: what is resident, K and the slot size. */
   public SectionPlan plan() {
     return plan;
@@ -123,18 +109,8 @@ public final class RingWeightStore implements WeightStore {
   }
 
   @Override
-  public INDArray embedding() {
-    return embedding;
-  }
-
-  @Override
-  public float[] finalNorm() {
-    return finalNorm;
-  }
-
-  @Override
-  public INDArray lmHead() {
-    return lmHead;
+  public GlobalWeights globals() {
+    return globals;
   }
 
   @Override

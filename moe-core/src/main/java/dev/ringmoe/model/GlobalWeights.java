@@ -1,0 +1,65 @@
+package dev.ringmoe.model;
+
+import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.config.WeightNames;
+import dev.ringmoe.tensor.Tensors;
+import java.io.IOException;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The weights outside the layers, which every token needs and which therefore never stream: the token embedding
+ * [vocab, hidden], the final RMSNorm [hidden] and the LM head [vocab, hidden] (the embedding itself when tied).
+ *
+ * <p>Immutable holder; owned by the {@link WeightStore} that loaded it, which closes it.
+ */
+public final class GlobalWeights implements AutoCloseable {
+  final INDArray embedding;
+  final float[] finalNorm;
+  final INDArray lmHead;
+
+  private GlobalWeights(INDArray embedding, float[] finalNorm, INDArray lmHead) {
+    this.embedding = embedding;
+    this.finalNorm = finalNorm;
+    this.lmHead = lmHead;
+  }
+
+  /**
+   * Loads the global weights.
+   *
+   * @param copy whether float32 tensors are copied into native memory rather than read through the file mapping
+   */
+  public static GlobalWeights load(Checkpoint checkpoint, ModelConfig config, boolean copy) throws IOException {
+    WeightNames n = config.architecture().weightNames();
+    long h = config.hiddenSize();
+    long v = config.vocabSize();
+    INDArray embedding = copy ? Tensors.loadFloat32Copy(checkpoint, n.embedding(), v, h)
+        : Tensors.loadFloat32(checkpoint, n.embedding(), v, h);
+    try {
+      float[] finalNorm = Tensors.loadJava(checkpoint, n.finalNorm(), h);
+      INDArray lmHead = config.tieWordEmbeddings() ? embedding
+          : copy ? Tensors.loadFloat32Copy(checkpoint, n.lmHead(), v, h)
+          : Tensors.loadFloat32(checkpoint, n.lmHead(), v, h);
+      return new GlobalWeights(embedding, finalNorm, lmHead);
+    } catch (IOException | RuntimeException e) {
+      embedding.close();
+      throw e;
+    }
+  }
+
+  /** The native matrices (the embedding once when tied), for stores that account for them. */
+  public List<INDArray> arrays() {
+    return lmHead == embedding ? List.of(embedding) : List.of(embedding, lmHead);
+  }
+
+  /** Bytes of the weights in float32, the final norm included. */
+  public long bytes() {
+    return arrays().stream().mapToLong(a -> 4L * a.length()).sum() + 4L * finalNorm.length;
+  }
+
+  @Override
+  public void close() {
+    arrays().forEach(INDArray::close);
+  }
+}
