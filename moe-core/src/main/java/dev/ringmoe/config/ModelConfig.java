@@ -235,6 +235,9 @@ public final class ModelConfig {
     o.addProperty("num_hidden_layers", layers);
     o.addProperty("num_key_value_heads", kvHeads);
     o.addProperty("num_local_experts", experts);
+    if (gate != architecture.defaultGate()) {
+      o.addProperty("norm_topk_prob", gate == GateKind.SOFTMAX_TOPK_RENORMALISED);
+    }
     o.addProperty("rms_norm_eps", rmsNormEps);
     o.addProperty("rope_theta", ropeTheta);
     if (slidingWindow > 0) {

@@ -1,11 +1,13 @@
 package dev.ringmoe.model;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringmoe.MoeModel;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.config.Architecture;
+import dev.ringmoe.config.GateKind;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.synth.SyntheticCheckpoint;
 import java.io.IOException;
@@ -40,6 +42,10 @@ class SyntheticShapesTest {
             ModelConfig.builder(Architecture.MIXTRAL).layers(1).hiddenSize(48).heads(4).kvHeads(2).headDim(16)
                 .experts(3).topK(2).intermediateSize(64).vocabSize(259).slidingWindow(5).build(),
             DType.F16, 30_000L),
+        Arguments.of("2 layers, 8 experts top-2, gate without renormalisation (norm_topk_prob false), f32",
+            ModelConfig.builder(Architecture.MIXTRAL).layers(2).hiddenSize(64).heads(4).kvHeads(2)
+                .experts(8).topK(2).intermediateSize(64).vocabSize(300).gate(GateKind.SOFTMAX_TOPK).build(),
+            DType.F32, 1L << 30),
         Arguments.of("5 layers, 16 experts top-4, GQA 8/2, f32, sharded",
             ModelConfig.builder(Architecture.MIXTRAL).layers(5).hiddenSize(64).heads(8).kvHeads(2)
                 .experts(16).topK(4).intermediateSize(48).vocabSize(512).build(),
@@ -60,6 +66,7 @@ class SyntheticShapesTest {
     try (Checkpoint ckpt = Checkpoint.open(dir)) {
       expected = new NaiveMixtral(ModelConfig.load(dir), ckpt).logits(ids);
     }
+    assertEquals(config.gate(), ModelConfig.load(dir).gate(), "gate kind survives config.json");
     try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
       float[][] full = model.logits(ids);
       float[][] steps = model.logitsIncremental(ids);

@@ -15,7 +15,7 @@ import java.util.Set;
 
 /**
  * {@code ringmoe demo}: the main job end to end on a checkpoint it synthesizes and caches. It generates twice from
- * the same prompt: with every weight resident, and through the ring under a device budget a quarter of the model's
+ * the same prompt: with every weight resident, and through the ring under a device budget of 30% of the model's
  * float32 weights, then shows that both produced the same tokens and what the ring moved and waited for.
  */
 final class DemoCommand implements Command {
@@ -28,7 +28,7 @@ final class DemoCommand implements Command {
 
   @Override
   public String summary() {
-    return "generate with a model 4x larger than its device budget, beside the all-resident run";
+    return "generate with a model 3x larger than its device budget, beside the all-resident run";
   }
 
   @Override
@@ -36,7 +36,7 @@ final class DemoCommand implements Command {
     return "Usage: ringmoe demo [--max-new-tokens N] [--device-memory P%]\n\n"
         + "Synthesizes a random-weight bf16 Mixtral checkpoint (8 layers, hidden 512, 8 experts top-2; about 350 MB,\n"
         + "700 MB as float32) into $RINGMOE_CACHE (default ~/.cache/ringmoe) the first time. Then generates greedily\n"
-        + "with every weight resident, and again through the ring with a device budget of 25% of the float32 weights\n"
+        + "with every weight resident, and again through the ring with a device budget of 30% of the float32 weights\n"
         + "(--device-memory), printing tokens as they come, the two speeds, the ring's statistics, and whether both\n"
         + "runs produced the same tokens. Random weights make random text.\n";
   }
@@ -52,7 +52,7 @@ final class DemoCommand implements Command {
     if (maxNew < 1) {
       throw new UsageException("ringmoe demo: --max-new-tokens must be >= 1");
     }
-    String budgetText = args.string("device-memory", "25%");
+    String budgetText = args.string("device-memory", "30%");
     Path dir = SyntheticModels.ensure("demo-mixtral-bf16", SyntheticModels.benchmarkShape(), DType.BF16, 1234, err);
     ModelConfig config = ModelConfig.load(dir);
     long budget = BenchCommand.parseBudget(budgetText, config.float32WeightBytes());
