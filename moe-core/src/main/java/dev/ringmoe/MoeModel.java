@@ -11,6 +11,7 @@ import dev.ringmoe.model.Decoder;
 import dev.ringmoe.model.ExpertPredictor;
 import dev.ringmoe.model.KvCache;
 import dev.ringmoe.model.ResidentWeightStore;
+import dev.ringmoe.model.RoutingListener;
 import dev.ringmoe.model.StoreOptions;
 import dev.ringmoe.model.WeightStore;
 import dev.ringmoe.model.WeightStoreProvider;
@@ -172,6 +173,20 @@ public final class MoeModel implements AutoCloseable {
       out[t] = Arrays.copyOfRange(flat, t * vocab, (t + 1) * vocab);
     }
     return out;
+  }
+
+  /**
+   * The logits of every position of {@code ids}, reporting the pass's embeddings and every layer's router logits to
+   * {@code listener} as they are computed (for routing traces).
+   */
+  public synchronized float[][] logits(int[] ids, RoutingListener listener) {
+    checkOpen();
+    decoder.routingListener(listener);
+    try {
+      return logits(ids);
+    } finally {
+      decoder.routingListener(null);
+    }
   }
 
   /**

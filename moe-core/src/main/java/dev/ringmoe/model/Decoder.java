@@ -35,6 +35,7 @@ public final class Decoder implements AutoCloseable {
   private Workspace batch;
   private INDArray logitsRow;
   private float[] scores;
+  private RoutingListener routingListener;
   private FloatBuffer logitsRowBuffer;
 
   public Decoder(ModelConfig config, WeightStore weights) {
@@ -52,6 +53,11 @@ public final class Decoder implements AutoCloseable {
 
   public ModelConfig config() {
     return config;
+  }
+
+  /** Sets (or, with {@code null}, removes) the observer of every later pass's routing. */
+  public void routingListener(RoutingListener listener) {
+    this.routingListener = listener;
   }
 
   /** A cache for one new sequence, sized for the model's maximum positions. */
@@ -78,6 +84,9 @@ public final class Decoder implements AutoCloseable {
     Workspace ws = workspace(tokens.length);
     embed(tokens, ws);
     weights.passStarting(tokens, cache.length(), ws.residual);
+    if (routingListener != null) {
+      routingListener.embeddings(tokens, cache.length(), ws.residual);
+    }
     for (int layer = 0; layer < config.layers(); layer++) {
       LayerWeights lw = weights.acquireLayer(layer);
       try {
@@ -89,6 +98,9 @@ public final class Decoder implements AutoCloseable {
         weights.releaseLayer(layer);
       }
       ws.routerNd.read(ws.routerLogits, ws.tokens * config.experts());
+      if (routingListener != null) {
+        routingListener.routerLogits(layer, ws.tokens, ws.routerLogits);
+      }
       moeBlock(layer, ws);
       for (int i = 0; i < ws.tokens * hidden; i++) {
         ws.residual[i] += ws.moe[i];

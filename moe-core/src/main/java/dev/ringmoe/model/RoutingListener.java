@@ -1,0 +1,15 @@
+package dev.ringmoe.model;
+
+/**
+ * Observes a forward pass's routing: the hidden state entering the first layer and every MoE layer's raw router
+ * logits. Routing traces and predictor training are built on it.
+ *
+ * <p>Called on the decoding thread; arrays are shared with the decoder and valid only during the call.
+ */
+public interface RoutingListener {
+  /** The embeddings of the pass's tokens, row-major [tokens * hidden]. */
+  default void embeddings(int[] tokenIds, int position, float[] embeddings) {}
+
+  /** Layer {@code layer}'s router logits for every token of the pass, row-major [tokens * experts]. */
+  void routerLogits(int layer, int tokens, float[] logits);
+}
