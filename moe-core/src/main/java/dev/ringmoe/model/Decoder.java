@@ -99,6 +99,7 @@ public final class Decoder implements AutoCloseable {
       }
       ws.routerNd.read(ws.routerLogits, ws.tokens * config.experts());
       if (routingListener != null) {
+        routingListener.hiddenBeforeMoe(layer, ws.tokens, ws.residual);
         routingListener.routerLogits(layer, ws.tokens, ws.routerLogits);
       }
       moeBlock(layer, ws);

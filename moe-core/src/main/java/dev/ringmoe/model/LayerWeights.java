@@ -36,6 +36,16 @@ public final class LayerWeights {
     return 4L * (query.length() + key.length() + value.length() + output.length() + router.length());
   }
 
+  /** The router, float32 [experts, hidden]. */
+  public INDArray router() {
+    return router;
+  }
+
+  /** The RMSNorm weight applied before the MoE block (and the router), [hidden]; shared, do not modify. */
+  public float[] postAttentionNorm() {
+    return postAttentionNorm;
+  }
+
   /** The native matrices, for stores that account for or free them. */
   public java.util.List<INDArray> arrays() {
     return java.util.List.of(query, key, value, output, router);

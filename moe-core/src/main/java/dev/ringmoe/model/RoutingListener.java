@@ -10,6 +10,12 @@ public interface RoutingListener {
   /** The embeddings of the pass's tokens, row-major [tokens * hidden]. */
   default void embeddings(int[] tokenIds, int position, float[] embeddings) {}
 
+  /**
+   * The residual stream of every token after layer {@code layer}'s attention, entering its MoE block, row-major
+   * [tokens * hidden] (what next-layer gate lookahead applies the next router to).
+   */
+  default void hiddenBeforeMoe(int layer, int tokens, float[] hidden) {}
+
   /** Layer {@code layer}'s router logits for every token of the pass, row-major [tokens * experts]. */
   void routerLogits(int layer, int tokens, float[] logits);
 }
