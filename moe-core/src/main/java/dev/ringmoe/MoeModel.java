@@ -258,6 +258,7 @@ public final class MoeModel implements AutoCloseable {
     private int ringSlots;
     private Prefetch prefetch = Prefetch.LOOKAHEAD;
     private ExpertPredictor predictor;
+    private boolean expertCache;
 
     private Builder() {}
 
@@ -315,6 +316,15 @@ public final class MoeModel implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Caches streamed experts one by one across tokens under an eviction policy (LRU) instead of passing whole
+     * layers through the ring: only predicted experts are brought in ahead, routed ones on demand.
+     */
+    public Builder expertCache(boolean cache) {
+      this.expertCache = cache;
+      return this;
+    }
+
     private WeightStoreFactory storeFactory() {
       if (weightStore != null) {
         return weightStore;
@@ -322,7 +332,8 @@ public final class MoeModel implements AutoCloseable {
       if (deviceBytes == 0 && deviceFraction == 0) {
         return ResidentWeightStore::load;
       }
-      StoreOptions options = new StoreOptions(deviceBytes, deviceFraction, ringSlots, prefetch, predictor);
+      StoreOptions options = new StoreOptions(deviceBytes, deviceFraction, ringSlots, prefetch, predictor,
+          expertCache);
       WeightStoreProvider provider = ServiceLoader.load(WeightStoreProvider.class).findFirst()
           .orElseThrow(() -> new IllegalStateException("a device memory budget needs a streaming weight store:"
               + " add dev.ringmoe:moe-ring to the classpath"));

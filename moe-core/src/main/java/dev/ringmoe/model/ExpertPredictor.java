@@ -19,12 +19,29 @@ public interface ExpertPredictor {
    */
   BitSet predict(LayerInput input);
 
+  /**
+   * Whether predictions need the hidden state before the layer (gate lookahead does). Predictors that work from the
+   * token ids alone (a trained hash network, frequencies) return false, and a store may then ask for every layer as
+   * soon as a pass starts.
+   */
+  default boolean needsHiddenState() {
+    return true;
+  }
+
   /** Predicts every expert of every layer: a store then loads whole layers ahead, as SE-MoE's ring does. */
   static ExpertPredictor allExperts() {
-    return input -> {
-      BitSet all = new BitSet();
-      all.set(0, input.config().experts());
-      return all;
+    return new ExpertPredictor() {
+      @Override
+      public BitSet predict(LayerInput input) {
+        BitSet all = new BitSet();
+        all.set(0, input.config().experts());
+        return all;
+      }
+
+      @Override
+      public boolean needsHiddenState() {
+        return false;
+      }
     };
   }
 

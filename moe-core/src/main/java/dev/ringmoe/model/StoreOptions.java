@@ -15,15 +15,24 @@ public final class StoreOptions {
   private final int slots;
   private final Prefetch prefetch;
   private final ExpertPredictor predictor;
+  private final boolean expertCache;
+
+  /** Options for the layer ring (see the full constructor). */
+  public StoreOptions(long deviceBytes, double deviceFraction, int slots, Prefetch prefetch,
+      ExpertPredictor predictor) {
+    this(deviceBytes, deviceFraction, slots, prefetch, predictor, false);
+  }
 
   /**
    * @param deviceBytes device budget in bytes, or 0 to use {@code deviceFraction}
    * @param deviceFraction device budget as a fraction of the float32 weight bytes (used when deviceBytes is 0)
    * @param slots ring slots, or 0 for as many as the budget holds
    * @param predictor overrides the predictor implied by {@code prefetch}, or {@code null}
+   * @param expertCache whether streamed experts are cached one by one across tokens (an expert cache under an
+   *     eviction policy) instead of passing through a ring of whole-layer slots
    */
   public StoreOptions(long deviceBytes, double deviceFraction, int slots, Prefetch prefetch,
-      ExpertPredictor predictor) {
+      ExpertPredictor predictor, boolean expertCache) {
     Preconditions.checkArgument(deviceBytes >= 0, "device memory must be >= 0 bytes, was %s", deviceBytes);
     Preconditions.checkArgument(deviceBytes > 0 || (deviceFraction > 0 && deviceFraction <= 1),
         "device memory fraction must be in (0, 1], was %s", deviceFraction);
@@ -33,6 +42,12 @@ public final class StoreOptions {
     this.slots = slots;
     this.prefetch = Preconditions.checkNotNull(prefetch);
     this.predictor = predictor;
+    this.expertCache = expertCache;
+  }
+
+  /** Whether experts are cached one by one (see the constructor). */
+  public boolean expertCache() {
+    return expertCache;
   }
 
   /** The budget in bytes for a model whose float32 weights take {@code weightBytes}. */
@@ -66,6 +81,6 @@ public final class StoreOptions {
   @Override
   public String toString() {
     return "budget " + (deviceBytes > 0 ? deviceBytes + " bytes" : Math.round(deviceFraction * 1000) / 10.0 + "%")
-        + ", slots " + (slots == 0 ? "auto" : slots) + ", prefetch " + prefetch;
+        + (expertCache ? ", expert cache" : ", slots " + (slots == 0 ? "auto" : slots)) + ", prefetch " + prefetch;
   }
 }

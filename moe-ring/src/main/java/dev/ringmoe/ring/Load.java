@@ -11,7 +11,7 @@ final class Load {
   /** The dense section's index; experts use their expert id. */
   static final int DENSE = -1;
 
-  final Slot slot;
+  final LoadTarget slot;
   final int generation;
   final int layer;
   final int section;
@@ -22,7 +22,7 @@ final class Load {
   /** The router chose this section's expert during this assignment. */
   volatile boolean used;
 
-  Load(Slot slot, int generation, int layer, int section) {
+  Load(LoadTarget slot, int generation, int layer, int section) {
     this.slot = slot;
     this.generation = generation;
     this.layer = layer;
@@ -50,6 +50,6 @@ final class Load {
 
   @Override
   public String toString() {
-    return "layer " + layer + (section == DENSE ? " dense" : " expert " + section) + " -> slot " + slot.index;
+    return "layer " + layer + (section == DENSE ? " dense" : " expert " + section) + " -> slot " + slot.index();
   }
 }

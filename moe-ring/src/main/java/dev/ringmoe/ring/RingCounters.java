@@ -26,8 +26,12 @@ final class RingCounters {
   }
 
   RingStats snapshot(SectionPlan plan, DeviceMemory memory) {
+    return snapshot(memory, plan.residentBytes(), plan.slots(), plan.slotBytes());
+  }
+
+  RingStats snapshot(DeviceMemory memory, long residentBytes, int slots, long slotBytes) {
     return new RingStats(tokens.get(), passes.get(), storageBytes.get(), hostBytes.get(), deviceBytes.get(),
         copies.get(), copyNanos.get(), stallNanos.get(), computeNanos.get(), memory.budget(), memory.peak(),
-        plan.residentBytes(), plan.slots(), plan.slotBytes(), hits.get(), misses.get(), unused.get());
+        residentBytes, slots, slotBytes, hits.get(), misses.get(), unused.get());
   }
 }

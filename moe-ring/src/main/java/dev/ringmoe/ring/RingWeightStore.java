@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class RingWeightStore implements WeightStore {
   private static final Logger LOG = LoggerFactory.getLogger(RingWeightStore.class);
   /** Copy threads: two by default, so that synchronous loads use both cores while compute waits. */
-  private static final int COPY_THREADS = Math.max(1, Integer.getInteger("ringmoe.copyThreads",
+  static final int COPY_THREADS = Math.max(1, Integer.getInteger("ringmoe.copyThreads",
       Math.min(2, Runtime.getRuntime().availableProcessors())));
 
   private final ModelConfig config;

@@ -7,10 +7,15 @@ import dev.ringmoe.model.WeightStore;
 import dev.ringmoe.model.WeightStoreProvider;
 import java.io.IOException;
 
-/** Registers {@link RingWeightStore} with {@code MoeModel.builder().deviceMemory(...)} through the service loader. */
+/**
+ * Registers the streaming stores with {@code MoeModel.builder().deviceMemory(...)} through the service loader: the
+ * layer ring ({@link RingWeightStore}) by default, the {@link ExpertCacheStore} (LRU) when options ask for an expert
+ * cache.
+ */
 public final class RingWeightStoreProvider implements WeightStoreProvider {
   @Override
   public WeightStore open(Checkpoint checkpoint, ModelConfig config, StoreOptions options) throws IOException {
-    return RingWeightStore.open(checkpoint, config, options);
+    return options.expertCache() ? ExpertCacheStore.open(checkpoint, config, options, CachePolicy.lru())
+        : RingWeightStore.open(checkpoint, config, options);
   }
 }

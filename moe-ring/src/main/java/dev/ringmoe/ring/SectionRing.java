@@ -2,12 +2,8 @@ package dev.ringmoe.ring;
 
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.config.ModelConfig;
-import dev.ringmoe.config.WeightNames;
 import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.model.LayerWeights;
-import dev.ringmoe.tensor.Tensors;
-import java.io.IOException;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.concurrent.CancellationException;
@@ -32,7 +28,7 @@ public final class SectionRing implements AutoCloseable {
 
   private final SectionPlan plan;
   private final ModelConfig config;
-  private final Checkpoint checkpoint;
+  private final SectionCopier copier;
   private final RingCounters counters;
   private final DeviceMemory memory;
   private final Slot[] slots;
@@ -46,7 +42,7 @@ public final class SectionRing implements AutoCloseable {
   SectionRing(SectionPlan plan, Checkpoint checkpoint, RingCounters counters, DeviceMemory memory, int copyThreads) {
     this.plan = plan;
     this.config = plan.config();
-    this.checkpoint = checkpoint;
+    this.copier = new SectionCopier(checkpoint, plan.config(), counters);
     this.counters = counters;
     this.memory = memory;
     this.slots = new Slot[plan.slots()];
@@ -329,43 +325,12 @@ public final class SectionRing implements AutoCloseable {
 
   /** The copy thread's work: reads the section's tensors from the checkpoint, as float32, into the slot. */
   private void copy(Load load) {
-    long start = System.nanoTime();
-    Slot slot = load.slot;
-    WeightNames n = config.architecture().weightNames();
-    int l = load.layer;
-    long h = config.hiddenSize();
-    long q = (long) config.heads() * config.headDim();
-    long kv = (long) config.kvHeads() * config.headDim();
-    long inter = config.intermediateSize();
-    long read = 0;
-    long written;
-    try {
-      if (load.section == Load.DENSE) {
-        long[] o = slot.denseOffsets;
-        read += Tensors.readInto(checkpoint, n.query(l), slot.at(o[0]), q, h);
-        read += Tensors.readInto(checkpoint, n.key(l), slot.at(o[1]), kv, h);
-        read += Tensors.readInto(checkpoint, n.value(l), slot.at(o[2]), kv, h);
-        read += Tensors.readInto(checkpoint, n.output(l), slot.at(o[3]), h, q);
-        read += Tensors.readInto(checkpoint, n.router(l), slot.at(o[4]), config.experts(), h);
-        read += Tensors.readInto(checkpoint, n.inputNorm(l), FloatBuffer.wrap(slot.inputNorm), h);
-        read += Tensors.readInto(checkpoint, n.postAttentionNorm(l), FloatBuffer.wrap(slot.postAttentionNorm), h);
-        written = plan.denseBytes();
-      } else {
-        int e = load.section;
-        long base = slot.expertOffsets[e];
-        read += Tensors.readInto(checkpoint, n.expertGate(l, e), slot.at(base), inter, h);
-        read += Tensors.readInto(checkpoint, n.expertUp(l, e), slot.at(base + inter * h), inter, h);
-        read += Tensors.readInto(checkpoint, n.expertDown(l, e), slot.at(base + 2 * inter * h), h, inter);
-        written = plan.expertBytes();
-      }
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e.getMessage(), e);
+    Slot slot = (Slot) load.slot;
+    if (load.section == Load.DENSE) {
+      copier.copyDense(load.layer, slot.memory, slot.denseOffsets, slot.inputNorm, slot.postAttentionNorm);
+    } else {
+      copier.copyExpert(load.layer, load.section, slot.memory, slot.expertOffsets[load.section]);
     }
-    counters.storageBytes.addAndGet(read);
-    counters.hostBytes.addAndGet(read);
-    counters.deviceBytes.addAndGet(written);
-    counters.copies.incrementAndGet();
-    counters.copyNanos.addAndGet(System.nanoTime() - start);
   }
 
   private void checkOpen() {

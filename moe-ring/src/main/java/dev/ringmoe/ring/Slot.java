@@ -3,7 +3,6 @@ package dev.ringmoe.ring;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.model.LayerWeights;
-import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -16,7 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Guarded by the owning {@link SectionRing}'s lock, except the memory, which the copy thread writes only for a
  * claimed {@link Load} of the current assignment and compute reads only after that load completed.
  */
-final class Slot implements AutoCloseable {
+final class Slot implements LoadTarget, AutoCloseable {
   final int index;
   final INDArray memory;
   final LayerWeights dense;
@@ -79,15 +78,14 @@ final class Slot implements AutoCloseable {
     return Nd4j.create(memory.data(), shape, new long[] {shape[1], 1}, offset, 'c');
   }
 
-  /** A buffer over the slot's memory positioned at {@code offset} floats, for the copy thread. */
-  FloatBuffer at(long offset) {
-    FloatBuffer b = memory.data().asNioFloat();
-    b.position(Math.toIntExact(offset));
-    return b;
+  @Override
+  public int generation() {
+    return generation;
   }
 
-  int generation() {
-    return generation;
+  @Override
+  public int index() {
+    return index;
   }
 
   /** Starts a new assignment; loads of the previous one become stale. */

@@ -1,0 +1,437 @@
+package dev.ringmoe.ring;
+
+import com.google.common.base.Preconditions;
+import dev.ringmoe.RingStats;
+import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.model.ExpertPredictor;
+import dev.ringmoe.model.ExpertWeights;
+import dev.ringmoe.model.GlobalWeights;
+import dev.ringmoe.model.LayerInput;
+import dev.ringmoe.model.LayerWeights;
+import dev.ringmoe.model.ResidentWeightStore;
+import dev.ringmoe.model.StoreOptions;
+import dev.ringmoe.model.WeightStore;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link WeightStore} that caches individual experts under the device budget: global weights and every layer's
+ * dense weights are resident, and the rest of the budget is a pool of one-expert slots shared by all layers. Only
+ * predicted experts are brought in ahead (per layer, the union over the pass's tokens), routed experts that were
+ * not predicted are loaded on demand, and a {@link CachePolicy} (LRU by default) picks what to evict. Unlike the
+ * layer ring, an expert stays cached across tokens for as long as the policy keeps it.
+ *
+ * <p>Exact: the router decides what runs and copies reproduce the resident float32 values. One decoding thread at a
+ * time; owns its native memory (freed by {@link #close()}), not the {@link Checkpoint}.
+ */
+public final class ExpertCacheStore implements WeightStore {
+  private static final Logger LOG = LoggerFactory.getLogger(ExpertCacheStore.class);
+  private static final AtomicInteger CACHES = new AtomicInteger();
+
+  private final ModelConfig config;
+  private final DeviceMemory memory;
+  private final RingCounters counters = new RingCounters();
+  private final GlobalWeights globals;
+  private final LayerWeights[] layers;
+  private final ExpertSlot[] slots;
+  private final Map<Long, ExpertSlot> cached = new HashMap<>();
+  private final Deque<ExpertSlot> free = new ArrayDeque<>();
+  private final Set<Long> predicted = new HashSet<>();
+  private final CachePolicy policy;
+  private final ExpertPredictor predictor;
+  private final SectionCopier copier;
+  private final CopyEngine engine;
+  private final long residentBytes;
+  private final long expertBytes;
+  private final List<AutoCloseable> owned = new ArrayList<>();
+  private final Object lock = new Object();
+  private int[] passTokens;
+  private int passPosition;
+  private long passStart;
+  private boolean closed;
+
+  private ExpertCacheStore(Checkpoint checkpoint, ModelConfig config, StoreOptions options, CachePolicy policy,
+      int copyThreads) throws IOException {
+    this.config = config;
+    this.policy = Preconditions.checkNotNull(policy);
+    this.predictor = options.predictor();
+    long budget = options.deviceBudget(config.float32WeightBytes());
+    this.expertBytes = 4L * config.expertParameters();
+    this.residentBytes = 4L * (config.globalParameters() + (long) config.layers() * config.denseLayerParameters());
+    long total = (long) config.layers() * config.experts();
+    long slotCount = Math.min(total, budget >= residentBytes ? (budget - residentBytes) / expertBytes : 0);
+    if (slotCount < 1) {
+      throw new IllegalArgumentException(String.format(Locale.ROOT,
+          "a device budget of %s cannot hold the resident weights plus one expert: the minimum for the expert cache"
+              + " is %s (embedding, LM head and every layer's attention and router, %s, plus one expert, %s)",
+          SectionPlan.bytes(budget), SectionPlan.bytes(residentBytes + expertBytes), SectionPlan.bytes(residentBytes),
+          SectionPlan.bytes(expertBytes)));
+    }
+    this.memory = new DeviceMemory(budget);
+    this.layers = new LayerWeights[config.layers()];
+    this.slots = new ExpertSlot[(int) slotCount];
+    this.copier = new SectionCopier(checkpoint, config, counters);
+    try {
+      memory.reserve(4L * config.globalParameters(), "embedding, final norm and LM head");
+      globals = GlobalWeights.load(checkpoint, config, true);
+      owned.add(globals);
+      for (int l = 0; l < config.layers(); l++) {
+        memory.reserve(4L * config.denseLayerParameters(), "layer " + l + " dense weights");
+        layers[l] = ResidentWeightStore.loadLayer(checkpoint, config, l, true);
+        owned.add(layers[l]::close);
+      }
+      for (int i = 0; i < slots.length; i++) {
+        memory.reserve(expertBytes, "expert slot " + i);
+        slots[i] = new ExpertSlot(i, config.hiddenSize(), config.intermediateSize());
+        owned.add(slots[i]);
+        free.add(slots[i]);
+      }
+      engine = new CopyEngine("ringmoe-copy-" + CACHES.incrementAndGet() + "c", copyThreads, 4 * slots.length + 16,
+          this::copy);
+      owned.add(engine);
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+    LOG.info("expert cache: {} slots x {} for {} experts, resident {}, budget {}", slots.length,
+        SectionPlan.bytes(expertBytes), total, SectionPlan.bytes(residentBytes), SectionPlan.bytes(budget));
+  }
+
+  /**
+   * Opens an expert cache with the given eviction policy.
+   *
+   * @throws IllegalArgumentException if the budget cannot hold the resident weights plus one expert, naming the
+   *     minimum
+   */
+  public static ExpertCacheStore open(Checkpoint checkpoint, ModelConfig config, StoreOptions options,
+      CachePolicy policy) throws IOException {
+    return new ExpertCacheStore(checkpoint, config, options, policy, RingWeightStore.COPY_THREADS);
+  }
+
+  /** Expert slots in the pool. */
+  public int slots() {
+    return slots.length;
+  }
+
+  private long key(int layer, int expert) {
+    return (long) layer * config.experts() + expert;
+  }
+
+  @Override
+  public GlobalWeights globals() {
+    return globals;
+  }
+
+  @Override
+  public LayerWeights acquireLayer(int layer) {
+    return layers[layer];
+  }
+
+  @Override
+  public void releaseLayer(int layer) {}
+
+  @Override
+  public void passStarting(int[] tokenIds, int position, float[] embeddings) {
+    checkOpen();
+    passTokens = tokenIds;
+    passPosition = position;
+    passStart = System.nanoTime();
+    counters.tokens.addAndGet(tokenIds.length);
+    counters.passes.incrementAndGet();
+    synchronized (lock) {
+      predicted.clear();
+    }
+    if (predictor == null) {
+      return;
+    }
+    if (predictor.needsHiddenState()) {
+      prefetch(0, predictor.predict(new Input(0, embeddings)));
+    } else {
+      for (int l = 0; l < config.layers(); l++) {
+        prefetch(l, predictor.predict(new Input(l, embeddings)));
+      }
+    }
+  }
+
+  @Override
+  public void routed(int layer, BitSet experts, float[] hidden) {
+    synchronized (lock) {
+      for (int e = experts.nextSetBit(0); e >= 0; e = experts.nextSetBit(e + 1)) {
+        long key = key(layer, e);
+        ExpertSlot slot = cached.get(key);
+        if (slot != null) {
+          counters.hits.incrementAndGet();
+          slot.load.used = true;
+        } else {
+          counters.misses.incrementAndGet();
+          slot = claimSlot(key, true);
+          if (slot != null) {
+            slot.load.used = true;
+            engine.demand(slot.load);
+          }
+        }
+      }
+    }
+    if (predictor != null && predictor.needsHiddenState() && layer + 1 < config.layers()) {
+      prefetch(layer + 1, predictor.predict(new Input(layer + 1, hidden)));
+    }
+  }
+
+  /** Queues copies of predicted experts that are not cached, as far as slots can be freed for them. */
+  private void prefetch(int layer, BitSet experts) {
+    if (experts == null) {
+      return;
+    }
+    synchronized (lock) {
+      for (int e = experts.nextSetBit(0); e >= 0 && e < config.experts(); e = experts.nextSetBit(e + 1)) {
+        long key = key(layer, e);
+        predicted.add(key);
+        if (!cached.containsKey(key)) {
+          ExpertSlot slot = claimSlot(key, false);
+          if (slot == null) {
+            return; // every slot is in use or holds a prediction for this pass
+          }
+          slot.load.prefetched = true;
+          engine.prefetch(slot.load);
+        } else {
+          policy.used(key);
+        }
+      }
+    }
+  }
+
+  /**
+   * Takes a free slot or evicts one for {@code key} and creates its load (not queued). On demand, experts predicted
+   * for this pass may be evicted too; a prefetch never evicts them. Returns null when nothing can be evicted now.
+   * Caller holds the lock.
+   */
+  private ExpertSlot claimSlot(long key, boolean demand) {
+    ExpertSlot slot = free.poll();
+    if (slot == null) {
+      long victim = policy.victim(k -> evictable(k, false));
+      if (victim < 0 && demand) {
+        victim = policy.victim(k -> evictable(k, true));
+      }
+      if (victim < 0) {
+        return null;
+      }
+      slot = cached.remove(victim);
+      policy.removed(victim);
+      if (slot.load.prefetched && !slot.load.used) {
+        counters.unused.incrementAndGet();
+      }
+    }
+    slot.assign(key);
+    slot.load = new Load(slot, slot.generation(), (int) (key / config.experts()), (int) (key % config.experts()));
+    cached.put(key, slot);
+    policy.inserted(key);
+    return slot;
+  }
+
+  private boolean evictable(long key, boolean evenPredicted) {
+    ExpertSlot s = cached.get(key);
+    return s != null && s.users == 0 && s.load.done.isDone() && (evenPredicted || !predicted.contains(key));
+  }
+
+  @Override
+  public ExpertWeights acquireExpert(int layer, int expert) {
+    long key = key(layer, expert);
+    while (true) {
+      ExpertSlot slot;
+      Load load;
+      synchronized (lock) {
+        checkOpen();
+        slot = cached.get(key);
+        if (slot == null) {
+          slot = claimSlot(key, true);
+          if (slot != null) {
+            slot.load.used = true;
+            counters.misses.incrementAndGet();
+            engine.demand(slot.load);
+          }
+        }
+        if (slot != null) {
+          slot.users++;
+          policy.used(key);
+          load = slot.load;
+        } else {
+          load = null;
+        }
+      }
+      if (load == null) {
+        waitForAnyCopy(); // every slot is busy: one will be free when a copy completes
+        continue;
+      }
+      await(load);
+      return slot.weights;
+    }
+  }
+
+  @Override
+  public void releaseExpert(int layer, int expert) {
+    synchronized (lock) {
+      ExpertSlot slot = cached.get(key(layer, expert));
+      if (slot == null || slot.users <= 0) {
+        throw new IllegalStateException("expert " + expert + " of layer " + layer + " released but not acquired");
+      }
+      slot.users--;
+    }
+  }
+
+  @Override
+  public void passFinished() {
+    counters.computeNanos.addAndGet(System.nanoTime() - passStart);
+  }
+
+  private void waitForAnyCopy() {
+    long start = System.nanoTime();
+    try {
+      Thread.sleep(1);
+      engine.checkAlive();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RingException("interrupted while waiting for an expert slot", e);
+    } finally {
+      counters.stallNanos.addAndGet(System.nanoTime() - start);
+    }
+  }
+
+  private void await(Load load) {
+    if (!load.done.isDone()) {
+      long start = System.nanoTime();
+      try {
+        while (true) {
+          try {
+            load.done.get(50, TimeUnit.MILLISECONDS);
+            break;
+          } catch (TimeoutException e) {
+            engine.checkAlive();
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new RingException("interrupted while waiting for " + load, e);
+      } catch (ExecutionException | CancellationException e) {
+        // reported below
+      } finally {
+        counters.stallNanos.addAndGet(System.nanoTime() - start);
+      }
+    }
+    if (load.done.isCompletedExceptionally()) {
+      try {
+        load.done.join();
+      } catch (RuntimeException e) {
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        throw new RingException("copying " + load + " failed: " + cause.getMessage(), cause);
+      }
+    }
+  }
+
+  private void copy(Load load) {
+    ExpertSlot slot = (ExpertSlot) load.slot;
+    copier.copyExpert(load.layer, load.section, slot.memory, 0);
+  }
+
+  @Override
+  public Optional<RingStats> stats() {
+    return Optional.of(counters.snapshot(memory, residentBytes, slots.length, expertBytes));
+  }
+
+  @Override
+  public void resetStats() {
+    counters.reset();
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new RingException("the expert cache is closed");
+    }
+  }
+
+  /** Whether close() freed every slot (for tests). */
+  boolean released() {
+    return closed && java.util.Arrays.stream(slots).allMatch(s -> s == null || s.memory.wasClosed());
+  }
+
+  @Override
+  public synchronized void close() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    for (int i = owned.size() - 1; i >= 0; i--) {
+      try {
+        owned.get(i).close();
+      } catch (Exception e) {
+        LOG.warn("releasing expert cache memory failed", e);
+      }
+    }
+    owned.clear();
+  }
+
+  private final class Input implements LayerInput {
+    private final int layer;
+    private final float[] hidden;
+
+    Input(int layer, float[] hidden) {
+      this.layer = layer;
+      this.hidden = hidden;
+    }
+
+    @Override
+    public ModelConfig config() {
+      return config;
+    }
+
+    @Override
+    public int layer() {
+      return layer;
+    }
+
+    @Override
+    public int[] tokenIds() {
+      return passTokens;
+    }
+
+    @Override
+    public int position() {
+      return passPosition;
+    }
+
+    @Override
+    public int tokens() {
+      return passTokens.length;
+    }
+
+    @Override
+    public float[] hidden() {
+      return hidden;
+    }
+
+    @Override
+    public LayerWeights weights() {
+      return layers[layer];
+    }
+  }
+}
