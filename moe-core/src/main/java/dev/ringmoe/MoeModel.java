@@ -12,6 +12,7 @@ import dev.ringmoe.model.ExpertPredictor;
 import dev.ringmoe.model.KvCache;
 import dev.ringmoe.model.ResidentWeightStore;
 import dev.ringmoe.model.RoutingListener;
+import dev.ringmoe.model.RoutingPredictor;
 import dev.ringmoe.model.StoreOptions;
 import dev.ringmoe.model.WeightStore;
 import dev.ringmoe.model.WeightStoreProvider;
@@ -259,6 +260,7 @@ public final class MoeModel implements AutoCloseable {
     private Prefetch prefetch = Prefetch.LOOKAHEAD;
     private ExpertPredictor predictor;
     private boolean expertCache;
+    private RoutingMode routingMode = RoutingMode.EXACT;
 
     private Builder() {}
 
@@ -325,6 +327,15 @@ public final class MoeModel implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Who decides which experts run: the router ({@link RoutingMode#EXACT}, the default) or the predictor
+     * ({@link RoutingMode#SIDA}, which needs a {@link RoutingPredictor} set with {@link #predictor}).
+     */
+    public Builder routingMode(RoutingMode mode) {
+      this.routingMode = Preconditions.checkNotNull(mode);
+      return this;
+    }
+
     private WeightStoreFactory storeFactory() {
       if (weightStore != null) {
         return weightStore;
@@ -355,6 +366,10 @@ public final class MoeModel implements AutoCloseable {
      */
     public MoeModel build() throws IOException {
       Preconditions.checkState(checkpoint != null, "checkpoint(directory) is required");
+      if (routingMode == RoutingMode.SIDA && !(predictor instanceof RoutingPredictor)) {
+        throw new IllegalStateException("routing mode SIDA needs a predictor that predicts routing probabilities"
+            + " (a RoutingPredictor, such as a trained SiDA hash network), set with predictor(...)");
+      }
       if (!Files.isDirectory(checkpoint)) {
         throw new java.nio.file.NoSuchFileException(checkpoint.toString(), null, "not a checkpoint directory");
       }
@@ -368,7 +383,11 @@ public final class MoeModel implements AutoCloseable {
         files = Checkpoint.open(checkpoint);
         WeightStore store = storeFactory().open(files, config);
         LOG.info("loaded {} from {}", config, checkpoint);
-        return new MoeModel(checkpoint, config, files, store, tokenizer);
+        MoeModel model = new MoeModel(checkpoint, config, files, store, tokenizer);
+        if (routingMode == RoutingMode.SIDA) {
+          model.decoder.sidaRouting((RoutingPredictor) predictor);
+        }
+        return model;
       } catch (IOException | RuntimeException e) {
         if (files != null) {
           files.close();

@@ -36,6 +36,9 @@ public final class Decoder implements AutoCloseable {
   private INDArray logitsRow;
   private float[] scores;
   private RoutingListener routingListener;
+  private RoutingPredictor sidaRouter;
+  private int[] passTokens;
+  private int passPosition;
   private FloatBuffer logitsRowBuffer;
 
   public Decoder(ModelConfig config, WeightStore weights) {
@@ -58,6 +61,14 @@ public final class Decoder implements AutoCloseable {
   /** Sets (or, with {@code null}, removes) the observer of every later pass's routing. */
   public void routingListener(RoutingListener listener) {
     this.routingListener = listener;
+  }
+
+  /**
+   * Replaces the router with {@code predictor}'s probabilities (SiDA's mode), or restores the router with
+   * {@code null}. Approximate: logits then differ from the model's.
+   */
+  public void sidaRouting(RoutingPredictor predictor) {
+    this.sidaRouter = predictor;
   }
 
   /** A cache for one new sequence, sized for the model's maximum positions. */
@@ -83,6 +94,8 @@ public final class Decoder implements AutoCloseable {
     cache.reserve(tokens.length);
     Workspace ws = workspace(tokens.length);
     embed(tokens, ws);
+    passTokens = tokens;
+    passPosition = cache.length();
     weights.passStarting(tokens, cache.length(), ws.residual);
     if (routingListener != null) {
       routingListener.embeddings(tokens, cache.length(), ws.residual);
@@ -93,11 +106,17 @@ public final class Decoder implements AutoCloseable {
         attentionBlock(layer, lw, ws, cache);
         RmsNorm.apply(ws.residual, ws.normed, lw.postAttentionNorm, ws.tokens, hidden, config.rmsNormEps());
         ws.normedNd.write(ws.normed, ws.tokens * hidden);
-        Tensors.linear(ws.normedNd.array, lw.router, ws.routerNd.array);
+        if (sidaRouter == null) {
+          Tensors.linear(ws.normedNd.array, lw.router, ws.routerNd.array);
+        } else {
+          predictedRouting(layer, lw, ws);
+        }
       } finally {
         weights.releaseLayer(layer);
       }
-      ws.routerNd.read(ws.routerLogits, ws.tokens * config.experts());
+      if (sidaRouter == null) {
+        ws.routerNd.read(ws.routerLogits, ws.tokens * config.experts());
+      }
       if (routingListener != null) {
         routingListener.hiddenBeforeMoe(layer, ws.tokens, ws.residual);
         routingListener.routerLogits(layer, ws.tokens, ws.routerLogits);
@@ -306,6 +325,68 @@ public final class Decoder implements AutoCloseable {
           ws.moe[dst + i] += ws.expertOut[src + i] * w;
         }
       }
+    }
+  }
+
+  /**
+   * SiDA's mode: the predicted probabilities stand in for the router. They are turned back into logits (log p), so
+   * that {@link #route} applies the same softmax, top-k and renormalisation to them as to the router's output.
+   */
+  private void predictedRouting(int layer, LayerWeights lw, Workspace ws) {
+    int n = ws.tokens;
+    int experts = config.experts();
+    float[] probabilities = new float[n * experts];
+    sidaRouter.probabilities(new PassInput(layer, lw, ws), probabilities);
+    for (int i = 0; i < n * experts; i++) {
+      ws.routerLogits[i] = (float) Math.log(Math.max(probabilities[i], 1e-30f));
+    }
+  }
+
+  /** The pass as an {@link LayerInput}. */
+  private final class PassInput implements LayerInput {
+    private final int layer;
+    private final LayerWeights weights;
+    private final Workspace ws;
+
+    PassInput(int layer, LayerWeights weights, Workspace ws) {
+      this.layer = layer;
+      this.weights = weights;
+      this.ws = ws;
+    }
+
+    @Override
+    public ModelConfig config() {
+      return config;
+    }
+
+    @Override
+    public int layer() {
+      return layer;
+    }
+
+    @Override
+    public int[] tokenIds() {
+      return passTokens;
+    }
+
+    @Override
+    public int position() {
+      return passPosition;
+    }
+
+    @Override
+    public int tokens() {
+      return ws.tokens;
+    }
+
+    @Override
+    public float[] hidden() {
+      return ws.residual;
+    }
+
+    @Override
+    public LayerWeights weights() {
+      return weights;
     }
   }
 

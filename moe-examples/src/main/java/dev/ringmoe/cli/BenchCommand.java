@@ -37,7 +37,8 @@ final class BenchCommand implements Command {
   @Override
   public String usage() {
     return "Usage: ringmoe bench [--model DIR] [--prompt-tokens N] [--decode-tokens N] [--repeats N]\n"
-        + "                     [--budgets 100%,50%,25%,12.5%] [--prefetch lookahead,none] [--ring-slots K]\n\n"
+        + "                     [--budgets 100%,50%,25%,12.5%] [--prefetch lookahead,none] [--ring-slots K]\n"
+        + "                     [--stores ring,cache]\n\n"
         + "  --model DIR         checkpoint to measure; default: a synthetic float32 Mixtral (hidden 512, 8 layers,\n"
         + "                      8/2 heads, 8 experts top-2, intermediate 1792, vocab 1000), synthesized once\n"
         + "  --prompt-tokens N   prompt length for prefill (default 128)\n"
@@ -47,7 +48,8 @@ final class BenchCommand implements Command {
         + "                      weights (25%); without it only the resident model is measured\n"
         + "  --prefetch LIST     ring policies to compare at each budget: none, all, lookahead (default\n"
         + "                      lookahead,none)\n"
-        + "  --ring-slots K      fix K instead of taking as many slots as each budget holds\n\n"
+        + "  --ring-slots K      fix K instead of taking as many slots as each budget holds\n"
+        + "  --stores LIST       ring (whole-layer slots, the default) and/or cache (experts cached one by one, LRU)\n\n"
         + "Also measures the memory read bandwidth (the best of a Java read loop on all cores and ND4J's\n"
         + "matrix-vector product, each over 1 GiB) and reports resident decode speed as a fraction of\n"
         + "bandwidth / (weight bytes one decode token reads). Ring rows report the share of time compute waited\n"
@@ -57,7 +59,8 @@ final class BenchCommand implements Command {
 
   @Override
   public Set<String> valuedOptions() {
-    return Set.of("model", "prompt-tokens", "decode-tokens", "repeats", "budgets", "prefetch", "ring-slots");
+    return Set.of("model", "prompt-tokens", "decode-tokens", "repeats", "budgets", "prefetch", "ring-slots",
+        "stores");
   }
 
   @Override
@@ -78,6 +81,13 @@ final class BenchCommand implements Command {
     for (String b : budgets) {
       parseBudget(b, 1L << 40); // syntax first, before anything slow happens
     }
+    List<String> stores = split(args.string("stores", "ring"));
+    for (String store : stores) {
+      if (!store.equals("ring") && !store.equals("cache")) {
+        throw new UsageException("ringmoe bench: --stores takes ring and/or cache, not '" + store + "'");
+      }
+    }
+
     Path dir = args.has("model") ? args.path("model")
         : SyntheticModels.ensure("bench-mixtral-f32", SyntheticModels.benchmarkShape(), DType.F32, 1, err);
     ModelConfig config = ModelConfig.load(dir);
@@ -100,11 +110,14 @@ final class BenchCommand implements Command {
     List<Row> rows = new ArrayList<>();
     rows.add(measure("resident", MoeModel.builder().checkpoint(dir), prompt, decodeTokens, repeats, err));
     for (int i = 0; i < budgets.size(); i++) {
-      for (Prefetch policy : policies) {
-        MoeModel.Builder b = MoeModel.builder().checkpoint(dir).deviceMemory(budgetBytes.get(i)).ringSlots(slots)
-            .prefetch(policy);
-        rows.add(measure(budgets.get(i) + " " + policy.name().toLowerCase(Locale.ROOT), b, prompt, decodeTokens,
-            repeats, err));
+      for (String store : stores) {
+        for (Prefetch policy : policies) {
+          MoeModel.Builder b = MoeModel.builder().checkpoint(dir).deviceMemory(budgetBytes.get(i)).ringSlots(slots)
+              .prefetch(policy).expertCache(store.equals("cache"));
+          String name = budgets.get(i) + (stores.size() > 1 ? " " + store : "") + " "
+              + policy.name().toLowerCase(Locale.ROOT);
+          rows.add(measure(name, b, prompt, decodeTokens, repeats, err));
+        }
       }
     }
 

@@ -22,7 +22,8 @@ final class GenerateCommand implements Command {
   public String usage() {
     return "Usage: ringmoe generate --model DIR --prompt TEXT [--max-new-tokens N]\n"
         + "                        [--greedy | --temperature T [--top-k K] [--top-p P] [--seed S]]\n"
-        + "                        [--device-memory SIZE|P% [--ring-slots K] [--prefetch POLICY]] [--stats-json FILE]\n\n"
+        + "                        [--device-memory SIZE|P% [--ring-slots K | --expert-cache] [--prefetch POLICY]]\n"
+        + "                        [--stats-json FILE]\n\n"
         + ModelOptions.USAGE
         + "  --prompt TEXT         the prompt; BOS is added as the checkpoint's tokenizer says\n"
         + "  --max-new-tokens N    tokens to generate at most (default 64); stops earlier at EOS\n"
@@ -40,7 +41,7 @@ final class GenerateCommand implements Command {
 
   @Override
   public Set<String> flags() {
-    return Set.of("greedy");
+    return Set.of("greedy", "expert-cache");
   }
 
   @Override

@@ -26,7 +26,8 @@ final class LogitsCommand implements Command {
   @Override
   public String usage() {
     return "Usage: ringmoe logits --model DIR --ids 1,2,3 --out FILE\n"
-        + "                      [--device-memory SIZE|P% [--ring-slots K] [--prefetch POLICY]] [--stats-json FILE]\n\n"
+        + "                      [--device-memory SIZE|P% [--ring-slots K | --expert-cache] [--prefetch POLICY]]\n"
+        + "                      [--stats-json FILE]\n\n"
         + ModelOptions.USAGE
         + "  --ids LIST            comma-separated token ids, used as they are (no BOS is added)\n"
         + "  --out FILE            output: raw little-endian float32, row-major [positions, vocab], no header\n";
@@ -35,6 +36,11 @@ final class LogitsCommand implements Command {
   @Override
   public Set<String> valuedOptions() {
     return ModelOptions.valuedWith("ids", "out");
+  }
+
+  @Override
+  public Set<String> flags() {
+    return ModelOptions.FLAGS;
   }
 
   @Override

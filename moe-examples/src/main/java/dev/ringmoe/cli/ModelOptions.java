@@ -19,6 +19,7 @@ import java.util.Set;
  */
 final class ModelOptions {
   static final Set<String> VALUED = Set.of("model", "device-memory", "ring-slots", "prefetch", "stats-json");
+  static final Set<String> FLAGS = Set.of("expert-cache");
 
   static final String USAGE =
       "  --model DIR           Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json)\n"
@@ -26,6 +27,7 @@ final class ModelOptions {
       + "                        percentage of the float32 weights (25%); weights beyond it stream through a ring\n"
       + "  --ring-slots K        ring slots (default: as many as the budget holds)\n"
       + "  --prefetch POLICY     none | all | lookahead (default lookahead): what the ring loads ahead of compute\n"
+      + "  --expert-cache        cache streamed experts one by one across tokens (LRU) instead of whole-layer slots\n"
       + "  --stats-json FILE     write the ring's statistics (bytes moved, stall, peak device bytes) as JSON\n";
 
   private ModelOptions() {}
@@ -40,8 +42,11 @@ final class ModelOptions {
   static MoeModel.Builder builder(Args args, String command) {
     MoeModel.Builder b = MoeModel.builder().checkpoint(args.path("model"));
     boolean ring = args.has("device-memory");
-    if (!ring && (args.has("ring-slots") || args.has("prefetch"))) {
-      throw new UsageException(command + ": --ring-slots and --prefetch need --device-memory");
+    if (!ring && (args.has("ring-slots") || args.has("prefetch") || args.has("expert-cache"))) {
+      throw new UsageException(command + ": --ring-slots, --prefetch and --expert-cache need --device-memory");
+    }
+    if (args.has("expert-cache") && args.has("ring-slots")) {
+      throw new UsageException(command + ": --ring-slots does not apply to --expert-cache");
     }
     if (ring) {
       String memory = args.required("device-memory").trim();
@@ -63,7 +68,8 @@ final class ModelOptions {
       if (slots < 0) {
         throw new UsageException(command + ": --ring-slots must be >= 1");
       }
-      b.ringSlots(slots).prefetch(prefetch(args.string("prefetch", "lookahead"), command));
+      b.ringSlots(slots).prefetch(prefetch(args.string("prefetch", "lookahead"), command))
+          .expertCache(args.has("expert-cache"));
     }
     return b;
   }
