@@ -10,13 +10,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Traces of moe-text-16x shared by the tests of this module (recorded once per test JVM): the 32 held-out reference
- * sequences with hidden states, and 32 training windows for fitting baselines.
+ * sequences with hidden states, and 16 training windows for fitting baselines.
  */
 public final class MoeText16xTraces {
-  public static final int TRAIN_WINDOWS = 32;
+  public static final int TRAIN_WINDOWS = 16;
 
   private static Path heldout;
   private static Path train;
@@ -65,6 +66,11 @@ public final class MoeText16xTraces {
     if (heldout != null) {
       return;
     }
+    // The test machine has 2 shared cores: OpenMP worker threads that spin-wait while another process holds a core
+    // make a pass up to 30x slower. Fewer threads help (uncontended, the 48 sequences take ~3 s).
+    Nd4j.getEnvironment().setMaxThreads(1);
+    Nd4j.getEnvironment().setMaxMasterThreads(1);
+    Nd4j.factory().blas().setMaxThreads(1);
     try {
       Path out = Path.of("target", "routing-traces");
       Files.createDirectories(out);
