@@ -67,10 +67,12 @@ public final class MoeText16xTraces {
       return;
     }
     // The test machine has 2 shared cores: OpenMP worker threads that spin-wait while another process holds a core
-    // make a pass up to 30x slower. Fewer threads help (uncontended, the 48 sequences take ~3 s).
+    // make a pass up to 30x slower (60 s instead of 3 s for the 32 reference sequences). One OpenMP thread (the same
+    // as OMP_NUM_THREADS=1) keeps it at ~3 s; the tiny matrices here gain nothing from a second thread.
     Nd4j.getEnvironment().setMaxThreads(1);
     Nd4j.getEnvironment().setMaxMasterThreads(1);
     Nd4j.factory().blas().setMaxThreads(1);
+    org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(1);
     try {
       Path out = Path.of("target", "routing-traces");
       Files.createDirectories(out);
