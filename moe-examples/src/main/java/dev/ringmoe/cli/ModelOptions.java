@@ -18,7 +18,8 @@ import java.util.Set;
  * ring's statistics.
  */
 final class ModelOptions {
-  static final Set<String> VALUED = Set.of("model", "device-memory", "ring-slots", "prefetch", "stats-json");
+  static final Set<String> VALUED = Set.of("model", "device-memory", "ring-slots", "prefetch", "stats-json",
+      "predictor", "mode");
   static final Set<String> FLAGS = Set.of("expert-cache");
 
   static final String USAGE =
@@ -28,6 +29,10 @@ final class ModelOptions {
       + "  --ring-slots K        ring slots (default: as many as the budget holds)\n"
       + "  --prefetch POLICY     none | all | lookahead (default lookahead): what the ring loads ahead of compute\n"
       + "  --expert-cache        cache streamed experts one by one across tokens (LRU) instead of whole-layer slots\n"
+      + "  --predictor SPEC      sida:FILE (trained hash network), lookahead or frequency:TRACE: which experts to load\n"
+      + "                        ahead; with --device-memory it selects the expert cache\n"
+      + "  --mode MODE           exact (default: the router decides, logits equal the resident run) or sida (the\n"
+      + "                        sida: predictor's experts and probabilities replace the router; approximate)\n"
       + "  --stats-json FILE     write the ring's statistics (bytes moved, stall, peak device bytes) as JSON\n";
 
   private ModelOptions() {}
@@ -39,8 +44,21 @@ final class ModelOptions {
     return all;
   }
 
-  static MoeModel.Builder builder(Args args, String command) {
+  static MoeModel.Builder builder(Args args, String command) throws java.io.IOException {
     MoeModel.Builder b = MoeModel.builder().checkpoint(args.path("model"));
+    String mode = args.string("mode", "exact");
+    if (!mode.equals("exact") && !mode.equals("sida")) {
+      throw new UsageException(command + ": --mode must be exact or sida, was '" + mode + "'");
+    }
+    if (mode.equals("sida") && !args.string("predictor", "").startsWith("sida:")) {
+      throw new UsageException(command + ": --mode sida needs --predictor sida:FILE");
+    }
+    if (args.has("predictor")) {
+      b.predictor(Predictors.runtime(args.required("predictor"), args.path("model"), command));
+      if (mode.equals("sida")) {
+        b.routingMode(dev.ringmoe.RoutingMode.SIDA);
+      }
+    }
     boolean ring = args.has("device-memory");
     if (!ring && (args.has("ring-slots") || args.has("prefetch") || args.has("expert-cache"))) {
       throw new UsageException(command + ": --ring-slots, --prefetch and --expert-cache need --device-memory");
@@ -69,7 +87,7 @@ final class ModelOptions {
         throw new UsageException(command + ": --ring-slots must be >= 1");
       }
       b.ringSlots(slots).prefetch(prefetch(args.string("prefetch", "lookahead"), command))
-          .expertCache(args.has("expert-cache"));
+          .expertCache(args.has("expert-cache") || args.has("predictor"));
     }
     return b;
   }

@@ -15,7 +15,7 @@ public final class RingMoeCli {
 
   static {
     for (Command c : new Command[] {new GenerateCommand(), new LogitsCommand(), new SynthCommand(),
-        new DemoCommand(), new BenchCommand()}) {
+        new DemoCommand(), new BenchCommand(), new TraceCommand(), new TrainHashCommand(), new EvalHashCommand()}) {
       COMMANDS.put(c.name(), c);
     }
   }

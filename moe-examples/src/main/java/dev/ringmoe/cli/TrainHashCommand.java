@@ -1,0 +1,102 @@
+package dev.ringmoe.cli;
+
+import dev.ringmoe.hash.sida.HashNetworkConfig;
+import dev.ringmoe.hash.sida.HashTrainer;
+import dev.ringmoe.hash.sida.SidaData;
+import dev.ringmoe.hash.sida.SidaHashNetwork;
+import dev.ringmoe.hash.trace.RoutingTraceReader;
+import dev.ringmoe.hash.trace.TraceHeader;
+import dev.ringmoe.hash.trace.TraceSequence;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/** {@code ringmoe train-hash}: trains a SiDA hash network on a routing trace. */
+final class TrainHashCommand implements Command {
+  @Override
+  public String name() {
+    return "train-hash";
+  }
+
+  @Override
+  public String summary() {
+    return "train a SiDA hash network (expert predictor) on a routing trace";
+  }
+
+  @Override
+  public String usage() {
+    return "Usage: ringmoe train-hash --trace TRACE --out FILE [--epochs N] [--batch N] [--lr X]\n"
+        + "                          [--max-minutes M] [--max-sequences N] [--seed S]\n\n"
+        + "  --trace TRACE       a routing trace recorded with 'ringmoe trace' (token ids and router logits)\n"
+        + "  --out FILE          the trained network: one file with its configuration, the model it was trained\n"
+        + "                      for (the trace's fingerprint) and its weights\n"
+        + "  --epochs N          passes over the trace (default 1)\n"
+        + "  --batch N           sequences per step (default 16)\n"
+        + "  --lr X              Adam learning rate (default 1e-3)\n"
+        + "  --max-minutes M     stop training after M minutes (default 20)\n"
+        + "  --max-sequences N   use at most N sequences of the trace\n"
+        + "  --seed S            initialisation and shuffling seed (default 1)\n\n"
+        + "Loss: 0.005 * CE(student, argmax teacher) + L1 between the softmaxes over the teacher's top min(30, E)\n"
+        + "experts (SiDA's truncated knowledge distillation). Progress and loss are printed as training goes.\n";
+  }
+
+  @Override
+  public Set<String> valuedOptions() {
+    return Set.of("trace", "out", "epochs", "batch", "lr", "max-minutes", "max-sequences", "seed");
+  }
+
+  @Override
+  public int run(Args args, PrintStream out, PrintStream err) throws Exception {
+    Path tracePath = args.path("trace");
+    Path file = args.path("out");
+    int epochs = args.integer("epochs", 1);
+    int batch = args.integer("batch", 16);
+    double lr = args.decimal("lr", 1e-3);
+    double minutes = args.decimal("max-minutes", 20);
+    int maxSequences = args.integer("max-sequences", Integer.MAX_VALUE);
+    if (epochs < 1 || batch < 1 || !(lr > 0) || !(minutes > 0) || maxSequences < 1) {
+      throw new UsageException("ringmoe train-hash: --epochs, --batch, --max-sequences >= 1; --lr, --max-minutes > 0");
+    }
+    List<SidaData.Sequence> data = new ArrayList<>();
+    TraceHeader header;
+    float[] table;
+    try (RoutingTraceReader reader = RoutingTraceReader.open(tracePath)) {
+      header = reader.header();
+      int maxId = 0;
+      for (TraceSequence seq : reader) {
+        for (int id : seq.tokenIds()) {
+          maxId = Math.max(maxId, id);
+        }
+      }
+      // The trace holds each token's embedding; rebuild the rows of the table the training data uses.
+      table = new float[(maxId + 1) * header.hidden()];
+      int n = 0;
+      for (TraceSequence seq : reader) {
+        if (n++ == maxSequences) {
+          break;
+        }
+        int[] ids = seq.tokenIds();
+        for (int t = 0; t < ids.length; t++) {
+          System.arraycopy(seq.embeddings(), t * header.hidden(), table, ids[t] * header.hidden(), header.hidden());
+        }
+        data.add(new SidaData.Sequence(ids, seq.routerLogits(), header.layers(), header.experts()));
+      }
+    }
+    HashNetworkConfig config = HashNetworkConfig.forModel(header.hidden(), header.layers(), header.experts(),
+        header.topK());
+    err.printf("training a SiDA hash network (%,d parameters) on %d sequences of %s%n", config.parameterCount(),
+        data.size(), tracePath);
+    long start = System.nanoTime();
+    SidaHashNetwork net = HashTrainer.builder().epochs(epochs).batchSize(batch).learningRate(lr)
+        .seed(args.longValue("seed", 1)).timeLimit(Duration.ofSeconds((long) (minutes * 60)))
+        .onStep((step, loss) -> err.printf("step %d  loss %.5f  (%.0f s)%n", step, loss,
+            (System.nanoTime() - start) / 1e9))
+        .build().train(config, data, table);
+    net.save(file, header.fingerprint());
+    out.printf("trained in %.1f min; saved %s%n", (System.nanoTime() - start) / 6e10, file);
+    return 0;
+  }
+}
