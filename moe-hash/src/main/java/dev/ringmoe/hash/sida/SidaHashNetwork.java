@@ -48,9 +48,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>The L heads are stored as one {@code [H, L·E]} matrix; this is the same function and parameter count as L
  *       separate {@code Linear(H -&gt; E)} layers.
  *   <li>The LSTM has one bias vector per gate (PyTorch has two, summed); the function class is the same.
- *   <li>Sparsemax in the training graph: the threshold τ is located by 24 bisection steps under a stop-gradient,
- *       the support S = {z &gt; τ} is read off, and τ is then recomputed exactly as (Σ_S z − 1)/|S|, so the
- *       forward value and the gradient are those of exact sparsemax (Martins and Astudillo 2016). Serving
+ *   <li>Sparsemax in the training graph: the threshold τ is bracketed by bisection under a stop-gradient, the support
+ *       S = {z &gt; τ} is read off, and τ is then recomputed exactly as (Σ_S z − 1)/|S|, so the forward value and the
+ *       gradient are those of exact sparsemax (Martins and Astudillo 2016). Serving
  *       ({@link HashPredictor}) uses the sort-based exact algorithm.
  *   <li>With {@link HashNetworkConfig.Attention#SOFTMAX} the attention is a causal softmax instead (an ablation).
  * </ul>
@@ -233,7 +233,7 @@ public final class SidaHashNetwork {
     if (config.attention() == HashNetworkConfig.Attention.SPARSEMAX) {
       att = sparsemax(sd, z);
     } else {
-      att = sd.nn.softmax(z, 2);
+      att = softmax(sd, z, 2);
     }
     att = att.div(att.sum(true, 2).add(1e-12)); // L1 row normalisation (a no-op up to rounding for both)
     SDVariable ctx = sd.mmul(att, hs); // [B, T, H]
@@ -246,9 +246,9 @@ public final class SidaHashNetwork {
       SDVariable oh = sd.placeHolder(TEACHER_ONEHOT, DataType.FLOAT, -1, seqLen, config.layers(), config.experts());
       SDVariable tb = sd.placeHolder(TRUNC_BIAS, DataType.FLOAT, -1, seqLen, config.layers(), config.experts());
       int e = config.experts();
-      SDVariable logSm = sd.nn.logSoftmax(logits, 3);
+      SDVariable logSm = logSoftmax(sd, logits, 3);
       SDVariable ce = sd.math.neg(oh.mul(logSm).mean()).mul(CE, e);
-      SDVariable ps = sd.nn.softmax(logits.add(tb), 3);
+      SDVariable ps = softmax(sd, logits.add(tb), 3);
       SDVariable l1 = sd.math.abs(ps.sub(tp)).mean().mul(L1, e);
       SDVariable loss = ce.mul(0.005).add(LOSS, l1);
       sd.setLossVariables(loss);
@@ -256,7 +256,28 @@ public final class SidaHashNetwork {
     return sd;
   }
 
-  /** Exact sparsemax over the last axis of a rank-3 variable (see the class comment). */
+  /**
+   * Softmax from elementary ops (SameDiff M2.1's softmax / log_softmax gradients fail to set their axis property
+   * when differentiated in this graph).
+   */
+  static SDVariable softmax(SameDiff sd, SDVariable x, int axis) {
+    SDVariable m = new StopGradient(sd, x.max(true, axis)).outputVariable();
+    SDVariable e = sd.math.exp(x.sub(m));
+    return e.div(e.sum(true, axis));
+  }
+
+  static SDVariable logSoftmax(SameDiff sd, SDVariable x, int axis) {
+    SDVariable m = new StopGradient(sd, x.max(true, axis)).outputVariable();
+    SDVariable sh = x.sub(m);
+    return sh.sub(sd.math.log(sd.math.exp(sh).sum(true, axis)));
+  }
+
+  /**
+   * Exact sparsemax over the last axis of a rank-3 variable: τ is bracketed in [max − 1, max] and located by
+   * {@link #BISECTION_STEPS} bisection steps under a stop-gradient (SameDiff M2.1's top_k, needed for the sort-based
+   * algorithm, has no gradient), the support S = {z &gt; τ} is read off and τ recomputed differentiably as
+   * (Σ_S z − 1)/|S|, so that both the value and the gradient are those of sparsemax.
+   */
   static SDVariable sparsemax(SameDiff sd, SDVariable z) {
     SDVariable zs = new StopGradient(sd, z).outputVariable();
     SDVariable hi = zs.max(true, 2);
