@@ -8,14 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.BiConsumer;
-import org.nd4j.autodiff.listeners.At;
-import org.nd4j.autodiff.listeners.BaseListener;
-import org.nd4j.autodiff.listeners.Loss;
-import org.nd4j.autodiff.listeners.Operation;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.slf4j.Logger;
@@ -89,18 +84,6 @@ public final class HashTrainer {
         .dataSetLabelMapping(SidaHashNetwork.TEACHER_PROBS, SidaHashNetwork.TEACHER_ONEHOT, SidaHashNetwork.TRUNC_BIAS)
         .minimize(SidaHashNetwork.LOSS)
         .build());
-    double[] last = {Double.NaN};
-    BaseListener lossListener = new BaseListener() {
-      @Override
-      public boolean isActive(Operation operation) {
-        return operation == Operation.TRAINING;
-      }
-
-      @Override
-      public void iterationDone(SameDiff s, At at, MultiDataSet dataSet, Loss loss) {
-        last[0] = loss.totalLoss();
-      }
-    };
     Random rnd = new Random(seed);
     List<Integer> order = new ArrayList<>();
     for (int i = 0; i < data.size(); i++) {
@@ -123,15 +106,29 @@ public final class HashTrainer {
           batch.add(data.get(order.get(i)));
         }
         INDArray[][] arrays = batchArrays(net.config(), batch, embeddingTable);
-        sd.fit(new org.nd4j.linalg.dataset.MultiDataSet(arrays[0], arrays[1]), lossListener);
+        // M2.1's fit reports no loss to listeners here, so the batch loss (before the update) is computed with
+        // one extra forward pass on the steps that need it
+        boolean wantLoss = onStep != null || (logEvery > 0 && (step + 1) % Math.max(1, logEvery / 5) == 0);
+        double batchLoss = wantLoss ? batchLoss(sd, arrays) : Double.NaN;
+        sd.fit(new org.nd4j.linalg.dataset.MultiDataSet(arrays[0], arrays[1]));
+        for (INDArray[] group : arrays) {
+          for (INDArray a : group) {
+            a.close(); // free the off-heap batch now rather than at some later GC
+          }
+        }
         step++;
-        runSum += last[0];
-        runN++;
+        if (step % 20 == 0) {
+          System.gc(); // SameDiff's per-step temporaries are off-heap; without this a long run outgrows memory
+        }
+        if (wantLoss) {
+          runSum += batchLoss;
+          runN++;
+        }
         if (onStep != null) {
-          onStep.accept(step, last[0]);
+          onStep.accept(step, batchLoss);
         }
         if (logEvery > 0 && step % logEvery == 0) {
-          LOG.info("step {} epoch {} loss {} (mean of last {}) {} s", step, epoch, String.format("%.4f", runSum / runN),
+          LOG.info("step {} epoch {} loss {} (mean over {} sampled batches) {} s", step, epoch, String.format("%.4f", runSum / runN),
               runN, String.format("%.1f", (System.nanoTime() - start) / 1e9));
           runSum = 0;
           runN = 0;
@@ -141,6 +138,15 @@ public final class HashTrainer {
     net.updateFrom(sd);
     LOG.info("trained {} steps in {} s", step, String.format("%.1f", (System.nanoTime() - start) / 1e9));
     return net;
+  }
+
+  private static double batchLoss(SameDiff sd, INDArray[][] a) {
+    Map<String, INDArray> ph = new HashMap<>();
+    ph.put(SidaHashNetwork.EMB, a[0][0]);
+    ph.put(SidaHashNetwork.TEACHER_PROBS, a[1][0]);
+    ph.put(SidaHashNetwork.TEACHER_ONEHOT, a[1][1]);
+    ph.put(SidaHashNetwork.TRUNC_BIAS, a[1][2]);
+    return sd.output(ph, SidaHashNetwork.LOSS).get(SidaHashNetwork.LOSS).getDouble(0);
   }
 
   /** Mean distillation loss of {@code net} over {@code data} (batched through the SameDiff graph). */
