@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Trains a SiDA hash network for a checkpoint that ships {@code data/train.u16} and {@code data/heldout.u16}
+ * Trains (or, with {@code -Dsida.init=FILE}, continues training) a SiDA hash network for a checkpoint that ships {@code data/train.u16} and {@code data/heldout.u16}
  * (moe-text-16x) and prints held-out hit rates (router top-1 within predicted top-2) per layer.
  *
  * <pre>
@@ -92,11 +92,18 @@ public final class TrainSidaMain {
       System.out.printf("network %s, %d parameters; lr %g batch %d epochs %d limit %d s%n", cfg, cfg.parameterCount(),
           lr, batch, epochs, limit);
       List<SidaData.Sequence> probe = held.subList(0, Math.min(16, held.size()));
-      SidaHashNetwork init = SidaHashNetwork.initialize(cfg, 42);
+      String resume = System.getProperty("sida.init"); // continue from a saved network
+      SidaHashNetwork init = resume == null ? SidaHashNetwork.initialize(cfg, 42)
+          : SidaHashNetwork.load(Path.of(resume), model.config(), fp);
       System.out.printf("held-out loss before: %.4f%n", HashTrainer.loss(init, probe, table));
       long t1 = System.nanoTime();
       SidaHashNetwork net = HashTrainer.builder().learningRate(lr).batchSize(batch).epochs(epochs)
-          .timeLimit(Duration.ofSeconds(limit)).logEvery(25).seed(42).build().train(init, trainSeqs, table);
+          .timeLimit(Duration.ofSeconds(limit)).logEvery(25)
+          .onStep((step, loss) -> {
+            if (step % 5 == 0) {
+              System.out.printf("step %d loss %.4f%n", step, loss);
+            }
+          }).seed(42).build().train(init, trainSeqs, table);
       double trainS = (System.nanoTime() - t1) / 1e9;
       System.out.printf("training took %.1f s%n", trainS);
       System.out.printf("held-out loss after: %.4f%n", HashTrainer.loss(net, probe, table));
