@@ -8,10 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import org.slf4j.Logger;
@@ -44,17 +41,10 @@ public final class SidaData {
    * config.json get the same fingerprint (the caller may append a weights hash when that matters).
    */
   public static String fingerprint(MoeModel model) throws IOException {
-    ModelConfig c = model.config();
-    byte[] cfg = Files.readAllBytes(model.directory().resolve(ModelConfig.FILE_NAME));
-    String hash;
-    try {
-      hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(cfg)).substring(0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    return c.architecture().name() + ":hidden=" + c.hiddenSize() + ",layers=" + c.layers() + ",experts="
-        + c.experts() + ",top_k=" + c.topK() + ",vocab=" + c.vocabSize() + ":" + hash;
+    // One definition for traces and hash networks, so a network trained on a trace loads against its model.
+    return dev.ringmoe.hash.trace.TraceRecorder.fingerprint(model);
   }
+
 
   /** The model's token embedding table [vocab * hidden], read back through {@link RoutingListener#embeddings}. */
   public static float[] embeddingTable(MoeModel model) {
