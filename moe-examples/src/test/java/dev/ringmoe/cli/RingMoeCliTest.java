@@ -155,6 +155,36 @@ class RingMoeCliTest {
   }
 
   @Test
+  void traceThenEvaluatePredictorsOnTheTextModel() throws IOException {
+    Path model = dev.ringmoe.ReferenceData.moeText16x();
+    Path data = model.resolve("data/heldout.u16");
+    Path trace = tmp.resolve("heldout.trace");
+    Result t = run("trace", "--model", model.toString(), "--data", data.toString(), "--out", trace.toString(),
+        "--max-windows", "4", "--hidden-states");
+    assertEquals(0, t.status(), t.err());
+    assertTrue(t.out().contains("recorded 4 sequences"), t.out());
+    Path json = tmp.resolve("oracle.json");
+    Result oracle = run("eval-hash", "--model", model.toString(), "--predictor", "oracle", "--data",
+        trace.toString(), "--json", json.toString());
+    assertEquals(0, oracle.status(), oracle.err());
+    assertTrue(Files.readString(json).contains("1.0"), Files.readString(json));
+    Result lookahead = run("eval-hash", "--model", model.toString(), "--predictor", "lookahead", "--data",
+        data.toString(), "--max-windows", "2");
+    assertEquals(0, lookahead.status(), lookahead.err());
+    assertTrue(lookahead.out().contains("avg"), lookahead.out());
+    Result frequency = run("generate", "--model", model.toString(), "--prompt", "The function", "--max-new-tokens",
+        "4", "--device-memory", "40%", "--predictor", "frequency:" + trace);
+    assertEquals(0, frequency.status(), frequency.err());
+    assertTrue(frequency.err().contains("ring:"), frequency.err());
+    Result badMode = run("generate", "--model", model.toString(), "--prompt", "x", "--mode", "sida",
+        "--predictor", "lookahead");
+    assertEquals(2, badMode.status(), badMode.err());
+    Result badPredictor = run("eval-hash", "--model", model.toString(), "--predictor", "psychic", "--data",
+        data.toString());
+    assertEquals(2, badPredictor.status(), badPredictor.err());
+  }
+
+  @Test
   void byteSizesParseWithUnits() {
     assertEquals(512_000_000L, Args.parseBytes("512MB"));
     assertEquals(3L << 29, Args.parseBytes("1.5GiB"));
