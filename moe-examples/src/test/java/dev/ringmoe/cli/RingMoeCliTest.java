@@ -171,7 +171,7 @@ class RingMoeCliTest {
     Result lookahead = run("eval-hash", "--model", model.toString(), "--predictor", "lookahead", "--data",
         data.toString(), "--max-windows", "2");
     assertEquals(0, lookahead.status(), lookahead.err());
-    assertTrue(lookahead.out().contains("avg"), lookahead.out());
+    assertTrue(lookahead.out().contains("average"), lookahead.out());
     Result frequency = run("generate", "--model", model.toString(), "--prompt", "The function", "--max-new-tokens",
         "4", "--device-memory", "40%", "--predictor", "frequency:" + trace);
     assertEquals(0, frequency.status(), frequency.err());
