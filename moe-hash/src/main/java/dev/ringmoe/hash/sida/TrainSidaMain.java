@@ -17,6 +17,11 @@ import java.util.List;
  * TrainSidaMain MODEL_DIR TRAIN_WINDOWS EPOCHS OUT_FILE [LR=1e-3] [BATCH=16] [TIME_LIMIT_S=1080] [sparsemax|softmax]
  *               [HELDOUT_WINDOWS=100]
  * </pre>
+ *
+ * <p>Measured on moe-text-16x, 2 shared CPU cores, 640 random training windows (82 K tokens, 3% of train.u16):
+ * 305 steps (batch 16, lr 2e-3, 600 s) then 134 more (lr 1e-3, -Dsida.init, 568 s): 1168 s in all. Held-out loss
+ * 0.840 -> 0.338 -> 0.317. Router top-1 within predicted top-2, 48 held-out windows: 88.3% (100.0 / 89.8 / 79.4 /
+ * 86.1 / 88.8 / 85.6); ref/eval_ids.json: 88.4% (100.0 / 88.9 / 79.3 / 85.5 / 90.1 / 86.4); top-3 on eval_ids 93.3%.
  */
 public final class TrainSidaMain {
 
