@@ -336,57 +336,10 @@ public final class Decoder implements AutoCloseable {
     int n = ws.tokens;
     int experts = config.experts();
     float[] probabilities = new float[n * experts];
-    sidaRouter.probabilities(new PassInput(layer, lw, ws), probabilities);
+    sidaRouter.probabilities(LayerInput.of(config, layer, passTokens, passPosition, ws.residual, lw),
+        probabilities);
     for (int i = 0; i < n * experts; i++) {
       ws.routerLogits[i] = (float) Math.log(Math.max(probabilities[i], 1e-30f));
-    }
-  }
-
-  /** The pass as an {@link LayerInput}. */
-  private final class PassInput implements LayerInput {
-    private final int layer;
-    private final LayerWeights weights;
-    private final Workspace ws;
-
-    PassInput(int layer, LayerWeights weights, Workspace ws) {
-      this.layer = layer;
-      this.weights = weights;
-      this.ws = ws;
-    }
-
-    @Override
-    public ModelConfig config() {
-      return config;
-    }
-
-    @Override
-    public int layer() {
-      return layer;
-    }
-
-    @Override
-    public int[] tokenIds() {
-      return passTokens;
-    }
-
-    @Override
-    public int position() {
-      return passPosition;
-    }
-
-    @Override
-    public int tokens() {
-      return ws.tokens;
-    }
-
-    @Override
-    public float[] hidden() {
-      return ws.residual;
-    }
-
-    @Override
-    public LayerWeights weights() {
-      return weights;
     }
   }
 

@@ -29,4 +29,14 @@ public interface LayerInput {
 
   /** The layer's dense weights (router, norms), or {@code null} when they are not resident yet. */
   LayerWeights weights();
+
+  /**
+   * An input over the given arrays (shared, not copied; the token count is {@code tokenIds.length}).
+   *
+   * @param weights the layer's dense weights, or {@code null}
+   */
+  static LayerInput of(ModelConfig config, int layer, int[] tokenIds, int position, float[] hidden,
+      LayerWeights weights) {
+    return new LayerInputs(config, layer, tokenIds, position, hidden, weights);
+  }
 }

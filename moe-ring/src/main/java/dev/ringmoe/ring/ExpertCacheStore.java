@@ -24,12 +24,7 @@ import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -164,10 +159,10 @@ public final class ExpertCacheStore implements WeightStore {
       return;
     }
     if (predictor.needsHiddenState()) {
-      prefetch(0, predictor.predict(new Input(0, embeddings)));
+      prefetch(0, predictor.predict(LayerInput.of(config, 0, passTokens, passPosition, embeddings, layers[0])));
     } else {
       for (int l = 0; l < config.layers(); l++) {
-        prefetch(l, predictor.predict(new Input(l, embeddings)));
+        prefetch(l, predictor.predict(LayerInput.of(config, l, passTokens, passPosition, embeddings, layers[l])));
       }
     }
   }
@@ -192,7 +187,8 @@ public final class ExpertCacheStore implements WeightStore {
       }
     }
     if (predictor != null && predictor.needsHiddenState() && layer + 1 < config.layers()) {
-      prefetch(layer + 1, predictor.predict(new Input(layer + 1, hidden)));
+      prefetch(layer + 1, predictor.predict(LayerInput.of(config, layer + 1, passTokens, passPosition, hidden,
+          layers[layer + 1])));
     }
   }
 
@@ -316,34 +312,7 @@ public final class ExpertCacheStore implements WeightStore {
   }
 
   private void await(Load load) {
-    if (!load.done.isDone()) {
-      long start = System.nanoTime();
-      try {
-        while (true) {
-          try {
-            load.done.get(50, TimeUnit.MILLISECONDS);
-            break;
-          } catch (TimeoutException e) {
-            engine.checkAlive();
-          }
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new RingException("interrupted while waiting for " + load, e);
-      } catch (ExecutionException | CancellationException e) {
-        // reported below
-      } finally {
-        counters.stallNanos.addAndGet(System.nanoTime() - start);
-      }
-    }
-    if (load.done.isCompletedExceptionally()) {
-      try {
-        load.done.join();
-      } catch (RuntimeException e) {
-        Throwable cause = e.getCause() != null ? e.getCause() : e;
-        throw new RingException("copying " + load + " failed: " + cause.getMessage(), cause);
-      }
-    }
+    load.await(engine, counters.stallNanos);
   }
 
   private void copy(Load load) {
@@ -388,50 +357,5 @@ public final class ExpertCacheStore implements WeightStore {
       }
     }
     owned.clear();
-  }
-
-  private final class Input implements LayerInput {
-    private final int layer;
-    private final float[] hidden;
-
-    Input(int layer, float[] hidden) {
-      this.layer = layer;
-      this.hidden = hidden;
-    }
-
-    @Override
-    public ModelConfig config() {
-      return config;
-    }
-
-    @Override
-    public int layer() {
-      return layer;
-    }
-
-    @Override
-    public int[] tokenIds() {
-      return passTokens;
-    }
-
-    @Override
-    public int position() {
-      return passPosition;
-    }
-
-    @Override
-    public int tokens() {
-      return passTokens.length;
-    }
-
-    @Override
-    public float[] hidden() {
-      return hidden;
-    }
-
-    @Override
-    public LayerWeights weights() {
-      return layers[layer];
-    }
   }
 }

@@ -1,6 +1,12 @@
 package dev.ringmoe.ring;
 
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -46,6 +52,45 @@ final class Load {
   /** Whether the slot still holds this assignment (a stale copy must not run). */
   boolean current() {
     return slot.generation() == generation;
+  }
+
+  /**
+   * Waits for the copy, adding the wait to {@code stallNanos}; polls the copy threads' liveness so that a dead copy
+   * thread fails the wait instead of hanging it.
+   *
+   * @throws RingException if the copy failed (with its cause), was cancelled, or the wait was interrupted
+   */
+  void await(CopyEngine engine, AtomicLong stallNanos) {
+    if (!done.isDone()) {
+      long start = System.nanoTime();
+      try {
+        while (true) {
+          try {
+            done.get(50, TimeUnit.MILLISECONDS);
+            break;
+          } catch (TimeoutException e) {
+            engine.checkAlive();
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new RingException("interrupted while waiting for " + this, e);
+      } catch (ExecutionException | CancellationException e) {
+        // reported below
+      } finally {
+        stallNanos.addAndGet(System.nanoTime() - start);
+      }
+    }
+    if (done.isCompletedExceptionally()) {
+      try {
+        done.join();
+      } catch (CancellationException e) {
+        throw new RingException("the copy of " + this + " was cancelled", e);
+      } catch (CompletionException e) {
+        Throwable cause = e.getCause();
+        throw new RingException("copying " + this + " failed: " + cause.getMessage(), cause);
+      }
+    }
   }
 
   @Override

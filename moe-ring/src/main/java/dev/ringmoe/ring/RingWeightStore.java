@@ -166,7 +166,7 @@ public final class RingWeightStore implements WeightStore {
       return;
     }
     LayerWeights weights = plan.denseResident() ? residentLayers[layer] : ring.peekDense(layer);
-    BitSet expected = predictor.predict(new Input(layer, hidden, weights));
+    BitSet expected = predictor.predict(LayerInput.of(config, layer, passTokens, passPosition, hidden, weights));
     if (expected != null) {
       ring.prefetch(layer, expected);
     }
@@ -206,52 +206,5 @@ public final class RingWeightStore implements WeightStore {
       }
     }
     owned.clear();
-  }
-
-  private final class Input implements LayerInput {
-    private final int layer;
-    private final float[] hidden;
-    private final LayerWeights weights;
-
-    Input(int layer, float[] hidden, LayerWeights weights) {
-      this.layer = layer;
-      this.hidden = hidden;
-      this.weights = weights;
-    }
-
-    @Override
-    public ModelConfig config() {
-      return config;
-    }
-
-    @Override
-    public int layer() {
-      return layer;
-    }
-
-    @Override
-    public int[] tokenIds() {
-      return passTokens;
-    }
-
-    @Override
-    public int position() {
-      return passPosition;
-    }
-
-    @Override
-    public int tokens() {
-      return passTokens.length;
-    }
-
-    @Override
-    public float[] hidden() {
-      return hidden;
-    }
-
-    @Override
-    public LayerWeights weights() {
-      return weights;
-    }
   }
 }

@@ -273,28 +273,7 @@ public final class SectionRing implements AutoCloseable {
   }
 
   private void await(Load load) {
-    if (load.done.isDone()) {
-      rethrow(load);
-      return;
-    }
-    long start = System.nanoTime();
-    try {
-      while (true) {
-        try {
-          load.done.get(50, TimeUnit.MILLISECONDS);
-          return;
-        } catch (TimeoutException e) {
-          engine.checkAlive();
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new RingException("interrupted while waiting for " + load, e);
-    } catch (ExecutionException | CancellationException e) {
-      rethrow(load);
-    } finally {
-      counters.stallNanos.addAndGet(System.nanoTime() - start);
-    }
+    load.await(engine, counters.stallNanos);
   }
 
   private void awaitQuietly(Load load) {
@@ -307,19 +286,6 @@ public final class SectionRing implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       counters.stallNanos.addAndGet(System.nanoTime() - start);
-    }
-  }
-
-  private static void rethrow(Load load) {
-    if (load.done.isCompletedExceptionally()) {
-      try {
-        load.done.join();
-      } catch (CancellationException e) {
-        throw new RingException("the copy of " + load + " was cancelled", e);
-      } catch (java.util.concurrent.CompletionException e) {
-        Throwable cause = e.getCause();
-        throw new RingException("copying " + load + " failed: " + cause.getMessage(), cause);
-      }
     }
   }
 
