@@ -101,15 +101,21 @@ public final class SectionRing implements AutoCloseable {
       slotOfLayer[layer] = slot.index;
       return; // every layer has its own slot: the contents stay valid
     }
-    if (slot.expertLoads != null) {
-      // With several copy threads, a stale prefetch may still be writing into this slot: let it finish first.
-      for (Load l : slot.expertLoads) {
+    Load[] previous = slot.expertLoads;
+    Load previousDense = slot.denseLoad;
+    // Make the old loads stale first, then wait for those a copy thread had already started: a copy thread claims a
+    // load before checking that it is current, so any load not claimed by now will see the new generation and skip.
+    slot.assign(layer, config.experts());
+    if (previous != null) {
+      for (Load l : previous) {
         if (l != null && l.inFlight()) {
           awaitQuietly(l);
         }
       }
     }
-    slot.assign(layer, config.experts());
+    if (previousDense != null && previousDense.inFlight()) {
+      awaitQuietly(previousDense);
+    }
     slotOfLayer[layer] = slot.index;
     if (!plan.denseResident()) {
       slot.denseLoad = new Load(slot, slot.generation(), layer, Load.DENSE);
