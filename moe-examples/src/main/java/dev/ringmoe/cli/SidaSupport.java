@@ -1,6 +1,5 @@
 package dev.ringmoe.cli;
 
-import dev.ringmoe.MoeModel;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.hash.baseline.SequencePredictor;
 import dev.ringmoe.hash.eval.RoutingPrediction;
@@ -8,6 +7,7 @@ import dev.ringmoe.hash.serving.SidaExpertPredictor;
 import dev.ringmoe.hash.sida.HashPredictor;
 import dev.ringmoe.hash.sida.SidaData;
 import dev.ringmoe.hash.sida.SidaHashNetwork;
+import dev.ringmoe.hash.trace.TraceRecorder;
 import dev.ringmoe.hash.trace.TraceSequence;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -17,11 +17,10 @@ final class SidaSupport {
   private SidaSupport() {}
 
   static HashPredictor load(Path file, Path modelDir) throws IOException {
-    try (MoeModel model = MoeModel.builder().checkpoint(modelDir).build()) {
-      ModelConfig config = model.config();
-      SidaHashNetwork net = SidaHashNetwork.load(file, config, SidaData.fingerprint(model));
-      return net.predictor(SidaData.embeddingTable(model));
-    }
+    // Only the configuration and the embedding table are needed: no model is built for this.
+    ModelConfig config = ModelConfig.load(modelDir);
+    SidaHashNetwork net = SidaHashNetwork.load(file, config, TraceRecorder.fingerprint(modelDir, config));
+    return net.predictor(SidaData.embeddingTable(modelDir, config));
   }
 
   static SequencePredictor offline(Path file, Path modelDir) throws IOException {

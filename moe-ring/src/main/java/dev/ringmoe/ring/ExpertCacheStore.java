@@ -14,12 +14,10 @@ import dev.ringmoe.model.StoreOptions;
 import dev.ringmoe.model.WeightStore;
 import java.io.IOException;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
@@ -57,7 +55,7 @@ public final class ExpertCacheStore implements WeightStore {
   private final CopyEngine engine;
   private final long residentBytes;
   private final long expertBytes;
-  private final List<AutoCloseable> owned = new ArrayList<>();
+  private final Owned owned = new Owned();
   private final Object lock = new Object();
   private int[] passTokens;
   private int passPosition;
@@ -349,13 +347,6 @@ public final class ExpertCacheStore implements WeightStore {
       }
       closed = true;
     }
-    for (int i = owned.size() - 1; i >= 0; i--) {
-      try {
-        owned.get(i).close();
-      } catch (Exception e) {
-        LOG.warn("releasing expert cache memory failed", e);
-      }
-    }
-    owned.clear();
+    owned.closeAll(LOG, "expert cache memory");
   }
 }

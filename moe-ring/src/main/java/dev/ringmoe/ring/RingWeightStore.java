@@ -45,7 +45,7 @@ public final class RingWeightStore implements WeightStore {
   private final SectionRing ring;
   private final ExpertPredictor predictor;
   private final boolean wholeLayers;
-  private final List<AutoCloseable> owned = new ArrayList<>();
+  private final Owned owned = new Owned();
   private final List<INDArray> nativeArrays = new ArrayList<>();
   private int[] passTokens;
   private int passPosition;
@@ -198,13 +198,6 @@ public final class RingWeightStore implements WeightStore {
       return;
     }
     closed = true;
-    for (int i = owned.size() - 1; i >= 0; i--) {
-      try {
-        owned.get(i).close();
-      } catch (Exception e) {
-        LOG.warn("releasing ring memory failed", e);
-      }
-    }
-    owned.clear();
+    owned.closeAll(LOG, "ring memory");
   }
 }

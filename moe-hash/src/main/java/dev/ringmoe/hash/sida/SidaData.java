@@ -1,8 +1,9 @@
 package dev.ringmoe.hash.sida;
 
 import dev.ringmoe.MoeModel;
+import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.tensor.Tensors;
 import dev.ringmoe.config.ModelConfig;
-import dev.ringmoe.model.RoutingListener;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -46,31 +47,20 @@ public final class SidaData {
   }
 
 
-  /** The model's token embedding table [vocab * hidden], read back through {@link RoutingListener#embeddings}. */
-  public static float[] embeddingTable(MoeModel model) {
-    ModelConfig c = model.config();
-    int d = c.hiddenSize();
-    int vocab = c.vocabSize();
-    float[] table = new float[vocab * d];
-    int chunk = Math.min(128, c.maxPositions());
-    for (int start = 0; start < vocab; start += chunk) {
-      int n = Math.min(chunk, vocab - start);
-      int[] ids = new int[n];
-      for (int i = 0; i < n; i++) {
-        ids[i] = start + i;
-      }
-      final int s0 = start;
-      model.logits(ids, new RoutingListener() {
-        @Override
-        public void embeddings(int[] tokenIds, int position, float[] embeddings) {
-          System.arraycopy(embeddings, 0, table, s0 * d, tokenIds.length * d);
-        }
+  /** The model's token embedding table, float32 [vocab * hidden]. */
+  public static float[] embeddingTable(MoeModel model) throws IOException {
+    return embeddingTable(model.directory(), model.config());
+  }
 
-        @Override
-        public void routerLogits(int layer, int tokens, float[] logits) {}
-      });
+  /**
+   * The embedding table of the checkpoint in {@code dir}, float32 [vocab * hidden], read straight from its file
+   * (no forward passes, no model).
+   */
+  public static float[] embeddingTable(Path dir, ModelConfig config) throws IOException {
+    try (Checkpoint checkpoint = Checkpoint.open(dir)) {
+      return Tensors.loadJava(checkpoint, config.architecture().weightNames().embedding(), config.vocabSize(),
+          config.hiddenSize());
     }
-    return table;
   }
 
   /** Reads a uint16 little-endian token file. */

@@ -126,8 +126,11 @@ public final class TraceRecorder {
    * sizes of its {@code .safetensors} files (cheap: no weights are read).
    */
   public static String fingerprint(MoeModel model) throws IOException {
-    Path dir = model.directory();
-    ModelConfig c = model.config();
+    return fingerprint(model.directory(), model.config());
+  }
+
+  /** The fingerprint of the checkpoint in {@code dir}, without loading its weights. */
+  public static String fingerprint(Path dir, ModelConfig c) throws IOException {
     Hasher hasher = Hashing.sha256().newHasher();
     Path config = dir.resolve(ModelConfig.FILE_NAME);
     if (Files.isRegularFile(config)) {

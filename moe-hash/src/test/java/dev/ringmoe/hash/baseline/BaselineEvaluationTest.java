@@ -10,7 +10,6 @@ import dev.ringmoe.hash.trace.MoeText16xTraces;
 import dev.ringmoe.hash.trace.RoutingTraceReader;
 import dev.ringmoe.hash.trace.TraceSequence;
 import dev.ringmoe.model.LayerInput;
-import dev.ringmoe.model.LayerWeights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,41 +120,6 @@ class BaselineEvaluationTest {
   }
 
   private static LayerInput input(ModelConfig config, int layer, int token, float[] hidden) {
-    return new LayerInput() {
-      @Override
-      public ModelConfig config() {
-        return config;
-      }
-
-      @Override
-      public int layer() {
-        return layer;
-      }
-
-      @Override
-      public int[] tokenIds() {
-        return new int[] {token};
-      }
-
-      @Override
-      public int position() {
-        return 10;
-      }
-
-      @Override
-      public int tokens() {
-        return 1;
-      }
-
-      @Override
-      public float[] hidden() {
-        return hidden;
-      }
-
-      @Override
-      public LayerWeights weights() {
-        return null;
-      }
-    };
+    return LayerInput.of(config, layer, new int[] {token}, 10, hidden, null);
   }
 }
