@@ -84,6 +84,8 @@ public final class Decoder implements AutoCloseable {
    *     last ([vocab])
    * @throws IllegalArgumentException if a token id is outside the vocabulary or the sequence would exceed the
    *     model's maximum positions
+   * @throws PredictorException after the pass, if the expert or routing predictor failed during it (the pass ran to
+   *     the end with the router deciding; the cache holds its keys and values)
    */
   public float[] forward(int[] tokens, KvCache cache, boolean allPositions) {
     Preconditions.checkArgument(tokens.length > 0, "no tokens to run");
@@ -100,21 +102,29 @@ public final class Decoder implements AutoCloseable {
     if (routingListener != null) {
       routingListener.embeddings(tokens, cache.length(), ws.residual);
     }
+    RuntimeException sidaFailure = null;
     for (int layer = 0; layer < config.layers(); layer++) {
       LayerWeights lw = weights.acquireLayer(layer);
+      boolean predicted = false;
       try {
         attentionBlock(layer, lw, ws, cache);
         RmsNorm.apply(ws.residual, ws.normed, lw.postAttentionNorm, ws.tokens, hidden, config.rmsNormEps());
         ws.normedNd.write(ws.normed, ws.tokens * hidden);
-        if (sidaRouter == null) {
+        if (sidaRouter != null && sidaFailure == null) {
+          try {
+            predictedRouting(layer, lw, ws);
+            predicted = true;
+          } catch (RuntimeException e) {
+            sidaFailure = e; // the router takes over for the rest of the pass; reported when the pass is done
+          }
+        }
+        if (!predicted) {
           Tensors.linear(ws.normedNd.array, lw.router, ws.routerNd.array);
-        } else {
-          predictedRouting(layer, lw, ws);
         }
       } finally {
         weights.releaseLayer(layer);
       }
-      if (sidaRouter == null) {
+      if (!predicted) {
         ws.routerNd.read(ws.routerLogits, ws.tokens * config.experts());
       }
       if (routingListener != null) {
@@ -129,6 +139,11 @@ public final class Decoder implements AutoCloseable {
     }
     cache.advance(tokens.length);
     weights.passFinished();
+    if (sidaFailure != null) {
+      throw new PredictorException(String.format("the routing predictor failed during the pass over %d token(s) at"
+          + " position %d (%s); the router decided the rest of the pass", tokens.length, passPosition, sidaFailure),
+          sidaFailure);
+    }
     return logits(ws, allPositions);
   }
 

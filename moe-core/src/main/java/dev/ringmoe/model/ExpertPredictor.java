@@ -28,6 +28,24 @@ public interface ExpertPredictor {
     return true;
   }
 
+  /**
+   * Whether {@link #refine} adds anything: a predictor that predicts every layer up front from the tokens (so
+   * {@link #needsHiddenState()} is false) and can sharpen a layer's prediction once the hidden state one layer before
+   * it exists. Default false.
+   */
+  default boolean refines() {
+    return false;
+  }
+
+  /**
+   * A second look at {@code input.layer()}, one layer ahead, from the hidden state the store passes (the same state
+   * {@link #gateLookahead()} reads), for predictors whose {@link #refines()} is true. Returns the experts expected now
+   * (a store loads those not yet loading), or {@code null} for no change. Called on the decoding thread.
+   */
+  default BitSet refine(LayerInput input) {
+    return null;
+  }
+
   /** Predicts every expert of every layer: a store then loads whole layers ahead, as SE-MoE's ring does. */
   static ExpertPredictor allExperts() {
     return new ExpertPredictor() {

@@ -53,6 +53,14 @@ final class Args {
     return a;
   }
 
+  /** These options without {@code name}. */
+  Args without(String name) {
+    Args a = new Args(command);
+    a.values.putAll(values);
+    a.values.remove(name);
+    return a;
+  }
+
   boolean has(String name) {
     return values.containsKey(name);
   }

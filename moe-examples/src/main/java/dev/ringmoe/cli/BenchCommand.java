@@ -8,6 +8,7 @@ import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.generate.GenerationOptions;
 import dev.ringmoe.generate.GenerationResult;
 import dev.ringmoe.generate.TokenListener;
+import dev.ringmoe.hash.trace.TokenWindows;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ final class BenchCommand implements Command {
   public String usage() {
     return "Usage: ringmoe bench [--model DIR] [--prompt-tokens N] [--decode-tokens N] [--repeats N]\n"
         + "                     [--budgets 100%,50%,25%,12.5%] [--prefetch lookahead,none] [--ring-slots K]\n"
-        + "                     [--stores ring,cache]\n\n"
+        + "                     [--stores ring,cache] [--data FILE.u16]\n\n"
         + "  --model DIR         checkpoint to measure; default: a synthetic float32 Mixtral (hidden 512, 8 layers,\n"
         + "                      8/2 heads, 8 experts top-2, intermediate 1792, vocab 1000), synthesized once\n"
         + "  --prompt-tokens N   prompt length for prefill (default 128)\n"
@@ -46,10 +47,13 @@ final class BenchCommand implements Command {
         + "  --repeats N         measured runs after one warm-up; the median is reported (default 5)\n"
         + "  --budgets LIST      device budgets to run the ring at: sizes (1GB) or percentages of the float32\n"
         + "                      weights (25%); without it only the resident model is measured\n"
-        + "  --prefetch LIST     ring policies to compare at each budget: none, all, lookahead (default\n"
-        + "                      lookahead,none)\n"
+        + "  --prefetch LIST     what to load ahead, compared at each budget: none, all, lookahead, or a\n"
+        + "                      predictor: sida:FILE, combined:FILE[@W], frequency:TRACE, oracle (replays the\n"
+        + "                      resident run's routing: the upper bound) (default lookahead,none)\n"
         + "  --ring-slots K      fix K instead of taking as many slots as each budget holds\n"
-        + "  --stores LIST       ring (whole-layer slots, the default) and/or cache (experts cached one by one, LRU)\n\n"
+        + "  --stores LIST       ring (whole-layer slots, the default) and/or cache (experts cached one by one, LRU)\n"
+        + "  --data FILE.u16     take the prompt from these token ids (BOS + the first tokens) instead of random\n"
+        + "                      ids: learned predictors need real text\n\n"
         + "Also measures the memory read bandwidth (the best of a Java read loop on all cores and ND4J's\n"
         + "matrix-vector product, each over 1 GiB) and reports resident decode speed as a fraction of\n"
         + "bandwidth / (weight bytes one decode token reads). Ring rows report the share of time compute waited\n"
@@ -60,7 +64,7 @@ final class BenchCommand implements Command {
   @Override
   public Set<String> valuedOptions() {
     return Set.of("model", "prompt-tokens", "decode-tokens", "repeats", "budgets", "prefetch", "ring-slots",
-        "stores");
+        "stores", "data");
   }
 
   @Override
@@ -74,9 +78,11 @@ final class BenchCommand implements Command {
           + " --ring-slots >= 1");
     }
     List<String> budgets = args.has("budgets") ? split(args.required("budgets")) : List.of();
-    List<Prefetch> policies = new ArrayList<>();
-    for (String p : split(args.string("prefetch", "lookahead,none"))) {
-      policies.add(ModelOptions.prefetch(p, "ringmoe bench"));
+    List<String> policies = split(args.string("prefetch", "lookahead,none"));
+    for (String p : policies) {
+      if (!p.contains(":") && !p.equals("oracle")) {
+        ModelOptions.prefetch(p, "ringmoe bench");
+      }
     }
     for (String b : budgets) {
       parseBudget(b, 1L << 40); // syntax first, before anything slow happens
@@ -105,22 +111,39 @@ final class BenchCommand implements Command {
     err.printf("measuring memory read bandwidth (%d threads, 1 GiB)...%n", threads);
     MemoryBandwidth.Result measured = MemoryBandwidth.measure(threads, 5);
     double bandwidth = measured.best();
-    int[] prompt = new SplittableRandom(7).ints(promptTokens, 3, config.vocabSize()).toArray();
+    int[] prompt = args.has("data")
+        ? TokenWindows.fromFile(args.path("data"), promptTokens - 1, promptTokens, 1, config.bosTokenId()).get(0)
+        : new SplittableRandom(7).ints(promptTokens, 3, config.vocabSize()).toArray();
+    Predictors.RunSequence run = () -> {
+      // What the oracle replays: the resident model's greedy generation from the prompt.
+      try (MoeModel resident = MoeModel.builder().checkpoint(dir).build()) {
+        int[] generated = resident.generate(prompt, GenerationOptions.builder().maxNewTokens(decodeTokens)
+            .stopAtEos(false).build(), TokenListener.NONE).generatedIds();
+        int[] all = Arrays.copyOf(prompt, prompt.length + generated.length);
+        System.arraycopy(generated, 0, all, prompt.length, generated.length);
+        return all;
+      }
+    };
 
     List<Row> rows = new ArrayList<>();
     rows.add(measure("resident", MoeModel.builder().checkpoint(dir), prompt, decodeTokens, repeats, err));
     for (int i = 0; i < budgets.size(); i++) {
       for (String store : stores) {
-        for (Prefetch policy : policies) {
+        for (String policy : policies) {
           MoeModel.Builder b = MoeModel.builder().checkpoint(dir).deviceMemory(budgetBytes.get(i)).ringSlots(slots)
-              .prefetch(policy).expertCache(store.equals("cache"));
-          String name = budgets.get(i) + (stores.size() > 1 ? " " + store : "") + " "
-              + policy.name().toLowerCase(Locale.ROOT);
+              .expertCache(store.equals("cache"));
+          if (policy.contains(":") || policy.equals("oracle")) {
+            b.prefetch(Prefetch.LOOKAHEAD).predictor(Predictors.runtime(policy, dir, "ringmoe bench", run));
+          } else {
+            b.prefetch(ModelOptions.prefetch(policy, "ringmoe bench"));
+          }
+          String name = budgets.get(i) + (stores.size() > 1 ? " " + store : "") + " " + shortName(policy);
           rows.add(measure(name, b, prompt, decodeTokens, repeats, err));
         }
       }
     }
 
+    long idealBytes = 4L * config.layers() * config.topK() * config.expertParameters();
     long bytesPerToken = decodeBytesPerToken(config);
     double roofline = bandwidth / bytesPerToken;
     out.printf(Locale.ROOT, "model                      %s%n", config);
@@ -139,13 +162,17 @@ final class BenchCommand implements Command {
     out.printf(Locale.ROOT, "decode / roofline          %.2f%n", rows.get(0).decode / roofline);
     if (rows.size() > 1) {
       out.println();
-      out.printf(Locale.ROOT, "%-22s %3s %12s %12s %8s %14s %14s %12s%n", "configuration", "K", "prefill t/s",
-          "decode t/s", "stall %", "MB moved/tok", "peak device MB", "RSS +MB");
+      out.printf(Locale.ROOT, "ideal bytes per decode token: %.2f MB (the %d x %d experts the router chooses,"
+          + " float32)%n", idealBytes / 1e6, config.layers(), config.topK());
+      out.printf(Locale.ROOT, "%-30s %3s %12s %12s %8s %13s %8s %9s %14s %12s%n", "configuration", "K", "prefill t/s",
+          "decode t/s", "stall %", "MB moved/tok", "x ideal", "hit %", "peak device MB", "RSS +MB");
       for (Row r : rows) {
-        out.printf(Locale.ROOT, "%-22s %3s %12.1f %12.2f %8s %14s %14s %12s%n", r.name,
+        out.printf(Locale.ROOT, "%-30s %3s %12.1f %12.2f %8s %13s %8s %9s %14s %12s%n", r.name,
             r.stats == null ? "-" : String.valueOf(r.stats.slots()), r.prefill, r.decode,
             r.stats == null ? "-" : String.format(Locale.ROOT, "%.1f", 100 * r.decodeStall),
-            r.stats == null ? "0" : String.format(Locale.ROOT, "%.1f", r.decodeBytesPerToken / 1e6),
+            r.stats == null ? "0" : String.format(Locale.ROOT, "%.2f", r.decodeBytesPerToken / 1e6),
+            r.stats == null ? "-" : String.format(Locale.ROOT, "%.2f", r.decodeBytesPerToken / idealBytes),
+            r.stats == null ? "-" : String.format(Locale.ROOT, "%.1f", 100 * r.stats.hitRate()),
             r.stats == null ? "-" : String.format(Locale.ROOT, "%.1f", r.stats.peakDeviceBytes() / 1e6),
             r.rssGrowth < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", r.rssGrowth / 1e6));
       }
@@ -212,6 +239,12 @@ final class BenchCommand implements Command {
       row.rssGrowth = rssBefore < 0 || peak < 0 ? -1 : peak - rssBefore;
     }
     return row;
+  }
+
+  /** A predictor spec without its file's directory, for the table. */
+  private static String shortName(String policy) {
+    int colon = policy.indexOf(':');
+    return colon < 0 ? policy : policy.substring(0, colon + 1) + Path.of(policy.substring(colon + 1)).getFileName();
   }
 
   static long parseBudget(String text, long weightBytes) {

@@ -3,6 +3,7 @@ package dev.ringmoe.cli;
 import dev.ringmoe.MoeModel;
 import dev.ringmoe.generate.GenerationOptions;
 import dev.ringmoe.generate.GenerationResult;
+import dev.ringmoe.generate.TokenListener;
 import java.io.PrintStream;
 import java.util.Set;
 
@@ -48,7 +49,16 @@ final class GenerateCommand implements Command {
   public int run(Args args, PrintStream out, PrintStream err) throws Exception {
     GenerationOptions options = options(args);
     String prompt = args.required("prompt");
-    try (MoeModel model = ModelOptions.builder(args, "ringmoe generate").requireTokenizer(true).build()) {
+    Predictors.RunSequence sequence = () -> {
+      // The oracle replays this generation's routing: run it once with the weights resident to learn its tokens.
+      try (MoeModel resident = MoeModel.builder().checkpoint(args.path("model")).requireTokenizer(true).build()) {
+        GenerationResult r = resident.generate(prompt, options, TokenListener.NONE);
+        int[] all = java.util.Arrays.copyOf(r.promptIds(), r.promptIds().length + r.generatedIds().length);
+        System.arraycopy(r.generatedIds(), 0, all, r.promptIds().length, r.generatedIds().length);
+        return all;
+      }
+    };
+    try (MoeModel model = ModelOptions.builder(args, "ringmoe generate", sequence).requireTokenizer(true).build()) {
       out.print(prompt);
       out.flush();
       GenerationResult r = model.generate(prompt, options, (id, text) -> {

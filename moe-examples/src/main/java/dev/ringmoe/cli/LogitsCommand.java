@@ -47,7 +47,7 @@ final class LogitsCommand implements Command {
   public int run(Args args, PrintStream out, PrintStream err) throws Exception {
     int[] ids = parseIds(args.required("ids"));
     Path file = args.path("out");
-    try (MoeModel model = ModelOptions.builder(args, "ringmoe logits").build()) {
+    try (MoeModel model = ModelOptions.builder(args, "ringmoe logits", () -> ids).build()) {
       for (int id : ids) {
         if (id >= model.config().vocabSize()) {
           throw new UsageException("ringmoe logits: token id " + id + " is outside the vocabulary of "

@@ -29,8 +29,11 @@ final class ModelOptions {
       + "  --ring-slots K        ring slots (default: as many as the budget holds)\n"
       + "  --prefetch POLICY     none | all | lookahead (default lookahead): what the ring loads ahead of compute\n"
       + "  --expert-cache        cache streamed experts one by one across tokens (LRU) instead of whole-layer slots\n"
-      + "  --predictor SPEC      sida:FILE (trained hash network), lookahead or frequency:TRACE: which experts to load\n"
-      + "                        ahead; with --device-memory it selects the expert cache\n"
+      + "  --predictor SPEC      which experts to load ahead: sida:FILE (a trained hash network, run ahead on the\n"
+      + "                        ringmoe-hash thread), combined:FILE[@W] (that network refined by lookahead one\n"
+      + "                        layer ahead), lookahead, frequency:TRACE, or oracle (replays the routing the\n"
+      + "                        resident model chooses for this run: an upper bound); with --device-memory it\n"
+      + "                        selects the expert cache\n"
       + "  --mode MODE           exact (default: the router decides, logits equal the resident run) or sida (the\n"
       + "                        sida: predictor's experts and probabilities replace the router; approximate)\n"
       + "  --stats-json FILE     write the ring's statistics (bytes moved, stall, peak device bytes) as JSON\n";
@@ -45,6 +48,12 @@ final class ModelOptions {
   }
 
   static MoeModel.Builder builder(Args args, String command) throws java.io.IOException {
+    return builder(args, command, null);
+  }
+
+  /** As {@link #builder(Args, String)}; {@code sequence} gives the run's tokens to {@code --predictor oracle}. */
+  static MoeModel.Builder builder(Args args, String command, Predictors.RunSequence sequence)
+      throws java.io.IOException {
     MoeModel.Builder b = MoeModel.builder().checkpoint(args.path("model"));
     String mode = args.string("mode", "exact");
     if (!mode.equals("exact") && !mode.equals("sida")) {
@@ -54,7 +63,7 @@ final class ModelOptions {
       throw new UsageException(command + ": --mode sida needs --predictor sida:FILE");
     }
     if (args.has("predictor")) {
-      b.predictor(Predictors.runtime(args.required("predictor"), args.path("model"), command));
+      b.predictor(Predictors.runtime(args.required("predictor"), args.path("model"), command, sequence));
       if (mode.equals("sida")) {
         b.routingMode(dev.ringmoe.RoutingMode.SIDA);
       }

@@ -4,14 +4,20 @@ import dev.ringmoe.hash.baseline.FrequencyPredictor;
 import dev.ringmoe.hash.baseline.LookaheadPredictor;
 import dev.ringmoe.hash.baseline.OraclePredictor;
 import dev.ringmoe.hash.baseline.SequencePredictor;
+import dev.ringmoe.hash.serving.CombinedPredictor;
+import dev.ringmoe.hash.serving.SidaExpertPredictor;
+import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.MoeModel;
 import dev.ringmoe.hash.trace.RoutingTraceReader;
+import dev.ringmoe.hash.trace.TraceRecorder;
+import dev.ringmoe.hash.trace.TraceSequence;
 import dev.ringmoe.model.ExpertPredictor;
 import java.io.IOException;
 import java.nio.file.Path;
 
 /**
  * Parses {@code --predictor} specifications: {@code lookahead}, {@code frequency:TRACE}, {@code oracle} (offline
- * evaluation only) and {@code sida:FILE}.
+ * evaluation only), {@code sida:FILE} and {@code combined:FILE[@W]} (the hash network refined by lookahead).
  */
 final class Predictors {
   private Predictors() {}
@@ -27,14 +33,53 @@ final class Predictors {
       case "frequency":
         return frequency(argument(spec, command), command);
       case "sida":
-        return SidaSupport.offline(Path.of(argument(spec, command)), modelDir);
+        return SidaSupport.runtime(Path.of(argument(spec, command)), modelDir);
+      case "combined":
+        return combined(spec, modelDir, command);
       default:
         throw unknown(spec, command);
     }
   }
 
+  /** {@code combined:FILE[@W]}: the hash network in FILE refined by lookahead, with hash weight W. */
+  private static CombinedPredictor combined(String spec, Path modelDir, String command) throws IOException {
+    String arg = argument(spec, command);
+    double weight = CombinedPredictor.DEFAULT_HASH_WEIGHT;
+    int at = arg.lastIndexOf('@');
+    if (at > 0) {
+      try {
+        weight = Double.parseDouble(arg.substring(at + 1));
+      } catch (NumberFormatException e) {
+        throw new UsageException(command + ": --predictor combined:FILE@W needs a number W in [0, 1], was '"
+            + arg.substring(at + 1) + "'");
+      }
+      if (!(weight >= 0 && weight <= 1)) {
+        throw new UsageException(command + ": the hash weight W of combined:FILE@W must be in [0, 1], was " + weight);
+      }
+      arg = arg.substring(0, at);
+    }
+    SidaExpertPredictor hash = SidaSupport.runtime(Path.of(arg), modelDir);
+    return new CombinedPredictor(hash, LookaheadPredictor.load(modelDir), weight,
+        ModelConfig.load(modelDir).topK());
+  }
+
+  /** The token sequence a run will process, computed only when the oracle needs it. */
+  @FunctionalInterface
+  interface RunSequence {
+    int[] ids() throws IOException;
+  }
+
   /** The predictor a model uses at run time to decide what to load ahead. */
   static ExpertPredictor runtime(String spec, Path modelDir, String command) throws IOException {
+    return runtime(spec, modelDir, command, null);
+  }
+
+  /**
+   * The predictor a model uses at run time; {@code oracle} replays the routing of {@code sequence} (recorded here
+   * with the model held resident), so it needs the run's tokens up front.
+   */
+  static ExpertPredictor runtime(String spec, Path modelDir, String command, RunSequence sequence)
+      throws IOException {
     String kind = kind(spec);
     switch (kind) {
       case "lookahead":
@@ -43,10 +88,24 @@ final class Predictors {
         return frequency(argument(spec, command), command);
       case "sida":
         return SidaSupport.runtime(Path.of(argument(spec, command)), modelDir);
+      case "combined":
+        return combined(spec, modelDir, command);
       case "oracle":
-        throw new UsageException(command + ": the oracle predictor knows the true routing only offline (eval-hash)");
+        if (sequence == null) {
+          throw new UsageException(command + ": the oracle predictor needs the run's tokens in advance (logits,"
+              + " generate, bench and eval-hash have them)");
+        }
+        return oracle(modelDir, sequence.ids());
       default:
         throw unknown(spec, command);
+    }
+  }
+
+  /** Replays the routing the resident model chooses for {@code ids}. */
+  static ExpertPredictor oracle(Path modelDir, int[] ids) throws IOException {
+    try (MoeModel resident = MoeModel.builder().checkpoint(modelDir).build()) {
+      TraceSequence recorded = new TraceRecorder(resident, false).trace(ids);
+      return OraclePredictor.replay(recorded, resident.config().topK());
     }
   }
 
@@ -70,7 +129,7 @@ final class Predictors {
   }
 
   private static UsageException unknown(String spec, String command) {
-    return new UsageException(command + ": --predictor must be sida:FILE, lookahead, frequency:TRACE or oracle, was '"
+    return new UsageException(command + ": --predictor must be sida:FILE, combined:FILE[@W], lookahead, frequency:TRACE or oracle, was '"
         + spec + "'");
   }
 }

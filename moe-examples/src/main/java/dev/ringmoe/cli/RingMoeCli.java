@@ -15,7 +15,8 @@ public final class RingMoeCli {
 
   static {
     for (Command c : new Command[] {new GenerateCommand(), new LogitsCommand(), new SynthCommand(),
-        new DemoCommand(), new BenchCommand(), new TraceCommand(), new TrainHashCommand(), new EvalHashCommand()}) {
+        new DemoCommand(), new BenchCommand(), new TraceCommand(), new TrainHashCommand(), new EvalHashCommand(),
+        new PerplexityCommand()}) {
       COMMANDS.put(c.name(), c);
     }
   }

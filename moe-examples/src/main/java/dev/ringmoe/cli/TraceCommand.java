@@ -54,7 +54,7 @@ final class TraceCommand implements Command {
     try (MoeModel model = MoeModel.builder().checkpoint(args.path("model")).build()) {
       TraceRecorder recorder = new TraceRecorder(model, args.has("hidden-states"));
       long start = System.nanoTime();
-      int n = recorder.recordFile(data, window, stride, max, trace, (done, total, seq) -> {
+      int n = recorder.recordFile(data, window - 1, stride, max, trace, (done, total, seq) -> {
         if (done == total || done % Math.max(1, total / 20) == 0) {
           err.printf("\r%d / %d sequences (%.0f s)", done, total, (System.nanoTime() - start) / 1e9);
           err.flush();

@@ -33,10 +33,10 @@ final class TrainHashCommand implements Command {
         + "  --trace TRACE       a routing trace recorded with 'ringmoe trace' (token ids and router logits)\n"
         + "  --out FILE          the trained network: one file with its configuration, the model it was trained\n"
         + "                      for (the trace's fingerprint) and its weights\n"
-        + "  --epochs N          passes over the trace (default 1)\n"
+        + "  --epochs N          passes over the trace (default 11)\n"
         + "  --batch N           sequences per step (default 16)\n"
-        + "  --lr X              Adam learning rate (default 1e-3)\n"
-        + "  --max-minutes M     stop training after M minutes (default 20)\n"
+        + "  --lr X              Adam learning rate, halved after 70% of the planned steps (default 2e-3)\n"
+        + "  --max-minutes M     stop training after M minutes, whatever the epochs (default 18)\n"
         + "  --max-sequences N   use at most N sequences of the trace\n"
         + "  --seed S            initialisation and shuffling seed (default 1)\n\n"
         + "Loss: 0.005 * CE(student, argmax teacher) + L1 between the softmaxes over the teacher's top min(30, E)\n"
@@ -52,10 +52,10 @@ final class TrainHashCommand implements Command {
   public int run(Args args, PrintStream out, PrintStream err) throws Exception {
     Path tracePath = args.path("trace");
     Path file = args.path("out");
-    int epochs = args.integer("epochs", 1);
+    int epochs = args.integer("epochs", 11);
     int batch = args.integer("batch", 16);
-    double lr = args.decimal("lr", 1e-3);
-    double minutes = args.decimal("max-minutes", 20);
+    double lr = args.decimal("lr", 2e-3);
+    double minutes = args.decimal("max-minutes", 18);
     int maxSequences = args.integer("max-sequences", Integer.MAX_VALUE);
     if (epochs < 1 || batch < 1 || !(lr > 0) || !(minutes > 0) || maxSequences < 1) {
       throw new UsageException("ringmoe train-hash: --epochs, --batch, --max-sequences >= 1; --lr, --max-minutes > 0");
@@ -87,13 +87,19 @@ final class TrainHashCommand implements Command {
     }
     HashNetworkConfig config = HashNetworkConfig.forModel(header.hidden(), header.layers(), header.experts(),
         header.topK());
-    err.printf("training a SiDA hash network (%,d parameters) on %d sequences of %s%n", config.parameterCount(),
-        data.size(), tracePath);
+    int planned = epochs * ((data.size() + batch - 1) / batch);
+    int halveAfter = (int) Math.round(0.7 * planned);
+    err.printf("training a SiDA hash network (%,d parameters) on %d sequences of %s: %d steps planned, lr %g then"
+        + " %g after step %d, at most %.1f min%n", config.parameterCount(), data.size(), tracePath, planned, lr, lr / 2,
+        halveAfter, minutes);
     long start = System.nanoTime();
     SidaHashNetwork net = HashTrainer.builder().epochs(epochs).batchSize(batch).learningRate(lr)
-        .seed(args.longValue("seed", 1)).timeLimit(Duration.ofSeconds((long) (minutes * 60)))
-        .onStep((step, loss) -> err.printf("step %d  loss %.5f  (%.0f s)%n", step, loss,
-            (System.nanoTime() - start) / 1e9))
+        .halveLearningRateAfter(halveAfter).seed(args.longValue("seed", 1)).timeLimit(Duration.ofSeconds((long) (minutes * 60)))
+        .onStep((step, loss) -> {
+          if (!Double.isNaN(loss)) {
+            err.printf("step %d / %d  loss %.5f  (%.0f s)%n", step, planned, loss, (System.nanoTime() - start) / 1e9);
+          }
+        })
         .build().train(config, data, table);
     net.save(file, header.fingerprint());
     out.printf("trained in %.1f min; saved %s%n", (System.nanoTime() - start) / 6e10, file);

@@ -146,7 +146,8 @@ class RingMoeCliTest {
   void helpIsAvailableEverywhere() {
     Result top = run("--help");
     assertEquals(0, top.status());
-    for (String c : new String[] {"generate", "logits", "synth", "demo", "bench"}) {
+    for (String c : new String[] {"generate", "logits", "synth", "demo", "bench", "trace", "train-hash", "eval-hash",
+        "perplexity"}) {
       assertTrue(top.out().contains(c), top.out());
       Result h = run(c, "--help");
       assertEquals(0, h.status());
@@ -182,6 +183,44 @@ class RingMoeCliTest {
     Result badPredictor = run("eval-hash", "--model", model.toString(), "--predictor", "psychic", "--data",
         data.toString());
     assertEquals(2, badPredictor.status(), badPredictor.err());
+  }
+
+  @Test
+  void aTrainedHashNetworkServesExactLogitsAndSidaModeReportsItsPerplexity() throws IOException {
+    Path model = dev.ringmoe.ReferenceData.moeText16x();
+    Path data = model.resolve("data/heldout.u16");
+    Path trace = tmp.resolve("small.trace");
+    assertEquals(0, run("trace", "--model", model.toString(), "--data", data.toString(), "--out", trace.toString(),
+        "--max-windows", "4", "--window", "32", "--hidden-states").status());
+    Path hash = tmp.resolve("sida.hash");
+    Result train = run("train-hash", "--trace", trace.toString(), "--out", hash.toString(), "--epochs", "10",
+        "--batch", "4");
+    assertEquals(0, train.status(), train.err());
+    assertTrue(train.err().contains("step 10 / 10  loss"), train.err());
+    assertTrue(train.out().contains("saved"), train.out());
+
+    Result all = run("eval-hash", "--model", model.toString(), "--data", trace.toString(), "--predictor",
+        "sida:" + hash + ",combined:" + hash + "@0.7,lookahead,oracle");
+    assertEquals(0, all.status(), all.err());
+    assertTrue(all.out().contains("router top-1 within the predicted top-2"), all.out());
+    assertTrue(all.out().contains("combined(sida:sida.hash, lookahead, w=0.7)"), all.out());
+
+    String ids = "1,415,2936,17,99,3001,12,7";
+    Path resident = tmp.resolve("resident.f32");
+    assertEquals(0, run("logits", "--model", model.toString(), "--ids", ids, "--out", resident.toString()).status());
+    for (String predictor : new String[] {"sida:" + hash, "combined:" + hash, "oracle"}) {
+      Path out = tmp.resolve("served.f32");
+      Result r = run("logits", "--model", model.toString(), "--ids", ids, "--out", out.toString(),
+          "--device-memory", "25%", "--predictor", predictor);
+      assertEquals(0, r.status(), r.err());
+      assertArrayEquals(Files.readAllBytes(resident), Files.readAllBytes(out), predictor + " changed the logits");
+    }
+
+    Result ppl = run("perplexity", "--model", model.toString(), "--data", data.toString(), "--max-windows", "2",
+        "--window", "32", "--device-memory", "25%", "--predictor", "sida:" + hash, "--mode", "sida");
+    assertEquals(0, ppl.status(), ppl.err());
+    assertTrue(ppl.out().contains("exact  2 windows, 62 predicted tokens: perplexity"), ppl.out());
+    assertTrue(ppl.out().contains("sida vs exact: perplexity"), ppl.out());
   }
 
   @Test

@@ -4,10 +4,8 @@ import com.google.common.base.Preconditions;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.config.ModelConfig;
-import dev.ringmoe.model.ExpertPredictor;
 import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.model.GlobalWeights;
-import dev.ringmoe.model.LayerInput;
 import dev.ringmoe.model.LayerWeights;
 import dev.ringmoe.model.ResidentWeightStore;
 import dev.ringmoe.model.StoreOptions;
@@ -50,15 +48,13 @@ public final class ExpertCacheStore implements WeightStore {
   private final Deque<ExpertSlot> free = new ArrayDeque<>();
   private final Set<Long> predicted = new HashSet<>();
   private final CachePolicy policy;
-  private final ExpertPredictor predictor;
+  private final Predictions predictions;
   private final SectionCopier copier;
   private final CopyEngine engine;
   private final long residentBytes;
   private final long expertBytes;
   private final Owned owned = new Owned();
   private final Object lock = new Object();
-  private int[] passTokens;
-  private int passPosition;
   private long passStart;
   private boolean closed;
 
@@ -66,7 +62,7 @@ public final class ExpertCacheStore implements WeightStore {
       int copyThreads) throws IOException {
     this.config = config;
     this.policy = Preconditions.checkNotNull(policy);
-    this.predictor = options.predictor();
+    this.predictions = new Predictions(config, options.predictor());
     long budget = options.deviceBudget(config.float32WeightBytes());
     this.expertBytes = 4L * config.expertParameters();
     this.residentBytes = 4L * (config.globalParameters() + (long) config.layers() * config.denseLayerParameters());
@@ -98,6 +94,7 @@ public final class ExpertCacheStore implements WeightStore {
         owned.add(slots[i]);
         free.add(slots[i]);
       }
+      owned.add(predictions);
       engine = new CopyEngine("ringmoe-copy-" + CACHES.incrementAndGet() + "c", copyThreads, 4 * slots.length + 16,
           this::copy);
       owned.add(engine);
@@ -145,24 +142,13 @@ public final class ExpertCacheStore implements WeightStore {
   @Override
   public void passStarting(int[] tokenIds, int position, float[] embeddings) {
     checkOpen();
-    passTokens = tokenIds;
-    passPosition = position;
     passStart = System.nanoTime();
     counters.tokens.addAndGet(tokenIds.length);
     counters.passes.incrementAndGet();
     synchronized (lock) {
       predicted.clear();
     }
-    if (predictor == null) {
-      return;
-    }
-    if (predictor.needsHiddenState()) {
-      prefetch(0, predictor.predict(LayerInput.of(config, 0, passTokens, passPosition, embeddings, layers[0])));
-    } else {
-      for (int l = 0; l < config.layers(); l++) {
-        prefetch(l, predictor.predict(LayerInput.of(config, l, passTokens, passPosition, embeddings, layers[l])));
-      }
-    }
+    predictions.passStarting(tokenIds, position, embeddings, l -> layers[l], this::prefetch);
   }
 
   @Override
@@ -184,17 +170,16 @@ public final class ExpertCacheStore implements WeightStore {
         }
       }
     }
-    if (predictor != null && predictor.needsHiddenState() && layer + 1 < config.layers()) {
-      prefetch(layer + 1, predictor.predict(LayerInput.of(config, layer + 1, passTokens, passPosition, hidden,
-          layers[layer + 1])));
-    }
+    predictions.routed(layer, hidden, l -> layers[l], this::prefetch);
+  }
+
+  @Override
+  public void layerFinished(int layer, float[] hidden) {
+    predictions.poll(this::prefetch);
   }
 
   /** Queues copies of predicted experts that are not cached, as far as slots can be freed for them. */
   private void prefetch(int layer, BitSet experts) {
-    if (experts == null) {
-      return;
-    }
     synchronized (lock) {
       for (int e = experts.nextSetBit(0); e >= 0 && e < config.experts(); e = experts.nextSetBit(e + 1)) {
         long key = key(layer, e);
@@ -248,6 +233,7 @@ public final class ExpertCacheStore implements WeightStore {
 
   @Override
   public ExpertWeights acquireExpert(int layer, int expert) {
+    predictions.poll(this::prefetch);
     long key = key(layer, expert);
     while (true) {
       ExpertSlot slot;
@@ -294,6 +280,7 @@ public final class ExpertCacheStore implements WeightStore {
   @Override
   public void passFinished() {
     counters.computeNanos.addAndGet(System.nanoTime() - passStart);
+    predictions.passFinished();
   }
 
   private void waitForAnyCopy() {

@@ -4,10 +4,8 @@ import dev.ringmoe.Prefetch;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.config.ModelConfig;
-import dev.ringmoe.model.ExpertPredictor;
 import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.model.GlobalWeights;
-import dev.ringmoe.model.LayerInput;
 import dev.ringmoe.model.LayerWeights;
 import dev.ringmoe.model.ResidentWeightStore;
 import dev.ringmoe.model.StoreOptions;
@@ -43,12 +41,10 @@ public final class RingWeightStore implements WeightStore {
   private final GlobalWeights globals;
   private final LayerWeights[] residentLayers;
   private final SectionRing ring;
-  private final ExpertPredictor predictor;
+  private final Predictions predictions;
   private final boolean wholeLayers;
   private final Owned owned = new Owned();
   private final List<INDArray> nativeArrays = new ArrayList<>();
-  private int[] passTokens;
-  private int passPosition;
   private long passStart;
   private boolean closed;
 
@@ -56,8 +52,8 @@ public final class RingWeightStore implements WeightStore {
     this.config = config;
     this.plan = SectionPlan.plan(config, options.deviceBudget(config.float32WeightBytes()), options.slots());
     this.memory = new DeviceMemory(plan.budget());
-    this.predictor = options.predictor();
     this.wholeLayers = options.prefetch() == Prefetch.ALL;
+    this.predictions = new Predictions(config, wholeLayers ? null : options.predictor());
     try {
       memory.reserve(4L * config.globalParameters(), "embedding, final norm and LM head");
       globals = GlobalWeights.load(checkpoint, config, true);
@@ -74,6 +70,7 @@ public final class RingWeightStore implements WeightStore {
       }
       ring = new SectionRing(plan, checkpoint, counters, memory, COPY_THREADS);
       owned.add(ring);
+      owned.add(predictions);
     } catch (IOException | RuntimeException e) {
       close();
       throw e;
@@ -116,12 +113,10 @@ public final class RingWeightStore implements WeightStore {
   @Override
   public void passStarting(int[] tokenIds, int position, float[] embeddings) {
     ring.beginPass();
-    passTokens = tokenIds;
-    passPosition = position;
     passStart = System.nanoTime();
     counters.tokens.addAndGet(tokenIds.length);
     counters.passes.incrementAndGet();
-    predict(0, embeddings);
+    predictions.passStarting(tokenIds, position, embeddings, this::denseIfPresent, ring::prefetch);
   }
 
   @Override
@@ -138,13 +133,12 @@ public final class RingWeightStore implements WeightStore {
   @Override
   public void routed(int layer, BitSet experts, float[] hidden) {
     ring.demand(layer, experts);
-    if (layer + 1 < config.layers()) {
-      predict(layer + 1, hidden);
-    }
+    predictions.routed(layer, hidden, this::denseIfPresent, ring::prefetch);
   }
 
   @Override
   public ExpertWeights acquireExpert(int layer, int expert) {
+    predictions.poll(ring::prefetch);
     return ring.acquireExpert(layer, expert);
   }
 
@@ -159,22 +153,22 @@ public final class RingWeightStore implements WeightStore {
     if (wholeLayers && assigned != layer) {
       ring.prefetch(assigned, allExperts());
     }
+    predictions.poll(ring::prefetch);
+    BitSet known = assigned > layer ? predictions.predicted(assigned) : null;
+    if (known != null) {
+      ring.prefetch(assigned, known); // predicted before the layer had a slot
+    }
   }
 
-  private void predict(int layer, float[] hidden) {
-    if (predictor == null || wholeLayers) {
-      return;
-    }
-    LayerWeights weights = plan.denseResident() ? residentLayers[layer] : ring.peekDense(layer);
-    BitSet expected = predictor.predict(LayerInput.of(config, layer, passTokens, passPosition, hidden, weights));
-    if (expected != null) {
-      ring.prefetch(layer, expected);
-    }
+  /** A layer's dense weights for a predictor that reads the router: resident, or already in its slot, or null. */
+  private LayerWeights denseIfPresent(int layer) {
+    return plan.denseResident() ? residentLayers[layer] : ring.peekDense(layer);
   }
 
   @Override
   public void passFinished() {
     counters.computeNanos.addAndGet(System.nanoTime() - passStart);
+    predictions.passFinished();
   }
 
   @Override

@@ -168,6 +168,11 @@ public final class LookaheadPredictor implements SequencePredictor, ExpertPredic
   }
 
   @Override
+  public boolean readsHiddenStates() {
+    return true;
+  }
+
+  @Override
   public String name() {
     return "lookahead";
   }

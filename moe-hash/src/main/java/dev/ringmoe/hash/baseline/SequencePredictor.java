@@ -16,6 +16,11 @@ public interface SequencePredictor {
   /** Scores for every token, layer and expert of {@code seq}. */
   RoutingPrediction predict(TraceSequence seq);
 
+  /** Whether {@link #predict} reads {@link TraceSequence#hiddenBeforeMoe()} (traces must then record it). */
+  default boolean readsHiddenStates() {
+    return false;
+  }
+
   /** A short name for tables and JSON. */
   default String name() {
     return getClass().getSimpleName();

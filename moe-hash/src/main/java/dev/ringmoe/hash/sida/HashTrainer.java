@@ -13,6 +13,8 @@ import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.schedule.MapSchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +35,11 @@ public final class HashTrainer {
   /** Truncation of the distillation target: the teacher's top min(TRUNCATE, E) experts. */
   public static final int TRUNCATE = 30;
 
+  /** Steps between loss samples: the loss costs an extra forward pass, so it is sampled, not computed every step. */
+  public static final int LOSS_EVERY = 10;
+
   private final double learningRate;
+  private final int halveAfter;
   private final int batchSize;
   private final int epochs;
   private final int maxSteps;
@@ -44,6 +50,7 @@ public final class HashTrainer {
 
   private HashTrainer(Builder b) {
     this.learningRate = b.learningRate;
+    this.halveAfter = b.halveAfter;
     this.batchSize = b.batchSize;
     this.epochs = b.epochs;
     this.maxSteps = b.maxSteps;
@@ -79,7 +86,9 @@ public final class HashTrainer {
     SidaHashNetwork net = initial.copy();
     SameDiff sd = net.buildGraph(len, true);
     sd.setTrainingConfig(TrainingConfig.builder()
-        .updater(new Adam(learningRate))
+        .updater(halveAfter == Integer.MAX_VALUE ? new Adam(learningRate) : new Adam(
+            new MapSchedule.Builder(ScheduleType.ITERATION).add(0, learningRate).add(halveAfter, learningRate / 2)
+                .build()))
         .dataSetFeatureMapping(SidaHashNetwork.EMB)
         .dataSetLabelMapping(SidaHashNetwork.TEACHER_PROBS, SidaHashNetwork.TEACHER_ONEHOT, SidaHashNetwork.TRUNC_BIAS)
         .minimize(SidaHashNetwork.LOSS)
@@ -108,7 +117,7 @@ public final class HashTrainer {
         INDArray[][] arrays = batchArrays(net.config(), batch, embeddingTable);
         // M2.1's fit reports no loss to listeners here, so the batch loss (before the update) is computed with
         // one extra forward pass on the steps that need it
-        boolean wantLoss = onStep != null || (logEvery > 0 && (step + 1) % Math.max(1, logEvery / 5) == 0);
+        boolean wantLoss = (step + 1) % LOSS_EVERY == 0;
         double batchLoss = wantLoss ? batchLoss(sd, arrays) : Double.NaN;
         sd.fit(new org.nd4j.linalg.dataset.MultiDataSet(arrays[0], arrays[1]));
         for (INDArray[] group : arrays) {
@@ -216,6 +225,7 @@ public final class HashTrainer {
   /** Training options. */
   public static final class Builder {
     private double learningRate = 1e-3;
+    private int halveAfter = Integer.MAX_VALUE;
     private int batchSize = 16;
     private int epochs = 1;
     private int maxSteps = Integer.MAX_VALUE;
@@ -226,6 +236,12 @@ public final class HashTrainer {
 
     public Builder learningRate(double v) {
       this.learningRate = v;
+      return this;
+    }
+
+    /** Halves the learning rate after {@code steps} updates (a two-stage schedule; default: never). */
+    public Builder halveLearningRateAfter(int steps) {
+      this.halveAfter = steps;
       return this;
     }
 
@@ -260,14 +276,17 @@ public final class HashTrainer {
       return this;
     }
 
-    /** Called after every step with (step, loss of that batch). */
+    /**
+     * Called after every step with (step, loss of that batch before the update); the loss is sampled every
+     * {@link #LOSS_EVERY} steps and NaN on the others.
+     */
     public Builder onStep(BiConsumer<Integer, Double> v) {
       this.onStep = v;
       return this;
     }
 
     public HashTrainer build() {
-      if (learningRate <= 0 || batchSize <= 0 || epochs <= 0 || maxSteps <= 0) {
+      if (learningRate <= 0 || batchSize <= 0 || epochs <= 0 || maxSteps <= 0 || halveAfter < 0) {
         throw new IllegalArgumentException("bad training options");
       }
       return new HashTrainer(this);

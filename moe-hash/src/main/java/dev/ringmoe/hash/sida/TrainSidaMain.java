@@ -105,7 +105,7 @@ public final class TrainSidaMain {
       SidaHashNetwork net = HashTrainer.builder().learningRate(lr).batchSize(batch).epochs(epochs)
           .timeLimit(Duration.ofSeconds(limit)).logEvery(25)
           .onStep((step, loss) -> {
-            if (step % 5 == 0) {
+            if (!Double.isNaN(loss)) {
               System.out.printf("step %d loss %.4f%n", step, loss);
             }
           }).seed(42).build().train(init, trainSeqs, table);

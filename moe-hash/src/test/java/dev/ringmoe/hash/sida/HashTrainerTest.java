@@ -59,13 +59,22 @@ class HashTrainerTest {
     SidaHashNetwork init = SidaHashNetwork.initialize(cfg, 1);
     double before = HashTrainer.loss(init, data, table);
     List<Double> losses = new ArrayList<>();
+    List<Integer> steps = new ArrayList<>();
     SidaHashNetwork net = HashTrainer.builder().learningRate(1e-2).batchSize(4).epochs(1000).maxSteps(150)
-        .logEvery(0).seed(5).onStep((step, loss) -> losses.add(loss)).build().train(init, data, table);
+        .halveLearningRateAfter(100).logEvery(0).seed(5).onStep((step, loss) -> {
+          steps.add(step);
+          if (!Double.isNaN(loss)) {
+            losses.add(loss);
+          }
+        }).build().train(init, data, table);
     double after = HashTrainer.loss(net, data, table);
-    double first = losses.subList(0, 10).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-    double lastTen = losses.subList(140, 150).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-    assertTrue(first > 0 && lastTen < 0.7 * first, "reported step losses " + first + " -> " + lastTen);
-    assertTrue(losses.size() == 150, "steps " + losses.size());
+    // one callback per step; the loss is sampled every LOSS_EVERY steps
+    assertTrue(steps.size() == 150 && steps.get(149) == 150, "steps " + steps.size());
+    assertTrue(losses.size() == 150 / HashTrainer.LOSS_EVERY, "loss samples " + losses.size());
+    double first = losses.subList(0, 2).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    double last = losses.subList(losses.size() - 2, losses.size()).stream().mapToDouble(Double::doubleValue)
+        .average().orElseThrow();
+    assertTrue(first > 0 && last < 0.7 * first, "reported step losses " + first + " -> " + last);
     assertTrue(after < 0.6 * before, "loss before " + before + " after " + after);
     SidaEvaluation.HitRate hr = SidaEvaluation.hitRate(net.predictor(table), data, 2);
     // uniform random top-2 of 8 experts contains the teacher's top-1 with probability 2/8

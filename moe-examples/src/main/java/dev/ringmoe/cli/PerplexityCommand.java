@@ -1,0 +1,117 @@
+package dev.ringmoe.cli;
+
+import dev.ringmoe.MoeModel;
+import dev.ringmoe.RingStats;
+import dev.ringmoe.hash.trace.TokenWindows;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * {@code ringmoe perplexity}: held-out perplexity of a configuration, and what it moved. With {@code --mode sida} the
+ * same windows also run in exact mode (same budget and predictor) so that the cost of skipping the router is one
+ * ratio measured in one run.
+ */
+final class PerplexityCommand implements Command {
+  @Override
+  public String name() {
+    return "perplexity";
+  }
+
+  @Override
+  public String summary() {
+    return "held-out perplexity (exact vs sida mode) and bytes moved per token";
+  }
+
+  @Override
+  public String usage() {
+    return "Usage: ringmoe perplexity --model DIR --data FILE.u16 [--window N] [--max-windows N] [model options]\n\n"
+        + "  --data FILE.u16     token ids, uint16 little-endian; sequences are BOS + (window - 1) ids\n"
+        + "  --window N          tokens per sequence with BOS (default 128)\n"
+        + "  --max-windows N     sequences to score (default 64)\n\n"
+        + "Model options:\n"
+        + ModelOptions.USAGE
+        + "\nPerplexity is exp of the mean negative log-likelihood of each next token within a window. With\n"
+        + "--mode sida the exact mode runs too, on the same windows, budget and predictor, and the increase is\n"
+        + "printed.\n";
+  }
+
+  @Override
+  public Set<String> valuedOptions() {
+    return ModelOptions.valuedWith("data", "window", "max-windows");
+  }
+
+  @Override
+  public Set<String> flags() {
+    return ModelOptions.FLAGS;
+  }
+
+  @Override
+  public int run(Args args, PrintStream out, PrintStream err) throws Exception {
+    int window = args.integer("window", 128);
+    int max = args.integer("max-windows", 64);
+    if (window < 2 || max < 1) {
+      throw new UsageException("ringmoe perplexity: --window >= 2 and --max-windows >= 1");
+    }
+    boolean sida = args.string("mode", "exact").equals("sida");
+    Result main;
+    List<int[]> windows;
+    try (MoeModel model = ModelOptions.builder(args, "ringmoe perplexity").build()) {
+      windows = TokenWindows.fromFile(args.path("data"), window - 1, window - 1, max, model.config().bosTokenId());
+      main = score(model, windows, sida ? "sida" : "exact", err);
+    }
+    out.print(main.line());
+    if (sida) {
+      Args exact = args.without("mode");
+      try (MoeModel model = ModelOptions.builder(exact, "ringmoe perplexity").build()) {
+        Result reference = score(model, windows, "exact", err);
+        out.print(reference.line());
+        out.printf(Locale.ROOT, "sida vs exact: perplexity %+.2f%%, bytes moved per token %.2fx%n",
+            100 * (main.perplexity / reference.perplexity - 1), main.bytesPerToken / reference.bytesPerToken);
+      }
+    }
+    return 0;
+  }
+
+  private record Result(String mode, int windows, long tokens, double perplexity, double bytesPerToken,
+      double hitRate) {
+    String line() {
+      return String.format(Locale.ROOT, "%-5s  %d windows, %d predicted tokens: perplexity %.3f; %.2f MB moved per"
+          + " token; prefetch hit rate %s%n", mode, windows, tokens, perplexity, bytesPerToken / 1e6,
+          Double.isNaN(hitRate) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * hitRate));
+    }
+  }
+
+  private static Result score(MoeModel model, List<int[]> windows, String mode, PrintStream err) {
+    double nll = 0;
+    long count = 0;
+    model.resetStats();
+    int done = 0;
+    for (int[] ids : windows) {
+      float[][] logits = model.logits(ids);
+      for (int t = 0; t + 1 < ids.length; t++) {
+        nll -= logSoftmax(logits[t], ids[t + 1]);
+        count++;
+      }
+      err.printf("\r%s: %d / %d sequences", mode, ++done, windows.size());
+    }
+    err.println();
+    RingStats stats = model.ringStats().orElse(null);
+    long tokens = (long) windows.size() * windows.get(0).length;
+    return new Result(mode, windows.size(), count, Math.exp(nll / count),
+        stats == null ? 0 : stats.deviceBytesWritten() / (double) tokens, stats == null ? Double.NaN : stats.hitRate());
+  }
+
+  private static double logSoftmax(float[] row, int target) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (float v : row) {
+      max = Math.max(max, v);
+    }
+    double sum = 0;
+    for (float v : row) {
+      sum += Math.exp(v - max);
+    }
+    return row[target] - max - Math.log(sum);
+  }
+}

@@ -1,0 +1,278 @@
+package dev.ringmoe.ring;
+
+import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.model.ExpertPredictor;
+import dev.ringmoe.model.LayerInput;
+import dev.ringmoe.model.LayerWeights;
+import dev.ringmoe.model.PredictorException;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Asks a store's {@link ExpertPredictor} which experts each layer of a pass will use and hands the answers to the
+ * store's prefetch: the one place where both ring stores meet their predictor.
+ *
+ * <p>A predictor that needs the hidden state (gate lookahead) is asked on the decoding thread, one layer ahead, when
+ * the store reaches that layer's predecessor. A predictor that works from the token ids alone (a SiDA hash network,
+ * frequencies) runs on a named hash-building thread, {@code ringmoe-hash-N}: the decoding thread submits each pass as
+ * soon as its tokens are known (the prompt, or a decode token right after it was sampled) through a bounded request
+ * queue, and the thread hands every layer's expert set back through a bounded queue that the store drains, without
+ * waiting, at each of its hooks. The sets of all layers therefore arrive while the first layers compute, further ahead
+ * than lookahead can see; the decoding thread never waits for a prediction (only for a free request place when the
+ * thread is {@value #AHEAD} passes behind). A predictor that {@linkplain ExpertPredictor#refines() refines} its
+ * up-front answer is also asked on the decoding thread one layer ahead, as lookahead is, and both answers are loaded.
+ *
+ * <p>Failure: a predictor that throws, or a hash thread that dies, is recorded for the pass; the store gets no more
+ * predictions for that pass, so the rest of it loads on demand (exactly what the router chose), and
+ * {@link #passFinished()} then throws {@link PredictorException} to the caller. The next pass asks the predictor
+ * again, on a new thread if the old one died.
+ *
+ * <p>Confined to the decoding thread apart from the hash thread it owns; {@link #close()} stops that thread.
+ */
+final class Predictions implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Predictions.class);
+  /** Passes the hash thread may be behind before the decoding thread waits to submit another. */
+  static final int AHEAD = 4;
+  private static final AtomicInteger THREADS = new AtomicInteger();
+
+  /** Where predictions go: the store's prefetch for one layer. */
+  @FunctionalInterface
+  interface Sink {
+    void prefetch(int layer, BitSet experts);
+  }
+
+  private record Request(long pass, int[] tokenIds, int position, float[] embeddings) {}
+
+  /** One layer's prediction, or the failure that ended the pass's predictions ({@code experts} null). */
+  private record LayerSet(long pass, int layer, BitSet experts, Throwable failure) {}
+
+  private final ModelConfig config;
+  private final ExpertPredictor predictor;
+  private final boolean onThread;
+  private final boolean refines;
+  private final BlockingQueue<Request> requests = new ArrayBlockingQueue<>(AHEAD);
+  private final BlockingQueue<LayerSet> ready;
+  private final BitSet[] passSets;
+  private Thread thread;
+  private volatile boolean closed;
+  private long pass;
+  private int[] passTokens;
+  private int passPosition;
+  private int nextLayer;
+  private Throwable failure;
+
+  /**
+   * @param predictor the store's predictor, or {@code null} for none (every call is then a no-op)
+   */
+  Predictions(ModelConfig config, ExpertPredictor predictor) {
+    this.config = config;
+    this.predictor = predictor;
+    this.onThread = predictor != null && !predictor.needsHiddenState();
+    this.refines = onThread && predictor.refines();
+    this.ready = new ArrayBlockingQueue<>(config.layers() * (AHEAD + 1));
+    this.passSets = new BitSet[config.layers()];
+  }
+
+  /**
+   * A pass starts: submits it to the hash thread, or asks a hidden-state predictor for layer 0 from the embeddings.
+   *
+   * @param weights a layer's dense weights if resident, else {@code null} (for predictors that read the router)
+   */
+  void passStarting(int[] tokenIds, int position, float[] embeddings, IntFunction<LayerWeights> weights, Sink sink) {
+    pass++;
+    passTokens = tokenIds;
+    passPosition = position;
+    nextLayer = 0;
+    failure = null;
+    Arrays.fill(passSets, null);
+    if (predictor == null) {
+      return;
+    }
+    if (onThread) {
+      submit(new Request(pass, tokenIds.clone(), position, embeddings.clone()));
+      poll(sink);
+    }
+    if (!onThread || refines) {
+      askNow(0, embeddings, weights.apply(0), sink);
+    }
+  }
+
+  /**
+   * The router of {@code layer} has decided: predictions for it no longer matter. Takes what the hash thread has
+   * ready, or asks a hidden-state predictor for the next layer from {@code hidden}.
+   */
+  void routed(int layer, float[] hidden, IntFunction<LayerWeights> weights, Sink sink) {
+    nextLayer = layer + 1;
+    if (predictor == null) {
+      return;
+    }
+    if (onThread) {
+      poll(sink);
+    }
+    if ((!onThread || refines) && layer + 1 < config.layers()) {
+      askNow(layer + 1, hidden, weights.apply(layer + 1), sink);
+    }
+  }
+
+  /** Hands over whatever the hash thread has predicted since the last call; never waits. */
+  void poll(Sink sink) {
+    if (!onThread) {
+      return;
+    }
+    for (LayerSet s; (s = ready.poll()) != null; ) {
+      accept(s, sink);
+    }
+    if (failure == null && thread != null && !thread.isAlive() && !closed) {
+      failure = new IllegalStateException("the hash thread " + thread.getName() + " died");
+    }
+  }
+
+  /** This pass's prediction for {@code layer}, if it has arrived (for stores that can only prefetch later). */
+  BitSet predicted(int layer) {
+    return failure == null && layer >= nextLayer ? passSets[layer] : null;
+  }
+
+  /**
+   * The pass is done.
+   *
+   * @throws PredictorException if the predictor failed during the pass (the pass itself completed exactly)
+   */
+  void passFinished() {
+    if (predictor == null) {
+      return;
+    }
+    if (onThread) {
+      poll((layer, experts) -> {});
+    }
+    if (failure != null) {
+      Throwable cause = failure;
+      failure = null;
+      throw new PredictorException(String.format(
+          "the expert predictor failed during the pass over %d token(s) at position %d (%s); the pass completed"
+              + " with on-demand loading", passTokens.length, passPosition, cause), cause);
+    }
+  }
+
+  /** Asks a hidden-state predictor, or the refinement of an up-front one, on the decoding thread. */
+  private void askNow(int layer, float[] hidden, LayerWeights weights, Sink sink) {
+    if (failure != null) {
+      return;
+    }
+    BitSet experts;
+    try {
+      LayerInput input = LayerInput.of(config, layer, passTokens, passPosition, hidden, weights);
+      experts = refines ? predictor.refine(input) : predictor.predict(input);
+    } catch (RuntimeException e) {
+      failure = e;
+      return;
+    }
+    if (experts != null) {
+      record(layer, experts);
+      sink.prefetch(layer, experts);
+    }
+  }
+
+  private void record(int layer, BitSet experts) {
+    if (passSets[layer] == null) {
+      passSets[layer] = (BitSet) experts.clone();
+    } else {
+      passSets[layer].or(experts);
+    }
+  }
+
+  private void accept(LayerSet s, Sink sink) {
+    if (s.pass() != pass || failure != null) {
+      return; // a pass that ended (or failed) already
+    }
+    if (s.failure() != null) {
+      failure = s.failure();
+      return;
+    }
+    record(s.layer(), s.experts());
+    if (s.layer() >= nextLayer) {
+      sink.prefetch(s.layer(), s.experts());
+    }
+  }
+
+  private void submit(Request r) {
+    if (thread == null || !thread.isAlive()) {
+      if (thread != null) {
+        LOG.warn("the hash thread {} died; starting a new one", thread.getName());
+        requests.clear();
+      }
+      thread = new Thread(this::run, "ringmoe-hash-" + THREADS.incrementAndGet());
+      thread.setDaemon(true);
+      thread.start();
+    }
+    try {
+      while (!requests.offer(r, 10, TimeUnit.MILLISECONDS)) {
+        ready.clear(); // predictions for passes that ended; the thread may be blocked handing them over
+        if (!thread.isAlive()) {
+          failure = new IllegalStateException("the hash thread " + thread.getName() + " died");
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RingException("interrupted while submitting a pass to the hash thread", e);
+    }
+  }
+
+  /** The hash thread: predicts every layer of each submitted pass, in order. */
+  private void run() {
+    try {
+      while (!closed) {
+        Request r = requests.poll(100, TimeUnit.MILLISECONDS);
+        if (r == null) {
+          continue;
+        }
+        for (int l = 0; l < config.layers(); l++) {
+          BitSet experts;
+          try {
+            experts = predictor.predict(LayerInput.of(config, l, r.tokenIds(), r.position(), r.embeddings(), null));
+          } catch (RuntimeException e) {
+            hand(new LayerSet(r.pass(), l, null, e));
+            break;
+          } catch (Error e) {
+            // The thread dies with the error; the pass learns of it from the queue (or from the dead thread).
+            ready.offer(new LayerSet(r.pass(), l, null, e));
+            throw e;
+          }
+          if (experts != null) {
+            hand(new LayerSet(r.pass(), l, experts, null));
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      // close() interrupts a thread that is waiting
+    }
+  }
+
+  private void hand(LayerSet s) throws InterruptedException {
+    while (!closed && !ready.offer(s, 100, TimeUnit.MILLISECONDS)) {
+      // the decoding thread drains at its next hook
+    }
+  }
+
+  /** Stops the hash thread. Idempotent. */
+  @Override
+  public void close() {
+    closed = true;
+    Thread t = thread;
+    if (t != null) {
+      t.interrupt();
+      try {
+        t.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}
