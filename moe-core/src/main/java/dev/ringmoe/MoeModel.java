@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
 import org.slf4j.Logger;
@@ -172,6 +173,41 @@ public final class MoeModel implements AutoCloseable {
     float[][] out = new float[ids.length][];
     for (int t = 0; t < ids.length; t++) {
       out[t] = Arrays.copyOfRange(flat, t * vocab, (t + 1) * vocab);
+    }
+    return out;
+  }
+
+  /** Sequences announced to the store ahead of the one running, in {@link #logits(List)}. */
+  static final int QUEUE_AHEAD = 3;
+
+  /**
+   * The logits of every position of each of {@code sequences}, in order, each from its own forward pass over a new
+   * KV cache: [sequence][position][vocab]. The same as calling {@link #logits(int[])} on each, except that the
+   * sequences still waiting are queued to the weight store: with a streaming store and a predictor that works from
+   * token ids (a SiDA hash network), their experts are predicted on the store's prediction thread while earlier
+   * sequences run.
+   *
+   * @throws IllegalArgumentException if a sequence is empty, holds an id outside the vocabulary or is too long (before
+   *     any runs)
+   */
+  public synchronized List<float[][]> logits(List<int[]> sequences) {
+    checkOpen();
+    for (int[] ids : sequences) {
+      Preconditions.checkArgument(ids.length > 0, "an empty sequence");
+      Preconditions.checkArgument(ids.length <= config.maxPositions(), "a sequence of %s tokens exceeds the model's"
+          + " %s positions", ids.length, config.maxPositions());
+      for (int id : ids) {
+        Preconditions.checkArgument(id >= 0 && id < config.vocabSize(),
+            "token id %s is outside the vocabulary [0, %s)", id, config.vocabSize());
+      }
+    }
+    List<float[][]> out = new java.util.ArrayList<>(sequences.size());
+    int nextToQueue = 1;
+    for (int i = 0; i < sequences.size(); i++) {
+      while (nextToQueue < sequences.size() && nextToQueue <= i + QUEUE_AHEAD) {
+        decoder.queue(sequences.get(nextToQueue++), 0);
+      }
+      out.add(logits(sequences.get(i)));
     }
     return out;
   }

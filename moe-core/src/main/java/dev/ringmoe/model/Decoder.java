@@ -161,10 +161,31 @@ public final class Decoder implements AutoCloseable {
   }
 
   private void embed(int[] tokens, Workspace ws) {
+    embed(tokens, ws.residual);
+  }
+
+  private void embed(int[] tokens, float[] out) {
     FloatBuffer table = weights.globals().embedding.data().asNioFloat();
     for (int t = 0; t < tokens.length; t++) {
-      table.get(tokens[t] * hidden, ws.residual, t * hidden, hidden);
+      table.get(tokens[t] * hidden, out, t * hidden, hidden);
     }
+  }
+
+  /**
+   * Announces a pass that will run later, at {@code position} of its own sequence (a queued request), so that a
+   * streaming store can start predicting its experts now ({@link WeightStore#passQueued}).
+   *
+   * @throws IllegalArgumentException if a token id is outside the vocabulary
+   */
+  public void queue(int[] tokens, int position) {
+    Preconditions.checkArgument(tokens.length > 0, "no tokens to queue");
+    for (int t : tokens) {
+      Preconditions.checkArgument(t >= 0 && t < config.vocabSize(),
+          "token id %s is outside the vocabulary [0, %s)", t, config.vocabSize());
+    }
+    float[] embeddings = new float[tokens.length * hidden];
+    embed(tokens, embeddings);
+    weights.passQueued(tokens, position, embeddings);
   }
 
   /** Pre-norm self-attention with grouped KV heads; adds its output to the residual stream. */

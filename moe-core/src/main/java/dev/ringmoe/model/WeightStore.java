@@ -36,6 +36,14 @@ public interface WeightStore extends AutoCloseable {
   default void passStarting(int[] tokenIds, int position, float[] embeddings) {}
 
   /**
+   * A pass over {@code tokenIds} at {@code position} of its own sequence will start later, after the passes already
+   * running or queued (a queued request). {@code embeddings} ([tokens * hidden]) is the caller's to give away. Streaming
+   * stores with a predictor that works from token ids may predict it now; if the next pass started is not this one,
+   * the store drops what it predicted for it.
+   */
+  default void passQueued(int[] tokenIds, int position, float[] embeddings) {}
+
+  /**
    * The router of {@code layer} chose {@code experts} (the union over the pass's tokens); they will be acquired next,
    * in ascending order. {@code hidden} is the residual stream after the layer's attention, entering its MoE block
    * ([tokens * hidden], valid during the call). Streaming stores start every missing load here at once, and may

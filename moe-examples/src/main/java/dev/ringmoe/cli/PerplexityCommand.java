@@ -14,6 +14,9 @@ import java.util.Set;
  * ratio measured in one run.
  */
 final class PerplexityCommand implements Command {
+  /** Sequences per {@code logits(List)} call: progress is printed per chunk. */
+  private static final int CHUNK = 16;
+
   @Override
   public String name() {
     return "perplexity";
@@ -87,14 +90,18 @@ final class PerplexityCommand implements Command {
     double nll = 0;
     long count = 0;
     model.resetStats();
-    int done = 0;
-    for (int[] ids : windows) {
-      float[][] logits = model.logits(ids);
-      for (int t = 0; t + 1 < ids.length; t++) {
-        nll -= logSoftmax(logits[t], ids[t + 1]);
-        count++;
+    // Chunks of sequences through logits(List): the store's prediction thread works on the queued ones ahead.
+    for (int from = 0; from < windows.size(); from += CHUNK) {
+      List<int[]> chunk = windows.subList(from, Math.min(windows.size(), from + CHUNK));
+      List<float[][]> logits = model.logits(chunk);
+      for (int s = 0; s < chunk.size(); s++) {
+        int[] ids = chunk.get(s);
+        for (int t = 0; t + 1 < ids.length; t++) {
+          nll -= logSoftmax(logits.get(s)[t], ids[t + 1]);
+          count++;
+        }
       }
-      err.printf("\r%s: %d / %d sequences", mode, ++done, windows.size());
+      err.printf("\r%s: %d / %d sequences", mode, from + chunk.size(), windows.size());
     }
     err.println();
     RingStats stats = model.ringStats().orElse(null);

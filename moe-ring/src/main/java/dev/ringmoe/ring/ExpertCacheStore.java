@@ -152,6 +152,11 @@ public final class ExpertCacheStore implements WeightStore {
   }
 
   @Override
+  public void passQueued(int[] tokenIds, int position, float[] embeddings) {
+    predictions.passQueued(tokenIds, position, embeddings);
+  }
+
+  @Override
   public void routed(int layer, BitSet experts, float[] hidden) {
     synchronized (lock) {
       for (int e = experts.nextSetBit(0); e >= 0; e = experts.nextSetBit(e + 1)) {

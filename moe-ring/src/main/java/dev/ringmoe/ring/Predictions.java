@@ -5,8 +5,12 @@ import dev.ringmoe.model.ExpertPredictor;
 import dev.ringmoe.model.LayerInput;
 import dev.ringmoe.model.LayerWeights;
 import dev.ringmoe.model.PredictorException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +32,9 @@ import org.slf4j.LoggerFactory;
  * than lookahead can see; the decoding thread never waits for a prediction (only for a free request place when the
  * thread is {@value #AHEAD} passes behind). A predictor that {@linkplain ExpertPredictor#refines() refines} its
  * up-front answer is also asked on the decoding thread one layer ahead, as lookahead is, and both answers are loaded.
+ *
+ * <p>Queued requests ({@link #passQueued}) are submitted the same way before they start, so the thread predicts the
+ * next sequences while the current one runs; their sets are kept until their pass starts.
  *
  * <p>Failure: a predictor that throws, or a hash thread that dies, is recorded for the pass; the store gets no more
  * predictions for that pass, so the rest of it loads on demand (exactly what the router chose), and
@@ -60,8 +67,13 @@ final class Predictions implements AutoCloseable {
   private final BlockingQueue<Request> requests = new ArrayBlockingQueue<>(AHEAD);
   private final BlockingQueue<LayerSet> ready;
   private final BitSet[] passSets;
+  /** Passes submitted ahead of their start (queued requests), oldest first. */
+  private final Deque<Request> queuedAhead = new ArrayDeque<>();
+  /** Sets that arrived for queued passes that have not started. */
+  private final List<LayerSet> pending = new ArrayList<>();
   private Thread thread;
   private volatile boolean closed;
+  private long issued;
   private long pass;
   private int[] passTokens;
   private int passPosition;
@@ -86,7 +98,10 @@ final class Predictions implements AutoCloseable {
    * @param weights a layer's dense weights if resident, else {@code null} (for predictors that read the router)
    */
   void passStarting(int[] tokenIds, int position, float[] embeddings, IntFunction<LayerWeights> weights, Sink sink) {
-    pass++;
+    Request queued = takeQueued(tokenIds, position);
+    boolean wasQueued = queued != null;
+    pass = wasQueued ? queued.pass() : ++issued;
+    pending.removeIf(p -> p.pass() != pass && !isQueued(p.pass())); // queued passes that were skipped
     passTokens = tokenIds;
     passPosition = position;
     nextLayer = 0;
@@ -96,12 +111,57 @@ final class Predictions implements AutoCloseable {
       return;
     }
     if (onThread) {
-      submit(new Request(pass, tokenIds.clone(), position, embeddings.clone()));
+      if (!wasQueued) {
+        submit(new Request(pass, tokenIds.clone(), position, embeddings.clone()));
+      }
       poll(sink);
     }
     if (!onThread || refines) {
       askNow(0, embeddings, weights.apply(0), sink);
     }
+  }
+
+  /**
+   * The queued request for this pass, if there is one: queued passes before it were skipped and are dropped; a pass
+   * that was not queued (one the caller runs before the queued ones) leaves the queue as it is.
+   */
+  private Request takeQueued(int[] tokenIds, int position) {
+    int skipped = 0;
+    for (Request r : queuedAhead) {
+      if (r.position() == position && Arrays.equals(r.tokenIds(), tokenIds)) {
+        for (int i = 0; i <= skipped; i++) {
+          queuedAhead.removeFirst();
+        }
+        return r;
+      }
+      skipped++;
+    }
+    return null;
+  }
+
+  private boolean isQueued(long id) {
+    for (Request r : queuedAhead) {
+      if (r.pass() == id) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A pass that will start later (a queued request): submitted to the hash thread now, so that its sets are ready, or
+   * nearly, when it starts. Its sets are kept until then, and dropped if a different pass starts first.
+   */
+  void passQueued(int[] tokenIds, int position, float[] embeddings) {
+    if (!onThread || closed) {
+      return;
+    }
+    Request r = new Request(++issued, tokenIds.clone(), position, embeddings);
+    if (queuedAhead.size() >= 2 * AHEAD) {
+      queuedAhead.removeFirst(); // queued long ago and never run
+    }
+    queuedAhead.addLast(r);
+    submit(r);
   }
 
   /**
@@ -125,6 +185,13 @@ final class Predictions implements AutoCloseable {
   void poll(Sink sink) {
     if (!onThread) {
       return;
+    }
+    if (!pending.isEmpty()) {
+      List<LayerSet> early = new ArrayList<>(pending);
+      pending.clear();
+      for (LayerSet s : early) {
+        accept(s, sink); // sets of a pass that was queued and has started now; later ones go back to pending
+      }
     }
     for (LayerSet s; (s = ready.poll()) != null; ) {
       accept(s, sink);
@@ -188,8 +255,14 @@ final class Predictions implements AutoCloseable {
   }
 
   private void accept(LayerSet s, Sink sink) {
-    if (s.pass() != pass || failure != null) {
-      return; // a pass that ended (or failed) already
+    if (s.pass() != pass) {
+      if (isQueued(s.pass())) {
+        pending.add(s); // a queued pass, not started yet
+      }
+      return; // else a pass that ended already
+    }
+    if (failure != null) {
+      return; // the pass failed: no more predictions for it
     }
     if (s.failure() != null) {
       failure = s.failure();
@@ -206,6 +279,7 @@ final class Predictions implements AutoCloseable {
       if (thread != null) {
         LOG.warn("the hash thread {} died; starting a new one", thread.getName());
         requests.clear();
+        queuedAhead.clear(); // their requests are gone with the old thread
       }
       thread = new Thread(this::run, "ringmoe-hash-" + THREADS.incrementAndGet());
       thread.setDaemon(true);
@@ -213,7 +287,12 @@ final class Predictions implements AutoCloseable {
     }
     try {
       while (!requests.offer(r, 10, TimeUnit.MILLISECONDS)) {
-        ready.clear(); // predictions for passes that ended; the thread may be blocked handing them over
+        // The thread may be blocked handing sets over: take them (sets of passes that ended are dropped).
+        for (LayerSet s; (s = ready.poll()) != null; ) {
+          if (s.pass() == pass || isQueued(s.pass())) {
+            pending.add(s);
+          }
+        }
         if (!thread.isAlive()) {
           failure = new IllegalStateException("the hash thread " + thread.getName() + " died");
           return;

@@ -120,6 +120,11 @@ public final class RingWeightStore implements WeightStore {
   }
 
   @Override
+  public void passQueued(int[] tokenIds, int position, float[] embeddings) {
+    predictions.passQueued(tokenIds, position, embeddings);
+  }
+
+  @Override
   public LayerWeights acquireLayer(int layer) {
     LayerWeights streamed = ring.acquireDense(layer);
     return streamed != null ? streamed : residentLayers[layer];
