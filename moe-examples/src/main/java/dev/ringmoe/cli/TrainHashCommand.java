@@ -40,7 +40,10 @@ final class TrainHashCommand implements Command {
         + "  --max-sequences N   use at most N sequences of the trace\n"
         + "  --seed S            initialisation and shuffling seed (default 1)\n\n"
         + "Loss: 0.005 * CE(student, argmax teacher) + L1 between the softmaxes over the teacher's top min(30, E)\n"
-        + "experts (SiDA's truncated knowledge distillation). Progress and loss are printed as training goes.\n";
+        + "experts (SiDA's truncated knowledge distillation). Progress and loss are printed as training goes.\n"
+        + "Memory: ND4J 1.0.0-M2.1's SameDiff keeps about 40 MB of native memory per step for moe-text-16x's shape\n"
+        + "(18 GB peak for the default 440 steps); use fewer epochs or a smaller batch on smaller machines\n"
+        + "(docs/benchmarks.md, section 4).\n";
   }
 
   @Override
