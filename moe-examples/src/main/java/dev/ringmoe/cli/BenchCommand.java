@@ -3,6 +3,7 @@ package dev.ringmoe.cli;
 import dev.ringmoe.MoeModel;
 import dev.ringmoe.Prefetch;
 import dev.ringmoe.RingStats;
+import dev.ringmoe.RoutingMode;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.generate.GenerationOptions;
@@ -39,7 +40,7 @@ final class BenchCommand implements Command {
   public String usage() {
     return "Usage: ringmoe bench [--model DIR] [--prompt-tokens N] [--decode-tokens N] [--repeats N]\n"
         + "                     [--budgets 100%,50%,25%,12.5%] [--prefetch lookahead,none] [--ring-slots K]\n"
-        + "                     [--stores ring,cache] [--data FILE.u16]\n\n"
+        + "                     [--stores ring,cache] [--predictor LIST] [--mode exact|sida] [--data FILE.u16]\n\n"
         + "  --model DIR         checkpoint to measure; default: a synthetic float32 Mixtral (hidden 512, 8 layers,\n"
         + "                      8/2 heads, 8 experts top-2, intermediate 1792, vocab 1000), synthesized once\n"
         + "  --prompt-tokens N   prompt length for prefill (default 128)\n"
@@ -52,6 +53,9 @@ final class BenchCommand implements Command {
         + "                      resident run's routing: the upper bound) (default lookahead,none)\n"
         + "  --ring-slots K      fix K instead of taking as many slots as each budget holds\n"
         + "  --stores LIST       ring (whole-layer slots, the default) and/or cache (experts cached one by one, LRU)\n"
+        + "  --predictor LIST    predictors to compare as well (same specs as in --prefetch; --prefetch then\n"
+        + "                      defaults to none, the on-demand baseline)\n"
+        + "  --mode MODE         exact (default) or sida: sida:FILE rows skip the router (SiDA's mode)\n"
         + "  --data FILE.u16     take the prompt from these token ids (BOS + the first tokens) instead of random\n"
         + "                      ids: learned predictors need real text\n\n"
         + "Also measures the memory read bandwidth (the best of a Java read loop on all cores and ND4J's\n"
@@ -64,7 +68,7 @@ final class BenchCommand implements Command {
   @Override
   public Set<String> valuedOptions() {
     return Set.of("model", "prompt-tokens", "decode-tokens", "repeats", "budgets", "prefetch", "ring-slots",
-        "stores", "data");
+        "stores", "data", "predictor", "mode");
   }
 
   @Override
@@ -78,7 +82,18 @@ final class BenchCommand implements Command {
           + " --ring-slots >= 1");
     }
     List<String> budgets = args.has("budgets") ? split(args.required("budgets")) : List.of();
-    List<String> policies = split(args.string("prefetch", "lookahead,none"));
+    List<String> policies = new ArrayList<>(split(args.string("prefetch",
+        args.has("predictor") ? "none" : "lookahead,none")));
+    if (args.has("predictor")) {
+      policies.addAll(split(args.required("predictor")));
+    }
+    String mode = args.string("mode", "exact");
+    if (!mode.equals("exact") && !mode.equals("sida")) {
+      throw new UsageException("ringmoe bench: --mode must be exact or sida, was '" + mode + "'");
+    }
+    if (mode.equals("sida") && policies.stream().noneMatch(p -> p.startsWith("sida:"))) {
+      throw new UsageException("ringmoe bench: --mode sida needs a sida:FILE predictor");
+    }
     for (String p : policies) {
       if (!p.contains(":") && !p.equals("oracle")) {
         ModelOptions.prefetch(p, "ringmoe bench");
@@ -134,10 +149,14 @@ final class BenchCommand implements Command {
               .expertCache(store.equals("cache"));
           if (policy.contains(":") || policy.equals("oracle")) {
             b.prefetch(Prefetch.LOOKAHEAD).predictor(Predictors.runtime(policy, dir, "ringmoe bench", run));
+            if (mode.equals("sida") && policy.startsWith("sida:")) {
+              b.routingMode(RoutingMode.SIDA);
+            }
           } else {
             b.prefetch(ModelOptions.prefetch(policy, "ringmoe bench"));
           }
-          String name = budgets.get(i) + (stores.size() > 1 ? " " + store : "") + " " + shortName(policy);
+          String name = budgets.get(i) + (stores.size() > 1 ? " " + store : "") + " " + shortName(policy)
+              + (mode.equals("sida") && policy.startsWith("sida:") ? " (sida mode)" : "");
           rows.add(measure(name, b, prompt, decodeTokens, repeats, err));
         }
       }
