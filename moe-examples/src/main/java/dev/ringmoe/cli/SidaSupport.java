@@ -17,7 +17,9 @@ final class SidaSupport {
     // Only the configuration and the embedding table are needed: no model is built for this.
     ModelConfig config = ModelConfig.load(modelDir);
     SidaHashNetwork net = SidaHashNetwork.load(file, config, TraceRecorder.fingerprint(modelDir, config));
-    return net.predictor(SidaData.embeddingTable(modelDir, config));
+    String engine = System.getenv().getOrDefault("RINGMOE_HASH_ENGINE", "nd4j");
+    return net.predictor(SidaData.embeddingTable(modelDir, config),
+        HashPredictor.Engine.valueOf(engine.toUpperCase(java.util.Locale.ROOT)));
   }
 
   static SidaExpertPredictor runtime(Path file, Path modelDir) throws IOException {

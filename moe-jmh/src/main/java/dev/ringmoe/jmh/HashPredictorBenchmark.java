@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -20,7 +21,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * The SiDA hash network's serving latency for moe-text-16x's shape (hidden 192, 6 MoE layers, 16 experts; LSTM 256):
  * one decode step (one token's predictions for every layer, the work the {@code ringmoe-hash} thread does for each
  * sampled token; the session restarts every 128 tokens so the attention history stays 0..127) and a 128-token
- * prefill.
+ * prefill, with the matrix products on ND4J or in plain Java.
  *
  * <p>Why: a prediction only helps if it reaches the store before the router of the layer it is for has run; this is
  * the time to compare with a decode step.
@@ -37,6 +38,10 @@ import org.openjdk.jmh.annotations.Warmup;
 public class HashPredictorBenchmark {
   private static final int VOCAB = 4096;
 
+  /** Where the matrix products run. */
+  @Param({"ND4J", "JAVA"})
+  public HashPredictor.Engine engine;
+
   private HashPredictor predictor;
   private HashPredictor.Session session;
   private int[] prompt;
@@ -49,7 +54,7 @@ public class HashPredictorBenchmark {
     for (int i = 0; i < table.length; i++) {
       table[i] = (float) random.nextGaussian() * 0.02f;
     }
-    predictor = SidaHashNetwork.initialize(config, 1).predictor(table);
+    predictor = SidaHashNetwork.initialize(config, 1).predictor(table, engine);
     prompt = random.ints(128, 3, VOCAB).toArray();
     session = predictor.newSession();
   }

@@ -19,9 +19,9 @@ import java.util.BitSet;
  * layers as soon as a pass starts; {@link #refine(LayerInput)} is asked on the decoding thread one layer ahead, with
  * the hidden state lookahead reads, and returns the experts the mixed scores expect (the store loads the ones not yet
  * loading). Offline ({@link #predict(TraceSequence)}) it needs traces with hidden states. Thread-safety as its parts:
- * the hash part is thread-safe, the lookahead part is stateless.
+ * the hash part is thread-safe, the lookahead part is stateless. Owns the hash part ({@link #close()}).
  */
-public final class CombinedPredictor implements ExpertPredictor, SequencePredictor {
+public final class CombinedPredictor implements ExpertPredictor, SequencePredictor, AutoCloseable {
   /** The hash weight used unless told otherwise. */
   public static final double DEFAULT_HASH_WEIGHT = 0.5;
 
@@ -113,6 +113,12 @@ public final class CombinedPredictor implements ExpertPredictor, SequencePredict
   @Override
   public boolean readsHiddenStates() {
     return true;
+  }
+
+  /** Closes the hash part. Idempotent. */
+  @Override
+  public void close() {
+    hash.close();
   }
 
   @Override

@@ -22,9 +22,10 @@ import java.util.Map;
  * position 0 starts a new sequence; a pass at the position where the previous one ended continues it. The network
  * runs once per pass: the last few passes' predictions are kept (by token ids and position), so the store's
  * hash-building thread and, in SIDA mode, the decoding thread share one computation. Thread-safe (calls are
- * serialised); one predictor per model.
+ * serialised); one predictor per model. Owns its {@link HashPredictor}: {@link #close()} frees the network's native
+ * weights.
  */
-public final class SidaExpertPredictor implements RoutingPredictor, SequencePredictor {
+public final class SidaExpertPredictor implements RoutingPredictor, SequencePredictor, AutoCloseable {
   private final HashPredictor hash;
   private final int topK;
   private final String name;
@@ -80,6 +81,12 @@ public final class SidaExpertPredictor implements RoutingPredictor, SequencePred
   @Override
   public String name() {
     return name;
+  }
+
+  /** Frees the hash network's native weights; later predictions fail. Idempotent. */
+  @Override
+  public void close() {
+    hash.close();
   }
 
   /** [tokens][layers][experts] for the pass, computed once per pass. */

@@ -56,7 +56,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * </ul>
  *
  * <p>Weights live here as plain row-major float arrays; {@link #buildGraph} makes a SameDiff graph from them (for
- * training), {@link #predictor} a pure-Java predictor (for serving).
+ * training), {@link #predictor} the serving form (ND4J products, Java element-wise work).
  */
 public final class SidaHashNetwork {
 
@@ -315,9 +315,17 @@ public final class SidaHashNetwork {
     return res;
   }
 
-  /** A pure-Java predictor over this network's weights (copied) and the model's embedding table [vocab*d_model]. */
+  /**
+   * The serving form (matrix products on ND4J) over this network's weights (copied) and the model's embedding table
+   * [vocab*d_model]; the caller owns it ({@link HashPredictor#close()}).
+   */
   public HashPredictor predictor(float[] embeddingTable) {
-    return new HashPredictor(copy(), embeddingTable);
+    return predictor(embeddingTable, HashPredictor.Engine.ND4J);
+  }
+
+  /** The serving form with the given engine for its matrix products. */
+  public HashPredictor predictor(float[] embeddingTable, HashPredictor.Engine engine) {
+    return new HashPredictor(copy(), embeddingTable, engine);
   }
 
   // ---------------------------------------------------------------------------------------------- save / load

@@ -7,7 +7,7 @@
  *       attention kind), text (de)serialisation, exact parameter count.
  *   <li>{@link dev.ringmoe.hash.sida.SidaHashNetwork}: weights, the SameDiff training graph, save/load of one zip
  *       file bound to a model fingerprint.
- *   <li>{@link dev.ringmoe.hash.sida.HashPredictor}: pure-Java serving form with a streaming
+ *   <li>{@link dev.ringmoe.hash.sida.HashPredictor}: serving form (matrix products on ND4J) with a streaming
  *       {@link dev.ringmoe.hash.sida.HashPredictor.Session} ({@code prefill}, {@code step}).
  *   <li>{@link dev.ringmoe.hash.sida.HashTrainer}: truncated knowledge distillation with Adam.
  *   <li>{@link dev.ringmoe.hash.sida.SidaData}: windows, embedding table, teacher router logits (with a cache),

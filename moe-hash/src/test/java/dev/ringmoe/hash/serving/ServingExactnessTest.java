@@ -76,7 +76,11 @@ class ServingExactnessTest {
       assertEquals(0.0, maxDiff(steps, model.logitsIncremental(IDS)), "decode logits differ");
       RingStats stats = model.ringStats().orElseThrow();
       assertTrue(stats.peakDeviceBytes() <= stats.deviceBudgetBytes(), stats.toString());
-      assertTrue(stats.prefetchHits() > 0, "the predictor's experts were loaded ahead and used: " + stats);
+      if (kind.equals("combined")) {
+        // its refinement runs on the decoding thread one layer ahead, so its loads are ahead whatever the timing
+        // (what the hash thread delivers in time depends on the machine; QueuedPassesTest checks delivery)
+        assertTrue(stats.prefetchHits() > 0, "the refined experts were loaded ahead and used: " + stats);
+      }
     }
   }
 
