@@ -59,7 +59,8 @@ final class ModelOptions {
     if (!mode.equals("exact") && !mode.equals("sida")) {
       throw new UsageException(command + ": --mode must be exact or sida, was '" + mode + "'");
     }
-    if (mode.equals("sida") && !args.string("predictor", "").startsWith("sida:")) {
+    String spec = args.string("predictor", "");
+    if (mode.equals("sida") && !spec.startsWith("sida:") && !java.nio.file.Files.isRegularFile(Path.of(spec))) {
       throw new UsageException(command + ": --mode sida needs --predictor sida:FILE");
     }
     if (args.has("predictor")) {

@@ -37,8 +37,16 @@ final class Predictors {
       case "combined":
         return combined(spec, modelDir, command);
       default:
+        if (isHashFile(spec)) {
+          return SidaSupport.runtime(Path.of(spec), modelDir);
+        }
         throw unknown(spec, command);
     }
+  }
+
+  /** A bare path to an existing file stands for {@code sida:FILE}, as in {@code eval-hash --predictor FILE}. */
+  private static boolean isHashFile(String spec) {
+    return !spec.startsWith("sida:") && java.nio.file.Files.isRegularFile(Path.of(spec));
   }
 
   /** {@code combined:FILE[@W]}: the hash network in FILE refined by lookahead, with hash weight W. */
@@ -97,6 +105,9 @@ final class Predictors {
         }
         return oracle(modelDir, sequence.ids());
       default:
+        if (isHashFile(spec)) {
+          return SidaSupport.runtime(Path.of(spec), modelDir);
+        }
         throw unknown(spec, command);
     }
   }
@@ -129,7 +140,8 @@ final class Predictors {
   }
 
   private static UsageException unknown(String spec, String command) {
-    return new UsageException(command + ": --predictor must be sida:FILE, combined:FILE[@W], lookahead, frequency:TRACE or oracle, was '"
+    return new UsageException(command + ": --predictor must be sida:FILE (or just FILE), combined:FILE[@W], lookahead, frequency:TRACE or oracle,"
+        + " was '"
         + spec + "'");
   }
 }

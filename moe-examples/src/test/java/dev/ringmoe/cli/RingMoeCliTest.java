@@ -204,6 +204,10 @@ class RingMoeCliTest {
     assertEquals(0, all.status(), all.err());
     assertTrue(all.out().contains("router top-1 within the predicted top-2"), all.out());
     assertTrue(all.out().contains("combined(sida:sida.hash, lookahead, w=0.7)"), all.out());
+    Result bare = run("eval-hash", "--model", model.toString(), "--data", trace.toString(), "--predictor",
+        hash.toString());
+    assertEquals(0, bare.status(), bare.err());
+    assertTrue(bare.out().contains("sida:sida.hash on small.trace"), bare.out());
 
     String ids = "1,415,2936,17,99,3001,12,7";
     Path resident = tmp.resolve("resident.f32");
