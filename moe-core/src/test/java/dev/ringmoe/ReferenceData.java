@@ -65,4 +65,21 @@ public final class ReferenceData {
     }
     return max;
   }
+
+  /** The largest absolute difference between two [rows][columns] arrays of the same shape. */
+  public static double maxAbsDiff(float[][] actual, float[][] expected) {
+    if (actual.length != expected.length) {
+      throw new AssertionError("row count mismatch: " + actual.length + " vs " + expected.length);
+    }
+    double max = 0;
+    for (int r = 0; r < actual.length; r++) {
+      if (actual[r].length != expected[r].length) {
+        throw new AssertionError("row " + r + " length mismatch: " + actual[r].length + " vs " + expected[r].length);
+      }
+      for (int c = 0; c < actual[r].length; c++) {
+        max = Math.max(max, Math.abs(actual[r][c] - expected[r][c]));
+      }
+    }
+    return max;
+  }
 }

@@ -110,8 +110,8 @@ class RingExactnessTest {
         .build()) {
       float[][] actual = ring.logits(ids);
       float[][] steps = ring.logitsIncremental(java.util.Arrays.copyOf(ids, 6));
-      assertEquals(0.0, maxDiff(expected, actual), "prefill logits differ");
-      assertEquals(0.0, maxDiff(expectedSteps, steps), "decode logits differ");
+      assertEquals(0.0, ReferenceData.maxAbsDiff(expected, actual), "prefill logits differ");
+      assertEquals(0.0, ReferenceData.maxAbsDiff(expectedSteps, steps), "decode logits differ");
       // A second generation reuses the ring from wherever it stands.
       ring.generate(ids, GenerationOptions.builder().maxNewTokens(3).stopAtEos(false).build(), TokenListener.NONE);
       RingStats stats = ring.ringStats().orElseThrow();
@@ -124,15 +124,5 @@ class RingExactnessTest {
         assertTrue(stats.copies() > 0 && stats.deviceBytesWritten() > 0, stats.toString());
       }
     }
-  }
-
-  static double maxDiff(float[][] a, float[][] b) {
-    double max = 0;
-    for (int t = 0; t < a.length; t++) {
-      for (int v = 0; v < a[t].length; v++) {
-        max = Math.max(max, Math.abs(a[t][v] - b[t][v]));
-      }
-    }
-    return max;
   }
 }

@@ -72,8 +72,8 @@ class ServingExactnessTest {
   void exactModeLogitsEqualTheResidentRun(String kind, boolean expertCache) throws IOException {
     try (MoeModel model = MoeModel.builder().checkpoint(dir).deviceMemoryFraction(0.25).expertCache(expertCache)
         .predictor(predictor(kind)).build()) {
-      assertEquals(0.0, maxDiff(prefill, model.logits(IDS)), "prefill logits differ");
-      assertEquals(0.0, maxDiff(steps, model.logitsIncremental(IDS)), "decode logits differ");
+      assertEquals(0.0, ReferenceData.maxAbsDiff(prefill, model.logits(IDS)), "prefill logits differ");
+      assertEquals(0.0, ReferenceData.maxAbsDiff(steps, model.logitsIncremental(IDS)), "decode logits differ");
       RingStats stats = model.ringStats().orElseThrow();
       assertTrue(stats.peakDeviceBytes() <= stats.deviceBudgetBytes(), stats.toString());
       if (kind.equals("combined")) {
@@ -84,15 +84,4 @@ class ServingExactnessTest {
     }
   }
 
-  static double maxDiff(float[][] a, float[][] b) {
-    assertEquals(a.length, b.length);
-    double max = 0;
-    for (int i = 0; i < a.length; i++) {
-      assertEquals(a[i].length, b[i].length);
-      for (int j = 0; j < a[i].length; j++) {
-        max = Math.max(max, Math.abs(a[i][j] - b[i][j]));
-      }
-    }
-    return max;
-  }
 }
