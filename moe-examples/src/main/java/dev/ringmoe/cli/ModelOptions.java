@@ -59,8 +59,7 @@ final class ModelOptions {
     if (!mode.equals("exact") && !mode.equals("sida")) {
       throw new UsageException(command + ": --mode must be exact or sida, was '" + mode + "'");
     }
-    String spec = args.string("predictor", "");
-    if (mode.equals("sida") && !spec.startsWith("sida:") && !java.nio.file.Files.isRegularFile(Path.of(spec))) {
+    if (mode.equals("sida") && !Predictors.canonical(args.string("predictor", "")).startsWith("sida:")) {
       throw new UsageException(command + ": --mode sida needs --predictor sida:FILE");
     }
     if (args.has("predictor")) {

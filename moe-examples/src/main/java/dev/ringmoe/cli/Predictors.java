@@ -13,7 +13,9 @@ import dev.ringmoe.hash.trace.TraceRecorder;
 import dev.ringmoe.hash.trace.TraceSequence;
 import dev.ringmoe.model.ExpertPredictor;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * Parses {@code --predictor} specifications: {@code lookahead}, {@code frequency:TRACE}, {@code oracle} (offline
@@ -23,7 +25,8 @@ final class Predictors {
   private Predictors() {}
 
   /** The predictor for offline evaluation over traces. */
-  static SequencePredictor offline(String spec, Path modelDir, String command) throws IOException {
+  static SequencePredictor offline(String given, Path modelDir, String command) throws IOException {
+    String spec = canonical(given);
     String kind = kind(spec);
     switch (kind) {
       case "lookahead":
@@ -37,17 +40,17 @@ final class Predictors {
       case "combined":
         return combined(spec, modelDir, command);
       default:
-        if (isHashFile(spec)) {
-          return SidaSupport.runtime(Path.of(spec), modelDir);
-        }
         throw unknown(spec, command);
     }
   }
 
   /** A bare path to an existing file stands for {@code sida:FILE}, as in {@code eval-hash --predictor FILE}. */
-  private static boolean isHashFile(String spec) {
-    return !spec.startsWith("sida:") && java.nio.file.Files.isRegularFile(Path.of(spec));
+  static String canonical(String spec) {
+    boolean named = KINDS.contains(kind(spec));
+    return !named && Files.isRegularFile(Path.of(spec)) ? "sida:" + spec : spec;
   }
+
+  private static final Set<String> KINDS = Set.of("lookahead", "oracle", "frequency", "sida", "combined");
 
   /** {@code combined:FILE[@W]}: the hash network in FILE refined by lookahead, with hash weight W. */
   private static CombinedPredictor combined(String spec, Path modelDir, String command) throws IOException {
@@ -86,8 +89,9 @@ final class Predictors {
    * The predictor a model uses at run time; {@code oracle} replays the routing of {@code sequence} (recorded here
    * with the model held resident), so it needs the run's tokens up front.
    */
-  static ExpertPredictor runtime(String spec, Path modelDir, String command, RunSequence sequence)
+  static ExpertPredictor runtime(String given, Path modelDir, String command, RunSequence sequence)
       throws IOException {
+    String spec = canonical(given);
     String kind = kind(spec);
     switch (kind) {
       case "lookahead":
@@ -105,9 +109,6 @@ final class Predictors {
         }
         return oracle(modelDir, sequence.ids());
       default:
-        if (isHashFile(spec)) {
-          return SidaSupport.runtime(Path.of(spec), modelDir);
-        }
         throw unknown(spec, command);
     }
   }
