@@ -77,6 +77,9 @@ class ReferenceCheckpointTest {
           });
       assertArrayEquals(greedyIds, r.generatedIds());
       assertArrayEquals(greedyIds, seen);
+      int[] all = r.allIds();
+      assertArrayEquals(r.promptIds(), java.util.Arrays.copyOf(all, r.promptIds().length));
+      assertArrayEquals(greedyIds, java.util.Arrays.copyOfRange(all, r.promptIds().length, all.length));
       assertEquals(GenerationResult.StopReason.MAX_NEW_TOKENS, r.stopReason());
       assertEquals(model.tokenizer().decode(greedyIds), streamed.toString());
       assertEquals(streamed.toString(), r.text());

@@ -43,6 +43,13 @@ public final class GenerationResult {
     return generatedIds.clone();
   }
 
+  /** The prompt's ids followed by the generated ones: the whole sequence the model ran. */
+  public int[] allIds() {
+    int[] all = java.util.Arrays.copyOf(promptIds, promptIds.length + generatedIds.length);
+    System.arraycopy(generatedIds, 0, all, promptIds.length, generatedIds.length);
+    return all;
+  }
+
   public String text() {
     return text;
   }

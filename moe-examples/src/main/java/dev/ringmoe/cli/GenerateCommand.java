@@ -52,10 +52,7 @@ final class GenerateCommand implements Command {
     Predictors.RunSequence sequence = () -> {
       // The oracle replays this generation's routing: run it once with the weights resident to learn its tokens.
       try (MoeModel resident = MoeModel.builder().checkpoint(args.path("model")).requireTokenizer(true).build()) {
-        GenerationResult r = resident.generate(prompt, options, TokenListener.NONE);
-        int[] all = java.util.Arrays.copyOf(r.promptIds(), r.promptIds().length + r.generatedIds().length);
-        System.arraycopy(r.generatedIds(), 0, all, r.promptIds().length, r.generatedIds().length);
-        return all;
+        return resident.generate(prompt, options, TokenListener.NONE).allIds();
       }
     };
     try (MoeModel model = ModelOptions.builder(args, "ringmoe generate", sequence).requireTokenizer(true).build()) {
