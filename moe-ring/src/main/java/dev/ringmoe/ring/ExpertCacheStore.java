@@ -7,7 +7,6 @@ import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.model.GlobalWeights;
 import dev.ringmoe.model.LayerWeights;
-import dev.ringmoe.model.ResidentWeightStore;
 import dev.ringmoe.model.StoreOptions;
 import dev.ringmoe.model.WeightStore;
 import java.io.IOException;
@@ -80,13 +79,9 @@ public final class ExpertCacheStore implements WeightStore {
     this.slots = new ExpertSlot[(int) slotCount];
     this.copier = new SectionCopier(checkpoint, config, counters);
     try {
-      memory.reserve(4L * config.globalParameters(), "embedding, final norm and LM head");
-      globals = GlobalWeights.load(checkpoint, config, true);
-      owned.add(globals);
+      globals = ResidentPart.globals(checkpoint, config, memory, owned);
       for (int l = 0; l < config.layers(); l++) {
-        memory.reserve(4L * config.denseLayerParameters(), "layer " + l + " dense weights");
-        layers[l] = ResidentWeightStore.loadLayer(checkpoint, config, l, true);
-        owned.add(layers[l]::close);
+        layers[l] = ResidentPart.layer(checkpoint, config, l, memory, owned);
       }
       for (int i = 0; i < slots.length; i++) {
         memory.reserve(expertBytes, "expert slot " + i);

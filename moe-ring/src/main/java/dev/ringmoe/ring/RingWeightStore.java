@@ -7,7 +7,6 @@ import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.model.GlobalWeights;
 import dev.ringmoe.model.LayerWeights;
-import dev.ringmoe.model.ResidentWeightStore;
 import dev.ringmoe.model.StoreOptions;
 import dev.ringmoe.model.WeightStore;
 import java.io.IOException;
@@ -55,16 +54,12 @@ public final class RingWeightStore implements WeightStore {
     this.wholeLayers = options.prefetch() == Prefetch.ALL;
     this.predictions = new Predictions(config, wholeLayers ? null : options.predictor());
     try {
-      memory.reserve(4L * config.globalParameters(), "embedding, final norm and LM head");
-      globals = GlobalWeights.load(checkpoint, config, true);
-      owned.add(globals);
+      globals = ResidentPart.globals(checkpoint, config, memory, owned);
       nativeArrays.addAll(globals.arrays());
       residentLayers = new LayerWeights[config.layers()];
       if (plan.denseResident()) {
         for (int l = 0; l < config.layers(); l++) {
-          memory.reserve(plan.denseBytes(), "layer " + l + " dense weights");
-          residentLayers[l] = ResidentWeightStore.loadLayer(checkpoint, config, l, true);
-          owned.add(residentLayers[l]::close);
+          residentLayers[l] = ResidentPart.layer(checkpoint, config, l, memory, owned);
           nativeArrays.addAll(residentLayers[l].arrays());
         }
       }
