@@ -9,6 +9,7 @@ import dev.ringmoe.model.ExpertPredictor;
 import dev.ringmoe.model.LayerInput;
 import dev.ringmoe.model.LayerWeights;
 import dev.ringmoe.model.ResidentWeightStore;
+import dev.ringmoe.model.RmsNorm;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.BitSet;
@@ -106,17 +107,7 @@ public final class LookaheadPredictor implements SequencePredictor, ExpertPredic
     float[] norm = norms[layer];
     float[] normed = new float[hidden];
     for (int r = 0; r < tokens; r++) {
-      int base = stateOffset + r * stateStride;
-      double sumSquares = 0;
-      for (int i = 0; i < hidden; i++) {
-        float x = state[base + i];
-        sumSquares += (double) x * x;
-      }
-      float variance = (float) (sumSquares / hidden);
-      float inverse = (float) (1.0 / Math.sqrt(variance + (float) eps));
-      for (int i = 0; i < hidden; i++) {
-        normed[i] = norm[i] * (state[base + i] * inverse);
-      }
+      RmsNorm.row(state, stateOffset + r * stateStride, normed, 0, norm, hidden, eps);
       int o = outOffset + r * outStride;
       for (int e = 0; e < experts; e++) {
         int w = e * hidden;
