@@ -99,7 +99,9 @@ public final class SidaExpertPredictor implements RoutingPredictor, SequencePred
     if (session == null || input.position() == 0 || input.position() != session.position()) {
       // A new sequence, or a pass that does not continue the last one: the network can only see this pass.
       session = hash.newSession();
-      recent.clear();
+      // Passes that continued the old session no longer match its state; whole sequences (position 0) still do, so
+      // queued prompts predicted ahead on the hash thread are not computed again for SIDA-mode routing.
+      recent.keySet().removeIf(k -> k.position() != 0);
     }
     float[][][] p = session.prefill(input.tokenIds());
     recent.put(key, p);
