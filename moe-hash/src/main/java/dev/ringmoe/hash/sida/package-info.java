@@ -10,10 +10,9 @@
  *   <li>{@link dev.ringmoe.hash.sida.HashPredictor}: serving form (matrix products on ND4J) with a streaming
  *       {@link dev.ringmoe.hash.sida.HashPredictor.Session} ({@code prefill}, {@code step}).
  *   <li>{@link dev.ringmoe.hash.sida.HashTrainer}: truncated knowledge distillation with Adam.
- *   <li>{@link dev.ringmoe.hash.sida.SidaData}: windows, embedding table, teacher router logits (with a cache),
- *       model fingerprint. {@link dev.ringmoe.hash.sida.SidaEvaluation}: hit rate (router top-1 within predicted
- *       top-k), per layer and mean.
- *   <li>{@link dev.ringmoe.hash.sida.TrainSidaMain}: trains on moe-text-16x and prints held-out hit rates.
+ *   <li>{@link dev.ringmoe.hash.sida.SidaData}: a training sequence (token ids and teacher router logits, read from
+ *       a routing trace) and the embedding table. {@link dev.ringmoe.hash.sida.SidaEvaluation}: hit rate (router
+ *       top-1 within predicted top-k), per layer and mean.
  * </ul>
  */
 package dev.ringmoe.hash.sida;
