@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import dev.ringmoe.config.GateKind;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.tensor.Tensors;
+import dev.ringmoe.tensor.VectorMath;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -108,6 +109,7 @@ public final class Decoder implements AutoCloseable {
       boolean predicted = false;
       try {
         attentionBlock(layer, lw, ws, cache);
+        checkFinite(ws.residual, ws.tokens, hidden, 0, "layer " + layer, "the hidden state after attention");
         RmsNorm.apply(ws.residual, ws.normed, lw.postAttentionNorm, ws.tokens, hidden, config.rmsNormEps());
         ws.normedNd.write(ws.normed, ws.tokens * hidden);
         if (sidaRouter != null && sidaFailure == null) {
@@ -127,6 +129,9 @@ public final class Decoder implements AutoCloseable {
       if (!predicted) {
         ws.routerNd.read(ws.routerLogits, ws.tokens * config.experts());
       }
+      if (!predicted) {
+        checkFinite(ws.routerLogits, ws.tokens, config.experts(), 0, "layer " + layer, "the router logit");
+      }
       if (routingListener != null) {
         routingListener.hiddenBeforeMoe(layer, ws.tokens, ws.residual);
         routingListener.routerLogits(layer, ws.tokens, ws.routerLogits);
@@ -135,6 +140,7 @@ public final class Decoder implements AutoCloseable {
       for (int i = 0; i < ws.tokens * hidden; i++) {
         ws.residual[i] += ws.moe[i];
       }
+      checkFinite(ws.residual, ws.tokens, hidden, 0, "layer " + layer, "the hidden state after the MoE block");
       weights.layerFinished(layer, ws.residual);
     }
     cache.advance(tokens.length);
@@ -374,48 +380,53 @@ public final class Decoder implements AutoCloseable {
     float[] probabilities = new float[n * experts];
     sidaRouter.probabilities(LayerInput.of(config, layer, passTokens, passPosition, ws.residual, lw),
         probabilities);
+    int bad = VectorMath.firstNonFinite(probabilities, 0, n * experts);
+    if (bad >= 0) {
+      // a predictor's fault, not the model's: reported as a PredictorException while the router takes over
+      throw new IllegalStateException(String.format("layer %d: the routing predictor gave probability %s for token"
+          + " %d, expert %d", layer, probabilities[bad], bad / experts, bad % experts));
+    }
     for (int i = 0; i < n * experts; i++) {
       ws.routerLogits[i] = (float) Math.log(Math.max(probabilities[i], 1e-30f));
     }
   }
 
   /**
-   * Softmax over all experts, top k (ties to the lower expert id), optionally renormalised; writes expert ids and
-   * weights at {@code outOffset}.
+   * Softmax over all experts, top k ({@link VectorMath}'s ordering: ties to the lower expert id, NaN last),
+   * optionally renormalised; writes expert ids and weights at {@code outOffset}. Always writes k valid expert ids;
+   * the decoder refuses non-finite router logits before it routes ({@link #checkFinite}), so NaN weights reach
+   * only a caller that routes without that check (a lookahead guess).
    */
   static void route(float[] logits, int offset, int experts, int k, GateKind gate, int[] ids, float[] weights,
       int outOffset) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (int e = 0; e < experts; e++) {
-      max = Math.max(max, logits[offset + e]);
-    }
-    double sum = 0;
     float[] probs = new float[experts];
-    for (int e = 0; e < experts; e++) {
-      double x = Math.exp(logits[offset + e] - max);
-      probs[e] = (float) x;
-      sum += x;
-    }
-    for (int e = 0; e < experts; e++) {
-      probs[e] = (float) (probs[e] / sum);
-    }
+    VectorMath.softmax(logits, offset, experts, probs, 0);
+    VectorMath.topK(probs, 0, experts, k, ids, outOffset);
     float kept = 0f;
     for (int j = 0; j < k; j++) {
-      int best = -1;
-      for (int e = 0; e < experts; e++) {
-        if (probs[e] >= 0 && (best < 0 || probs[e] > probs[best])) {
-          best = e;
-        }
-      }
-      ids[outOffset + j] = best;
-      weights[outOffset + j] = probs[best];
-      kept += probs[best];
-      probs[best] = -1f;
+      float p = probs[ids[outOffset + j]];
+      weights[outOffset + j] = p;
+      kept += p;
     }
     if (gate == GateKind.SOFTMAX_TOPK_RENORMALISED) {
       for (int j = 0; j < k; j++) {
         weights[outOffset + j] /= kept;
       }
+    }
+  }
+
+  /**
+   * Throws {@link NonFiniteException} naming {@code where}, {@code what}, the token and the column if any of the
+   * first {@code tokens * width} values is NaN or infinite; row 0 is the pass's token {@code firstToken}.
+   */
+  private void checkFinite(float[] values, int tokens, int width, int firstToken, String where, String what) {
+    int i = VectorMath.firstNonFinite(values, 0, tokens * width);
+    if (i >= 0) {
+      int token = firstToken + i / width;
+      throw new NonFiniteException(String.format(java.util.Locale.ROOT,
+          "%s: %s is %s at token %d of the pass (position %d), index %d; the checkpoint's weights hold non-finite"
+              + " values or the activations overflow float32",
+          where, what, values[i], token, passPosition + token, i % width));
     }
   }
 
@@ -435,6 +446,7 @@ public final class Decoder implements AutoCloseable {
       single.normedNd.write(normed, hidden);
       Tensors.linear(single.normedNd.array, weights.globals().lmHead, logitsRow);
       logitsRowBuffer.get(0, out);
+      checkFinite(out, 1, vocab, firstRow, "the LM head", "the logit");
       return out;
     }
     try (INDArray x = Tensors.matrix(rows, hidden); INDArray y = Tensors.matrix(rows, vocab)) {
@@ -442,6 +454,7 @@ public final class Decoder implements AutoCloseable {
       Tensors.linear(x, weights.globals().lmHead, y);
       y.data().asNioFloat().get(0, out);
     }
+    checkFinite(out, rows, vocab, firstRow, "the LM head", "the logit");
     return out;
   }
 
