@@ -3,11 +3,13 @@ package dev.ringmoe.model;
 import com.google.common.base.Preconditions;
 import dev.ringmoe.config.GateKind;
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.moe.ExpertSource;
+import dev.ringmoe.moe.Router;
+import dev.ringmoe.moe.Routing;
 import dev.ringmoe.tensor.Tensors;
 import dev.ringmoe.tensor.VectorMath;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
-import java.util.BitSet;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -32,6 +34,8 @@ public final class Decoder implements AutoCloseable {
   private final int kvDim;
   private final float[] cos;
   private final float[] sin;
+  private final Router router;
+  private final ExpertSource[] layerExperts;
   private final Workspace single;
   private Workspace batch;
   private INDArray logitsRow;
@@ -52,7 +56,23 @@ public final class Decoder implements AutoCloseable {
     this.kvDim = config.kvHeads() * headDim;
     this.cos = new float[headDim / 2];
     this.sin = new float[headDim / 2];
-    this.single = new Workspace(config, 1);
+    this.router = router(config);
+    this.single = new Workspace(config, router, 1);
+    this.layerExperts = new ExpertSource[config.layers()];
+    for (int l = 0; l < config.layers(); l++) {
+      int layer = l;
+      layerExperts[l] = new ExpertSource() {
+        @Override
+        public ExpertWeights acquire(int expert) {
+          return weights.acquireExpert(layer, expert);
+        }
+
+        @Override
+        public void release(int expert) {
+          weights.releaseExpert(layer, expert);
+        }
+      };
+    }
   }
 
   public ModelConfig config() {
@@ -121,7 +141,7 @@ public final class Decoder implements AutoCloseable {
           }
         }
         if (!predicted) {
-          Tensors.linear(ws.normedNd.array, lw.router, ws.routerNd.array);
+          Tensors.linear(ws.normedNd.array(), lw.router, ws.routerNd.array());
         }
       } finally {
         weights.releaseLayer(layer);
@@ -161,7 +181,7 @@ public final class Decoder implements AutoCloseable {
       if (batch != null) {
         batch.close();
       }
-      batch = new Workspace(config, tokens);
+      batch = new Workspace(config, router, tokens);
     }
     return batch;
   }
@@ -199,9 +219,9 @@ public final class Decoder implements AutoCloseable {
     int n = ws.tokens;
     RmsNorm.apply(ws.residual, ws.normed, lw.inputNorm, n, hidden, config.rmsNormEps());
     ws.normedNd.write(ws.normed, n * hidden);
-    Tensors.linear(ws.normedNd.array, lw.query, ws.qNd.array);
-    Tensors.linear(ws.normedNd.array, lw.key, ws.kNd.array);
-    Tensors.linear(ws.normedNd.array, lw.value, ws.vNd.array);
+    Tensors.linear(ws.normedNd.array(), lw.query, ws.qNd.array());
+    Tensors.linear(ws.normedNd.array(), lw.key, ws.kNd.array());
+    Tensors.linear(ws.normedNd.array(), lw.value, ws.vNd.array());
     ws.qNd.read(ws.q, n * qDim);
     ws.kNd.read(ws.k, n * kvDim);
     ws.vNd.read(ws.v, n * kvDim);
@@ -220,7 +240,7 @@ public final class Decoder implements AutoCloseable {
     attend(ws, keys, values, start);
 
     ws.attentionNd.write(ws.attention, n * qDim);
-    Tensors.linear(ws.attentionNd.array, lw.output, ws.projectedNd.array);
+    Tensors.linear(ws.attentionNd.array(), lw.output, ws.projectedNd.array());
     ws.projectedNd.read(ws.projected, n * hidden);
     for (int i = 0; i < n * hidden; i++) {
       ws.residual[i] += ws.projected[i];
@@ -302,77 +322,18 @@ public final class Decoder implements AutoCloseable {
   }
 
   /**
-   * The sparse MoE block: routes every token, then runs each chosen expert once over all the tokens that chose it
-   * (their rows gathered into one matrix) and adds the weighted outputs back, in ascending expert order as Hugging
-   * Face's {@code index_add_} does.
+   * The sparse MoE block: routes every token, tells the store which experts were chosen (so a streaming store starts
+   * their loads at once), then runs them.
    */
   private void moeBlock(int layer, Workspace ws) {
-    int n = ws.tokens;
-    int experts = config.experts();
-    int k = config.topK();
-    int[] chosen = new int[n * k];
-    float[] gateWeights = new float[n * k];
-    for (int t = 0; t < n; t++) {
-      route(ws.routerLogits, t * experts, experts, k, config.gate(), chosen, gateWeights, t * k);
-    }
-    BitSet used = new BitSet(experts);
-    for (int i = 0; i < n * k; i++) {
-      used.set(chosen[i]);
-    }
-    weights.routed(layer, used, ws.residual);
-    Arrays.fill(ws.moe, 0, n * hidden, 0f);
-    int inter = config.intermediateSize();
-    int[] members = new int[n];
-    float[] memberWeights = new float[n];
-    for (int e = 0; e < experts; e++) {
-      int count = 0;
-      for (int t = 0; t < n; t++) {
-        for (int j = 0; j < k; j++) {
-          if (chosen[t * k + j] == e) {
-            members[count] = t;
-            memberWeights[count] = gateWeights[t * k + j];
-            count++;
-          }
-        }
-      }
-      if (count == 0) {
-        continue;
-      }
-      for (int m = 0; m < count; m++) {
-        System.arraycopy(ws.normed, members[m] * hidden, ws.expertOut, m * hidden, hidden);
-      }
-      ws.expertIn.write(ws.expertOut, count * hidden);
-      ExpertWeights ew = weights.acquireExpert(layer, e);
-      try {
-        INDArray in = ws.expertIn.rows(count);
-        Tensors.linear(in, ew.gate, ws.expertGateNd.rows(count));
-        Tensors.linear(in, ew.up, ws.expertUpNd.rows(count));
-        ws.expertGateNd.read(ws.expertGate, count * inter);
-        ws.expertUpNd.read(ws.expertUp, count * inter);
-        for (int i = 0; i < count * inter; i++) {
-          float g = ws.expertGate[i];
-          ws.expertGate[i] = g / (1f + (float) Math.exp(-g)) * ws.expertUp[i];
-        }
-        ws.expertGateNd.write(ws.expertGate, count * inter);
-        Tensors.linear(ws.expertGateNd.rows(count), ew.down, ws.expertOutNd.rows(count));
-      } finally {
-        weights.releaseExpert(layer, e);
-      }
-      ws.expertOutNd.read(ws.expertOut, count * hidden);
-      for (int m = 0; m < count; m++) {
-        int dst = members[m] * hidden;
-        int src = m * hidden;
-        float w = memberWeights[m];
-        for (int i = 0; i < hidden; i++) {
-          ws.moe[dst + i] += ws.expertOut[src + i] * w;
-        }
-      }
-    }
+    Routing routing = ws.moeBlock.route(ws.routerLogits, ws.tokens);
+    weights.routed(layer, routing.used(), ws.residual);
+    ws.moeBlock.forward(routing, ws.normed, layerExperts[layer], ws.moe);
   }
 
   /**
    * SiDA's mode: the predicted probabilities stand in for the router. They are turned back into logits (log p), so
-   * that {@link #route} applies the same softmax, top-k and renormalisation to them as to the router's output.
+   * that the router applies the same softmax, top-k and renormalisation to them as to the router's output.
    */
   private void predictedRouting(int layer, LayerWeights lw, Workspace ws) {
     int n = ws.tokens;
@@ -391,28 +352,9 @@ public final class Decoder implements AutoCloseable {
     }
   }
 
-  /**
-   * Softmax over all experts, top k ({@link VectorMath}'s ordering: ties to the lower expert id, NaN last),
-   * optionally renormalised; writes expert ids and weights at {@code outOffset}. Always writes k valid expert ids;
-   * the decoder refuses non-finite router logits before it routes ({@link #checkFinite}), so NaN weights reach
-   * only a caller that routes without that check (a lookahead guess).
-   */
-  static void route(float[] logits, int offset, int experts, int k, GateKind gate, int[] ids, float[] weights,
-      int outOffset) {
-    float[] probs = new float[experts];
-    VectorMath.softmax(logits, offset, experts, probs, 0);
-    VectorMath.topK(probs, 0, experts, k, ids, outOffset);
-    float kept = 0f;
-    for (int j = 0; j < k; j++) {
-      float p = probs[ids[outOffset + j]];
-      weights[outOffset + j] = p;
-      kept += p;
-    }
-    if (gate == GateKind.SOFTMAX_TOPK_RENORMALISED) {
-      for (int j = 0; j < k; j++) {
-        weights[outOffset + j] /= kept;
-      }
-    }
+  /** The router the config describes. */
+  static Router router(ModelConfig config) {
+    return Router.softmaxTopK(config.experts(), config.topK(), config.gate() == GateKind.SOFTMAX_TOPK_RENORMALISED);
   }
 
   /**
@@ -444,7 +386,7 @@ public final class Decoder implements AutoCloseable {
         logitsRowBuffer = logitsRow.data().asNioFloat();
       }
       single.normedNd.write(normed, hidden);
-      Tensors.linear(single.normedNd.array, weights.globals().lmHead, logitsRow);
+      Tensors.linear(single.normedNd.array(), weights.globals().lmHead, logitsRow);
       logitsRowBuffer.get(0, out);
       checkFinite(out, 1, vocab, firstRow, "the LM head", "the logit");
       return out;

@@ -21,6 +21,21 @@ public final class ExpertWeights {
     this.down = Preconditions.checkNotNull(down);
   }
 
+  /** The gate projection, [intermediate, hidden]. */
+  public INDArray gate() {
+    return gate;
+  }
+
+  /** The up projection, [intermediate, hidden]. */
+  public INDArray up() {
+    return up;
+  }
+
+  /** The down projection, [hidden, intermediate]. */
+  public INDArray down() {
+    return down;
+  }
+
   /** Native bytes of the three matrices. */
   public long bytes() {
     return 4L * (gate.length() + up.length() + down.length());

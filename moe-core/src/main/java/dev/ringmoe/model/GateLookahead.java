@@ -1,6 +1,8 @@
 package dev.ringmoe.model;
 
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.moe.Router;
+import dev.ringmoe.moe.Routing;
 import java.nio.FloatBuffer;
 import java.util.BitSet;
 
@@ -26,8 +28,8 @@ final class GateLookahead implements ExpertPredictor {
     long routerOffset = w.router.offset();
     float[] row = new float[h];
     float[] logits = new float[experts];
-    int[] ids = new int[c.topK()];
-    float[] gates = new float[c.topK()];
+    Router gate = Decoder.router(c);
+    Routing routing = new Routing(1, c.topK());
     BitSet expected = new BitSet(experts);
     for (int t = 0; t < tokens; t++) {
       for (int e = 0; e < experts; e++) {
@@ -38,10 +40,8 @@ final class GateLookahead implements ExpertPredictor {
         }
         logits[e] = s;
       }
-      Decoder.route(logits, 0, experts, c.topK(), c.gate(), ids, gates, 0);
-      for (int id : ids) {
-        expected.set(id);
-      }
+      gate.route(logits, routing);
+      expected.or(routing.used());
     }
     return expected;
   }

@@ -1,9 +1,9 @@
 package dev.ringmoe.model;
 
 import dev.ringmoe.config.ModelConfig;
-import dev.ringmoe.tensor.Tensors;
-import java.nio.FloatBuffer;
-import org.nd4j.linalg.api.ndarray.INDArray;
+import dev.ringmoe.moe.Router;
+import dev.ringmoe.moe.SparseMoeBlock;
+import dev.ringmoe.tensor.RowMatrix;
 
 /**
  * Preallocated buffers for one forward pass over {@code tokens} tokens: the native matrices that {@code gemm} reads
@@ -25,24 +25,20 @@ final class Workspace implements AutoCloseable {
   final float[] projected;
   final float[] routerLogits;
   final float[] moe;
-  final float[] expertGate;
-  final float[] expertUp;
-  final float[] expertOut;
 
   // Native matrices for gemm, and direct views of their memory.
-  final Matrix normedNd;
-  final Matrix qNd;
-  final Matrix kNd;
-  final Matrix vNd;
-  final Matrix attentionNd;
-  final Matrix projectedNd;
-  final Matrix routerNd;
-  final Matrix expertIn;
-  final Matrix expertGateNd;
-  final Matrix expertUpNd;
-  final Matrix expertOutNd;
+  final RowMatrix normedNd;
+  final RowMatrix qNd;
+  final RowMatrix kNd;
+  final RowMatrix vNd;
+  final RowMatrix attentionNd;
+  final RowMatrix projectedNd;
+  final RowMatrix routerNd;
 
-  Workspace(ModelConfig c, int tokens) {
+  /** The sparse block, with its expert scratch for this many tokens. */
+  final SparseMoeBlock moeBlock;
+
+  Workspace(ModelConfig c, Router router, int tokens) {
     this.tokens = tokens;
     int h = c.hiddenSize();
     int qDim = c.heads() * c.headDim();
@@ -57,67 +53,21 @@ final class Workspace implements AutoCloseable {
     projected = new float[tokens * h];
     routerLogits = new float[tokens * c.experts()];
     moe = new float[tokens * h];
-    expertGate = new float[tokens * inter];
-    expertUp = new float[tokens * inter];
-    expertOut = new float[tokens * h];
-    normedNd = new Matrix(tokens, h);
-    qNd = new Matrix(tokens, qDim);
-    kNd = new Matrix(tokens, kvDim);
-    vNd = new Matrix(tokens, kvDim);
-    attentionNd = new Matrix(tokens, qDim);
-    projectedNd = new Matrix(tokens, h);
-    routerNd = new Matrix(tokens, c.experts());
-    expertIn = new Matrix(tokens, h);
-    expertGateNd = new Matrix(tokens, inter);
-    expertUpNd = new Matrix(tokens, inter);
-    expertOutNd = new Matrix(tokens, h);
+    normedNd = new RowMatrix(tokens, h);
+    qNd = new RowMatrix(tokens, qDim);
+    kNd = new RowMatrix(tokens, kvDim);
+    vNd = new RowMatrix(tokens, kvDim);
+    attentionNd = new RowMatrix(tokens, qDim);
+    projectedNd = new RowMatrix(tokens, h);
+    routerNd = new RowMatrix(tokens, c.experts());
+    moeBlock = new SparseMoeBlock(router, h, inter, tokens);
   }
 
   @Override
   public void close() {
-    for (Matrix m : new Matrix[] {normedNd, qNd, kNd, vNd, attentionNd, projectedNd, routerNd, expertIn,
-        expertGateNd, expertUpNd, expertOutNd}) {
+    for (RowMatrix m : new RowMatrix[] {normedNd, qNd, kNd, vNd, attentionNd, projectedNd, routerNd}) {
       m.close();
     }
-  }
-
-  /**
-   * A native row-major float32 matrix with a direct buffer over its memory and cached views of its first rows
-   * (an expert runs on the first {@code n} rows when {@code n} tokens chose it).
-   */
-  static final class Matrix implements AutoCloseable {
-    final INDArray array;
-    final FloatBuffer buffer;
-    private final INDArray[] prefixes;
-
-    Matrix(int rows, int cols) {
-      array = Tensors.matrix(rows, cols);
-      buffer = array.data().asNioFloat();
-      prefixes = new INDArray[rows + 1];
-      prefixes[rows] = array;
-    }
-
-    /** The first {@code rows} rows, sharing memory. */
-    INDArray rows(int rows) {
-      INDArray p = prefixes[rows];
-      if (p == null) {
-        p = Tensors.firstRows(array, rows);
-        prefixes[rows] = p;
-      }
-      return p;
-    }
-
-    void write(float[] src, int count) {
-      buffer.put(0, src, 0, count);
-    }
-
-    void read(float[] dst, int count) {
-      buffer.get(0, dst, 0, count);
-    }
-
-    @Override
-    public void close() {
-      array.close();
-    }
+    moeBlock.close();
   }
 }

@@ -11,9 +11,10 @@ import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.checkpoint.TensorInfo;
 import dev.ringmoe.config.Architecture;
-import dev.ringmoe.config.GateKind;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.config.WeightNames;
+import dev.ringmoe.moe.Router;
+import dev.ringmoe.moe.Routing;
 import dev.ringmoe.synth.SyntheticCheckpoint;
 import dev.ringmoe.tensor.VectorMath;
 import java.io.IOException;
@@ -75,15 +76,13 @@ class NonFiniteValuesTest {
 
   @Test
   void routingOnNanStillGivesValidDistinctExperts() {
-    float[] logits = {Float.NaN, 1f, Float.NaN, 0.5f};
-    int[] ids = new int[2];
-    float[] weights = new float[2];
-    Decoder.route(logits, 0, 4, 2, GateKind.SOFTMAX_TOPK_RENORMALISED, ids, weights, 0);
-    assertArrayEquals(new int[] {0, 1}, ids, "an undefined softmax is all NaN; ties go to the lowest ids");
-    float[] allNan = {Float.NaN, Float.NaN, Float.NaN};
-    int[] three = new int[3];
-    Decoder.route(allNan, 0, 3, 3, GateKind.SOFTMAX_TOPK, three, new float[3], 0);
-    assertArrayEquals(new int[] {0, 1, 2}, three);
+    Routing two = new Routing(1, 2);
+    Router.softmaxTopK(4, 2, true).route(new float[] {Float.NaN, 1f, Float.NaN, 0.5f}, two);
+    assertEquals(0, two.expert(0, 0), "an undefined softmax is all NaN; ties go to the lowest ids");
+    assertEquals(1, two.expert(0, 1));
+    Routing three = new Routing(1, 3);
+    Router.softmaxTopK(3, 3, false).route(new float[] {Float.NaN, Float.NaN, Float.NaN}, three);
+    assertArrayEquals(new int[] {0, 1, 2}, new int[] {three.expert(0, 0), three.expert(0, 1), three.expert(0, 2)});
   }
 
   @Test
