@@ -3,6 +3,7 @@ package dev.ringmoe.model;
 import com.google.common.base.Preconditions;
 import dev.ringmoe.config.GateKind;
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.manifest.Role;
 import dev.ringmoe.moe.ExpertSource;
 import dev.ringmoe.moe.Router;
 import dev.ringmoe.moe.Routing;
@@ -130,7 +131,7 @@ public final class Decoder implements AutoCloseable {
       try {
         attentionBlock(layer, lw, ws, cache);
         checkFinite(ws.residual, ws.tokens, hidden, 0, "layer " + layer, "the hidden state after attention");
-        RmsNorm.apply(ws.residual, ws.normed, lw.postAttentionNorm, ws.tokens, hidden, config.rmsNormEps());
+        RmsNorm.apply(ws.residual, ws.normed, lw.vector(Role.POST_ATTENTION_NORM), ws.tokens, hidden, config.rmsNormEps());
         ws.normedNd.write(ws.normed, ws.tokens * hidden);
         if (sidaRouter != null && sidaFailure == null) {
           try {
@@ -141,7 +142,7 @@ public final class Decoder implements AutoCloseable {
           }
         }
         if (!predicted) {
-          Tensors.linear(ws.normedNd.array(), lw.router, ws.routerNd.array());
+          Tensors.linear(ws.normedNd.array(), lw.matrix(Role.ROUTER), ws.routerNd.array());
         }
       } finally {
         weights.releaseLayer(layer);
@@ -217,11 +218,11 @@ public final class Decoder implements AutoCloseable {
   /** Pre-norm self-attention with grouped KV heads; adds its output to the residual stream. */
   private void attentionBlock(int layer, LayerWeights lw, Workspace ws, KvCache cache) {
     int n = ws.tokens;
-    RmsNorm.apply(ws.residual, ws.normed, lw.inputNorm, n, hidden, config.rmsNormEps());
+    RmsNorm.apply(ws.residual, ws.normed, lw.vector(Role.INPUT_NORM), n, hidden, config.rmsNormEps());
     ws.normedNd.write(ws.normed, n * hidden);
-    Tensors.linear(ws.normedNd.array(), lw.query, ws.qNd.array());
-    Tensors.linear(ws.normedNd.array(), lw.key, ws.kNd.array());
-    Tensors.linear(ws.normedNd.array(), lw.value, ws.vNd.array());
+    Tensors.linear(ws.normedNd.array(), lw.matrix(Role.QUERY), ws.qNd.array());
+    Tensors.linear(ws.normedNd.array(), lw.matrix(Role.KEY), ws.kNd.array());
+    Tensors.linear(ws.normedNd.array(), lw.matrix(Role.VALUE), ws.vNd.array());
     ws.qNd.read(ws.q, n * qDim);
     ws.kNd.read(ws.k, n * kvDim);
     ws.vNd.read(ws.v, n * kvDim);
@@ -240,7 +241,7 @@ public final class Decoder implements AutoCloseable {
     attend(ws, keys, values, start);
 
     ws.attentionNd.write(ws.attention, n * qDim);
-    Tensors.linear(ws.attentionNd.array(), lw.output, ws.projectedNd.array());
+    Tensors.linear(ws.attentionNd.array(), lw.matrix(Role.OUTPUT), ws.projectedNd.array());
     ws.projectedNd.read(ws.projected, n * hidden);
     for (int i = 0; i < n * hidden; i++) {
       ws.residual[i] += ws.projected[i];

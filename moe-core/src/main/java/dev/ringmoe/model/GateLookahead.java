@@ -23,9 +23,9 @@ final class GateLookahead implements ExpertPredictor {
     int experts = c.experts();
     int tokens = input.tokens();
     float[] normed = new float[tokens * h];
-    RmsNorm.apply(input.hidden(), normed, w.postAttentionNorm, tokens, h, c.rmsNormEps());
-    FloatBuffer router = w.router.data().asNioFloat();
-    long routerOffset = w.router.offset();
+    RmsNorm.apply(input.hidden(), normed, w.postAttentionNorm(), tokens, h, c.rmsNormEps());
+    FloatBuffer router = w.router().data().asNioFloat();
+    long routerOffset = w.router().offset();
     float[] row = new float[h];
     float[] logits = new float[experts];
     Router gate = Decoder.router(c);

@@ -2,8 +2,8 @@ package dev.ringmoe.model;
 
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.config.ModelConfig;
-import dev.ringmoe.config.WeightNames;
-import dev.ringmoe.tensor.Tensors;
+import dev.ringmoe.manifest.Role;
+import dev.ringmoe.manifest.WeightManifest;
 import java.io.IOException;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -31,21 +31,10 @@ public final class GlobalWeights implements AutoCloseable {
    * @param copy whether float32 tensors are copied into native memory rather than read through the file mapping
    */
   public static GlobalWeights load(Checkpoint checkpoint, ModelConfig config, boolean copy) throws IOException {
-    WeightNames n = config.architecture().weightNames();
-    long h = config.hiddenSize();
-    long v = config.vocabSize();
-    INDArray embedding = copy ? Tensors.loadFloat32Copy(checkpoint, n.embedding(), v, h)
-        : Tensors.loadFloat32(checkpoint, n.embedding(), v, h);
-    try {
-      float[] finalNorm = Tensors.loadJava(checkpoint, n.finalNorm(), h);
-      INDArray lmHead = config.tieWordEmbeddings() ? embedding
-          : copy ? Tensors.loadFloat32Copy(checkpoint, n.lmHead(), v, h)
-          : Tensors.loadFloat32(checkpoint, n.lmHead(), v, h);
-      return new GlobalWeights(embedding, finalNorm, lmHead);
-    } catch (IOException | RuntimeException e) {
-      embedding.close();
-      throw e;
-    }
+    SectionWeights w = SectionWeights.load(checkpoint, WeightManifest.of(config).globals(), copy);
+    INDArray embedding = w.matrices.get(Role.EMBEDDING);
+    INDArray lmHead = config.tieWordEmbeddings() ? embedding : w.matrices.get(Role.LM_HEAD);
+    return new GlobalWeights(embedding, w.vectors.get(Role.FINAL_NORM), lmHead);
   }
 
   /** The native matrices (the embedding once when tied), for stores that account for them. */

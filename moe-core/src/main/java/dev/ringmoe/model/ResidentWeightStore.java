@@ -2,8 +2,9 @@ package dev.ringmoe.model;
 
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.config.ModelConfig;
-import dev.ringmoe.config.WeightNames;
-import dev.ringmoe.tensor.Tensors;
+import dev.ringmoe.manifest.Role;
+import dev.ringmoe.manifest.Section;
+import dev.ringmoe.manifest.WeightManifest;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,51 +81,17 @@ public final class ResidentWeightStore implements WeightStore {
    */
   public static LayerWeights loadLayer(Checkpoint checkpoint, ModelConfig config, int layer, boolean copy)
       throws IOException {
-    WeightNames n = config.architecture().weightNames();
-    int h = config.hiddenSize();
-    int qDim = config.heads() * config.headDim();
-    int kvDim = config.kvHeads() * config.headDim();
-    List<INDArray> done = new ArrayList<>(5);
-    try {
-      float[] inputNorm = Tensors.loadJava(checkpoint, n.inputNorm(layer), h);
-      float[] postNorm = Tensors.loadJava(checkpoint, n.postAttentionNorm(layer), h);
-      INDArray q = add(done, load(checkpoint, n.query(layer), copy, qDim, h));
-      INDArray k = add(done, load(checkpoint, n.key(layer), copy, kvDim, h));
-      INDArray vv = add(done, load(checkpoint, n.value(layer), copy, kvDim, h));
-      INDArray o = add(done, load(checkpoint, n.output(layer), copy, h, qDim));
-      INDArray r = add(done, load(checkpoint, n.router(layer), copy, config.experts(), h));
-      return new LayerWeights(inputNorm, postNorm, q, k, vv, o, r);
-    } catch (IOException | RuntimeException e) {
-      done.forEach(INDArray::close);
-      throw e;
-    }
+    Section section = WeightManifest.of(config).dense(layer);
+    SectionWeights w = SectionWeights.load(checkpoint, section, copy);
+    return new LayerWeights(section, w.matrices, w.vectors);
   }
 
   /** Loads one expert; the caller owns the result. */
   public static ExpertWeights loadExpert(Checkpoint checkpoint, ModelConfig config, int layer, int expert)
       throws IOException {
-    WeightNames n = config.architecture().weightNames();
-    int h = config.hiddenSize();
-    int i = config.intermediateSize();
-    List<INDArray> done = new ArrayList<>(3);
-    try {
-      INDArray gate = add(done, Tensors.loadFloat32(checkpoint, n.expertGate(layer, expert), i, h));
-      INDArray up = add(done, Tensors.loadFloat32(checkpoint, n.expertUp(layer, expert), i, h));
-      INDArray down = add(done, Tensors.loadFloat32(checkpoint, n.expertDown(layer, expert), h, i));
-      return new ExpertWeights(gate, up, down);
-    } catch (IOException | RuntimeException e) {
-      done.forEach(INDArray::close);
-      throw e;
-    }
-  }
-
-  private static INDArray load(Checkpoint checkpoint, String name, boolean copy, long... shape) throws IOException {
-    return copy ? Tensors.loadFloat32Copy(checkpoint, name, shape) : Tensors.loadFloat32(checkpoint, name, shape);
-  }
-
-  private static INDArray add(List<INDArray> done, INDArray a) {
-    done.add(a);
-    return a;
+    SectionWeights w = SectionWeights.load(checkpoint, WeightManifest.of(config).expert(layer, expert), false);
+    return new ExpertWeights(w.matrices.get(Role.EXPERT_GATE), w.matrices.get(Role.EXPERT_UP),
+        w.matrices.get(Role.EXPERT_DOWN));
   }
 
   /** Bytes of float32 weights held (the roofline's numerator for one all-resident pass). */

@@ -6,14 +6,21 @@ import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.checkpoint.TensorSource;
 import dev.ringmoe.checkpoint.TensorSpec;
 import dev.ringmoe.config.ModelConfig;
-import dev.ringmoe.config.WeightNames;
+import dev.ringmoe.manifest.Role;
+import dev.ringmoe.manifest.Section;
+import dev.ringmoe.manifest.TensorEntry;
+import dev.ringmoe.manifest.WeightManifest;
 import dev.ringmoe.tokenizer.SyntheticTokenizer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.LongConsumer;
 
@@ -27,6 +34,10 @@ import java.util.function.LongConsumer;
  * <p>Stateless apart from its settings; not thread-safe while configuring.
  */
 public final class SyntheticCheckpoint {
+  /** Norm weights are drawn near 1, like trained ones; everything else near 0. */
+  private static final Set<Role> NORMS = EnumSet.of(Role.FINAL_NORM, Role.INPUT_NORM, Role.POST_ATTENTION_NORM,
+      Role.QUERY_NORM, Role.KEY_NORM);
+
   private final ModelConfig config;
   private DType dtype = DType.F32;
   private long shardBytes = 2L << 30;
@@ -67,34 +78,21 @@ public final class SyntheticCheckpoint {
     return this;
   }
 
-  /** The tensors, in the order they are written. */
+  /** The tensors, in the order they are written: the manifest's sections in order. */
   public List<TensorSpec> tensors() {
-    WeightNames n = config.architecture().weightNames();
-    long h = config.hiddenSize();
-    long q = (long) config.heads() * config.headDim();
-    long kv = (long) config.kvHeads() * config.headDim();
-    long inter = config.intermediateSize();
     List<TensorSpec> specs = new ArrayList<>();
-    specs.add(new TensorSpec(n.embedding(), dtype, new long[] {config.vocabSize(), h}));
-    for (int l = 0; l < config.layers(); l++) {
-      specs.add(new TensorSpec(n.query(l), dtype, new long[] {q, h}));
-      specs.add(new TensorSpec(n.key(l), dtype, new long[] {kv, h}));
-      specs.add(new TensorSpec(n.value(l), dtype, new long[] {kv, h}));
-      specs.add(new TensorSpec(n.output(l), dtype, new long[] {h, q}));
-      specs.add(new TensorSpec(n.router(l), dtype, new long[] {config.experts(), h}));
-      for (int e = 0; e < config.experts(); e++) {
-        specs.add(new TensorSpec(n.expertGate(l, e), dtype, new long[] {inter, h}));
-        specs.add(new TensorSpec(n.expertDown(l, e), dtype, new long[] {h, inter}));
-        specs.add(new TensorSpec(n.expertUp(l, e), dtype, new long[] {inter, h}));
-      }
-      specs.add(new TensorSpec(n.inputNorm(l), dtype, new long[] {h}));
-      specs.add(new TensorSpec(n.postAttentionNorm(l), dtype, new long[] {h}));
-    }
-    specs.add(new TensorSpec(n.finalNorm(), dtype, new long[] {h}));
-    if (!config.tieWordEmbeddings()) {
-      specs.add(new TensorSpec(n.lmHead(), dtype, new long[] {config.vocabSize(), h}));
+    for (TensorEntry t : entries()) {
+      specs.add(new TensorSpec(t.name(), dtype, t.shape()));
     }
     return specs;
+  }
+
+  private List<TensorEntry> entries() {
+    List<TensorEntry> all = new ArrayList<>();
+    for (Section section : WeightManifest.of(config).sections()) {
+      all.addAll(section.tensors());
+    }
+    return all;
   }
 
   /** Total bytes of weights the checkpoint will hold. */
@@ -114,7 +112,10 @@ public final class SyntheticCheckpoint {
         "{\n  \"bos_token_id\": " + config.bosTokenId() + ",\n  \"eos_token_id\": " + eos[0] + "\n}\n",
         StandardCharsets.UTF_8);
     SyntheticTokenizer.write(dir, config.vocabSize());
-    String normSuffix = "layernorm.weight";
+    Map<String, Role> roles = new HashMap<>();
+    for (TensorEntry t : entries()) {
+      roles.put(t.name(), t.role());
+    }
     CheckpointWriter.write(dir, tensors(), shardBytes, new TensorSource() {
       private String current;
       private SplittableRandom random;
@@ -127,11 +128,11 @@ public final class SyntheticCheckpoint {
           current = spec.name();
           random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + spec.name().hashCode());
           long[] shape = spec.shape();
-          norm = shape.length == 1 || spec.name().endsWith(normSuffix);
+          norm = NORMS.contains(roles.get(spec.name()));
           long fanIn = shape[shape.length - 1];
           // Uniform on [-b, b] has variance b²/3: b = sqrt(3 / fan_in) gives variance 1 / fan_in. Embeddings are
           // looked up, not multiplied, so they get unit variance.
-          bound = spec.name().equals(config.architecture().weightNames().embedding())
+          bound = roles.get(spec.name()) == Role.EMBEDDING
               ? (float) Math.sqrt(3.0) : (float) Math.sqrt(3.0 / fanIn);
         }
         for (int i = 0; i < count; i++) {

@@ -4,7 +4,9 @@ import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.TensorInfo;
 import dev.ringmoe.config.GateKind;
 import dev.ringmoe.config.ModelConfig;
-import dev.ringmoe.config.WeightNames;
+import dev.ringmoe.manifest.Role;
+import dev.ringmoe.manifest.Section;
+import dev.ringmoe.manifest.WeightManifest;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 
@@ -16,12 +18,16 @@ import java.nio.FloatBuffer;
 final class NaiveMixtral {
   private final ModelConfig c;
   private final Checkpoint ckpt;
-  private final WeightNames n;
+  private final WeightManifest m;
 
   NaiveMixtral(ModelConfig config, Checkpoint checkpoint) {
     this.c = config;
     this.ckpt = checkpoint;
-    this.n = config.architecture().weightNames();
+    this.m = WeightManifest.of(config);
+  }
+
+  private double[] w(Section section, Role role) throws IOException {
+    return w(section.get(role).name());
   }
 
   private double[] w(String name) throws IOException {
@@ -81,18 +87,18 @@ final class NaiveMixtral {
     int hSize = c.hiddenSize();
     int d = c.headDim();
     int t = tokens.length;
-    double[] emb = w(n.embedding());
+    double[] emb = w(m.globals(), Role.EMBEDDING);
     double[][] x = new double[t][hSize];
     for (int p = 0; p < t; p++) {
       System.arraycopy(emb, tokens[p] * hSize, x[p], 0, hSize);
     }
     for (int l = 0; l < c.layers(); l++) {
-      double[] wq = w(n.query(l));
-      double[] wk = w(n.key(l));
-      double[] wv = w(n.value(l));
-      double[] wo = w(n.output(l));
-      double[] in1 = w(n.inputNorm(l));
-      double[] in2 = w(n.postAttentionNorm(l));
+      double[] wq = w(m.dense(l), Role.QUERY);
+      double[] wk = w(m.dense(l), Role.KEY);
+      double[] wv = w(m.dense(l), Role.VALUE);
+      double[] wo = w(m.dense(l), Role.OUTPUT);
+      double[] in1 = w(m.dense(l), Role.INPUT_NORM);
+      double[] in2 = w(m.dense(l), Role.POST_ATTENTION_NORM);
       double[][] q = new double[t][];
       double[][] k = new double[t][];
       double[][] v = new double[t][];
@@ -136,7 +142,7 @@ final class NaiveMixtral {
           x[p][i] += o[i];
         }
       }
-      double[] router = w(n.router(l));
+      double[] router = w(m.dense(l), Role.ROUTER);
       for (int p = 0; p < t; p++) {
         double[] xn = rms(x[p], in2);
         double[] logits = matvec(router, xn, c.experts());
@@ -163,20 +169,20 @@ final class NaiveMixtral {
         for (int j = 0; j < c.topK(); j++) {
           int e = order[j];
           double g = c.gate() == GateKind.SOFTMAX_TOPK_RENORMALISED ? prob[e] / kept : prob[e];
-          double[] a = matvec(w(n.expertGate(l, e)), xn, c.intermediateSize());
-          double[] b = matvec(w(n.expertUp(l, e)), xn, c.intermediateSize());
+          double[] a = matvec(w(m.expert(l, e), Role.EXPERT_GATE), xn, c.intermediateSize());
+          double[] b = matvec(w(m.expert(l, e), Role.EXPERT_UP), xn, c.intermediateSize());
           for (int i = 0; i < a.length; i++) {
             a[i] = a[i] / (1 + Math.exp(-a[i])) * b[i];
           }
-          double[] y = matvec(w(n.expertDown(l, e)), a, hSize);
+          double[] y = matvec(w(m.expert(l, e), Role.EXPERT_DOWN), a, hSize);
           for (int i = 0; i < hSize; i++) {
             x[p][i] += g * y[i];
           }
         }
       }
     }
-    double[] fn = w(n.finalNorm());
-    double[] head = c.tieWordEmbeddings() ? emb : w(n.lmHead());
+    double[] fn = w(m.globals(), Role.FINAL_NORM);
+    double[] head = c.tieWordEmbeddings() ? emb : w(m.globals(), Role.LM_HEAD);
     double[][] out = new double[t][];
     for (int p = 0; p < t; p++) {
       out[p] = matvec(head, rms(x[p], fn), c.vocabSize());

@@ -12,7 +12,8 @@ import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.checkpoint.TensorInfo;
 import dev.ringmoe.config.Architecture;
 import dev.ringmoe.config.ModelConfig;
-import dev.ringmoe.config.WeightNames;
+import dev.ringmoe.manifest.Role;
+import dev.ringmoe.manifest.WeightManifest;
 import dev.ringmoe.moe.Router;
 import dev.ringmoe.moe.Routing;
 import dev.ringmoe.synth.SyntheticCheckpoint;
@@ -37,14 +38,14 @@ import org.junit.jupiter.api.io.TempDir;
 class NonFiniteValuesTest {
   private static final ModelConfig CONFIG = ModelConfig.builder(Architecture.MIXTRAL).layers(2).hiddenSize(32)
       .heads(4).kvHeads(2).experts(4).topK(2).intermediateSize(48).vocabSize(300).build();
-  private static final WeightNames NAMES = CONFIG.architecture().weightNames();
+  private static final WeightManifest NAMES = WeightManifest.of(CONFIG);
   private static final int[] IDS = {1, 5, 9, 42};
 
   @TempDir Path tmp;
 
   @Test
   void nanRouterWeightsNameTheLayerAndTheRouter() throws IOException {
-    Path dir = checkpoint(Map.of(NAMES.router(1), Float.NaN));
+    Path dir = checkpoint(Map.of(NAMES.dense(1).get(Role.ROUTER).name(), Float.NaN));
     try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
       NonFiniteException e = assertThrows(NonFiniteException.class, () -> model.logits(IDS));
       assertTrue(e.getMessage().startsWith("layer 1: the router logit is NaN at token 0"), e.getMessage());
@@ -55,8 +56,8 @@ class NonFiniteValuesTest {
 
   @Test
   void overflowingActivationsNameTheLayerAndTheHiddenState() throws IOException {
-    Path dir = checkpoint(Map.of(NAMES.expertDown(0, 0), 3e38f, NAMES.expertDown(0, 1), 3e38f,
-        NAMES.expertDown(0, 2), 3e38f, NAMES.expertDown(0, 3), 3e38f));
+    Path dir = checkpoint(Map.of(NAMES.expert(0, 0).get(Role.EXPERT_DOWN).name(), 3e38f, NAMES.expert(0, 1).get(Role.EXPERT_DOWN).name(), 3e38f,
+        NAMES.expert(0, 2).get(Role.EXPERT_DOWN).name(), 3e38f, NAMES.expert(0, 3).get(Role.EXPERT_DOWN).name(), 3e38f));
     try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
       NonFiniteException e = assertThrows(NonFiniteException.class, () -> model.logits(IDS));
       assertTrue(e.getMessage().startsWith("layer 0: the hidden state after the MoE block is"), e.getMessage());
@@ -65,7 +66,7 @@ class NonFiniteValuesTest {
 
   @Test
   void nonFiniteLmHeadIsReported() throws IOException {
-    Path dir = checkpoint(Map.of(NAMES.lmHead(), Float.POSITIVE_INFINITY));
+    Path dir = checkpoint(Map.of(NAMES.globals().get(Role.LM_HEAD).name(), Float.POSITIVE_INFINITY));
     try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
       NonFiniteException e = assertThrows(NonFiniteException.class, () -> model.logits(IDS));
       assertTrue(e.getMessage().startsWith("the LM head: the logit is"), e.getMessage());

@@ -4,6 +4,8 @@ import com.google.common.base.Preconditions;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.manifest.Section;
+import dev.ringmoe.manifest.WeightManifest;
 import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.model.GlobalWeights;
 import dev.ringmoe.model.LayerWeights;
@@ -83,9 +85,10 @@ public final class ExpertCacheStore implements WeightStore {
       for (int l = 0; l < config.layers(); l++) {
         layers[l] = ResidentPart.layer(checkpoint, config, l, memory, owned);
       }
+      Section expertLayout = WeightManifest.of(config).expert(0, 0);
       for (int i = 0; i < slots.length; i++) {
         memory.reserve(expertBytes, "expert slot " + i);
-        slots[i] = new ExpertSlot(i, config.hiddenSize(), config.intermediateSize());
+        slots[i] = new ExpertSlot(i, expertLayout);
         owned.add(slots[i]);
         free.add(slots[i]);
       }

@@ -1,5 +1,7 @@
 package dev.ringmoe.ring;
 
+import dev.ringmoe.manifest.Role;
+import dev.ringmoe.manifest.Section;
 import dev.ringmoe.model.ExpertWeights;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -15,17 +17,23 @@ final class ExpertSlot implements LoadTarget, AutoCloseable {
   Load load;
   int users;
 
-  ExpertSlot(int index, int hidden, int intermediate) {
+  /** A slot laid out as {@code section} (any expert: they all have the same shapes). */
+  ExpertSlot(int index, Section section) {
     this.index = index;
-    long floats = 3L * hidden * intermediate;
-    this.memory = Nd4j.create(DataType.FLOAT, floats);
-    long block = (long) intermediate * hidden;
-    this.weights = new ExpertWeights(view(intermediate, hidden, 0), view(intermediate, hidden, block),
-        view(hidden, intermediate, 2 * block));
+    this.memory = Nd4j.create(DataType.FLOAT, section.nativeFloats());
+    this.weights = views(section, memory, 0);
   }
 
-  private INDArray view(long rows, long cols, long offset) {
-    return Nd4j.create(memory.data(), new long[] {rows, cols}, new long[] {cols, 1}, offset, 'c');
+  /** An expert's gate, up and down matrices as views of {@code memory} from {@code base} floats on. */
+  static ExpertWeights views(Section section, INDArray memory, long base) {
+    return new ExpertWeights(view(memory, section.get(Role.EXPERT_GATE).shape(), base + section.offset(Role.EXPERT_GATE)),
+        view(memory, section.get(Role.EXPERT_UP).shape(), base + section.offset(Role.EXPERT_UP)),
+        view(memory, section.get(Role.EXPERT_DOWN).shape(), base + section.offset(Role.EXPERT_DOWN)));
+  }
+
+  /** A row-major [rows, cols] view of {@code memory} at {@code offset} floats. */
+  static INDArray view(INDArray memory, long[] shape, long offset) {
+    return Nd4j.create(memory.data(), shape, new long[] {shape[1], 1}, offset, 'c');
   }
 
   /** Gives the slot to another expert; its previous load becomes stale. */

@@ -299,7 +299,7 @@ public final class SectionRing implements AutoCloseable {
   private void copy(Load load) {
     Slot slot = (Slot) load.slot;
     if (load.section == Load.DENSE) {
-      copier.copyDense(load.layer, slot.memory, slot.denseOffsets, slot.inputNorm, slot.postAttentionNorm);
+      copier.copyDense(load.layer, slot.memory, slot.dense);
     } else {
       copier.copyExpert(load.layer, load.section, slot.memory, slot.expertOffsets[load.section]);
     }

@@ -1,8 +1,14 @@
 package dev.ringmoe.ring;
 
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.manifest.Role;
+import dev.ringmoe.manifest.Section;
+import dev.ringmoe.manifest.TensorEntry;
+import dev.ringmoe.manifest.WeightManifest;
 import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.model.LayerWeights;
+import java.util.EnumMap;
+import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -19,10 +25,7 @@ final class Slot implements LoadTarget, AutoCloseable {
   final int index;
   final INDArray memory;
   final LayerWeights dense;
-  final float[] inputNorm;
-  final float[] postAttentionNorm;
   final ExpertWeights[] experts;
-  final long[] denseOffsets;
   final long[] expertOffsets;
 
   private volatile int generation;
@@ -31,51 +34,43 @@ final class Slot implements LoadTarget, AutoCloseable {
   Load denseLoad;
   Load[] expertLoads;
 
+  /** Lays out the slot by the manifest of layer 0's sections; every layer's sections have the same shapes. */
   Slot(int index, SectionPlan plan) {
     ModelConfig c = plan.config();
+    WeightManifest manifest = WeightManifest.of(c);
     this.index = index;
     long floats = plan.slotBytes() / 4;
     this.memory = Nd4j.create(DataType.FLOAT, floats);
-    int h = c.hiddenSize();
-    int q = c.heads() * c.headDim();
-    int kv = c.kvHeads() * c.headDim();
-    int inter = c.intermediateSize();
     long offset = 0;
     if (plan.denseResident()) {
       dense = null;
-      inputNorm = null;
-      postAttentionNorm = null;
-      denseOffsets = null;
     } else {
-      long[][] shapes = {{q, h}, {kv, h}, {kv, h}, {h, q}, {c.experts(), h}};
-      denseOffsets = new long[shapes.length];
-      INDArray[] views = new INDArray[shapes.length];
-      for (int i = 0; i < shapes.length; i++) {
-        denseOffsets[i] = offset;
-        views[i] = view(shapes[i], offset);
-        offset += shapes[i][0] * shapes[i][1];
+      Section section = manifest.dense(0);
+      Map<Role, INDArray> matrices = new EnumMap<>(Role.class);
+      Map<Role, float[]> vectors = new EnumMap<>(Role.class);
+      for (TensorEntry t : section.tensors()) {
+        if (t.onHeap()) {
+          // Norms and biases are tiny and read by Java code: they live on the heap, outside the budgeted native
+          // memory, and are counted in the dense section's bytes all the same.
+          vectors.put(t.role(), new float[(int) t.elements()]);
+        } else {
+          matrices.put(t.role(), view(t.shape(), section.offset(t.role())));
+        }
       }
-      // Norms are tiny and read by Java code: they live on the heap, outside the budgeted native memory, and are
-      // counted in the dense section's bytes all the same.
-      offset += 2L * h;
-      inputNorm = new float[h];
-      postAttentionNorm = new float[h];
-      dense = new LayerWeights(inputNorm, postAttentionNorm, views[0], views[1], views[2], views[3], views[4]);
+      dense = new LayerWeights(section, matrices, vectors);
+      offset = section.parameters();
     }
     experts = new ExpertWeights[c.experts()];
     expertOffsets = new long[c.experts()];
     for (int e = 0; e < c.experts(); e++) {
       expertOffsets[e] = offset;
-      INDArray gate = view(new long[] {inter, h}, offset);
-      INDArray up = view(new long[] {inter, h}, offset + (long) inter * h);
-      INDArray down = view(new long[] {h, inter}, offset + 2L * inter * h);
-      experts[e] = new ExpertWeights(gate, up, down);
-      offset += 3L * inter * h;
+      experts[e] = ExpertSlot.views(manifest.expert(0, e), memory, offset);
+      offset += manifest.expert(0, e).nativeFloats();
     }
   }
 
   private INDArray view(long[] shape, long offset) {
-    return Nd4j.create(memory.data(), shape, new long[] {shape[1], 1}, offset, 'c');
+    return ExpertSlot.view(memory, shape, offset);
   }
 
   @Override

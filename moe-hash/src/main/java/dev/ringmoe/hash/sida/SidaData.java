@@ -2,6 +2,8 @@ package dev.ringmoe.hash.sida;
 
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.manifest.Role;
+import dev.ringmoe.manifest.WeightManifest;
 import dev.ringmoe.tensor.Tensors;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -32,7 +34,7 @@ public final class SidaData {
    */
   public static float[] embeddingTable(Path dir, ModelConfig config) throws IOException {
     try (Checkpoint checkpoint = Checkpoint.open(dir)) {
-      return Tensors.loadJava(checkpoint, config.architecture().weightNames().embedding(), config.vocabSize(),
+      return Tensors.loadJava(checkpoint, WeightManifest.of(config).globals().get(Role.EMBEDDING).name(), config.vocabSize(),
           config.hiddenSize());
     }
   }

@@ -1,0 +1,45 @@
+package dev.ringmoe.manifest;
+
+/**
+ * What a tensor is for, independent of the family's checkpoint names. Vectors (norm weights, biases) are rank 1 and
+ * live on the Java heap, where the element-wise code reads them; matrices are float32 [out, in] ND4J arrays.
+ */
+public enum Role {
+  /** Token embedding [vocab, hidden]. */
+  EMBEDDING,
+  /** Final RMSNorm weight [hidden]. */
+  FINAL_NORM,
+  /** Output projection [vocab, hidden]; absent when tied to the embedding. */
+  LM_HEAD,
+  /** RMSNorm before attention [hidden]. */
+  INPUT_NORM,
+  /** RMSNorm before the MoE block or MLP [hidden]. */
+  POST_ATTENTION_NORM,
+  QUERY,
+  KEY,
+  VALUE,
+  OUTPUT,
+  QUERY_BIAS,
+  KEY_BIAS,
+  VALUE_BIAS,
+  /** RMSNorm of the queries, per head [head_dim] or over the whole projection [heads * head_dim]. */
+  QUERY_NORM,
+  /** RMSNorm of the keys, per head [head_dim] or over the whole projection [kv_heads * head_dim]. */
+  KEY_NORM,
+  /** The gate's linear layer [experts, hidden]. */
+  ROUTER,
+  /** A shared expert's SwiGLU projections, run for every token beside the routed experts. */
+  SHARED_GATE,
+  SHARED_UP,
+  SHARED_DOWN,
+  /** The sigmoid gate of the shared expert's output [1, hidden]. */
+  SHARED_EXPERT_GATE,
+  /** A dense layer's SwiGLU MLP (a layer without experts). */
+  MLP_GATE,
+  MLP_UP,
+  MLP_DOWN,
+  /** A routed expert's SwiGLU projections. */
+  EXPERT_GATE,
+  EXPERT_UP,
+  EXPERT_DOWN
+}

@@ -1,0 +1,49 @@
+package dev.ringmoe.model;
+
+import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.manifest.Role;
+import dev.ringmoe.manifest.Section;
+import dev.ringmoe.manifest.TensorEntry;
+import dev.ringmoe.tensor.Tensors;
+import java.io.IOException;
+import java.util.EnumMap;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A section's tensors read from a checkpoint by its manifest entries: vectors into Java arrays, matrices into
+ * float32 ND4J arrays (over the file mapping for F32 unless {@code copy}). Optional tensors the checkpoint lacks are
+ * left out. The caller owns the matrices; on failure nothing stays allocated.
+ */
+final class SectionWeights {
+  final Map<Role, INDArray> matrices = new EnumMap<>(Role.class);
+  final Map<Role, float[]> vectors = new EnumMap<>(Role.class);
+
+  private SectionWeights() {}
+
+  /**
+   * @throws dev.ringmoe.checkpoint.CheckpointFormatException naming the file and tensor if a required one is
+   *     missing or has the wrong shape or dtype
+   */
+  static SectionWeights load(Checkpoint checkpoint, Section section, boolean copy) throws IOException {
+    SectionWeights w = new SectionWeights();
+    try {
+      for (TensorEntry t : section.tensors()) {
+        if (t.optional() && checkpoint.find(t.name()).isEmpty()) {
+          continue;
+        }
+        long[] shape = t.shape();
+        if (t.onHeap()) {
+          w.vectors.put(t.role(), Tensors.loadJava(checkpoint, t.name(), shape));
+        } else {
+          w.matrices.put(t.role(), copy ? Tensors.loadFloat32Copy(checkpoint, t.name(), shape)
+              : Tensors.loadFloat32(checkpoint, t.name(), shape));
+        }
+      }
+      return w;
+    } catch (IOException | RuntimeException e) {
+      w.matrices.values().forEach(INDArray::close);
+      throw e;
+    }
+  }
+}
