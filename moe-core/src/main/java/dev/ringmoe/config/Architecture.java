@@ -1,34 +1,48 @@
 package dev.ringmoe.config;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.ServiceLoader;
 import java.util.stream.Collectors;
 
 /**
- * A model family RingMoE can run: the {@code architectures} name in {@code config.json}, its tensor names, and the
- * parts in which families differ. The decoder is written once against these descriptors, so that Qwen2-MoE (shared
- * experts, no renormalisation), Qwen3-MoE (q/k norms), OLMoE or DeepSeek-MoE are added as one more constant here
- * plus the small parts they need, never as a copy of the model.
+ * One {@code architectures} name RingMoE runs, with the {@link ModelFamily} that implements it. The families are
+ * found by {@link ServiceLoader} once, when this class is first used.
  *
  * <p>Immutable and thread-safe.
  */
 public final class Architecture {
-  /** Mixtral ({@code MixtralForCausalLM}): every layer sparse, softmax-top-k-renormalised gates, SwiGLU experts. */
-  public static final Architecture MIXTRAL =
-      new Architecture("MixtralForCausalLM", "mixtral", WeightNames.MIXTRAL, GateKind.SOFTMAX_TOPK_RENORMALISED);
+  private static final List<Architecture> SUPPORTED = load();
 
-  private static final List<Architecture> SUPPORTED = List.of(MIXTRAL);
+  /** Mixtral ({@code MixtralForCausalLM}). */
+  public static final Architecture MIXTRAL = named("MixtralForCausalLM");
+
+  /** Qwen2-MoE ({@code Qwen2MoeForCausalLM}). */
+  public static final Architecture QWEN2_MOE = named("Qwen2MoeForCausalLM");
+
+  /** Qwen3-MoE ({@code Qwen3MoeForCausalLM}). */
+  public static final Architecture QWEN3_MOE = named("Qwen3MoeForCausalLM");
+
+  /** OLMoE ({@code OlmoeForCausalLM}). */
+  public static final Architecture OLMOE = named("OlmoeForCausalLM");
 
   private final String name;
-  private final String modelType;
-  private final WeightNames weightNames;
-  private final GateKind defaultGate;
+  private final ModelFamily family;
 
-  private Architecture(String name, String modelType, WeightNames weightNames, GateKind defaultGate) {
+  private Architecture(String name, ModelFamily family) {
     this.name = name;
-    this.modelType = modelType;
-    this.weightNames = weightNames;
-    this.defaultGate = defaultGate;
+    this.family = family;
+  }
+
+  private static List<Architecture> load() {
+    List<Architecture> all = new ArrayList<>();
+    for (ModelFamily f : ServiceLoader.load(ModelFamily.class, Architecture.class.getClassLoader())) {
+      for (String n : f.architectures()) {
+        all.add(new Architecture(n, f));
+      }
+    }
+    return List.copyOf(all);
   }
 
   /** The name in {@code config.json}'s {@code architectures} list, for example {@code MixtralForCausalLM}. */
@@ -38,21 +52,35 @@ public final class Architecture {
 
   /** The {@code model_type} Hugging Face writes for this architecture. */
   public String modelType() {
-    return modelType;
+    return family.modelType();
   }
 
-  public WeightNames weightNames() {
-    return weightNames;
+  public ModelFamily family() {
+    return family;
   }
 
   /** The gate this family uses unless its configuration says otherwise ({@code norm_topk_prob}). */
   public GateKind defaultGate() {
-    return defaultGate;
+    return family.defaultGate();
   }
 
   /** Every architecture this version runs. */
   public static List<Architecture> supported() {
     return SUPPORTED;
+  }
+
+  /**
+   * The architecture registered under {@code name}.
+   *
+   * @throws IllegalArgumentException if no family answers to it
+   */
+  public static Architecture named(String name) {
+    for (Architecture a : SUPPORTED) {
+      if (a.name.equals(name)) {
+        return a;
+      }
+    }
+    throw new IllegalArgumentException("architecture '" + name + "' is not supported (supported: " + names() + ")");
   }
 
   /**
@@ -66,8 +94,11 @@ public final class Architecture {
         return a;
       }
     }
-    throw new UnsupportedArchitectureException(
-        file, name, SUPPORTED.stream().map(Architecture::name).collect(Collectors.joining(", ")));
+    throw new UnsupportedArchitectureException(file, name, names());
+  }
+
+  private static String names() {
+    return SUPPORTED.stream().map(Architecture::name).collect(Collectors.joining(", "));
   }
 
   @Override

@@ -7,6 +7,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.ringmoe.manifest.WeightManifest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,6 +45,13 @@ public final class ModelConfig {
   private final GateKind gate;
   private final int bosTokenId;
   private final int[] eosTokenIds;
+  private final int denseIntermediateSize;
+  private final int sharedExpertIntermediateSize;
+  private final boolean sharedExpertGate;
+  private final boolean[] moeLayers;
+  private final boolean attentionBias;
+  private final QkNorm qkNorm;
+  private volatile WeightManifest manifest;
 
   private ModelConfig(Builder b) {
     this.architecture = Objects.requireNonNull(b.architecture, "architecture");
@@ -64,6 +72,18 @@ public final class ModelConfig {
     this.gate = b.gate != null ? b.gate : architecture.defaultGate();
     this.bosTokenId = b.bosTokenId;
     this.eosTokenIds = b.eosTokenIds.clone();
+    this.denseIntermediateSize = b.denseIntermediateSize > 0 ? b.denseIntermediateSize : b.intermediateSize;
+    this.sharedExpertIntermediateSize = b.sharedExpertIntermediateSize;
+    this.sharedExpertGate = b.sharedExpertGate;
+    this.moeLayers = new boolean[Math.max(0, b.layers)];
+    java.util.Arrays.fill(moeLayers, true);
+    for (int l : b.denseLayers) {
+      if (l >= 0 && l < moeLayers.length) {
+        moeLayers[l] = false;
+      }
+    }
+    this.attentionBias = b.attentionBias;
+    this.qkNorm = b.qkNorm;
   }
 
   /** Checks the invariants; {@code where} names the source for the message. */
@@ -83,6 +103,14 @@ public final class ModelConfig {
     check(where, ropeTheta > 0, "rope_theta must be positive, was " + ropeTheta);
     check(where, maxPositions > 0, "max_position_embeddings must be positive, was " + maxPositions);
     check(where, slidingWindow >= 0, "sliding_window must be positive or null, was " + slidingWindow);
+    check(where, denseIntermediateSize > 0, "intermediate_size must be positive, was " + denseIntermediateSize);
+    check(where, sharedExpertIntermediateSize >= 0,
+        "shared_expert_intermediate_size must not be negative, was " + sharedExpertIntermediateSize);
+    check(where, bosTokenId >= 0 && bosTokenId < vocabSize,
+        "bos_token_id " + bosTokenId + " is outside the vocabulary [0, " + vocabSize + ")");
+    for (int id : eosTokenIds) {
+      check(where, id >= 0 && id < vocabSize, "eos_token_id " + id + " is outside the vocabulary [0, " + vocabSize + ")");
+    }
   }
 
   private static void check(Path where, boolean ok, String problem) throws ModelConfigException {
@@ -118,88 +146,46 @@ public final class ModelConfig {
     return parse(json, file);
   }
 
-  static ModelConfig parse(JsonObject json, Path file) throws ModelConfigException {
-    JsonArray archs = json.has("architectures") && json.get("architectures").isJsonArray()
-        ? json.getAsJsonArray("architectures") : null;
-    if (archs == null || archs.size() == 0) {
+  static ModelConfig parse(JsonObject object, Path file) throws ModelConfigException {
+    ConfigJson json = new ConfigJson(object, file);
+    String[] archs = json.stringList("architectures");
+    if (archs.length == 0) {
       throw new ModelConfigException(file, "no 'architectures' list: cannot tell which model this is");
     }
-    Architecture arch = Architecture.forName(archs.get(0).getAsString(), file);
+    Architecture arch = Architecture.forName(archs[0], file);
+    int heads = json.requiredInt("num_attention_heads");
     Builder b = builder(arch)
-        .hiddenSize(intField(json, "hidden_size", file))
-        .layers(intField(json, "num_hidden_layers", file))
-        .heads(intField(json, "num_attention_heads", file))
-        .kvHeads(json.has("num_key_value_heads") && !json.get("num_key_value_heads").isJsonNull()
-            ? intField(json, "num_key_value_heads", file) : intField(json, "num_attention_heads", file))
-        .intermediateSize(intField(json, "intermediate_size", file))
-        .experts(intField(json, "num_local_experts", file))
-        .topK(intField(json, "num_experts_per_tok", file))
-        .vocabSize(intField(json, "vocab_size", file))
-        .rmsNormEps(doubleField(json, "rms_norm_eps", 1e-5, file))
-        .ropeTheta(doubleField(json, "rope_theta", 1e6, file))
-        .maxPositions(json.has("max_position_embeddings") ? intField(json, "max_position_embeddings", file) : 4096)
-        .tieWordEmbeddings(json.has("tie_word_embeddings") && json.get("tie_word_embeddings").getAsBoolean());
-    if (json.has("head_dim") && !json.get("head_dim").isJsonNull()) {
-      b.headDim(intField(json, "head_dim", file));
+        .hiddenSize(json.requiredInt("hidden_size"))
+        .layers(json.requiredInt("num_hidden_layers"))
+        .heads(heads)
+        .kvHeads(json.optionalInt("num_key_value_heads", heads))
+        .headDim(json.optionalInt("head_dim", 0))
+        .topK(json.requiredInt("num_experts_per_tok"))
+        .vocabSize(json.requiredInt("vocab_size"))
+        .rmsNormEps(json.optionalDouble("rms_norm_eps", 1e-5))
+        .ropeTheta(json.optionalDouble("rope_theta", 1e6))
+        .maxPositions(json.optionalInt("max_position_embeddings", 4096))
+        .slidingWindow(json.optionalInt("sliding_window", 0))
+        .tieWordEmbeddings(json.optionalBoolean("tie_word_embeddings", false))
+        .bosTokenId(json.optionalInt("bos_token_id", 1));
+    if (json.has("norm_topk_prob")) {
+      b.gate(json.optionalBoolean("norm_topk_prob", true) ? GateKind.SOFTMAX_TOPK_RENORMALISED : GateKind.SOFTMAX_TOPK);
     }
-    if (json.has("sliding_window") && !json.get("sliding_window").isJsonNull()) {
-      b.slidingWindow(intField(json, "sliding_window", file));
+    String act = json.optionalString("hidden_act");
+    if (act != null && !"silu".equals(act)) {
+      throw new ModelConfigException(file, "hidden_act '" + act + "' is not supported (only silu)");
     }
-    if (json.has("norm_topk_prob") && !json.get("norm_topk_prob").isJsonNull()) {
-      b.gate(json.get("norm_topk_prob").getAsBoolean()
-          ? GateKind.SOFTMAX_TOPK_RENORMALISED : GateKind.SOFTMAX_TOPK);
+    int[] eos = json.intOrIntList("eos_token_id");
+    if (eos.length > 0) {
+      b.eosTokenIds(eos);
     }
-    if (json.has("hidden_act") && !"silu".equals(json.get("hidden_act").getAsString())) {
-      throw new ModelConfigException(file, "hidden_act '" + json.get("hidden_act").getAsString()
-          + "' is not supported (only silu)");
+    if (json.has("rope_scaling")) {
+      throw new ModelConfigException(file, "rope_scaling is not supported yet (it must be null)");
     }
-    if (json.has("bos_token_id") && !json.get("bos_token_id").isJsonNull()) {
-      b.bosTokenId(intField(json, "bos_token_id", file));
-    }
-    if (json.has("eos_token_id") && !json.get("eos_token_id").isJsonNull()) {
-      JsonElement eos = json.get("eos_token_id");
-      if (eos.isJsonArray()) {
-        int[] ids = new int[eos.getAsJsonArray().size()];
-        for (int i = 0; i < ids.length; i++) {
-          ids[i] = eos.getAsJsonArray().get(i).getAsInt();
-        }
-        b.eosTokenIds(ids);
-      } else {
-        b.eosTokenIds(intField(json, "eos_token_id", file));
-      }
-    }
+    arch.family().readConfig(json, b);
     ModelConfig config = new ModelConfig(b);
     config.validate(file);
     return config;
-  }
-
-  private static int intField(JsonObject json, String name, Path file) throws ModelConfigException {
-    JsonElement e = json.get(name);
-    if (e == null || e.isJsonNull()) {
-      throw new ModelConfigException(file, "missing required field '" + name + "'");
-    }
-    try {
-      double d = e.getAsDouble();
-      if (d != Math.rint(d) || d > Integer.MAX_VALUE || d < Integer.MIN_VALUE) {
-        throw new ModelConfigException(file, "field '" + name + "' must be an integer, was " + e);
-      }
-      return (int) d;
-    } catch (NumberFormatException | UnsupportedOperationException | IllegalStateException ex) {
-      throw new ModelConfigException(file, "field '" + name + "' must be a number, was " + e);
-    }
-  }
-
-  private static double doubleField(JsonObject json, String name, double fallback, Path file)
-      throws ModelConfigException {
-    JsonElement e = json.get(name);
-    if (e == null || e.isJsonNull()) {
-      return fallback;
-    }
-    try {
-      return e.getAsDouble();
-    } catch (NumberFormatException | UnsupportedOperationException | IllegalStateException ex) {
-      throw new ModelConfigException(file, "field '" + name + "' must be a number, was " + e);
-    }
   }
 
   /**
@@ -234,7 +220,6 @@ public final class ModelConfig {
     o.addProperty("num_experts_per_tok", topK);
     o.addProperty("num_hidden_layers", layers);
     o.addProperty("num_key_value_heads", kvHeads);
-    o.addProperty("num_local_experts", experts);
     if (gate != architecture.defaultGate()) {
       o.addProperty("norm_topk_prob", gate == GateKind.SOFTMAX_TOPK_RENORMALISED);
     }
@@ -249,6 +234,7 @@ public final class ModelConfig {
     o.addProperty("torch_dtype", torchDtype);
     o.addProperty("use_cache", true);
     o.addProperty("vocab_size", vocabSize);
+    architecture.family().writeConfig(this, o);
     Gson gson = new GsonBuilder().setPrettyPrinting().serializeNulls().create();
     return gson.toJson(o) + "\n";
   }
@@ -332,27 +318,76 @@ public final class ModelConfig {
     return eosTokenIds.clone();
   }
 
-  /** Parameters in one expert (gate, up and down projections). */
-  public long expertParameters() {
-    return 3L * hiddenSize * intermediateSize;
+  /** Dense MLP width of a layer without experts ({@code intermediate_size} where experts have their own). */
+  public int denseIntermediateSize() {
+    return denseIntermediateSize;
   }
 
-  /** Parameters of one layer's dense part: attention projections, router and the two norms. */
+  /** The shared expert's intermediate width; 0 when the MoE layers have no shared expert. */
+  public int sharedExpertIntermediateSize() {
+    return sharedExpertIntermediateSize;
+  }
+
+  /** Whether the shared expert's output is scaled by a sigmoid gate (Qwen2-MoE's {@code shared_expert_gate}). */
+  public boolean sharedExpertGate() {
+    return sharedExpertGate;
+  }
+
+  /** Whether {@code layer} has a sparse MoE block (otherwise a dense MLP). */
+  public boolean isMoeLayer(int layer) {
+    return moeLayers[layer];
+  }
+
+  /** The layers with a sparse MoE block, ascending. */
+  public int[] moeLayers() {
+    return java.util.stream.IntStream.range(0, layers).filter(l -> moeLayers[l]).toArray();
+  }
+
+  /** Whether the q, k and v projections have biases. */
+  public boolean attentionBias() {
+    return attentionBias;
+  }
+
+  public QkNorm qkNorm() {
+    return qkNorm;
+  }
+
+  /** Every tensor of the model, as its family lists them. */
+  public WeightManifest manifest() {
+    WeightManifest m = manifest;
+    if (m == null) {
+      m = architecture.family().manifest(this);
+      manifest = m;
+    }
+    return m;
+  }
+
+  /** Parameters in one routed expert (gate, up and down projections). */
+  public long expertParameters() {
+    int l = moeLayers().length > 0 ? moeLayers()[0] : -1;
+    return l < 0 ? 0 : manifest().expert(l, 0).parameters();
+  }
+
+  /**
+   * Parameters of the largest layer's dense section (attention, norms, router, shared expert or dense MLP): what a
+   * ring slot holding any layer's dense section needs.
+   */
   public long denseLayerParameters() {
-    long q = (long) heads * headDim;
-    long kv = (long) kvHeads * headDim;
-    return (long) hiddenSize * (2 * q + 2 * kv) + (long) experts * hiddenSize + 2L * hiddenSize;
+    long max = 0;
+    for (int l = 0; l < layers; l++) {
+      max = Math.max(max, manifest().dense(l).parameters());
+    }
+    return max;
   }
 
   /** Parameters outside the layers: embedding, final norm and (unless tied) the LM head. */
   public long globalParameters() {
-    long table = (long) vocabSize * hiddenSize;
-    return table + hiddenSize + (tieWordEmbeddings ? 0 : table);
+    return manifest().globals().parameters();
   }
 
   /** Bytes of every weight in float32, the form compute uses. */
   public long float32WeightBytes() {
-    return 4L * (globalParameters() + layers * (denseLayerParameters() + experts * expertParameters()));
+    return 4L * manifest().parameters();
   }
 
   @Override
@@ -371,6 +406,7 @@ public final class ModelConfig {
   public static final class Builder {
     private final Architecture architecture;
     private int hiddenSize = 256;
+    // defaults follow Mixtral-8x7B's conventions; families set their own fields
     private int layers = 4;
     private int heads = 8;
     private int kvHeads = 4;
@@ -387,6 +423,12 @@ public final class ModelConfig {
     private GateKind gate;
     private int bosTokenId = 1;
     private int[] eosTokenIds = {2};
+    private int denseIntermediateSize = 0;
+    private int sharedExpertIntermediateSize = 0;
+    private boolean sharedExpertGate = false;
+    private int[] denseLayers = {};
+    private boolean attentionBias = false;
+    private QkNorm qkNorm = QkNorm.NONE;
 
     private Builder(Architecture architecture) {
       this.architecture = architecture;
@@ -476,6 +518,40 @@ public final class ModelConfig {
 
     public Builder eosTokenIds(int... v) {
       eosTokenIds = v.clone();
+      return this;
+    }
+
+    /** The dense MLP width of layers without experts; 0 (the default) means {@code intermediateSize}. */
+    public Builder denseIntermediateSize(int v) {
+      denseIntermediateSize = v;
+      return this;
+    }
+
+    /** A shared expert of this width in every MoE layer; 0 (the default) for none. */
+    public Builder sharedExpertIntermediateSize(int v) {
+      sharedExpertIntermediateSize = v;
+      return this;
+    }
+
+    /** Whether the shared expert's output is scaled by a sigmoid gate. */
+    public Builder sharedExpertGate(boolean v) {
+      sharedExpertGate = v;
+      return this;
+    }
+
+    /** Layers with a dense MLP instead of a sparse block. */
+    public Builder denseLayers(int... v) {
+      denseLayers = v.clone();
+      return this;
+    }
+
+    public Builder attentionBias(boolean v) {
+      attentionBias = v;
+      return this;
+    }
+
+    public Builder qkNorm(QkNorm v) {
+      qkNorm = Objects.requireNonNull(v);
       return this;
     }
 

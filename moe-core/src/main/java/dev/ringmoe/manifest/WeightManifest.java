@@ -41,8 +41,8 @@ public interface WeightManifest {
     return sections().stream().mapToLong(Section::parameters).sum();
   }
 
-  /** The manifest of the family {@code config} describes. */
+  /** The manifest of the model {@code config} describes ({@link ModelConfig#manifest()}). */
   static WeightManifest of(ModelConfig config) {
-    return new MixtralManifest(config);
+    return config.manifest();
   }
 }

@@ -127,37 +127,21 @@ public final class Decoder implements AutoCloseable {
     RuntimeException sidaFailure = null;
     for (int layer = 0; layer < config.layers(); layer++) {
       LayerWeights lw = weights.acquireLayer(layer);
-      boolean predicted = false;
       try {
         attentionBlock(layer, lw, ws, cache);
         checkFinite(ws.residual, ws.tokens, hidden, 0, "layer " + layer, "the hidden state after attention");
-        RmsNorm.apply(ws.residual, ws.normed, lw.vector(Role.POST_ATTENTION_NORM), ws.tokens, hidden, config.rmsNormEps());
+        RmsNorm.apply(ws.residual, ws.normed, lw.vector(Role.POST_ATTENTION_NORM), ws.tokens, hidden,
+            config.rmsNormEps());
         ws.normedNd.write(ws.normed, ws.tokens * hidden);
-        if (sidaRouter != null && sidaFailure == null) {
-          try {
-            predictedRouting(layer, lw, ws);
-            predicted = true;
-          } catch (RuntimeException e) {
-            sidaFailure = e; // the router takes over for the rest of the pass; reported when the pass is done
-          }
-        }
-        if (!predicted) {
-          Tensors.linear(ws.normedNd.array(), lw.matrix(Role.ROUTER), ws.routerNd.array());
+        if (lw.has(Role.ROUTER)) {
+          sidaFailure = routerLogits(layer, lw, ws, sidaFailure);
+          moeBlock(layer, lw, ws);
+        } else {
+          mlp(lw, ws);
         }
       } finally {
         weights.releaseLayer(layer);
       }
-      if (!predicted) {
-        ws.routerNd.read(ws.routerLogits, ws.tokens * config.experts());
-      }
-      if (!predicted) {
-        checkFinite(ws.routerLogits, ws.tokens, config.experts(), 0, "layer " + layer, "the router logit");
-      }
-      if (routingListener != null) {
-        routingListener.hiddenBeforeMoe(layer, ws.tokens, ws.residual);
-        routingListener.routerLogits(layer, ws.tokens, ws.routerLogits);
-      }
-      moeBlock(layer, ws);
       for (int i = 0; i < ws.tokens * hidden; i++) {
         ws.residual[i] += ws.moe[i];
       }
@@ -226,6 +210,11 @@ public final class Decoder implements AutoCloseable {
     ws.qNd.read(ws.q, n * qDim);
     ws.kNd.read(ws.k, n * kvDim);
     ws.vNd.read(ws.v, n * kvDim);
+    addBias(ws.q, n, lw, Role.QUERY_BIAS);
+    addBias(ws.k, n, lw, Role.KEY_BIAS);
+    addBias(ws.v, n, lw, Role.VALUE_BIAS);
+    normalise(ws.q, n * qDim, lw, Role.QUERY_NORM);
+    normalise(ws.k, n * kvDim, lw, Role.KEY_NORM);
 
     int start = cache.length();
     float[] keys = cache.keys(layer);
@@ -246,6 +235,32 @@ public final class Decoder implements AutoCloseable {
     for (int i = 0; i < n * hidden; i++) {
       ws.residual[i] += ws.projected[i];
     }
+  }
+
+  /** Adds the layer's bias of {@code role}, if it has one, to each of the {@code rows} rows of {@code x}. */
+  private static void addBias(float[] x, int rows, LayerWeights lw, Role role) {
+    if (!lw.has(role)) {
+      return;
+    }
+    float[] b = lw.vector(role);
+    for (int r = 0; r < rows; r++) {
+      int off = r * b.length;
+      for (int i = 0; i < b.length; i++) {
+        x[off + i] += b[i];
+      }
+    }
+  }
+
+  /**
+   * The q or k RMSNorm before rotary embedding, if the layer has one: per head when its weight has {@code head_dim}
+   * entries (Qwen3-MoE), over each token's whole projection when it has the projection's width (OLMoE).
+   */
+  private void normalise(float[] x, int count, LayerWeights lw, Role role) {
+    if (!lw.has(role)) {
+      return;
+    }
+    float[] w = lw.vector(role);
+    RmsNorm.apply(x, x, w, count / w.length, w.length, config.rmsNormEps());
   }
 
   /**
@@ -323,13 +338,52 @@ public final class Decoder implements AutoCloseable {
   }
 
   /**
-   * The sparse MoE block: routes every token, tells the store which experts were chosen (so a streaming store starts
-   * their loads at once), then runs them.
+   * Fills {@code ws.routerLogits} for the layer: the router's, or in SiDA's mode the routing predictor's (while it
+   * has not failed in this pass). Returns the predictor's failure, if it fails now or failed before.
    */
-  private void moeBlock(int layer, Workspace ws) {
+  private RuntimeException routerLogits(int layer, LayerWeights lw, Workspace ws, RuntimeException sidaFailure) {
+    boolean predicted = false;
+    if (sidaRouter != null && sidaFailure == null) {
+      try {
+        predictedRouting(layer, lw, ws);
+        predicted = true;
+      } catch (RuntimeException e) {
+        sidaFailure = e; // the router takes over for the rest of the pass; reported when the pass is done
+      }
+    }
+    if (!predicted) {
+      Tensors.linear(ws.normedNd.array(), lw.matrix(Role.ROUTER), ws.routerNd.array());
+      ws.routerNd.read(ws.routerLogits, ws.tokens * config.experts());
+      checkFinite(ws.routerLogits, ws.tokens, config.experts(), 0, "layer " + layer, "the router logit");
+    }
+    if (routingListener != null) {
+      routingListener.hiddenBeforeMoe(layer, ws.tokens, ws.residual);
+      routingListener.routerLogits(layer, ws.tokens, ws.routerLogits);
+    }
+    return sidaFailure;
+  }
+
+  /**
+   * The sparse MoE block: routes every token, tells the store which experts were chosen (so a streaming store starts
+   * their loads at once), runs them, then adds the shared expert if the layer has one.
+   */
+  private void moeBlock(int layer, LayerWeights lw, Workspace ws) {
     Routing routing = ws.moeBlock.route(ws.routerLogits, ws.tokens);
     weights.routed(layer, routing.used(), ws.residual);
     ws.moeBlock.forward(routing, ws.normed, layerExperts[layer], ws.moe);
+    if (lw.has(Role.SHARED_GATE)) {
+      ExpertWeights shared = new ExpertWeights(lw.matrix(Role.SHARED_GATE), lw.matrix(Role.SHARED_UP),
+          lw.matrix(Role.SHARED_DOWN));
+      INDArray gate = lw.has(Role.SHARED_EXPERT_GATE) ? lw.matrix(Role.SHARED_EXPERT_GATE) : null;
+      ws.moeBlock.addSharedExpert(shared, gate, ws.normedNd.rows(ws.tokens), ws.tokens, ws.moe);
+    }
+  }
+
+  /** A dense layer's MLP (a layer without experts, such as Qwen2-MoE's {@code mlp_only_layers}). */
+  private void mlp(LayerWeights lw, Workspace ws) {
+    ExpertWeights w = new ExpertWeights(lw.matrix(Role.MLP_GATE), lw.matrix(Role.MLP_UP), lw.matrix(Role.MLP_DOWN));
+    ws.mlp.forward(w, ws.normedNd.rows(ws.tokens), ws.tokens, ws.mlpOut.rows(ws.tokens));
+    ws.mlpOut.read(ws.moe, ws.tokens * hidden);
   }
 
   /**

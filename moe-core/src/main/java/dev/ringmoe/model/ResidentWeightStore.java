@@ -50,7 +50,7 @@ public final class ResidentWeightStore implements WeightStore {
         layers[l] = loadLayer(checkpoint, config, l);
         loaded.add(layers[l]::close);
         bytes += layers[l].bytes();
-        for (int e = 0; e < config.experts(); e++) {
+        for (int e = 0; e < config.manifest().experts(l); e++) {
           experts[l][e] = loadExpert(checkpoint, config, l, e);
           loaded.add(experts[l][e]::close);
           bytes += experts[l][e].bytes();
@@ -129,7 +129,9 @@ public final class ResidentWeightStore implements WeightStore {
     for (int l = 0; l < layers.length; l++) {
       layers[l].close();
       for (ExpertWeights e : experts[l]) {
-        e.close();
+        if (e != null) {
+          e.close();
+        }
       }
     }
     globals.close();

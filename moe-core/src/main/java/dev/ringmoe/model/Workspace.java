@@ -1,6 +1,7 @@
 package dev.ringmoe.model;
 
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.moe.FeedForward;
 import dev.ringmoe.moe.Router;
 import dev.ringmoe.moe.SparseMoeBlock;
 import dev.ringmoe.tensor.RowMatrix;
@@ -37,13 +38,15 @@ final class Workspace implements AutoCloseable {
 
   /** The sparse block, with its expert scratch for this many tokens. */
   final SparseMoeBlock moeBlock;
+  /** A dense layer's MLP, and its output. */
+  final FeedForward mlp;
+  final RowMatrix mlpOut;
 
   Workspace(ModelConfig c, Router router, int tokens) {
     this.tokens = tokens;
     int h = c.hiddenSize();
     int qDim = c.heads() * c.headDim();
     int kvDim = c.kvHeads() * c.headDim();
-    int inter = c.intermediateSize();
     residual = new float[tokens * h];
     normed = new float[tokens * h];
     q = new float[tokens * qDim];
@@ -60,7 +63,9 @@ final class Workspace implements AutoCloseable {
     attentionNd = new RowMatrix(tokens, qDim);
     projectedNd = new RowMatrix(tokens, h);
     routerNd = new RowMatrix(tokens, c.experts());
-    moeBlock = new SparseMoeBlock(router, h, inter, tokens);
+    moeBlock = new SparseMoeBlock(router, h, tokens);
+    mlp = new FeedForward(tokens);
+    mlpOut = new RowMatrix(tokens, h);
   }
 
   @Override
@@ -69,5 +74,7 @@ final class Workspace implements AutoCloseable {
       m.close();
     }
     moeBlock.close();
+    mlp.close();
+    mlpOut.close();
   }
 }

@@ -3,29 +3,25 @@ package dev.ringmoe.moe;
 import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.tensor.RowMatrix;
 import dev.ringmoe.tensor.Tensors;
+import java.util.HashMap;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One SwiGLU feed-forward network, {@code down(silu(gate(x)) * up(x))}: an expert of a sparse block, a shared
  * expert, or the dense MLP of a layer without experts. The weights are passed in ({@link ExpertWeights}: gate and up
- * [intermediate, hidden], down [hidden, intermediate], float32), so one instance serves every expert of a model.
+ * [intermediate, hidden], down [hidden, intermediate], float32), so one instance serves every expert of a model,
+ * whatever its intermediate width.
  *
- * <p>Owns preallocated scratch matrices for up to {@code maxRows} rows (freed by {@link #close()}). Not
- * thread-safe: one instance per decoding thread.
+ * <p>Owns preallocated scratch matrices for up to {@code maxRows} rows, one set per intermediate width it has seen
+ * (freed by {@link #close()}). Not thread-safe: one instance per decoding thread.
  */
 public final class FeedForward implements AutoCloseable {
-  private final int intermediate;
-  private final RowMatrix gate;
-  private final RowMatrix up;
-  private final float[] gateValues;
-  private final float[] upValues;
+  private final int maxRows;
+  private final Map<Integer, Scratch> scratch = new HashMap<>();
 
-  public FeedForward(int intermediate, int maxRows) {
-    this.intermediate = intermediate;
-    this.gate = new RowMatrix(maxRows, intermediate);
-    this.up = new RowMatrix(maxRows, intermediate);
-    this.gateValues = new float[maxRows * intermediate];
-    this.upValues = new float[maxRows * intermediate];
+  public FeedForward(int maxRows) {
+    this.maxRows = maxRows;
   }
 
   /**
@@ -33,23 +29,45 @@ public final class FeedForward implements AutoCloseable {
    * {@code out} ([rows, hidden]); both are the caller's arrays.
    */
   public void forward(ExpertWeights w, INDArray in, int rows, INDArray out) {
-    INDArray g = gate.rows(rows);
+    int intermediate = (int) w.gate().rows();
+    Scratch s = scratch.computeIfAbsent(intermediate, i -> new Scratch(maxRows, i));
+    INDArray g = s.gate.rows(rows);
     Tensors.linear(in, w.gate(), g);
-    Tensors.linear(in, w.up(), up.rows(rows));
+    Tensors.linear(in, w.up(), s.up.rows(rows));
     int n = rows * intermediate;
-    gate.read(gateValues, n);
-    up.read(upValues, n);
+    s.gate.read(s.gateValues, n);
+    s.up.read(s.upValues, n);
     for (int i = 0; i < n; i++) {
-      float x = gateValues[i];
-      gateValues[i] = x / (1f + (float) Math.exp(-x)) * upValues[i];
+      float x = s.gateValues[i];
+      s.gateValues[i] = x / (1f + (float) Math.exp(-x)) * s.upValues[i];
     }
-    gate.write(gateValues, n);
+    s.gate.write(s.gateValues, n);
     Tensors.linear(g, w.down(), out);
   }
 
   @Override
   public void close() {
-    gate.close();
-    up.close();
+    scratch.values().forEach(Scratch::close);
+    scratch.clear();
+  }
+
+  private static final class Scratch implements AutoCloseable {
+    final RowMatrix gate;
+    final RowMatrix up;
+    final float[] gateValues;
+    final float[] upValues;
+
+    Scratch(int rows, int intermediate) {
+      gate = new RowMatrix(rows, intermediate);
+      up = new RowMatrix(rows, intermediate);
+      gateValues = new float[rows * intermediate];
+      upValues = new float[rows * intermediate];
+    }
+
+    @Override
+    public void close() {
+      gate.close();
+      up.close();
+    }
   }
 }

@@ -26,20 +26,23 @@ public final class SparseMoeBlock implements AutoCloseable {
   private final FeedForward expert;
   private final RowMatrix in;
   private final RowMatrix out;
+  private final RowMatrix sharedGate;
+  private final float[] sharedGateValues;
   private final float[] rows;
   private final int[] members;
   private final float[] memberWeights;
 
   /**
    * @param hidden the model width
-   * @param intermediate each expert's intermediate width
    * @param maxTokens the most tokens one call handles
    */
-  public SparseMoeBlock(Router router, int hidden, int intermediate, int maxTokens) {
+  public SparseMoeBlock(Router router, int hidden, int maxTokens) {
     this.router = Preconditions.checkNotNull(router);
     this.hidden = hidden;
     this.maxTokens = maxTokens;
-    this.expert = new FeedForward(intermediate, maxTokens);
+    this.expert = new FeedForward(maxTokens);
+    this.sharedGate = new RowMatrix(maxTokens, 1);
+    this.sharedGateValues = new float[maxTokens];
     this.in = new RowMatrix(maxTokens, hidden);
     this.out = new RowMatrix(maxTokens, hidden);
     this.rows = new float[maxTokens * hidden];
@@ -104,6 +107,30 @@ public final class SparseMoeBlock implements AutoCloseable {
   }
 
   /**
+   * Adds a shared expert's output for every token to {@code output} ([tokens, hidden]), scaled per token by {@code
+   * sigmoid(gate · x)} when {@code gate} ([1, hidden]) is given, as Qwen2-MoE's {@code shared_expert_gate} does; run
+   * it after {@link #forward(Routing, float[], ExpertSource, float[])}, so the sum is in Hugging Face's order.
+   *
+   * @param input the normalised hidden state, [tokens, hidden] (the first {@code tokens} rows of a matrix)
+   */
+  public void addSharedExpert(ExpertWeights shared, INDArray gate, INDArray input, int tokens, float[] output) {
+    Preconditions.checkArgument(tokens <= maxTokens, "%s tokens, the block holds %s", tokens, maxTokens);
+    expert.forward(shared, input, tokens, out.rows(tokens));
+    out.read(rows, tokens * hidden);
+    if (gate != null) {
+      Tensors.linear(input, gate, sharedGate.rows(tokens));
+      sharedGate.read(sharedGateValues, tokens);
+    }
+    for (int t = 0; t < tokens; t++) {
+      float scale = gate == null ? 1f : (float) (1.0 / (1.0 + Math.exp(-sharedGateValues[t])));
+      int off = t * hidden;
+      for (int i = 0; i < hidden; i++) {
+        output[off + i] += gate == null ? rows[off + i] : scale * rows[off + i];
+      }
+    }
+  }
+
+  /**
    * The whole block on ND4J arrays: router logits {@code x · routerWeightᵀ}, routing, experts.
    *
    * @param x the normalised hidden state, float32 [tokens, hidden]
@@ -135,5 +162,6 @@ public final class SparseMoeBlock implements AutoCloseable {
     expert.close();
     in.close();
     out.close();
+    sharedGate.close();
   }
 }

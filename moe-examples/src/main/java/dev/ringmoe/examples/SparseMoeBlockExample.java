@@ -62,7 +62,7 @@ public final class SparseMoeBlockExample {
   /** The block's output [tokens, hidden] for the example's weights; the caller owns it. */
   static INDArray run(Weights w) {
     try (SparseMoeBlock block = new SparseMoeBlock(Router.softmaxTopK(EXPERTS, TOP_K, true), HIDDEN,
-        INTERMEDIATE, (int) w.input.rows())) {
+        (int) w.input.rows())) {
       return block.forward(w.input, w.router, ExpertSource.of(w.experts));
     }
   }

@@ -1,0 +1,65 @@
+package dev.ringmoe.family;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.ringmoe.config.ConfigJson;
+import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.config.ModelConfigException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The config fields Qwen2-MoE and Qwen3-MoE share: {@code num_experts}, {@code moe_intermediate_size} for the experts
+ * and {@code intermediate_size} for dense layers, which {@code mlp_only_layers} and {@code decoder_sparse_step} pick
+ * as Hugging Face does (layer i is sparse iff it is not in {@code mlp_only_layers} and {@code (i + 1) %
+ * decoder_sparse_step == 0}), and the sliding window only when {@code use_sliding_window} is on.
+ */
+final class QwenMoeFamilies {
+  private QwenMoeFamilies() {}
+
+  static void read(ConfigJson json, ModelConfig.Builder b, int layers) throws ModelConfigException {
+    b.experts(json.requiredInt("num_experts"))
+        .intermediateSize(json.requiredInt("moe_intermediate_size"))
+        .denseIntermediateSize(json.requiredInt("intermediate_size"));
+    int step = json.optionalInt("decoder_sparse_step", 1);
+    if (step < 1) {
+      throw json.problem("decoder_sparse_step must be at least 1, was " + step);
+    }
+    int[] mlpOnly = json.intList("mlp_only_layers");
+    List<Integer> dense = new ArrayList<>();
+    for (int l = 0; l < layers; l++) {
+      boolean listed = false;
+      for (int m : mlpOnly) {
+        listed |= m == l;
+      }
+      if (listed || (l + 1) % step != 0) {
+        dense.add(l);
+      }
+    }
+    for (int m : mlpOnly) {
+      if (m < 0 || m >= layers) {
+        throw json.problem("mlp_only_layers names layer " + m + ", outside [0, " + layers + ")");
+      }
+    }
+    b.denseLayers(dense.stream().mapToInt(Integer::intValue).toArray());
+    if (json.optionalBoolean("use_sliding_window", false)) {
+      throw json.problem("use_sliding_window true is not supported yet");
+    }
+    b.slidingWindow(0);
+  }
+
+  static void write(ModelConfig c, JsonObject o) {
+    o.addProperty("num_experts", c.experts());
+    o.addProperty("moe_intermediate_size", c.intermediateSize());
+    o.addProperty("intermediate_size", c.denseIntermediateSize());
+    o.addProperty("decoder_sparse_step", 1);
+    JsonArray dense = new JsonArray();
+    for (int l = 0; l < c.layers(); l++) {
+      if (!c.isMoeLayer(l)) {
+        dense.add(l);
+      }
+    }
+    o.add("mlp_only_layers", dense);
+    o.addProperty("use_sliding_window", false);
+  }
+}
