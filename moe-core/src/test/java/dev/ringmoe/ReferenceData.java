@@ -39,6 +39,11 @@ public final class ReferenceData {
     return mixtralTiny().resolve("bf16");
   }
 
+  /** A family's reference checkpoint, for example {@code family("qwen2_moe", "f32")}. */
+  public static Path family(String family, String variant) {
+    return root().resolve(family).resolve(variant);
+  }
+
   public static Path moeText16x() {
     return root().resolve("moe-text-16x");
   }

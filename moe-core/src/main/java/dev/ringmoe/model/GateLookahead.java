@@ -1,6 +1,7 @@
 package dev.ringmoe.model;
 
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.manifest.Role;
 import dev.ringmoe.moe.Router;
 import dev.ringmoe.moe.Routing;
 import java.nio.FloatBuffer;
@@ -15,8 +16,8 @@ final class GateLookahead implements ExpertPredictor {
   @Override
   public BitSet predict(LayerInput input) {
     LayerWeights w = input.weights();
-    if (w == null) {
-      return null;
+    if (w == null || !w.has(Role.ROUTER)) {
+      return null; // not loaded yet, or a dense layer: nothing to route
     }
     ModelConfig c = input.config();
     int h = c.hiddenSize();

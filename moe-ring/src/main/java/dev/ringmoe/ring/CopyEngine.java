@@ -97,7 +97,7 @@ final class CopyEngine implements AutoCloseable {
         }
       }
     } catch (InterruptedException e) {
-      // close() interrupts a thread that is waiting for work
+      // nobody interrupts the copy threads (see close()); stop all the same
     }
     failPending();
   }
@@ -108,13 +108,16 @@ final class CopyEngine implements AutoCloseable {
     }
   }
 
-  /** Stops the thread after its current copy and fails whatever is still queued. Idempotent. */
+  /**
+   * Stops the threads after their current copy and fails whatever is still queued. Idempotent.
+   *
+   * <p>The threads are not interrupted: a thread interrupted inside a {@code FileChannel} operation closes the
+   * checkpoint's shared channel (and, with two copy threads, can deadlock inside the JDK's interrupt handling); they
+   * see {@code closed} within one poll interval instead.
+   */
   @Override
   public void close() {
     closed = true;
-    for (Thread t : threads) {
-      t.interrupt();
-    }
     try {
       for (Thread t : threads) {
         t.join(10_000);

@@ -66,8 +66,11 @@ public final class ExpertCacheStore implements WeightStore {
     this.predictions = new Predictions(config, options.predictor());
     long budget = options.deviceBudget(config.float32WeightBytes());
     this.expertBytes = 4L * config.expertParameters();
-    this.residentBytes = 4L * (config.globalParameters() + (long) config.layers() * config.denseLayerParameters());
-    long total = (long) config.layers() * config.experts();
+    this.residentBytes = 4L * config.globalParameters() + SectionPlan.residentDenseBytes(config);
+    long total = 0;
+    for (int l = 0; l < config.layers(); l++) {
+      total += config.manifest().experts(l);
+    }
     long slotCount = Math.min(total, budget >= residentBytes ? (budget - residentBytes) / expertBytes : 0);
     if (slotCount < 1) {
       throw new IllegalArgumentException(String.format(Locale.ROOT,
@@ -184,7 +187,8 @@ public final class ExpertCacheStore implements WeightStore {
   /** Queues copies of predicted experts that are not cached, as far as slots can be freed for them. */
   private void prefetch(int layer, BitSet experts) {
     synchronized (lock) {
-      for (int e = experts.nextSetBit(0); e >= 0 && e < config.experts(); e = experts.nextSetBit(e + 1)) {
+      int routed = config.manifest().experts(layer); // 0 for a dense layer
+      for (int e = experts.nextSetBit(0); e >= 0 && e < routed; e = experts.nextSetBit(e + 1)) {
         long key = key(layer, e);
         predicted.add(key);
         if (!cached.containsKey(key)) {

@@ -27,7 +27,7 @@ final class ResidentPart {
   /** One layer's dense weights (norms, attention, router). */
   static LayerWeights layer(Checkpoint checkpoint, ModelConfig config, int layer, DeviceMemory memory, Owned owned)
       throws IOException {
-    memory.reserve(4L * config.denseLayerParameters(), "layer " + layer + " dense weights");
+    memory.reserve(4L * config.manifest().dense(layer).parameters(), "layer " + layer + " dense weights");
     LayerWeights weights = ResidentWeightStore.loadLayer(checkpoint, config, layer, true);
     owned.add(weights::close);
     return weights;

@@ -72,7 +72,7 @@ public final class RingWeightStore implements WeightStore {
     }
     if (wholeLayers) {
       for (int l = 0; l < plan.slots(); l++) {
-        ring.prefetch(l, allExperts());
+        ring.prefetch(l, allExperts(l));
       }
     }
     LOG.info("{}; prefetch {}", plan.describe(), options.prefetch());
@@ -94,9 +94,9 @@ public final class RingWeightStore implements WeightStore {
     return plan;
   }
 
-  private BitSet allExperts() {
+  private BitSet allExperts(int layer) {
     BitSet all = new BitSet();
-    all.set(0, config.experts());
+    all.set(0, config.manifest().experts(layer));
     return all;
   }
 
@@ -151,7 +151,7 @@ public final class RingWeightStore implements WeightStore {
   public void layerFinished(int layer, float[] hidden) {
     int assigned = ring.finished(layer);
     if (wholeLayers && assigned != layer) {
-      ring.prefetch(assigned, allExperts());
+      ring.prefetch(assigned, allExperts(assigned));
     }
     predictions.poll(ring::prefetch);
     BitSet known = assigned > layer ? predictions.predicted(assigned) : null;

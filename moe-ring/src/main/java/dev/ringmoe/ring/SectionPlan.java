@@ -19,6 +19,7 @@ public final class SectionPlan {
   private final long budget;
   private final long globalBytes;
   private final long denseBytes;
+  private final long residentDenseBytes;
   private final long expertBytes;
   private final boolean denseResident;
   private final int slots;
@@ -28,6 +29,7 @@ public final class SectionPlan {
     this.budget = budget;
     this.globalBytes = 4L * config.globalParameters();
     this.denseBytes = 4L * config.denseLayerParameters();
+    this.residentDenseBytes = residentDenseBytes(config);
     this.expertBytes = 4L * config.expertParameters();
     this.denseResident = denseResident;
     this.slots = slots;
@@ -45,7 +47,7 @@ public final class SectionPlan {
     long global = 4L * config.globalParameters();
     long dense = 4L * config.denseLayerParameters();
     long experts = 4L * config.experts() * config.expertParameters();
-    long residentA = global + layers * dense;
+    long residentA = global + residentDenseBytes(config);
     long slotA = experts;
     long residentB = global;
     long slotB = dense + experts;
@@ -98,7 +100,7 @@ public final class SectionPlan {
     return slots;
   }
 
-  /** Bytes of one layer's dense section. */
+  /** Bytes of the largest layer's dense section: what a slot holds. */
   public long denseBytes() {
     return denseBytes;
   }
@@ -115,7 +117,16 @@ public final class SectionPlan {
 
   /** Bytes that never move. */
   public long residentBytes() {
-    return globalBytes + (denseResident ? config.layers() * denseBytes : 0);
+    return globalBytes + (denseResident ? residentDenseBytes : 0);
+  }
+
+  /** Every layer's dense section (they differ where some layers are dense MLPs). */
+  static long residentDenseBytes(ModelConfig config) {
+    long sum = 0;
+    for (int l = 0; l < config.layers(); l++) {
+      sum += 4L * config.manifest().dense(l).parameters();
+    }
+    return sum;
   }
 
   /** Resident bytes plus every slot: the device bytes the plan allocates. */

@@ -149,7 +149,8 @@ public final class SectionRing implements AutoCloseable {
         return;
       }
       Slot slot = slots[index];
-      for (int e = experts.nextSetBit(0); e >= 0 && e < config.experts(); e = experts.nextSetBit(e + 1)) {
+      int routed = config.manifest().experts(layer); // 0 for a dense layer
+      for (int e = experts.nextSetBit(0); e >= 0 && e < routed; e = experts.nextSetBit(e + 1)) {
         if (slot.expertLoads[e] == null) {
           Load load = new Load(slot, slot.generation(), layer, e);
           load.prefetched = true;
@@ -207,7 +208,7 @@ public final class SectionRing implements AutoCloseable {
       return null;
     }
     await(load);
-    return slot.dense;
+    return slot.dense(layer);
   }
 
   /**
@@ -222,7 +223,7 @@ public final class SectionRing implements AutoCloseable {
       }
       Slot slot = slots[index];
       Load load = slot.denseLoad;
-      return load != null && load.done.isDone() && !load.done.isCompletedExceptionally() ? slot.dense : null;
+      return load != null && load.done.isDone() && !load.done.isCompletedExceptionally() ? slot.dense(layer) : null;
     }
   }
 
@@ -299,7 +300,7 @@ public final class SectionRing implements AutoCloseable {
   private void copy(Load load) {
     Slot slot = (Slot) load.slot;
     if (load.section == Load.DENSE) {
-      copier.copyDense(load.layer, slot.memory, slot.dense);
+      copier.copyDense(load.layer, slot.memory, slot.dense(load.layer));
     } else {
       copier.copyExpert(load.layer, load.section, slot.memory, slot.expertOffsets[load.section]);
     }

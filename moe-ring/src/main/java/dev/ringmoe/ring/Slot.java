@@ -8,6 +8,7 @@ import dev.ringmoe.manifest.WeightManifest;
 import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.model.LayerWeights;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -24,7 +25,8 @@ import org.nd4j.linalg.factory.Nd4j;
 final class Slot implements LoadTarget, AutoCloseable {
   final int index;
   final INDArray memory;
-  final LayerWeights dense;
+  /** Views for each layer's dense section, by layer; layers of the same shapes share one. Null when resident. */
+  private final LayerWeights[] dense;
   final ExpertWeights[] experts;
   final long[] expertOffsets;
 
@@ -34,7 +36,11 @@ final class Slot implements LoadTarget, AutoCloseable {
   Load denseLoad;
   Load[] expertLoads;
 
-  /** Lays out the slot by the manifest of layer 0's sections; every layer's sections have the same shapes. */
+  /**
+   * Lays out the slot by the manifest: a layer's dense section from offset 0 (layers whose dense sections differ,
+   * such as Qwen2-MoE's dense MLP layers, get views of their own over the same memory), then the experts, whose
+   * sections have the same shapes in every sparse layer.
+   */
   Slot(int index, SectionPlan plan) {
     ModelConfig c = plan.config();
     WeightManifest manifest = WeightManifest.of(c);
@@ -45,20 +51,13 @@ final class Slot implements LoadTarget, AutoCloseable {
     if (plan.denseResident()) {
       dense = null;
     } else {
-      Section section = manifest.dense(0);
-      Map<Role, INDArray> matrices = new EnumMap<>(Role.class);
-      Map<Role, float[]> vectors = new EnumMap<>(Role.class);
-      for (TensorEntry t : section.tensors()) {
-        if (t.onHeap()) {
-          // Norms and biases are tiny and read by Java code: they live on the heap, outside the budgeted native
-          // memory, and are counted in the dense section's bytes all the same.
-          vectors.put(t.role(), new float[(int) t.elements()]);
-        } else {
-          matrices.put(t.role(), view(t.shape(), section.offset(t.role())));
-        }
+      dense = new LayerWeights[c.layers()];
+      Map<String, LayerWeights> byLayout = new HashMap<>();
+      for (int l = 0; l < c.layers(); l++) {
+        Section section = manifest.dense(l);
+        dense[l] = byLayout.computeIfAbsent(layout(section), k -> views(section));
       }
-      dense = new LayerWeights(section, matrices, vectors);
-      offset = section.parameters();
+      offset = plan.denseBytes() / 4;
     }
     experts = new ExpertWeights[c.experts()];
     expertOffsets = new long[c.experts()];
@@ -67,6 +66,35 @@ final class Slot implements LoadTarget, AutoCloseable {
       experts[e] = ExpertSlot.views(manifest.expert(0, e), memory, offset);
       offset += manifest.expert(0, e).nativeFloats();
     }
+  }
+
+  /** The dense weights of {@code layer} in this slot (valid while the slot holds that layer). */
+  LayerWeights dense(int layer) {
+    return dense[layer];
+  }
+
+  private LayerWeights views(Section section) {
+    Map<Role, INDArray> matrices = new EnumMap<>(Role.class);
+    Map<Role, float[]> vectors = new EnumMap<>(Role.class);
+    for (TensorEntry t : section.tensors()) {
+      if (t.onHeap()) {
+        // Norms and biases are tiny and read by Java code: they live on the heap, outside the budgeted native
+        // memory, and are counted in the dense section's bytes all the same.
+        vectors.put(t.role(), new float[(int) t.elements()]);
+      } else {
+        matrices.put(t.role(), view(t.shape(), section.offset(t.role())));
+      }
+    }
+    return new LayerWeights(section, matrices, vectors);
+  }
+
+  /** The roles and shapes of a section: sections with the same layout share views. */
+  private static String layout(Section section) {
+    StringBuilder b = new StringBuilder();
+    for (TensorEntry t : section.tensors()) {
+      b.append(t.role()).append(java.util.Arrays.toString(t.shape())).append(';');
+    }
+    return b.toString();
   }
 
   private INDArray view(long[] shape, long offset) {

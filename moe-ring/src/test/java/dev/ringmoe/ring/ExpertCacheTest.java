@@ -42,7 +42,9 @@ class ExpertCacheTest {
 
   static Stream<Arguments> cases() {
     List<Arguments> out = new ArrayList<>();
-    for (Path dir : List.of(ReferenceData.mixtralBf16(), ReferenceData.moeText16x())) {
+    for (Path dir : List.of(ReferenceData.mixtralBf16(), ReferenceData.moeText16x(),
+        ReferenceData.family("qwen2_moe", "bf16"), ReferenceData.family("qwen3_moe", "f32"),
+        ReferenceData.family("olmoe", "bf16"))) {
       for (String predictor : List.of("none", "lookahead", "wrong")) {
         for (double fraction : new double[] {0, 0.3, 0.6, 1.0}) {
           out.add(Arguments.of(dir, predictor, fraction));

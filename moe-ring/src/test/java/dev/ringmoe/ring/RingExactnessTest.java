@@ -29,7 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Logits through the ring equal the all-resident logits bit for bit, for K = 1, 2, 3 and all-layers, budgets from
  * the minimum to everything, every prefetch policy, on both reference checkpoints and generated ones of other
- * shapes; and the device tier's peak never exceeds the budget.
+ * shapes, and on the Qwen2-MoE (shared experts, a dense layer), Qwen3-MoE and OLMoE references; and the device
+ * tier's peak never exceeds the budget.
  */
 class RingExactnessTest {
   private static Path synthetic;
@@ -55,7 +56,9 @@ class RingExactnessTest {
   }
 
   static Stream<Path> checkpoints() {
-    return Stream.of(ReferenceData.mixtralF32(), ReferenceData.mixtralBf16(), ReferenceData.moeText16x(), synthetic);
+    return Stream.of(ReferenceData.mixtralF32(), ReferenceData.mixtralBf16(), ReferenceData.moeText16x(), synthetic,
+        ReferenceData.family("qwen2_moe", "f32"), ReferenceData.family("qwen3_moe", "bf16"),
+        ReferenceData.family("olmoe", "f32"));
   }
 
   /** Budgets: minimal for K (dense streamed) and generous (dense resident), for K = 1, 2, 3, and everything. */
