@@ -432,6 +432,7 @@ public final class ModelConfig {
 
     private Builder(Architecture architecture) {
       this.architecture = architecture;
+      architecture.family().configure(this);
     }
 
     public Builder hiddenSize(int v) {

@@ -24,6 +24,13 @@ public interface ModelFamily {
   GateKind defaultGate();
 
   /**
+   * Sets what is fixed for every model of the family (its attention options, a shared expert's gate) on a builder
+   * made in code, so that a synthetic checkpoint has the family's tensors. Called by {@link
+   * ModelConfig#builder(Architecture)}.
+   */
+  default void configure(ModelConfig.Builder b) {}
+
+  /**
    * Reads the family's own fields (expert counts and sizes, dense layers, shared experts, attention options) into
    * {@code b}; the fields every family shares are already read.
    *

@@ -33,6 +33,11 @@ public final class OlmoeFamily implements ModelFamily {
   }
 
   @Override
+  public void configure(ModelConfig.Builder b) {
+    b.qkNorm(QkNorm.WHOLE);
+  }
+
+  @Override
   public void readConfig(ConfigJson json, ModelConfig.Builder b) throws ModelConfigException {
     if (json.has("clip_qkv")) {
       throw json.problem("clip_qkv is not supported (it must be null)");

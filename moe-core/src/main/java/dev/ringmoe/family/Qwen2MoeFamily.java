@@ -34,6 +34,11 @@ public final class Qwen2MoeFamily implements ModelFamily {
   }
 
   @Override
+  public void configure(ModelConfig.Builder b) {
+    b.attentionBias(true).sharedExpertGate(true);
+  }
+
+  @Override
   public void readConfig(ConfigJson json, ModelConfig.Builder b) throws ModelConfigException {
     QwenMoeFamilies.read(json, b, json.requiredInt("num_hidden_layers"));
     int shared = json.requiredInt("shared_expert_intermediate_size");

@@ -34,6 +34,11 @@ public final class Qwen3MoeFamily implements ModelFamily {
   }
 
   @Override
+  public void configure(ModelConfig.Builder b) {
+    b.qkNorm(QkNorm.PER_HEAD);
+  }
+
+  @Override
   public void readConfig(ConfigJson json, ModelConfig.Builder b) throws ModelConfigException {
     QwenMoeFamilies.read(json, b, json.requiredInt("num_hidden_layers"));
     b.attentionBias(json.optionalBoolean("attention_bias", false)).qkNorm(QkNorm.PER_HEAD);

@@ -49,7 +49,24 @@ class SyntheticShapesTest {
         Arguments.of("5 layers, 16 experts top-4, GQA 8/2, f32, sharded",
             ModelConfig.builder(Architecture.MIXTRAL).layers(5).hiddenSize(64).heads(8).kvHeads(2)
                 .experts(16).topK(4).intermediateSize(48).vocabSize(512).build(),
-            DType.F32, 200_000L));
+            DType.F32, 200_000L),
+        Arguments.of("qwen2_moe: 3 layers (layer 1 dense), 8 experts top-4, shared expert with gate, qkv bias, bf16",
+            ModelConfig.builder(Architecture.QWEN2_MOE).layers(3).hiddenSize(64).heads(4).kvHeads(2)
+                .experts(8).topK(4).intermediateSize(40).denseIntermediateSize(96).denseLayers(1)
+                .sharedExpertIntermediateSize(56).gate(GateKind.SOFTMAX_TOPK).vocabSize(300).build(),
+            DType.BF16, 60_000L),
+        Arguments.of("qwen3_moe: head_dim 32 x 4 heads != hidden 64, 64 experts top-8, per-head q/k norm, f32",
+            ModelConfig.builder(Architecture.QWEN3_MOE).layers(2).hiddenSize(64).heads(4).kvHeads(2).headDim(32)
+                .experts(64).topK(8).intermediateSize(16).vocabSize(300).build(),
+            DType.F32, 1L << 30),
+        Arguments.of("qwen3_moe: head_dim 8 x 16 heads, MQA, top-1, attention bias, sliding-free, f16",
+            ModelConfig.builder(Architecture.QWEN3_MOE).layers(2).hiddenSize(64).heads(16).kvHeads(1).headDim(8)
+                .experts(4).topK(1).intermediateSize(32).attentionBias(true).vocabSize(300).build(),
+            DType.F16, 1L << 30),
+        Arguments.of("olmoe: whole-projection q/k norm, 16 experts top-2, GQA 8/2, not renormalised, f32, sharded",
+            ModelConfig.builder(Architecture.OLMOE).layers(3).hiddenSize(64).heads(8).kvHeads(2)
+                .experts(16).topK(2).intermediateSize(32).gate(GateKind.SOFTMAX_TOPK).vocabSize(300).build(),
+            DType.F32, 100_000L));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -64,7 +81,7 @@ class SyntheticShapesTest {
     int[] ids = random.ints(12, 0, config.vocabSize()).toArray();
     double[][] expected;
     try (Checkpoint ckpt = Checkpoint.open(dir)) {
-      expected = new NaiveMixtral(ModelConfig.load(dir), ckpt).logits(ids);
+      expected = new NaiveMoe(ModelConfig.load(dir), ckpt).logits(ids);
     }
     assertEquals(config.gate(), ModelConfig.load(dir).gate(), "gate kind survives config.json");
     try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {

@@ -3,6 +3,7 @@ package dev.ringmoe.model;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.TensorInfo;
 import dev.ringmoe.config.GateKind;
+import dev.ringmoe.config.QkNorm;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.manifest.Section;
@@ -11,16 +12,16 @@ import java.io.IOException;
 import java.nio.FloatBuffer;
 
 /**
- * An independent, deliberately naive Mixtral forward pass in double precision over plain arrays: the test oracle
+ * An independent, deliberately naive MoE decoder forward pass (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE) in double precision over plain arrays: the test oracle
  * for checkpoint shapes that have no Hugging Face reference. It shares no code with {@link Decoder}: it recomputes
  * the whole sequence from scratch, without a cache, and routes with a full sort.
  */
-final class NaiveMixtral {
+final class NaiveMoe {
   private final ModelConfig c;
   private final Checkpoint ckpt;
   private final WeightManifest m;
 
-  NaiveMixtral(ModelConfig config, Checkpoint checkpoint) {
+  NaiveMoe(ModelConfig config, Checkpoint checkpoint) {
     this.c = config;
     this.ckpt = checkpoint;
     this.m = WeightManifest.of(config);
@@ -82,6 +83,78 @@ final class NaiveMixtral {
     }
   }
 
+  /** Softmax over all experts, top k, renormalised or not, plus the shared expert scaled by its sigmoid gate. */
+  private double[] moe(int l, double[] xn) throws IOException {
+    double[] logits = matvec(w(m.dense(l), Role.ROUTER), xn, c.experts());
+    double max = Double.NEGATIVE_INFINITY;
+    for (double z : logits) {
+      max = Math.max(max, z);
+    }
+    double[] prob = new double[c.experts()];
+    double sum = 0;
+    for (int e = 0; e < prob.length; e++) {
+      prob[e] = Math.exp(logits[e] - max);
+      sum += prob[e];
+    }
+    Integer[] order = new Integer[c.experts()];
+    for (int e = 0; e < order.length; e++) {
+      order[e] = e;
+      prob[e] /= sum;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Double.compare(prob[b], prob[a]));
+    double kept = 0;
+    for (int j = 0; j < c.topK(); j++) {
+      kept += prob[order[j]];
+    }
+    double[] out = new double[xn.length];
+    for (int j = 0; j < c.topK(); j++) {
+      int e = order[j];
+      double g = c.gate() == GateKind.SOFTMAX_TOPK_RENORMALISED ? prob[e] / kept : prob[e];
+      double[] y = swiglu(m.expert(l, e), Role.EXPERT_GATE, Role.EXPERT_UP, Role.EXPERT_DOWN, xn);
+      for (int i = 0; i < out.length; i++) {
+        out[i] += g * y[i];
+      }
+    }
+    if (c.sharedExpertIntermediateSize() > 0) {
+      double[] y = swiglu(m.dense(l), Role.SHARED_GATE, Role.SHARED_UP, Role.SHARED_DOWN, xn);
+      double scale = 1;
+      if (c.sharedExpertGate()) {
+        double z = matvec(w(m.dense(l), Role.SHARED_EXPERT_GATE), xn, 1)[0];
+        scale = 1 / (1 + Math.exp(-z));
+      }
+      for (int i = 0; i < out.length; i++) {
+        out[i] += scale * y[i];
+      }
+    }
+    return out;
+  }
+
+  private double[] swiglu(Section s, Role gate, Role up, Role down, double[] xn) throws IOException {
+    int inter = (int) s.get(gate).shape()[0];
+    double[] a = matvec(w(s, gate), xn, inter);
+    double[] b = matvec(w(s, up), xn, inter);
+    for (int i = 0; i < a.length; i++) {
+      a[i] = a[i] / (1 + Math.exp(-a[i])) * b[i];
+    }
+    return matvec(w(s, down), a, xn.length);
+  }
+
+  private static void add(double[] x, double[] b) {
+    for (int i = 0; i < x.length; i++) {
+      x[i] += b[i];
+    }
+  }
+
+  /** RMSNorm of each group of {@code width} values with the same weight (per head, or the whole vector). */
+  private double[] normGroups(double[] x, double[] weight, int width) {
+    double[] y = new double[x.length];
+    for (int g = 0; g < x.length / width; g++) {
+      double[] part = java.util.Arrays.copyOfRange(x, g * width, (g + 1) * width);
+      System.arraycopy(rms(part, weight), 0, y, g * width, width);
+    }
+    return y;
+  }
+
   /** Logits of every position, [tokens][vocab]. */
   double[][] logits(int[] tokens) throws IOException {
     int hSize = c.hiddenSize();
@@ -107,6 +180,16 @@ final class NaiveMixtral {
         q[p] = matvec(wq, xn, c.heads() * d);
         k[p] = matvec(wk, xn, c.kvHeads() * d);
         v[p] = matvec(wv, xn, c.kvHeads() * d);
+        if (c.attentionBias()) {
+          add(q[p], w(m.dense(l), Role.QUERY_BIAS));
+          add(k[p], w(m.dense(l), Role.KEY_BIAS));
+          add(v[p], w(m.dense(l), Role.VALUE_BIAS));
+        }
+        if (c.qkNorm() != QkNorm.NONE) {
+          int width = c.qkNorm() == QkNorm.PER_HEAD ? d : 0;
+          q[p] = normGroups(q[p], w(m.dense(l), Role.QUERY_NORM), width == 0 ? q[p].length : width);
+          k[p] = normGroups(k[p], w(m.dense(l), Role.KEY_NORM), width == 0 ? k[p].length : width);
+        }
         rope(q[p], c.heads(), p);
         rope(k[p], c.kvHeads(), p);
       }
@@ -142,42 +225,11 @@ final class NaiveMixtral {
           x[p][i] += o[i];
         }
       }
-      double[] router = w(m.dense(l), Role.ROUTER);
       for (int p = 0; p < t; p++) {
         double[] xn = rms(x[p], in2);
-        double[] logits = matvec(router, xn, c.experts());
-        double max = Double.NEGATIVE_INFINITY;
-        for (double z : logits) {
-          max = Math.max(max, z);
-        }
-        double[] prob = new double[c.experts()];
-        double sum = 0;
-        for (int e = 0; e < prob.length; e++) {
-          prob[e] = Math.exp(logits[e] - max);
-          sum += prob[e];
-        }
-        Integer[] order = new Integer[c.experts()];
-        for (int e = 0; e < order.length; e++) {
-          order[e] = e;
-          prob[e] /= sum;
-        }
-        java.util.Arrays.sort(order, (a, b) -> Double.compare(prob[b], prob[a]));
-        double kept = 0;
-        for (int j = 0; j < c.topK(); j++) {
-          kept += prob[order[j]];
-        }
-        for (int j = 0; j < c.topK(); j++) {
-          int e = order[j];
-          double g = c.gate() == GateKind.SOFTMAX_TOPK_RENORMALISED ? prob[e] / kept : prob[e];
-          double[] a = matvec(w(m.expert(l, e), Role.EXPERT_GATE), xn, c.intermediateSize());
-          double[] b = matvec(w(m.expert(l, e), Role.EXPERT_UP), xn, c.intermediateSize());
-          for (int i = 0; i < a.length; i++) {
-            a[i] = a[i] / (1 + Math.exp(-a[i])) * b[i];
-          }
-          double[] y = matvec(w(m.expert(l, e), Role.EXPERT_DOWN), a, hSize);
-          for (int i = 0; i < hSize; i++) {
-            x[p][i] += g * y[i];
-          }
+        double[] y = c.isMoeLayer(l) ? moe(l, xn) : swiglu(m.dense(l), Role.MLP_GATE, Role.MLP_UP, Role.MLP_DOWN, xn);
+        for (int i = 0; i < hSize; i++) {
+          x[p][i] += y[i];
         }
       }
     }
