@@ -163,7 +163,7 @@ final class BenchCommand implements Command {
       }
     }
 
-    long idealBytes = 4L * config.layers() * config.topK() * config.expertParameters();
+    long idealBytes = 4L * config.moeLayers().length * config.topK() * config.expertParameters();
     long bytesPerToken = decodeBytesPerToken(config);
     double roofline = bandwidth / bytesPerToken;
     out.printf(Locale.ROOT, "model                      %s%n", config);
@@ -183,7 +183,7 @@ final class BenchCommand implements Command {
     if (rows.size() > 1) {
       out.println();
       out.printf(Locale.ROOT, "ideal bytes per decode token: %.2f MB (the %d x %d experts the router chooses,"
-          + " float32)%n", idealBytes / 1e6, config.layers(), config.topK());
+          + " float32)%n", idealBytes / 1e6, config.moeLayers().length, config.topK());
       out.printf(Locale.ROOT, "%-30s %3s %12s %12s %8s %13s %8s %9s %14s %12s%n", "configuration", "K", "prefill t/s",
           "decode t/s", "stall %", "MB moved/tok", "x ideal", "hit %", "peak device MB", "RSS +MB");
       for (Row r : rows) {
@@ -301,14 +301,17 @@ final class BenchCommand implements Command {
     return out;
   }
 
-  /** Float32 weight bytes one decode token reads: every dense weight, top-k experts per layer, the LM head. */
+  /**
+   * Float32 weight bytes one decode token reads: every layer's dense section, top-k experts per sparse layer, the
+   * embedding row, final norm and LM head.
+   */
   static long decodeBytesPerToken(ModelConfig c) {
     long h = c.hiddenSize();
-    long q = (long) c.heads() * c.headDim();
-    long kv = (long) c.kvHeads() * c.headDim();
-    long dense = h * q * 2 + h * kv * 2 + (long) c.experts() * h + 2 * h;
-    long experts = c.topK() * c.expertParameters();
-    return 4L * (c.layers() * (dense + experts) + (long) c.vocabSize() * h + h + h);
+    long n = 0;
+    for (int l = 0; l < c.layers(); l++) {
+      n += c.manifest().dense(l).parameters() + (c.isMoeLayer(l) ? c.topK() * c.expertParameters() : 0);
+    }
+    return 4L * (n + (long) c.vocabSize() * h + h + h);
   }
 
   private static double median(double[] values) {

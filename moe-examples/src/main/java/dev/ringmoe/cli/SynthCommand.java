@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
 
-/** {@code ringmoe synth}: writes a random-weight Mixtral checkpoint in the Hugging Face layout. */
+/** {@code ringmoe synth}: writes a random-weight checkpoint of any supported family in the Hugging Face layout. */
 final class SynthCommand implements Command {
   @Override
   public String name() {
@@ -18,14 +18,19 @@ final class SynthCommand implements Command {
 
   @Override
   public String summary() {
-    return "write a random-weight Mixtral checkpoint (config, shards, index, tokenizer)";
+    return "write a random-weight checkpoint of any family (config, shards, index, tokenizer)";
   }
 
   @Override
   public String usage() {
-    return "Usage: ringmoe synth --out DIR [--layers N] [--hidden N] [--heads N] [--kv-heads N] [--experts N]\n"
-        + "                     [--top-k N] [--intermediate N] [--vocab N] [--dtype bf16|f16|f32]\n"
-        + "                     [--shard-size SIZE] [--seed S]\n\n"
+    return "Usage: ringmoe synth --out DIR [--arch mixtral|qwen2_moe|qwen3_moe|olmoe] [--layers N] [--hidden N]\n"
+        + "                     [--heads N] [--kv-heads N] [--head-dim N] [--experts N] [--top-k N]\n"
+        + "                     [--intermediate N] [--vocab N] [--dtype bf16|f16|f32] [--shard-size SIZE] [--seed S]\n"
+        + "                     [--dense-layers I,J] [--dense-intermediate N] [--shared-intermediate N]\n\n"
+        + "--arch takes a model_type or an architectures name (default mixtral). --intermediate is each expert's\n"
+        + "width; qwen2_moe and qwen3_moe layers listed in --dense-layers get a dense MLP of --dense-intermediate\n"
+        + "(default 4 x --intermediate); qwen2_moe has a shared expert of --shared-intermediate (default\n"
+        + "2 x --intermediate). The family fixes the rest (q/k norms, biases, shared expert gate).\n"
         + "Streams weights to disk, so checkpoints of many GB need little memory. Defaults: 4 layers, hidden 256,\n"
         + "8 heads / 4 KV heads, 8 experts top-2, intermediate 512, vocab 1000, bf16, 2GB shards, seed 1234.\n"
         + "SIZE takes units: 500MB, 2GiB, ...\n";
@@ -34,7 +39,8 @@ final class SynthCommand implements Command {
   @Override
   public Set<String> valuedOptions() {
     return Set.of("out", "layers", "hidden", "heads", "kv-heads", "experts", "top-k", "intermediate", "vocab",
-        "dtype", "shard-size", "seed", "head-dim", "rope-theta", "max-positions");
+        "dtype", "shard-size", "seed", "head-dim", "rope-theta", "max-positions", "arch", "dense-layers",
+        "dense-intermediate", "shared-intermediate");
   }
 
   @Override
@@ -42,7 +48,17 @@ final class SynthCommand implements Command {
     Path dir = args.path("out");
     ModelConfig config;
     try {
-      config = ModelConfig.builder(Architecture.MIXTRAL)
+      Architecture arch = architecture(args.string("arch", "mixtral"));
+      int intermediate = args.integer("intermediate", 512);
+      ModelConfig.Builder b = ModelConfig.builder(arch);
+      if (!arch.name().equals(Architecture.MIXTRAL.name()) && !arch.name().equals(Architecture.OLMOE.name())) {
+        b.denseIntermediateSize(args.integer("dense-intermediate", 4 * intermediate))
+            .denseLayers(layerList(args.string("dense-layers", "")));
+      }
+      if (arch.name().equals(Architecture.QWEN2_MOE.name())) {
+        b.sharedExpertIntermediateSize(args.integer("shared-intermediate", 2 * intermediate));
+      }
+      config = b
           .layers(args.integer("layers", 4))
           .hiddenSize(args.integer("hidden", 256))
           .heads(args.integer("heads", 8))
@@ -50,7 +66,7 @@ final class SynthCommand implements Command {
           .headDim(args.integer("head-dim", 0))
           .experts(args.integer("experts", 8))
           .topK(args.integer("top-k", 2))
-          .intermediateSize(args.integer("intermediate", 512))
+          .intermediateSize(intermediate)
           .vocabSize(args.integer("vocab", 1000))
           .ropeTheta(args.decimal("rope-theta", 1e6))
           .maxPositions(args.integer("max-positions", 2048))
@@ -71,6 +87,29 @@ final class SynthCommand implements Command {
     }
     out.println(dir);
     return 0;
+  }
+
+  /** A family by its {@code model_type} or {@code architectures} name. */
+  static Architecture architecture(String name) {
+    for (Architecture a : Architecture.supported()) {
+      if (a.name().equals(name) || a.modelType().equals(name)) {
+        return a;
+      }
+    }
+    throw new UsageException("ringmoe synth: --arch must be one of " + Architecture.supported().stream()
+        .map(Architecture::modelType).collect(java.util.stream.Collectors.joining(", ")) + ", was '" + name + "'");
+  }
+
+  private static int[] layerList(String text) {
+    if (text.isBlank()) {
+      return new int[0];
+    }
+    try {
+      return java.util.Arrays.stream(text.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+    } catch (NumberFormatException e) {
+      throw new UsageException("ringmoe synth: --dense-layers must be layer numbers separated by commas, was '"
+          + text + "'");
+    }
   }
 
   static DType dtype(String name) {
