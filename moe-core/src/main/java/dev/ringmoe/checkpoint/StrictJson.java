@@ -22,9 +22,11 @@ import java.util.Set;
  *
  * <p>STRICT (RFC 8259) rather than Gson's default: raw control characters (U+0000..U+001F) in strings, single quotes,
  * NaN and Infinity, comments, unquoted names and data after the top-level value are refused, as serde_json (the
- * safetensors reference's parser) and Python's {@code json} refuse them; so are unpaired surrogate escapes, which
- * serde_json refuses. Whitespace around the value is allowed. Gson's nesting limit (255) bounds the recursion.
- * Stateless apart from the file it reports; one instance per file read.
+ * safetensors reference's parser) refuses them; so are unpaired surrogate escapes, which serde_json refuses, and a
+ * leading byte order mark, which serde_json and Python's {@code json} refuse and Gson alone would skip. Whitespace
+ * around the value is allowed. Gson's nesting limit (255) bounds the recursion.
+ *
+ * <p>Stateless apart from the file it reports; one instance per file read.
  */
 final class StrictJson {
     private final Path file;
@@ -68,6 +70,11 @@ final class StrictJson {
 
     /** Reads the whole text as one JSON value, refusing any syntax error; duplicates are left to the caller. */
     void checkSyntax(String text) throws CheckpointFormatException {
+        // Gson's reader would skip it; serde_json and Python's json (reading a str) refuse it.
+        if (text.startsWith("\ufeff")) {
+            throw new CheckpointFormatException(file, null,
+                    subject + " is not valid JSON: it starts with a byte order mark (U+FEFF)");
+        }
         try {
             JsonReader reader = reader(text);
             skip(reader, false);

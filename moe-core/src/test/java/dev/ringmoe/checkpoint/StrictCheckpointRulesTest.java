@@ -237,8 +237,8 @@ class StrictCheckpointRulesTest {
     void duplicateMetadataIsRefused() throws IOException {
         String t = "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}";
         // Old reader: both loaded, the second __metadata__ or key silently merged or winning.
-        Path two = file("twometa.safetensors", "{\"__metadata__\":{\"a\":\"1\"},\"__metadata__\":{\"b\":\"2\"}," + t + "}",
-                4);
+        Path two = file("twometa.safetensors",
+                "{\"__metadata__\":{\"a\":\"1\"},\"__metadata__\":{\"b\":\"2\"}," + t + "}", 4);
         fails(() -> SafetensorsFile.open(two), two, null, "__metadata__ appears twice");
         Path key = file("dupkey.safetensors", "{\"__metadata__\":{\"format\":\"pt\",\"format\":\"np\"}," + t + "}", 4);
         fails(() -> SafetensorsFile.open(key), key, null, "__metadata__ key 'format' appears twice");
@@ -401,6 +401,9 @@ class StrictCheckpointRulesTest {
         fails(() -> Checkpoint.open(ck), index, "a", "not a file name");
         Files.writeString(index, "[]");
         fails(() -> Checkpoint.open(ck), index, null, "weight_map");
+        // Gson alone skips a byte order mark; serde_json and Python's json refuse it
+        Files.writeString(index, "\ufeff" + index(S1, S2, S3));
+        fails(() -> Checkpoint.open(ck), index, null, "byte order mark");
         // extra members and whitespace are fine; the index may name a subset of the shards' tensors
         Files.writeString(index, "\n {\"extra\": [1, {\"x\": null}], \"weight_map\": {\"b\": \"" + S2 + "\"}} \n");
         try (Checkpoint c = Checkpoint.open(ck)) {
