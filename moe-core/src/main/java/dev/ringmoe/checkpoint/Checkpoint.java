@@ -22,9 +22,14 @@ import java.util.TreeSet;
  * {@code model.safetensors.index.json} (whose {@code weight_map} is then authoritative: tensors a shard holds but the
  * index does not name are not part of the checkpoint).
  *
- * <p>{@link #open} validates every shard's header and that each tensor the index names is in its shard. Sizes are in
- * bytes. Thread-safe for concurrent reads. The checkpoint owns its shards: {@link #close()} (idempotent) closes them
- * all and invalidates every buffer {@link #map} returned.
+ * <p>{@link #open} validates every shard's header (see {@link SafetensorsFile}) and the index: UTF-8, strict JSON
+ * (control characters in strings, comments, single quotes and a byte order mark are refused), at most 100,000,000
+ * bytes, one {@code weight_map} object naming each tensor once, with a plain file name in this directory as its shard
+ * (no path separators, {@code .}, {@code ..}, control characters or names the platform cannot represent), and each
+ * named tensor present in its shard. Every refusal is a {@link CheckpointFormatException} naming the index or shard.
+ *
+ * <p>Sizes are in bytes. Thread-safe for concurrent reads. The checkpoint owns its shards: {@link #close()}
+ * (idempotent) closes them all and invalidates every buffer {@link #map} returned.
  */
 public final class Checkpoint implements AutoCloseable {
     static final String INDEX_FILE = "model.safetensors.index.json";

@@ -379,8 +379,9 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         // Offsets past the end were refused per tensor, so expected <= dataLength here.
         if (expected != dataLength) {
-            throw new CheckpointFormatException(file, null, (dataLength - expected) + " trailing bytes: the tensors'"
-                    + " data ends at offset " + expected + " but the data section after the " + "header has "
+            long extra = dataLength - expected;
+            throw new CheckpointFormatException(file, null, extra + (extra == 1 ? " trailing byte" : " trailing bytes")
+                    + ": the tensors' data ends at offset " + expected + " but the data section after the header has "
                     + dataLength + " bytes (wrong header length, or data appended to the file)");
         }
     }

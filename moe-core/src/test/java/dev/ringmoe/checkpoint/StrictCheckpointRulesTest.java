@@ -132,7 +132,8 @@ class StrictCheckpointRulesTest {
             setHeaderLength(p, n - k);
             if (k <= padding) {
                 assertTrue(oldReaderAccepted(p, n - k), "the old reader loaded it with the length " + k + " short");
-                fails(() -> SafetensorsFile.open(p), p, null, k + " trailing bytes", "wrong header length");
+                fails(() -> SafetensorsFile.open(p), p, null, k + (k == 1 ? " trailing byte:" : " trailing bytes:"),
+                        "wrong header length");
             } else {
                 fails(() -> SafetensorsFile.open(p), p, null, "not valid JSON");
             }
@@ -206,7 +207,7 @@ class StrictCheckpointRulesTest {
         Path none = file("none.safetensors", "{\"__metadata__\":{\"format\":\"pt\"}}", 3);
         fails(() -> SafetensorsFile.open(none), none, null, "3 trailing bytes");
         Path empty = file("empty.safetensors", "{\"z\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}", 1);
-        fails(() -> SafetensorsFile.open(empty), empty, null, "1 trailing bytes");
+        fails(() -> SafetensorsFile.open(empty), empty, null, "1 trailing byte:");
         // no tensors and no data is a valid (empty) file, as in the reference
         opens(file("nothing.safetensors", "{}      ", 0));
     }
