@@ -1,14 +1,13 @@
 package dev.ringmoe.checkpoint;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -23,9 +22,14 @@ import java.util.TreeSet;
  * {@code model.safetensors.index.json} (whose {@code weight_map} is then authoritative: tensors a shard holds but the
  * index does not name are not part of the checkpoint).
  *
- * <p>{@link #open} validates every shard's header and that each tensor the index names is in its shard. Sizes are in
- * bytes. Thread-safe for concurrent reads. The checkpoint owns its shards: {@link #close()} (idempotent) closes them
- * all and invalidates every buffer {@link #map} returned.
+ * <p>{@link #open} validates every shard's header (see {@link SafetensorsFile}) and the index: UTF-8, strict JSON
+ * (control characters in strings, comments, single quotes and a byte order mark are refused), at most 100,000,000
+ * bytes, one {@code weight_map} object naming each tensor once, with a plain file name in this directory as its shard
+ * (no path separators, {@code .}, {@code ..}, control characters or names the platform cannot represent), and each
+ * named tensor present in its shard. Every refusal is a {@link CheckpointFormatException} naming the index or shard.
+ *
+ * <p>Sizes are in bytes. Thread-safe for concurrent reads. The checkpoint owns its shards: {@link #close()}
+ * (idempotent) closes them all and invalidates every buffer {@link #map} returned.
  */
 public final class Checkpoint implements AutoCloseable {
     static final String INDEX_FILE = "model.safetensors.index.json";
@@ -67,7 +71,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private static Checkpoint openSharded(Path dir, Path index) throws IOException {
-        Map<String, String> weightMap = readWeightMap(index);
+        Map<String, String> weightMap = readWeightMap(dir, index);
         Map<String, SafetensorsFile> shards = new TreeMap<>();
         Map<Path, SafetensorsFile> files = new LinkedHashMap<>();
         try {
@@ -104,36 +108,123 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
-    private static Map<String, String> readWeightMap(Path index) throws IOException {
-        JsonElement root;
-        try {
-            root = JsonParser.parseString(Files.readString(index, StandardCharsets.UTF_8));
-        } catch (JsonParseException e) {
-            throw new CheckpointFormatException(index, null, "not valid JSON: " + e.getMessage(), e);
+    /**
+     * Reads the index's {@code weight_map} (tensor name to shard file name). The index is UTF-8, strict JSON (see
+     * {@link StrictJson}), at most {@link SafetensorsFile#MAX_HEADER_BYTES} bytes, an object with one
+     * {@code weight_map} object whose values are strings; other members (such as {@code metadata}) are ignored. A
+     * tensor named twice is refused: Python's {@code json} would keep the last, but which shard holds it is then
+     * ambiguous.
+     */
+    private static Map<String, String> readWeightMap(Path dir, Path index) throws IOException {
+        long size = Files.size(index);
+        if (size > SafetensorsFile.MAX_HEADER_BYTES) {
+            throw new CheckpointFormatException(index, null,
+                    "is " + size + " bytes, over the limit of " + SafetensorsFile.MAX_HEADER_BYTES + " bytes");
         }
-        if (!root.isJsonObject() || !root.getAsJsonObject().has("weight_map")
-                || !root.getAsJsonObject().get("weight_map").isJsonObject()) {
-            throw new CheckpointFormatException(index, null, "has no 'weight_map' object");
-        }
-        JsonObject wm = root.getAsJsonObject().getAsJsonObject("weight_map");
+        StrictJson json = new StrictJson(index, "index");
+        String text = json.decodeUtf8(ByteBuffer.wrap(Files.readAllBytes(index)));
+        json.checkSyntax(text);
         Map<String, String> out = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonElement> e : wm.entrySet()) {
-            JsonElement v = e.getValue();
-            if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
-                throw new CheckpointFormatException(index, e.getKey(), "weight_map value is not a file name");
+        boolean sawWeightMap = false;
+        try {
+            JsonReader reader = json.reader(text);
+            if (reader.peek() != JsonToken.BEGIN_OBJECT) {
+                throw new CheckpointFormatException(index, null, "has no 'weight_map' object");
             }
-            String shard = v.getAsString();
-            // Shards are plain names in the same directory; anything else could read files outside the checkpoint.
-            if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.equals(".")
-                    || shard.equals("..")) {
-                throw new CheckpointFormatException(index, e.getKey(), "invalid shard name '" + shard + "'");
+            reader.beginObject();
+            while (reader.hasNext()) {
+                String member = json.name(reader);
+                if (!member.equals("weight_map")) {
+                    json.skip(reader, false);
+                    continue;
+                }
+                if (sawWeightMap) {
+                    throw new CheckpointFormatException(index, null, "has 'weight_map' twice");
+                }
+                sawWeightMap = true;
+                if (reader.peek() != JsonToken.BEGIN_OBJECT) {
+                    throw new CheckpointFormatException(index, null, "has no 'weight_map' object");
+                }
+                reader.beginObject();
+                while (reader.hasNext()) {
+                    String tensor = json.name(reader);
+                    if (out.containsKey(tensor)) {
+                        throw new CheckpointFormatException(index, tensor, "appears twice in weight_map");
+                    }
+                    if (reader.peek() != JsonToken.STRING) {
+                        throw new CheckpointFormatException(index, tensor, "weight_map value is not a file name");
+                    }
+                    String shard = json.string(reader);
+                    checkShardName(dir, index, tensor, shard);
+                    out.put(tensor, shard);
+                }
+                reader.endObject();
             }
-            out.put(e.getKey(), shard);
+            reader.endObject();
+        } catch (JsonParseException | IllegalStateException | IOException e) {
+            throw json.syntaxError(e);
+        }
+        if (!sawWeightMap) {
+            throw new CheckpointFormatException(index, null, "has no 'weight_map' object");
         }
         if (out.isEmpty()) {
             throw new CheckpointFormatException(index, null, "weight_map is empty");
         }
         return out;
+    }
+
+    /**
+     * Shards are plain file names in the checkpoint directory; anything else could read files outside it. Control
+     * characters (NUL among them) and names the platform cannot represent as a path are refused here rather than as
+     * an unchecked {@link InvalidPathException} later.
+     */
+    private static void checkShardName(Path dir, Path index, String tensor, String shard)
+            throws CheckpointFormatException {
+        String problem = null;
+        if (shard.isEmpty() || shard.equals(".") || shard.equals("..")) {
+            problem = "not a file name";
+        } else if (shard.contains("/") || shard.contains("\\")) {
+            problem = "a path, not a file name in the checkpoint directory";
+        } else {
+            for (int i = 0; i < shard.length(); i++) {
+                char c = shard.charAt(i);
+                if (c < 0x20 || c == 0x7F) {
+                    problem = String.format("contains the control character U+%04X", (int) c);
+                    break;
+                }
+            }
+        }
+        if (problem == null) {
+            try {
+                Path p = dir.resolve(shard);
+                // Catches what the checks above cannot know per platform, such as "C:x" on Windows (drive-relative).
+                Path parent = p.getParent();
+                boolean inDir = parent == null ? dir.toString().isEmpty() : parent.equals(dir);
+                if (!inDir || !shard.equals(String.valueOf(p.getFileName()))) {
+                    problem = "does not name a file in the checkpoint directory";
+                }
+            } catch (InvalidPathException e) {
+                problem = "not a valid file name here (" + e.getReason() + ")";
+            }
+        }
+        if (problem != null) {
+            throw new CheckpointFormatException(index, tensor,
+                    "invalid shard name '" + printable(shard) + "': " + problem);
+        }
+    }
+
+    /** The name with control characters written as backslash-u escapes, so that a message stays one clean line. */
+    static String printable(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7F) {
+                sb.append(String.format("\\u%04X", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
     }
 
     /** The checkpoint directory, as given to {@link #open}. */

@@ -1,17 +1,9 @@
 package dev.ringmoe.checkpoint;
 
-import com.google.gson.Gson;
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonPrimitive;
-import com.google.gson.TypeAdapter;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.IOException;
-import java.io.StringReader;
-import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -20,9 +12,6 @@ import java.nio.MappedByteBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -30,17 +19,38 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One open {@code .safetensors} file.
  *
- * <p>{@link #open} reads and validates only the header: every dtype is known, every byte range matches its dtype and
- * shape, lies inside the file and overlaps no other. Tensor data is read only on demand, by {@link #map} or
- * {@link #readFloat32}. All offsets and sizes are in bytes.
+ * <p>{@link #open} reads and validates only the header, by the rules of the safetensors reference implementation
+ * (the Rust crate {@code safetensors}) and, where noted, more strictly:
+ * <ul>
+ *   <li>the 8-byte little-endian header length is at most 100,000,000 and fits in the file;
+ *   <li>the header is UTF-8 and one strict (RFC 8259) JSON object starting at its first byte ({@code '{'}); only
+ *       whitespace may follow it (writers pad with spaces). Raw control characters in strings, unpaired surrogate
+ *       escapes, comments, single quotes and NaN are refused;
+ *   <li>no name appears twice: not {@code __metadata__}, not a tensor, not a key inside {@code __metadata__}, not a
+ *       field inside a tensor entry (the reference keeps the last tensor or metadata key; RingMoE refuses);
+ *   <li>{@code __metadata__}, if present, maps strings to strings;
+ *   <li>every tensor has a known {@code dtype}, a {@code shape} and two {@code data_offsets}, all JSON integers
+ *       written without sign, fraction or exponent ({@code 2.0} and {@code 2e0} are refused); the shape's byte size
+ *       does not overflow and equals {@code end - begin};
+ *   <li>the non-empty tensors' byte ranges, sorted by offset, tile the data section exactly: the first begins at 0,
+ *       each begins where the previous ends (no gap, no overlap), and the last ends at the end of the file (no
+ *       trailing bytes). Empty tensors may sit at any offset inside the data section (the reference wants them in
+ *       sequence too).
+ * </ul>
+ * Every refusal is a {@link CheckpointFormatException} naming the file, the tensor where one is at fault, and the
+ * rule. Tensor data is read only on demand, by {@link #map} or {@link #readFloat32}. All offsets and sizes are in
+ * bytes.
  *
  * <p>Thread-safe: any number of threads may map and read concurrently. The instance owns an open file channel and
  * every mapping it hands out; {@link #close()} (idempotent) releases both, after which the methods that touch data
@@ -51,7 +61,6 @@ public final class SafetensorsFile implements AutoCloseable {
     static final long MAX_HEADER_BYTES = 100_000_000L;
 
     private static final int CHUNK_BYTES = 1 << 20;
-    private static final TypeAdapter<JsonElement> JSON = new Gson().getAdapter(JsonElement.class);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final Path path;
@@ -118,89 +127,126 @@ public final class SafetensorsFile implements AutoCloseable {
         ByteBuffer headerBytes = ByteBuffer.allocate((int) n);
         readFully(file, ch, headerBytes, 8);
         headerBytes.flip();
-        String headerText;
-        try {
-            headerText = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(headerBytes).toString();
-        } catch (CharacterCodingException e) {
-            throw new CheckpointFormatException(file, null, "header is not valid UTF-8", e);
+        // As the reference (InvalidHeaderStart): the JSON object starts at the first byte. Only trailing whitespace
+        // (the writers' space padding) may follow it.
+        byte first = headerBytes.get(0);
+        if (first != '{') {
+            throw new CheckpointFormatException(file, null, String.format("header is not a JSON object starting"
+                    + " at its first byte: it starts with byte 0x%02x, not '{' (wrong header length, or not"
+                    + " safetensors?)", first & 0xFF));
         }
+        StrictJson json = new StrictJson(file, "header");
+        String headerText = json.decodeUtf8(headerBytes);
         long dataStart = 8 + n;
+        long dataLength = size - dataStart;
         Map<String, String> metadata = new LinkedHashMap<>();
         Map<String, TensorInfo> byName = new LinkedHashMap<>();
         Map<String, long[]> ranges = new HashMap<>();
-        try (JsonReader reader = new JsonReader(new StringReader(headerText))) {
-            if (reader.peek() != JsonToken.BEGIN_OBJECT) {
-                throw new CheckpointFormatException(file, null, "header is not a JSON object");
-            }
+        // Syntax first, so that a file that is not JSON is reported as such rather than by whichever entry the
+        // reading below reaches before the syntax error.
+        json.checkSyntax(headerText);
+        try {
+            JsonReader reader = json.reader(headerText);
             reader.beginObject();
+            boolean sawMetadata = false;
             while (reader.hasNext()) {
-                String name = reader.nextName();
-                JsonElement value = JSON.read(reader);
+                String name = json.name(reader);
                 if (name.equals("__metadata__")) {
-                    parseMetadata(file, value, metadata);
+                    if (sawMetadata) {
+                        // The reference's serde derive refuses this ("duplicate field `__metadata__`").
+                        throw new CheckpointFormatException(file, null, "__metadata__ appears twice in the header");
+                    }
+                    sawMetadata = true;
+                    parseMetadata(file, json, reader, metadata);
                     continue;
                 }
                 if (byName.containsKey(name)) {
                     throw new CheckpointFormatException(file, name, "appears twice in the header");
                 }
                 long[] range = new long[2];
-                TensorInfo info = parseTensor(file, name, value, dataStart, size, range);
+                TensorInfo info = parseTensor(file, json, name, reader, dataStart, dataLength, range);
                 byName.put(name, info);
                 ranges.put(name, range);
             }
             reader.endObject();
-            if (reader.peek() != JsonToken.END_DOCUMENT) {
-                throw new CheckpointFormatException(file, null, "header has data after the JSON object");
-            }
         } catch (JsonParseException | IllegalStateException | IOException e) {
-            if (e instanceof CheckpointFormatException) {
-                throw (CheckpointFormatException) e;
-            }
-            // Gson reports syntax errors as MalformedJsonException (an IOException) or JsonParseException.
-            // Gson's messages continue with troubleshooting links on later lines; the first names the position.
-            String detail = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
-            throw new CheckpointFormatException(file, null, "header is not valid JSON: " + detail, e);
+            throw json.syntaxError(e);
         }
-        checkOverlaps(file, ranges);
+        checkLayout(file, ranges, dataLength);
         return new SafetensorsFile(file, ch, metadata, byName);
     }
 
-    private static void parseMetadata(Path file, JsonElement value, Map<String, String> out)
-            throws CheckpointFormatException {
-        if (!value.isJsonObject()) {
+    private static void parseMetadata(Path file, StrictJson json, JsonReader reader, Map<String, String> out)
+            throws IOException {
+        if (reader.peek() != JsonToken.BEGIN_OBJECT) {
             throw new CheckpointFormatException(file, null, "__metadata__ is not a JSON object");
         }
-        for (Map.Entry<String, JsonElement> e : value.getAsJsonObject().entrySet()) {
-            JsonElement v = e.getValue();
-            if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
-                throw new CheckpointFormatException(file, null,
-                        "__metadata__ value of '" + e.getKey() + "' is not a string");
+        reader.beginObject();
+        while (reader.hasNext()) {
+            String key = json.name(reader);
+            if (out.containsKey(key)) {
+                // serde_json would keep the last value; two values for one key is ambiguous, so refuse it.
+                throw new CheckpointFormatException(file, null, "__metadata__ key '" + key + "' appears twice");
             }
-            out.put(e.getKey(), v.getAsString());
+            if (reader.peek() != JsonToken.STRING) {
+                throw new CheckpointFormatException(file, null,
+                        "__metadata__ value of '" + key + "' is not a string");
+            }
+            out.put(key, json.string(reader));
         }
+        reader.endObject();
     }
 
-    private static TensorInfo parseTensor(Path file, String name, JsonElement value, long dataStart, long fileSize,
-            long[] rangeOut) throws CheckpointFormatException {
-        if (!value.isJsonObject()) {
+    private static TensorInfo parseTensor(Path file, StrictJson json, String name, JsonReader reader, long dataStart,
+            long dataLength, long[] rangeOut) throws IOException {
+        if (reader.peek() != JsonToken.BEGIN_OBJECT) {
             throw new CheckpointFormatException(file, name, "header entry is not a JSON object");
         }
-        JsonObject o = value.getAsJsonObject();
-        JsonElement dtypeEl = o.get("dtype");
-        if (dtypeEl == null || !dtypeEl.isJsonPrimitive() || !dtypeEl.getAsJsonPrimitive().isString()) {
+        String dtypeName = null;
+        long[] shape = null;
+        long[] offsets = null;
+        Set<String> seen = new HashSet<>();
+        reader.beginObject();
+        while (reader.hasNext()) {
+            String field = json.name(reader);
+            if (!seen.add(field)) {
+                // The reference's serde derive refuses a duplicate field ("duplicate field `dtype`").
+                throw new CheckpointFormatException(file, name, "field '" + field + "' appears twice");
+            }
+            switch (field) {
+                case "dtype":
+                    if (reader.peek() != JsonToken.STRING) {
+                        throw new CheckpointFormatException(file, name, "missing or non-string 'dtype'");
+                    }
+                    dtypeName = json.string(reader);
+                    break;
+                case "shape":
+                    shape = longArray(file, name, reader, "shape", -1);
+                    break;
+                case "data_offsets":
+                    offsets = longArray(file, name, reader, "data_offsets", 2);
+                    break;
+                default:
+                    // Unknown fields are ignored, as by the reference, but still read strictly.
+                    json.skip(reader, true);
+            }
+        }
+        reader.endObject();
+        if (dtypeName == null) {
             throw new CheckpointFormatException(file, name, "missing or non-string 'dtype'");
+        }
+        if (shape == null) {
+            throw new CheckpointFormatException(file, name, "missing or non-array 'shape'");
+        }
+        if (offsets == null) {
+            throw new CheckpointFormatException(file, name, "missing or non-array 'data_offsets'");
         }
         DType dtype;
         try {
-            dtype = DType.parse(dtypeEl.getAsString());
+            dtype = DType.parse(dtypeName);
         } catch (IllegalArgumentException e) {
             throw new CheckpointFormatException(file, name, e.getMessage(), e);
         }
-        long[] shape = longArray(file, name, o.get("shape"), "shape", -1);
-        long[] offsets = longArray(file, name, o.get("data_offsets"), "data_offsets", 2);
         long begin = offsets[0];
         long end = offsets[1];
         if (begin > end) {
@@ -223,66 +269,120 @@ public final class SafetensorsFile implements AutoCloseable {
                     + ") do not match dtype " + dtype + " and shape " + Arrays.toString(shape) + " (" + bytes
                     + " bytes)");
         }
-        // dataStart + end cannot overflow: dataStart <= fileSize is checked and the comparison below is written
-        // as a subtraction.
-        if (end > fileSize - dataStart) {
+        // Written as a comparison with the data length so that dataStart + end cannot overflow.
+        if (end > dataLength) {
             throw new CheckpointFormatException(file, name, "data_offsets [" + begin + ", " + end
-                    + ") out of bounds: data ends at byte " + (dataStart + end) + " but the file has " + fileSize
-                    + " bytes (truncated?)");
+                    + ") out of bounds: data ends at byte " + (dataStart + end) + " but the file has "
+                    + (dataStart + dataLength) + " bytes (truncated?)");
         }
         rangeOut[0] = begin;
         rangeOut[1] = end;
         return new TensorInfo(name, dtype, shape, elements, file, dataStart + begin);
     }
 
-    private static long[] longArray(Path file, String tensor, JsonElement el, String field, int expectedLength)
-            throws CheckpointFormatException {
-        if (el == null || !el.isJsonArray()) {
+    private static long[] longArray(Path file, String tensor, JsonReader reader, String field, int expectedLength)
+            throws IOException {
+        if (reader.peek() != JsonToken.BEGIN_ARRAY) {
             throw new CheckpointFormatException(file, tensor, "missing or non-array '" + field + "'");
         }
-        JsonArray a = el.getAsJsonArray();
-        if (expectedLength >= 0 && a.size() != expectedLength) {
-            throw new CheckpointFormatException(file, tensor,
-                    "'" + field + "' has " + a.size() + " entries, expected " + expectedLength);
-        }
-        long[] out = new long[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            JsonElement v = a.get(i);
+        List<Long> values = new ArrayList<>();
+        reader.beginArray();
+        while (reader.hasNext()) {
+            JsonToken token = reader.peek();
+            if (token != JsonToken.NUMBER) {
+                throw new CheckpointFormatException(file, tensor, "'" + field + "' entry at " + reader.getPath()
+                        + " is a JSON " + token.toString().toLowerCase(Locale.ROOT)
+                        + ", not a non-negative 64-bit integer");
+            }
+            // The literal as written: the reference reads these as usize, which refuses "2.0", "2e0" and "-1", and
+            // so does this (BigDecimal would quietly accept the first two).
+            String literal = reader.nextString();
             long x = -1;
-            if (v.isJsonPrimitive() && ((JsonPrimitive) v).isNumber()) {
+            if (isPlainInteger(literal)) {
                 try {
-                    x = new BigDecimal(v.getAsString()).longValueExact();
-                } catch (ArithmeticException | NumberFormatException e) {
-                    x = -1;
+                    x = Long.parseLong(literal);
+                } catch (NumberFormatException e) {
+                    x = -1; // above 2^63 - 1: no file is that large
                 }
             }
             if (x < 0) {
-                throw new CheckpointFormatException(file, tensor,
-                        "'" + field + "' entry " + v + " is not a non-negative 64-bit integer");
+                throw new CheckpointFormatException(file, tensor, "'" + field + "' entry " + literal
+                        + " is not a non-negative 64-bit integer (written without sign, fraction or exponent)");
             }
-            out[i] = x;
+            values.add(x);
+        }
+        reader.endArray();
+        if (expectedLength >= 0 && values.size() != expectedLength) {
+            throw new CheckpointFormatException(file, tensor,
+                    "'" + field + "' has " + values.size() + " entries, expected " + expectedLength);
+        }
+        long[] out = new long[values.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = values.get(i);
         }
         return out;
     }
 
-    private static void checkOverlaps(Path file, Map<String, long[]> ranges) throws CheckpointFormatException {
+    private static boolean isPlainInteger(String literal) {
+        if (literal.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < literal.length(); i++) {
+            char c = literal.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The reference's layout rule (its {@code validate} and {@code MetadataIncompleteBuffer}): the tensors' byte
+     * ranges, in offset order, tile the data section exactly: the first starts at 0, each starts where the previous
+     * ends, and the last ends at the end of the file. A header length a few bytes off (landing in the header's space
+     * padding, so the JSON still parses) shifts the data section and is caught here as trailing or missing bytes.
+     */
+    private static void checkLayout(Path file, Map<String, long[]> ranges, long dataLength)
+            throws CheckpointFormatException {
         List<Map.Entry<String, long[]>> sorted = new ArrayList<>();
         for (Map.Entry<String, long[]> e : ranges.entrySet()) {
-            // Empty tensors occupy no bytes, so they may sit anywhere, including inside another tensor's range.
+            // Empty tensors occupy no bytes, so they may sit anywhere in the data section, including inside another
+            // tensor's range (the reference is stricter and wants them in sequence too).
             if (e.getValue()[1] > e.getValue()[0]) {
                 sorted.add(e);
             }
         }
         sorted.sort(Comparator.comparingLong((Map.Entry<String, long[]> e) -> e.getValue()[0])
                 .thenComparing(Map.Entry::getKey));
-        for (int i = 1; i < sorted.size(); i++) {
-            long[] prev = sorted.get(i - 1).getValue();
-            long[] cur = sorted.get(i).getValue();
-            if (cur[0] < prev[1]) {
-                throw new CheckpointFormatException(file, sorted.get(i).getKey(), "data_offsets [" + cur[0] + ", "
-                        + cur[1] + ") overlap tensor '" + sorted.get(i - 1).getKey() + "' at [" + prev[0] + ", "
-                        + prev[1] + ")");
+        long expected = 0;
+        String previous = null;
+        long[] prev = null;
+        for (Map.Entry<String, long[]> e : sorted) {
+            long[] cur = e.getValue();
+            if (cur[0] < expected) {
+                throw new CheckpointFormatException(file, e.getKey(), "data_offsets [" + cur[0] + ", " + cur[1]
+                        + ") overlap tensor '" + previous + "' at [" + prev[0] + ", " + prev[1] + ")");
             }
+            if (cur[0] > expected) {
+                if (previous == null) {
+                    throw new CheckpointFormatException(file, e.getKey(), "data_offsets [" + cur[0] + ", " + cur[1]
+                            + ") leave a gap: the first tensor's data must start at offset 0, so bytes [0, "
+                            + cur[0] + ") of the data section belong to no tensor");
+                }
+                throw new CheckpointFormatException(file, e.getKey(), "data_offsets [" + cur[0] + ", " + cur[1]
+                        + ") leave a gap: tensor '" + previous + "' ends at " + expected + ", so bytes ["
+                        + expected + ", " + cur[0] + ") of the data section belong to no tensor");
+            }
+            expected = cur[1];
+            previous = e.getKey();
+            prev = cur;
+        }
+        // Offsets past the end were refused per tensor, so expected <= dataLength here.
+        if (expected != dataLength) {
+            long extra = dataLength - expected;
+            throw new CheckpointFormatException(file, null, extra + (extra == 1 ? " trailing byte" : " trailing bytes")
+                    + ": the tensors' data ends at offset " + expected + " but the data section after the header has "
+                    + dataLength + " bytes (wrong header length, or data appended to the file)");
         }
     }
 
