@@ -47,8 +47,12 @@ import org.slf4j.LoggerFactory;
  *       string (for example a prompt already rendered with {@code <s>}), no second BOS is put in front.</li>
  *   <li>{@link #decode(int[])} skips special tokens; {@link #decode(int[], boolean)} lets the caller keep
  *       them. Ids outside {@code [0, vocabSize())} are rejected with {@link IllegalArgumentException}.</li>
- *   <li>{@link #newStreamingDecoder()} turns generated ids into text one token at a time, holding back
- *       incomplete UTF-8 sequences produced by byte-fallback tokens.</li>
+ *   <li>{@link #newStreamingDecoder(int[])} turns generated ids into text one token at a time, with the prompt's
+ *       ids as context so that {@code decode(prompt) + pieces == decode(prompt ++ generated)}, holding back
+ *       incomplete UTF-8 sequences and unfinished runs of byte-fallback tokens.</li>
+ *   <li>The side files' settings have strict JSON types ({@code add_bos_token} is {@code true}/{@code false}, ids
+ *       are integers or lists of integers) and every token id in {@code tokenizer.json} lies in
+ *       {@code [0, 2147483646]}; anything else is a {@link TokenizerException} naming the file.</li>
  * </ul>
  *
  * <h2>Native library and offline operation</h2>
@@ -383,7 +387,7 @@ public final class Tokenizer implements AutoCloseable {
         return newStreamingDecoder(new int[0], true);
     }
 
-    /** A new streaming decoder without context that keeps special tokens in its text when {@code skipSpecial} is false. */
+    /** A streaming decoder without context that keeps special tokens in its text when {@code skipSpecial} is false. */
     public StreamingDecoder newStreamingDecoder(boolean skipSpecial) {
         return newStreamingDecoder(new int[0], skipSpecial);
     }
