@@ -110,7 +110,8 @@ public final class MoeModel implements AutoCloseable {
     checkOpen();
     Preconditions.checkArgument(promptIds.length > 0, "the prompt has no tokens");
     Sampler sampler = new Sampler(options);
-    Tokenizer.StreamingDecoder text = tokenizer == null ? null : tokenizer.newStreamingDecoder();
+    // The prompt is the decoder's context, so that the first generated word keeps its leading space.
+    Tokenizer.StreamingDecoder text = tokenizer == null ? null : tokenizer.newStreamingDecoder(promptIds);
     StringBuilder generatedText = new StringBuilder();
     int[] generated = new int[options.maxNewTokens()];
     int count = 0;
@@ -126,7 +127,10 @@ public final class MoeModel implements AutoCloseable {
       while (true) {
         int next = sampler.next(logits);
         generated[count++] = next;
-        String piece = text == null ? "" : text.next(next);
+        boolean last = options.stopAtEos() && isEos(next) || count == options.maxNewTokens()
+            || cache.length() == cache.maxPositions();
+        // The last token also gets what the decoder still holds back (an unfinished run of byte tokens).
+        String piece = text == null ? "" : last ? text.next(next) + text.flush() : text.next(next);
         generatedText.append(piece);
         listener.onToken(next, piece);
         if (options.stopAtEos() && isEos(next)) {

@@ -36,7 +36,7 @@ public interface ModelFamily {
    *
    * @throws ModelConfigException naming the file, the field and the value
    */
-  void readConfig(ConfigJson json, ModelConfig.Builder b) throws ModelConfigException;
+  void readConfig(ConfigFields json, ModelConfig.Builder b) throws ModelConfigException;
 
   /** Writes the family's own fields of {@code c} as Hugging Face names them, for synthetic checkpoints. */
   void writeConfig(ModelConfig c, JsonObject o);

@@ -12,7 +12,8 @@ public final class UnsupportedArchitectureException extends ModelConfigException
   private final String architecture;
 
   UnsupportedArchitectureException(Path file, String architecture, String supported) {
-    super(file, "architecture '" + architecture + "' is not supported (supported: " + supported + ")");
+    // Quoted with escapes: the name comes from the file and may hold control characters.
+    super(file, "architecture " + StrictJson.quote(architecture) + " is not supported (supported: " + supported + ")");
     this.architecture = architecture;
   }
 

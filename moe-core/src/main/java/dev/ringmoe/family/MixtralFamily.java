@@ -1,7 +1,7 @@
 package dev.ringmoe.family;
 
 import com.google.gson.JsonObject;
-import dev.ringmoe.config.ConfigJson;
+import dev.ringmoe.config.ConfigFields;
 import dev.ringmoe.config.GateKind;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.config.ModelConfigException;
@@ -36,7 +36,7 @@ public final class MixtralFamily implements ModelFamily {
   }
 
   @Override
-  public void readConfig(ConfigJson json, ModelConfig.Builder b) throws ModelConfigException {
+  public void readConfig(ConfigFields json, ModelConfig.Builder b) throws ModelConfigException {
     b.experts(json.requiredInt("num_local_experts")).intermediateSize(json.requiredInt("intermediate_size"));
   }
 

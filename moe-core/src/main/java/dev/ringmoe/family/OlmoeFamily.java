@@ -1,7 +1,7 @@
 package dev.ringmoe.family;
 
 import com.google.gson.JsonObject;
-import dev.ringmoe.config.ConfigJson;
+import dev.ringmoe.config.ConfigFields;
 import dev.ringmoe.config.GateKind;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.config.ModelConfigException;
@@ -38,12 +38,12 @@ public final class OlmoeFamily implements ModelFamily {
   }
 
   @Override
-  public void readConfig(ConfigJson json, ModelConfig.Builder b) throws ModelConfigException {
+  public void readConfig(ConfigFields json, ModelConfig.Builder b) throws ModelConfigException {
     if (json.has("clip_qkv")) {
-      throw json.problem("clip_qkv is not supported (it must be null)");
+      throw json.refuse("clip_qkv is not supported (it must be null)");
     }
     b.experts(json.requiredInt("num_experts")).intermediateSize(json.requiredInt("intermediate_size"))
-        .attentionBias(json.optionalBoolean("attention_bias", false)).qkNorm(QkNorm.WHOLE);
+        .attentionBias(QwenMoeFamilies.orElse(json.optionalBoolean("attention_bias"), false)).qkNorm(QkNorm.WHOLE);
   }
 
   @Override

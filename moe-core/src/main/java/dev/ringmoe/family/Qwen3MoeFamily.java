@@ -1,7 +1,7 @@
 package dev.ringmoe.family;
 
 import com.google.gson.JsonObject;
-import dev.ringmoe.config.ConfigJson;
+import dev.ringmoe.config.ConfigFields;
 import dev.ringmoe.config.GateKind;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.config.ModelConfigException;
@@ -39,9 +39,9 @@ public final class Qwen3MoeFamily implements ModelFamily {
   }
 
   @Override
-  public void readConfig(ConfigJson json, ModelConfig.Builder b) throws ModelConfigException {
+  public void readConfig(ConfigFields json, ModelConfig.Builder b) throws ModelConfigException {
     QwenMoeFamilies.read(json, b, json.requiredInt("num_hidden_layers"));
-    b.attentionBias(json.optionalBoolean("attention_bias", false)).qkNorm(QkNorm.PER_HEAD);
+    b.attentionBias(QwenMoeFamilies.orElse(json.optionalBoolean("attention_bias"), false)).qkNorm(QkNorm.PER_HEAD);
   }
 
   @Override

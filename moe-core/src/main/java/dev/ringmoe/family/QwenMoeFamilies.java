@@ -2,7 +2,7 @@ package dev.ringmoe.family;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import dev.ringmoe.config.ConfigJson;
+import dev.ringmoe.config.ConfigFields;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.config.ModelConfigException;
 import java.util.ArrayList;
@@ -17,15 +17,15 @@ import java.util.List;
 final class QwenMoeFamilies {
   private QwenMoeFamilies() {}
 
-  static void read(ConfigJson json, ModelConfig.Builder b, int layers) throws ModelConfigException {
+  static void read(ConfigFields json, ModelConfig.Builder b, int layers) throws ModelConfigException {
     b.experts(json.requiredInt("num_experts"))
         .intermediateSize(json.requiredInt("moe_intermediate_size"))
         .denseIntermediateSize(json.requiredInt("intermediate_size"));
-    int step = json.optionalInt("decoder_sparse_step", 1);
+    int step = orElse(json.optionalInt("decoder_sparse_step"), 1);
     if (step < 1) {
-      throw json.problem("decoder_sparse_step must be at least 1, was " + step);
+      throw json.refuse("decoder_sparse_step must be at least 1, was " + step);
     }
-    int[] mlpOnly = json.intList("mlp_only_layers");
+    int[] mlpOnly = orElse(json.optionalInts("mlp_only_layers"), new int[0]);
     List<Integer> dense = new ArrayList<>();
     for (int l = 0; l < layers; l++) {
       boolean listed = false;
@@ -38,14 +38,18 @@ final class QwenMoeFamilies {
     }
     for (int m : mlpOnly) {
       if (m < 0 || m >= layers) {
-        throw json.problem("mlp_only_layers names layer " + m + ", outside [0, " + layers + ")");
+        throw json.refuse("mlp_only_layers names layer " + m + ", outside [0, " + layers + ")");
       }
     }
     b.denseLayers(dense.stream().mapToInt(Integer::intValue).toArray());
-    if (json.optionalBoolean("use_sliding_window", false)) {
-      throw json.problem("use_sliding_window true is not supported yet");
+    if (orElse(json.optionalBoolean("use_sliding_window"), false)) {
+      throw json.refuse("use_sliding_window true is not supported yet");
     }
     b.slidingWindow(0);
+  }
+
+  static <T> T orElse(T value, T fallback) {
+    return value != null ? value : fallback;
   }
 
   static void write(ModelConfig c, JsonObject o) {

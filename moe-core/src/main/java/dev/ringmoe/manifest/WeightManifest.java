@@ -23,7 +23,10 @@ public interface WeightManifest {
   /** @throws IllegalArgumentException if {@code layer} has no such expert */
   Section expert(int layer, int expert);
 
-  /** Every section: the globals, then per layer its dense section and its experts. */
+  /**
+   * Every section: the globals, then per layer its dense section and its experts. Lists every expert: for writing or
+   * checking a whole checkpoint, not for sizing (see {@link #parameters()}).
+   */
   default List<Section> sections() {
     List<Section> all = new ArrayList<>();
     all.add(globals());
@@ -36,9 +39,19 @@ public interface WeightManifest {
     return all;
   }
 
-  /** Parameters of every section. */
+  /**
+   * Parameters of every section, counted without listing every expert (the experts of a layer have the same
+   * shapes).
+   */
   default long parameters() {
-    return sections().stream().mapToLong(Section::parameters).sum();
+    long n = globals().parameters();
+    for (int l = 0; l < layers(); l++) {
+      n += dense(l).parameters();
+      if (experts(l) > 0) {
+        n += experts(l) * expert(l, 0).parameters();
+      }
+    }
+    return n;
   }
 
   /** The manifest of the model {@code config} describes ({@link ModelConfig#manifest()}). */

@@ -109,7 +109,8 @@ public final class SyntheticCheckpoint {
     Files.writeString(dir.resolve(ModelConfig.FILE_NAME), config.toJson(torchDtype), StandardCharsets.UTF_8);
     int[] eos = config.eosTokenIds();
     Files.writeString(dir.resolve("generation_config.json"),
-        "{\n  \"bos_token_id\": " + config.bosTokenId() + ",\n  \"eos_token_id\": " + eos[0] + "\n}\n",
+        "{\n  \"bos_token_id\": " + config.bosTokenId() + ",\n  \"eos_token_id\": "
+            + (eos.length == 0 ? "null" : String.valueOf(eos[0])) + "\n}\n",
         StandardCharsets.UTF_8);
     SyntheticTokenizer.write(dir, config.vocabSize());
     Map<String, Role> roles = new HashMap<>();

@@ -1,6 +1,7 @@
 package dev.ringmoe.tokenizer;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -9,6 +10,7 @@ import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -44,8 +47,12 @@ import org.slf4j.LoggerFactory;
  *       string (for example a prompt already rendered with {@code <s>}), no second BOS is put in front.</li>
  *   <li>{@link #decode(int[])} skips special tokens; {@link #decode(int[], boolean)} lets the caller keep
  *       them. Ids outside {@code [0, vocabSize())} are rejected with {@link IllegalArgumentException}.</li>
- *   <li>{@link #newStreamingDecoder()} turns generated ids into text one token at a time, holding back
- *       incomplete UTF-8 sequences produced by byte-fallback tokens.</li>
+ *   <li>{@link #newStreamingDecoder(int[])} turns generated ids into text one token at a time, with the prompt's
+ *       ids as context so that {@code decode(prompt) + pieces == decode(prompt ++ generated)}, holding back
+ *       incomplete UTF-8 sequences and unfinished runs of byte-fallback tokens.</li>
+ *   <li>The side files' settings have strict JSON types ({@code add_bos_token} is {@code true}/{@code false}, ids
+ *       are integers or lists of integers) and every token id in {@code tokenizer.json} lies in
+ *       {@code [0, 2147483646]}; anything else is a {@link TokenizerException} naming the file.</li>
  * </ul>
  *
  * <h2>Native library and offline operation</h2>
@@ -91,10 +98,13 @@ public final class Tokenizer implements AutoCloseable {
     /** Ids placed before/after the text's ids when special tokens are added. */
     private final int[] prefix;
     private final int[] suffix;
+    /** Ids of the byte-fallback tokens {@code <0xNN>} when the decoder has ByteFallback; empty otherwise. */
+    private final Set<Integer> byteTokens;
     private volatile boolean closed;
 
     private Tokenizer(HuggingFaceTokenizer hf, Map<String, Integer> tokenIds, Set<Integer> specialIds, int vocabSize,
-                      OptionalInt bosId, Set<Integer> eosIds, int tokenizerBosId, int[] prefix, int[] suffix) {
+                      OptionalInt bosId, Set<Integer> eosIds, int tokenizerBosId, int[] prefix, int[] suffix,
+                      Set<Integer> byteTokens) {
         this.hf = hf;
         this.tokenIds = tokenIds;
         this.specialIds = specialIds;
@@ -104,6 +114,7 @@ public final class Tokenizer implements AutoCloseable {
         this.tokenizerBosId = tokenizerBosId;
         this.prefix = prefix;
         this.suffix = suffix;
+        this.byteTokens = byteTokens;
     }
 
     /**
@@ -155,22 +166,22 @@ public final class Tokenizer implements AutoCloseable {
         Map<String, Integer> ids = new HashMap<>();
         Set<Integer> special = new LinkedHashSet<>();
         readVocabulary(root, tokenizerJson, ids, special);
-        int vocab = ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
+        int vocab = ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1; // ids checked: no overflow
 
         // Settings.
-        JsonObject tokConfig = readOptionalJsonObject(checkpointDir.resolve(TOKENIZER_CONFIG_JSON));
-        JsonObject config = readOptionalJsonObject(checkpointDir.resolve(CONFIG_JSON));
-        JsonObject genConfig = readOptionalJsonObject(checkpointDir.resolve(GENERATION_CONFIG_JSON));
-        Boolean addBos = optBoolean(tokConfig, "add_bos_token");
-        Boolean addEos = optBoolean(tokConfig, "add_eos_token");
-        Integer tokBos = tokenStringId(tokConfig, "bos_token", ids);
-        Integer tokEos = tokenStringId(tokConfig, "eos_token", ids);
+        Settings tokConfig = Settings.read(checkpointDir.resolve(TOKENIZER_CONFIG_JSON));
+        Settings config = Settings.read(checkpointDir.resolve(CONFIG_JSON));
+        Settings genConfig = Settings.read(checkpointDir.resolve(GENERATION_CONFIG_JSON));
+        Boolean addBos = tokConfig.optBoolean("add_bos_token");
+        Boolean addEos = tokConfig.optBoolean("add_eos_token");
+        Integer tokBos = tokConfig.tokenStringId("bos_token", ids);
+        Integer tokEos = tokConfig.tokenStringId("eos_token", ids);
 
-        Integer modelBos = firstNonNull(optInt(genConfig, "bos_token_id"), optInt(config, "bos_token_id"));
-        List<Integer> modelEos = optIntList(genConfig, "eos_token_id");
-        if (modelEos.isEmpty()) {
-            modelEos = optIntList(config, "eos_token_id");
-        }
+        Integer modelBos = firstNonNull(genConfig.optInt("bos_token_id"), config.optInt("bos_token_id"));
+        // Both files are read (and their types checked) even where the first one decides.
+        List<Integer> genEos = genConfig.optIntList("eos_token_id");
+        List<Integer> configEos = config.optIntList("eos_token_id");
+        List<Integer> modelEos = genEos.isEmpty() ? configEos : genEos;
         Integer bos = firstNonNull(modelBos, tokBos);
         Set<Integer> eos = new LinkedHashSet<>(modelEos);
         if (eos.isEmpty() && tokEos != null) {
@@ -216,7 +227,7 @@ public final class Tokenizer implements AutoCloseable {
                     Arrays.toString(prefix), Arrays.toString(suffix));
             return new Tokenizer(hf, Collections.unmodifiableMap(ids), Collections.unmodifiableSet(special), vocab,
                     bos == null ? OptionalInt.empty() : OptionalInt.of(bos), Collections.unmodifiableSet(eos),
-                    encBos == null ? -1 : encBos, prefix, suffix);
+                    encBos == null ? -1 : encBos, prefix, suffix, byteTokens(root, ids));
         } catch (IOException | RuntimeException e) {
             hf.close();
             throw e;
@@ -367,16 +378,52 @@ public final class Tokenizer implements AutoCloseable {
         return specialIds;
     }
 
-    /** A new decoder for printing one generated sequence incrementally. */
+    /**
+     * A new decoder for printing one sequence incrementally from its start (no context), skipping special tokens.
+     * For generated text, prefer {@link #newStreamingDecoder(int[])} with the prompt: without it the first
+     * generated word loses its leading space.
+     */
     public StreamingDecoder newStreamingDecoder() {
-        checkOpen();
-        return new StreamingDecoder(this, true);
+        return newStreamingDecoder(new int[0], true);
     }
 
-    /** A new streaming decoder that keeps special tokens in its text when {@code skipSpecial} is false. */
+    /** A streaming decoder without context that keeps special tokens in its text when {@code skipSpecial} is false. */
     public StreamingDecoder newStreamingDecoder(boolean skipSpecial) {
+        return newStreamingDecoder(new int[0], skipSpecial);
+    }
+
+    /**
+     * A new decoder for the text generated after {@code context} (the prompt's ids), skipping special tokens: the
+     * pieces it returns are what {@code decode(context ++ generated)} adds to {@code decode(context)}; see
+     * {@link StreamingDecoder} for the exact contract.
+     *
+     * @throws IllegalArgumentException if a context id is outside {@code [0, vocabSize())}
+     */
+    public StreamingDecoder newStreamingDecoder(int[] context) {
+        return newStreamingDecoder(context, true);
+    }
+
+    /**
+     * As {@link #newStreamingDecoder(int[])}, keeping special tokens in the text when {@code skipSpecial} is false.
+     *
+     * @throws IllegalArgumentException if a context id is outside {@code [0, vocabSize())}
+     */
+    public StreamingDecoder newStreamingDecoder(int[] context, boolean skipSpecial) {
+        Objects.requireNonNull(context, "context");
         checkOpen();
-        return new StreamingDecoder(this, skipSpecial);
+        return new StreamingDecoder(this, context, skipSpecial);
+    }
+
+    private void checkId(int id, String what) {
+        if (id < 0 || id >= vocabSize) {
+            throw new IllegalArgumentException("Token id " + id + " (" + what + ") is outside the vocabulary [0, "
+                    + vocabSize + ")");
+        }
+    }
+
+    /** Whether {@code id} is a byte-fallback token {@code <0xNN>} of a decoder that has {@code ByteFallback}. */
+    boolean isByteFallbackToken(int id) {
+        return byteTokens.contains(id);
     }
 
     /** Frees the native tokenizer. Idempotent. */
@@ -397,29 +444,54 @@ public final class Tokenizer implements AutoCloseable {
     /**
      * Turns generated token ids into text incrementally, for printing as tokens arrive.
      *
-     * <p>Contract: the concatenation of everything {@link #next(int)} returned, followed by {@link #flush()},
-     * equals {@code tokenizer.decode(allIdsFed, skipSpecial)} for the decoders of SentencePiece/BPE style
-     * checkpoints (whose decoding of a sequence extends the decoding of its prefixes). While the text decoded so
-     * far ends in an incomplete UTF-8 sequence (byte-fallback tokens, shown by the decoder as U+FFFD) the output is
-     * held back and returned once the sequence is complete. To stay cheap on long generations, only a window
-     * of ids since the last emitted piece is decoded, always starting at a token boundary that was already
-     * emitted (so a decoder's leading-space strip applies alike to both decodings compared).
+     * <h3>Contract</h3>
+     * Let {@code C} be the context ids the decoder was made with ({@linkplain #newStreamingDecoder(int[]) the
+     * prompt}; empty for {@link #newStreamingDecoder()}) and {@code G} the ids fed to {@link #next(int)}. Then
+     * <pre>{@code decode(C) + (every piece next() returned) + flush() == decode(C ++ G)}</pre>
+     * (with the decoder's {@code skipSpecial}) whenever {@code decode(C)} is a prefix of {@code decode(C ++ G)}.
+     * That holds for the SentencePiece/BPE decoders of the reference checkpoints (Metaspace-style "▁" to space,
+     * byte fallback, fuse, strip of one leading space) except when {@code C} itself ends inside a multi-byte
+     * character, a run of byte tokens that the generated ids continue; then the pieces are the text of
+     * {@code decode(C ++ G)} after its longest common prefix with {@code decode(C)}. Decoding with the prompt as
+     * context is what keeps the space in front of the first generated word: SentencePiece decoders drop the leading
+     * space of a decoded text, which is right at the start of the prompt and wrong at the start of the generation.
+     *
+     * <p>Text is held back (a piece is empty) while it may still change: while the decoded text ends in an
+     * incomplete UTF-8 sequence (shown by the decoder as U+FFFD), and, for tokenizers whose decoder has
+     * {@code ByteFallback}, while the last id is a byte token {@code <0xNN>} (special tokens that are skipped do not
+     * count: they are removed before the decoder sees the run), because the decoder turns a whole run of byte tokens
+     * into U+FFFD per byte when any byte of the run is invalid, which changes text already decoded.
+     * {@link #flush()} returns what is held back at the end of a generation. To stay cheap on long generations only
+     * a window of ids since the last emitted piece is decoded, always starting at a token boundary that was already
+     * emitted and that follows a non-byte token (so the leading-space strip and byte runs apply alike to both
+     * decodings compared); the first piece decodes the whole context once.
      *
      * <p>Not thread-safe; one instance per generated sequence.
      */
     public static final class StreamingDecoder {
         private final Tokenizer tokenizer;
         private final boolean skipSpecial;
-        private int[] ids = new int[16];
+        /** Context ids followed by the ids fed. */
+        private int[] ids;
+        private final int contextLength;
         private int size;
         /** Start of the decode window: ids before it are fully emitted and no longer decoded. */
         private int prefixOffset;
         /** Ids before this have been emitted. */
         private int readOffset;
+        /** {@code decode(ids[prefixOffset, readOffset))}, or null until computed for the current window. */
+        private String prefixText;
 
-        StreamingDecoder(Tokenizer tokenizer, boolean skipSpecial) {
+        StreamingDecoder(Tokenizer tokenizer, int[] context, boolean skipSpecial) {
             this.tokenizer = tokenizer;
             this.skipSpecial = skipSpecial;
+            for (int i = 0; i < context.length; i++) {
+                tokenizer.checkId(context[i], "context index " + i);
+            }
+            this.ids = Arrays.copyOf(context, Math.max(16, context.length + 16));
+            this.contextLength = context.length;
+            this.size = context.length;
+            this.readOffset = context.length;
         }
 
         /**
@@ -429,44 +501,67 @@ public final class Tokenizer implements AutoCloseable {
          * @throws IllegalArgumentException if the id is out of the vocabulary
          */
         public String next(int tokenId) {
-            if (tokenId < 0 || tokenId >= tokenizer.vocabSize) {
-                throw new IllegalArgumentException("Token id " + tokenId + " is outside the vocabulary [0, "
-                        + tokenizer.vocabSize + ")");
-            }
+            tokenizer.checkId(tokenId, "token");
             if (size == ids.length) {
                 ids = Arrays.copyOf(ids, size * 2);
             }
             ids[size++] = tokenId;
+            if (tokenizer.isByteFallbackToken(tokenId)) {
+                return ""; // its run of bytes may still be invalidated by the next byte
+            }
+            if (skipSpecial && tokenizer.specialIds.contains(tokenId)) {
+                // Adds no text, and is removed before the decoder runs: a run of byte tokens continues across it.
+                return "";
+            }
             return emit(false);
         }
 
         /**
          * Returns whatever is still held back (for example an incomplete UTF-8 sequence at the end of the
-         * generation, which then appears as U+FFFD) and marks it emitted.
+         * generation, which then appears as U+FFFD) and marks it emitted. Call it once the sequence is complete;
+         * after a flush in mid-sequence the contract above holds only for the text before it.
          */
         public String flush() {
             return emit(true);
         }
 
-        /** The ids fed so far. */
+        /** The ids fed so far (without the context). */
         public int[] ids() {
-            return Arrays.copyOf(ids, size);
+            return Arrays.copyOfRange(ids, contextLength, size);
         }
 
         private String emit(boolean force) {
             if (readOffset == size) {
                 return "";
             }
-            String prefixText = tokenizer.decode(ids, prefixOffset, readOffset, skipSpecial);
+            if (prefixText == null) {
+                prefixText = tokenizer.decode(ids, prefixOffset, readOffset, skipSpecial);
+            }
             String newText = tokenizer.decode(ids, prefixOffset, size, skipSpecial);
             if (!force && (newText.length() <= prefixText.length() || newText.endsWith("\uFFFD"))) {
                 return "";
             }
-            String piece = newText.startsWith(prefixText) ? newText.substring(prefixText.length())
-                    : newText.substring(Math.min(prefixText.length(), newText.length()));
+            String piece = newText.substring(commonPrefixLength(prefixText, newText));
             prefixOffset = readOffset;
             readOffset = size;
+            prefixText = null;
             return piece;
+        }
+
+        /** Length of the longest common prefix, not splitting a surrogate pair. */
+        private static int commonPrefixLength(String a, String b) {
+            if (b.startsWith(a)) {
+                return a.length();
+            }
+            int n = 0;
+            int max = Math.min(a.length(), b.length());
+            while (n < max && a.charAt(n) == b.charAt(n)) {
+                n++;
+            }
+            if (n > 0 && Character.isHighSurrogate(b.charAt(n - 1))) {
+                n--;
+            }
+            return n;
         }
     }
 
@@ -481,6 +576,8 @@ public final class Tokenizer implements AutoCloseable {
             return e.getAsJsonObject();
         } catch (JsonParseException e) {
             throw new TokenizerException(file.toAbsolutePath() + " is not valid JSON: " + e.getMessage(), e);
+        } catch (CharacterCodingException e) {
+            throw new TokenizerException(file.toAbsolutePath() + " is not valid UTF-8: " + e, e);
         }
     }
 
@@ -496,7 +593,7 @@ public final class Tokenizer implements AutoCloseable {
                 JsonElement vocab = model.getAsJsonObject().get("vocab");
                 if (vocab != null && vocab.isJsonObject()) { // BPE, WordPiece, WordLevel
                     for (Map.Entry<String, JsonElement> e : vocab.getAsJsonObject().entrySet()) {
-                        ids.put(e.getKey(), e.getValue().getAsInt());
+                        ids.put(e.getKey(), tokenId(e.getValue(), "model.vocab[" + quote(e.getKey()) + "]", file));
                     }
                 } else if (vocab != null && vocab.isJsonArray()) { // Unigram: [[piece, score], ...]
                     JsonArray arr = vocab.getAsJsonArray();
@@ -509,14 +606,17 @@ public final class Tokenizer implements AutoCloseable {
             if (added != null && added.isJsonArray()) {
                 for (JsonElement el : added.getAsJsonArray()) {
                     JsonObject t = el.getAsJsonObject();
-                    int id = t.get("id").getAsInt();
-                    ids.put(t.get("content").getAsString(), id);
+                    String content = t.get("content").getAsString();
+                    int id = tokenId(t.get("id"), "added_tokens " + quote(content) + " id", file);
+                    ids.put(content, id);
                     JsonElement sp = t.get("special");
                     if (sp != null && sp.isJsonPrimitive() && sp.getAsBoolean()) {
                         special.add(id);
                     }
                 }
             }
+        } catch (TokenizerException e) {
+            throw e;
         } catch (RuntimeException e) {
             throw new TokenizerException("Cannot read the vocabulary of " + file.toAbsolutePath() + ": " + e, e);
         }
@@ -525,68 +625,168 @@ public final class Tokenizer implements AutoCloseable {
         }
     }
 
-    private static Boolean optBoolean(JsonObject o, String key) {
-        if (o == null) {
-            return null;
+    /**
+     * A token id: a JSON integer from 0 to 2147483646, so that {@link #vocabSize()} (largest id + 1) is an int.
+     */
+    private static int tokenId(JsonElement e, String what, Path file) throws TokenizerException {
+        Integer id = strictInt(e);
+        if (id == null || id < 0 || id == Integer.MAX_VALUE) {
+            throw new TokenizerException(file.toAbsolutePath() + ": " + what + " must be a token id from 0 to "
+                    + (Integer.MAX_VALUE - 1) + ", was " + e);
         }
-        JsonElement e = o.get(key);
-        return e == null || e.isJsonNull() ? null : e.getAsBoolean();
+        return id;
     }
 
-    private static Integer optInt(JsonObject o, String key) {
-        if (o == null) {
+    /** The value when {@code e} is a JSON integer literal (no fraction or exponent) in int range, else null. */
+    private static Integer strictInt(JsonElement e) {
+        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
             return null;
         }
-        JsonElement e = o.get(key);
-        if (e == null || e.isJsonNull()) {
+        String s = e.getAsJsonPrimitive().getAsString();
+        if (!s.matches("-?(0|[1-9][0-9]{0,9})")) {
             return null;
         }
-        if (e.isJsonArray()) {
-            JsonArray a = e.getAsJsonArray();
-            return a.isEmpty() ? null : a.get(0).getAsInt();
-        }
-        return e.getAsInt();
+        long v = Long.parseLong(s);
+        return v == (int) v ? (int) v : null;
     }
 
-    private static List<Integer> optIntList(JsonObject o, String key) {
-        List<Integer> out = new ArrayList<>();
-        if (o == null) {
-            return out;
+    private static String quote(String s) {
+        return s.length() > 40 ? new Gson().toJson(s.substring(0, 40)) + "..." : new Gson().toJson(s);
+    }
+
+    /**
+     * The ids whose token is {@code <0xNN>} (as Hugging Face's ByteFallback decoder recognises them: six characters,
+     * two hexadecimal digits), if the decoder, or a decoder of its Sequence, is ByteFallback.
+     */
+    private static Set<Integer> byteTokens(JsonObject root, Map<String, Integer> ids) {
+        if (!hasDecoder(root.get("decoder"), "ByteFallback", 0)) {
+            return Collections.emptySet();
         }
-        JsonElement e = o.get(key);
-        if (e == null || e.isJsonNull()) {
-            return out;
-        }
-        if (e.isJsonArray()) {
-            for (JsonElement x : e.getAsJsonArray()) {
-                out.add(x.getAsInt());
+        Set<Integer> out = new HashSet<>();
+        for (Map.Entry<String, Integer> e : ids.entrySet()) {
+            String t = e.getKey();
+            if (t.length() == 6 && t.startsWith("<0x") && t.endsWith(">") && isHex(t.charAt(3))
+                    && isHex(t.charAt(4))) {
+                out.add(e.getValue());
             }
-        } else {
-            out.add(e.getAsInt());
         }
-        return out;
+        return Collections.unmodifiableSet(out);
     }
 
-    /** The id of a token given in tokenizer_config.json as a string or as an AddedToken object. */
-    private static Integer tokenStringId(JsonObject o, String key, Map<String, Integer> ids) {
-        if (o == null) {
-            return null;
+    private static boolean isHex(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    }
+
+    private static boolean hasDecoder(JsonElement decoder, String type, int depth) {
+        if (decoder == null || !decoder.isJsonObject() || depth > 8) {
+            return false;
         }
-        JsonElement e = o.get(key);
-        if (e == null || e.isJsonNull()) {
-            return null;
+        JsonObject d = decoder.getAsJsonObject();
+        JsonElement t = d.get("type");
+        if (t != null && t.isJsonPrimitive() && type.equals(t.getAsString())) {
+            return true;
         }
-        String s;
-        if (e.isJsonObject()) {
-            JsonElement c = e.getAsJsonObject().get("content");
-            if (c == null || c.isJsonNull()) {
+        JsonElement list = d.get("decoders");
+        if (list != null && list.isJsonArray()) {
+            for (JsonElement x : list.getAsJsonArray()) {
+                if (hasDecoder(x, type, depth + 1)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A settings file ({@code tokenizer_config.json}, {@code config.json}, ...) read with strict types. */
+    private static final class Settings {
+        private final JsonObject json;
+        private final Path file;
+
+        Settings(JsonObject json, Path file) {
+            this.json = json;
+            this.file = file;
+        }
+
+        static Settings read(Path file) throws IOException {
+            return new Settings(readOptionalJsonObject(file), file);
+        }
+
+        private JsonElement get(String key) {
+            if (json == null) {
                 return null;
             }
-            s = c.getAsString();
-        } else {
-            s = e.getAsString();
+            JsonElement e = json.get(key);
+            return e == null || e.isJsonNull() ? null : e;
         }
-        return ids.get(s);
+
+        private TokenizerException wrong(String key, String expected, JsonElement e) {
+            String shown = e.toString();
+            return new TokenizerException(file.toAbsolutePath() + ": field '" + key + "' must be " + expected
+                    + ", was " + (shown.length() > 80 ? shown.substring(0, 80) + "..." : shown));
+        }
+
+        /** true/false, or null when absent or null. */
+        Boolean optBoolean(String key) throws TokenizerException {
+            JsonElement e = get(key);
+            if (e == null) {
+                return null;
+            }
+            if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isBoolean()) {
+                throw wrong(key, "true or false", e);
+            }
+            return e.getAsBoolean();
+        }
+
+        /** An int, or the first of a list of ints; null when absent, null or an empty list. */
+        Integer optInt(String key) throws TokenizerException {
+            List<Integer> all = optIntList(key);
+            return all.isEmpty() ? null : all.get(0);
+        }
+
+        /** An int or a list of ints; empty when absent or null. */
+        List<Integer> optIntList(String key) throws TokenizerException {
+            List<Integer> out = new ArrayList<>();
+            JsonElement e = get(key);
+            if (e == null) {
+                return out;
+            }
+            String expected = "an integer or a list of integers";
+            if (e.isJsonArray()) {
+                for (JsonElement x : e.getAsJsonArray()) {
+                    Integer v = strictInt(x);
+                    if (v == null) {
+                        throw wrong(key, expected, e);
+                    }
+                    out.add(v);
+                }
+            } else {
+                Integer v = strictInt(e);
+                if (v == null) {
+                    throw wrong(key, expected, e);
+                }
+                out.add(v);
+            }
+            return out;
+        }
+
+        /** The id of a token given as a string or as an AddedToken object ({@code content}); null if unknown. */
+        Integer tokenStringId(String key, Map<String, Integer> ids) throws TokenizerException {
+            JsonElement e = get(key);
+            if (e == null) {
+                return null;
+            }
+            JsonElement s = e;
+            if (e.isJsonObject()) {
+                s = e.getAsJsonObject().get("content");
+                if (s == null || s.isJsonNull()) {
+                    return null;
+                }
+            }
+            if (!s.isJsonPrimitive() || !s.getAsJsonPrimitive().isString()) {
+                throw wrong(key, "a token string or an object with a string 'content'", e);
+            }
+            return ids.get(s.getAsString());
+        }
     }
 
     @SafeVarargs
