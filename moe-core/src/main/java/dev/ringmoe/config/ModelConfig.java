@@ -483,6 +483,21 @@ public final class ModelConfig {
     return moeLayers[layer];
   }
 
+  /**
+   * The position of {@code layer} among the layers that route (what routing traces and predictors index by), or -1
+   * for a dense layer.
+   */
+  public int routingIndex(int layer) {
+    if (!moeLayers[layer]) {
+      return -1;
+    }
+    int index = 0;
+    for (int l = 0; l < layer; l++) {
+      index += moeLayers[l] ? 1 : 0;
+    }
+    return index;
+  }
+
   /** The layers with a sparse MoE block, ascending. */
   public int[] moeLayers() {
     return java.util.stream.IntStream.range(0, layers).filter(l -> moeLayers[l]).toArray();

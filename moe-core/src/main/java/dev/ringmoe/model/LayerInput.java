@@ -15,6 +15,14 @@ public interface LayerInput {
   /** The layer the prediction is for. */
   int layer();
 
+  /**
+   * {@link #layer()}'s position among the layers that route ({@link ModelConfig#routingIndex}), which routing traces
+   * and trained predictors index by; -1 for a dense layer, which has nothing to predict.
+   */
+  default int routingLayer() {
+    return config().routingIndex(layer());
+  }
+
   /** The token ids of the pass, in order. */
   int[] tokenIds();
 

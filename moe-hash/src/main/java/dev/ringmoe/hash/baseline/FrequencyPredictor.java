@@ -92,7 +92,7 @@ public final class FrequencyPredictor implements SequencePredictor, ExpertPredic
   /** The {@code runtimeExperts} most used experts of the layer, whatever the tokens. */
   @Override
   public BitSet predict(LayerInput input) {
-    int layer = input.layer();
+    int layer = input.routingLayer();
     if (layer < 0 || layer >= counts.length || input.config().experts() != counts[0].length) {
       return null;
     }

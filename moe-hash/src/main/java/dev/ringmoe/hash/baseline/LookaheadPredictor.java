@@ -68,15 +68,19 @@ public final class LookaheadPredictor implements SequencePredictor, ExpertPredic
     }
   }
 
-  /** Reads every layer's router and post-attention norm from {@code checkpoint}. */
+  /**
+   * Reads the router and post-attention norm of every layer that routes from {@code checkpoint}, indexed as routing
+   * traces index them ({@link ModelConfig#routingIndex}).
+   */
   public static LookaheadPredictor load(Checkpoint checkpoint, ModelConfig config) throws IOException {
-    int layers = config.layers();
+    int[] moeLayers = config.moeLayers();
+    int layers = moeLayers.length;
     int h = config.hiddenSize();
     int e = config.experts();
     float[][] routers = new float[layers][];
     float[][] norms = new float[layers][];
     for (int l = 0; l < layers; l++) {
-      LayerWeights w = ResidentWeightStore.loadLayer(checkpoint, config, l);
+      LayerWeights w = ResidentWeightStore.loadLayer(checkpoint, config, moeLayers[l]);
       try {
         float[][] m = w.router().toFloatMatrix();
         Preconditions.checkState(m.length == e && m[0].length == h, "layer %s router is %sx%s", l, m.length,
@@ -142,7 +146,7 @@ public final class LookaheadPredictor implements SequencePredictor, ExpertPredic
   /** The union over the pass's tokens of each token's predicted top-k for {@code input.layer()}. */
   @Override
   public BitSet predict(LayerInput input) {
-    int layer = input.layer();
+    int layer = input.routingLayer();
     if (layer < 0 || layer >= routers.length || input.config().hiddenSize() != hidden) {
       return null;
     }

@@ -27,12 +27,15 @@ public final class OraclePredictor implements SequencePredictor {
       public BitSet predict(LayerInput input) {
         int[] pass = input.tokenIds();
         int from = input.position();
+        if (input.routingLayer() < 0) {
+          return null;
+        }
         if (from + pass.length > ids.length || !Arrays.equals(pass, 0, pass.length, ids, from, from + pass.length)) {
           return null;
         }
         BitSet out = new BitSet(recorded.experts());
         for (int t = 0; t < pass.length; t++) {
-          int offset = recorded.logitsOffset(from + t, input.layer());
+          int offset = recorded.logitsOffset(from + t, input.routingLayer());
           for (int e : RoutingPrediction.topK(recorded.routerLogits(), offset, recorded.experts(), topK)) {
             out.set(e);
           }

@@ -76,13 +76,14 @@ public final class CombinedPredictor implements ExpertPredictor, SequencePredict
   public BitSet refine(LayerInput input) {
     int experts = input.config().experts();
     int tokens = input.tokens();
-    if (input.layer() >= lookahead.layers() || input.config().hiddenSize() * tokens != input.hidden().length) {
+    int layer = input.routingLayer();
+    if (layer < 0 || layer >= lookahead.layers() || input.config().hiddenSize() * tokens != input.hidden().length) {
       return null;
     }
     float[] hashProbs = new float[tokens * experts];
     hash.probabilities(input, hashProbs);
     float[] logits = new float[tokens * experts];
-    lookahead.scores(input.layer(), input.hidden(), 0, input.config().hiddenSize(), tokens, logits, 0, experts);
+    lookahead.scores(layer, input.hidden(), 0, input.config().hiddenSize(), tokens, logits, 0, experts);
     float[] mixed = new float[experts];
     BitSet out = new BitSet(experts);
     for (int t = 0; t < tokens; t++) {

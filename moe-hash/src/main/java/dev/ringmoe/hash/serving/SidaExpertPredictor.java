@@ -110,10 +110,13 @@ public final class SidaExpertPredictor implements RoutingPredictor, SequencePred
 
   @Override
   public BitSet predict(LayerInput input) {
+    if (input.routingLayer() < 0) {
+      return null; // a dense layer
+    }
     float[][][] p = forPass(input);
     BitSet expected = new BitSet(input.config().experts());
     for (float[][] token : p) {
-      for (int e : HashPredictor.topK(token[input.layer()], topK)) {
+      for (int e : HashPredictor.topK(token[input.routingLayer()], topK)) {
         expected.set(e);
       }
     }
@@ -125,7 +128,7 @@ public final class SidaExpertPredictor implements RoutingPredictor, SequencePred
     float[][][] p = forPass(input);
     int experts = input.config().experts();
     for (int t = 0; t < p.length; t++) {
-      System.arraycopy(p[t][input.layer()], 0, out, t * experts, experts);
+      System.arraycopy(p[t][input.routingLayer()], 0, out, t * experts, experts);
     }
   }
 

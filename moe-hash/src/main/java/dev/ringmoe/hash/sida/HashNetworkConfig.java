@@ -36,7 +36,7 @@ public record HashNetworkConfig(int dModel, int hidden, int layers, int experts,
   }
 
   public static HashNetworkConfig forModel(dev.ringmoe.config.ModelConfig config) {
-    return forModel(config.hiddenSize(), config.layers(), config.experts(), config.topK());
+    return forModel(config.hiddenSize(), config.moeLayers().length, config.experts(), config.topK());
   }
 
   public HashNetworkConfig withAttention(Attention a) {

@@ -386,11 +386,12 @@ public final class SidaHashNetwork {
           + "], not for [" + modelFingerprint + "]");
     }
     HashNetworkConfig cfg = HashNetworkConfig.fromText(new String(entries.get(CONFIG_ENTRY), StandardCharsets.UTF_8));
-    if (expected != null && (cfg.dModel() != expected.hiddenSize() || cfg.layers() != expected.layers()
+    int routing = expected == null ? 0 : expected.moeLayers().length; // the network predicts layers that route
+    if (expected != null && (cfg.dModel() != expected.hiddenSize() || cfg.layers() != routing
         || cfg.experts() != expected.experts())) {
       throw new IllegalArgumentException("hash network " + file + " has d_model=" + cfg.dModel() + " layers="
           + cfg.layers() + " experts=" + cfg.experts() + " but the model has d_model=" + expected.hiddenSize()
-          + " layers=" + expected.layers() + " experts=" + expected.experts());
+          + " routing layers=" + routing + " experts=" + expected.experts());
     }
     Map<String, long[]> shapes = shapesFor(cfg);
     Map<String, float[]> params = new LinkedHashMap<>();

@@ -21,9 +21,13 @@ public record TraceHeader(int hidden, int layers, int experts, int topK, String 
     Preconditions.checkNotNull(fingerprint, "fingerprint");
   }
 
-  /** The header for traces of a model with {@code config}. */
+  /**
+   * The header for traces of a model with {@code config}: its layers are the ones that route ({@link
+   * ModelConfig#moeLayers()}, in order); dense layers have no router and are not traced.
+   */
   public static TraceHeader of(ModelConfig config, String fingerprint, boolean hiddenStates) {
-    return new TraceHeader(config.hiddenSize(), config.layers(), config.experts(), config.topK(), fingerprint,
+    return new TraceHeader(config.hiddenSize(), config.moeLayers().length, config.experts(), config.topK(),
+        fingerprint,
         hiddenStates);
   }
 

@@ -54,7 +54,7 @@ public final class TraceRecorder {
   public TraceSequence trace(int[] ids) {
     int t = ids.length;
     int h = config.hiddenSize();
-    int layers = config.layers();
+    int layers = config.moeLayers().length; // the layers that route; dense ones are not traced
     int experts = config.experts();
     float[] emb = new float[t * h];
     float[] logits = new float[t * layers * experts];
@@ -68,8 +68,9 @@ public final class TraceRecorder {
       }
 
       @Override
-      public void hiddenBeforeMoe(int layer, int tokens, float[] state) {
-        if (hidden != null) {
+      public void hiddenBeforeMoe(int modelLayer, int tokens, float[] state) {
+        int layer = config.routingIndex(modelLayer);
+        if (hidden != null && layer >= 0) {
           for (int i = 0; i < t; i++) {
             System.arraycopy(state, i * h, hidden, (i * layers + layer) * h, h);
           }
@@ -77,7 +78,8 @@ public final class TraceRecorder {
       }
 
       @Override
-      public void routerLogits(int layer, int tokens, float[] values) {
+      public void routerLogits(int modelLayer, int tokens, float[] values) {
+        int layer = config.routingIndex(modelLayer);
         for (int i = 0; i < t; i++) {
           System.arraycopy(values, i * experts, logits, (i * layers + layer) * experts, experts);
         }

@@ -1,0 +1,115 @@
+package dev.ringmoe.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ringmoe.MoeModel;
+import dev.ringmoe.ReferenceData;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The command line on the families beyond Mixtral: the SiDA pipeline on Qwen2-MoE, whose dense layer has no router
+ * (traces and the hash network cover the two layers that route), and {@code synth --arch} plus {@code bench} for
+ * every family.
+ */
+class FamilyCliTest {
+  @TempDir Path tmp;
+
+  private record Result(int status, String out, String err) {}
+
+  private static Result run(String... argv) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = RingMoeCli.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /** Random token ids 3..vocab-1 as a .u16 file. */
+  private Path tokens(int count, int vocab) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(2 * count).order(ByteOrder.LITTLE_ENDIAN);
+    SplittableRandom r = new SplittableRandom(4);
+    for (int i = 0; i < count; i++) {
+      b.putShort((short) r.nextInt(3, vocab));
+    }
+    Path file = tmp.resolve("tokens.u16");
+    Files.write(file, b.array());
+    return file;
+  }
+
+  @Test
+  void sidaPipelineRunsOnQwen2MoeWithItsDenseLayer() throws IOException {
+    Path model = ReferenceData.family("qwen2_moe", "f32");
+    Path data = tokens(2000, 1000);
+    Path trace = tmp.resolve("q2.trace");
+    Result t = run("trace", "--model", model.toString(), "--data", data.toString(), "--out", trace.toString(),
+        "--max-windows", "8", "--window", "24", "--hidden-states");
+    assertEquals(0, t.status(), t.err());
+    Path hash = tmp.resolve("q2.hash");
+    Result train = run("train-hash", "--trace", trace.toString(), "--out", hash.toString(), "--epochs", "10",
+        "--batch", "4");
+    assertEquals(0, train.status(), train.err());
+    assertTrue(train.out().contains("saved"), train.out());
+
+    Result eval = run("eval-hash", "--model", model.toString(), "--data", trace.toString(), "--predictor",
+        "sida:" + hash + ",lookahead,oracle");
+    assertEquals(0, eval.status(), eval.err());
+    // two routing layers (0 and 2; layer 1 is dense), and the oracle is right on both
+    assertTrue(eval.out().contains("L0     L1  average"), eval.out());
+    assertTrue(eval.out().matches("(?s).*oracle\\s+100\\.00 100\\.00\\s+100\\.00.*"), eval.out());
+
+    String ids = "1,564,916,435,275,33,120,7";
+    Path resident = tmp.resolve("resident.f32");
+    assertEquals(0, run("logits", "--model", model.toString(), "--ids", ids, "--out", resident.toString()).status());
+    for (String predictor : new String[] {"sida:" + hash, "combined:" + hash, "oracle"}) {
+      for (String store : new String[] {"--expert-cache", "--prefetch"}) {
+        Path out = tmp.resolve("served.f32");
+        String[] args = store.equals("--expert-cache")
+            ? new String[] {"logits", "--model", model.toString(), "--ids", ids, "--out", out.toString(),
+                "--device-memory", "60%", "--predictor", predictor, "--expert-cache"}
+            : new String[] {"logits", "--model", model.toString(), "--ids", ids, "--out", out.toString(),
+                "--device-memory", "60%", "--predictor", predictor};
+        Result r = run(args);
+        assertEquals(0, r.status(), r.err());
+        assertArrayEquals(Files.readAllBytes(resident), Files.readAllBytes(out), predictor + " changed the logits");
+      }
+    }
+    Result sida = run("perplexity", "--model", model.toString(), "--data", data.toString(), "--max-windows", "2",
+        "--window", "24", "--device-memory", "60%", "--predictor", "sida:" + hash, "--mode", "sida");
+    assertEquals(0, sida.status(), sida.err());
+    assertTrue(sida.out().contains("sida vs exact: perplexity"), sida.out());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"mixtral", "qwen2_moe", "qwen3_moe", "olmoe"})
+  void synthWritesEachFamilyAndBenchRunsOnIt(String arch) throws IOException {
+    Path dir = tmp.resolve(arch);
+    Result s = run("synth", "--arch", arch, "--out", dir.toString(), "--layers", "3", "--dense-layers", "1",
+        "--hidden", "64", "--heads", "4", "--kv-heads", "2", "--head-dim", "32", "--experts", "8", "--top-k", "2",
+        "--intermediate", "32", "--vocab", "300", "--dtype", "bf16", "--seed", "3");
+    assertEquals(0, s.status(), s.err());
+    try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
+      assertEquals(arch, model.config().architecture().modelType());
+      boolean denseLayer = arch.startsWith("qwen");
+      assertEquals(denseLayer ? 2 : 3, model.config().moeLayers().length);
+      assertEquals(arch.equals("qwen2_moe") ? 64 : 0, model.config().sharedExpertIntermediateSize());
+    }
+    Result b = run("bench", "--model", dir.toString(), "--prompt-tokens", "8", "--decode-tokens", "4", "--repeats",
+        "1", "--budgets", "80%", "--stores", "ring,cache");
+    assertEquals(0, b.status(), b.err());
+    assertTrue(b.out().contains("80% cache"), b.out());
+  }
+}
