@@ -41,7 +41,12 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Thread-safety: a model runs one generation or logits call at a time; concurrent calls are serialised. Closing
- * the model releases its native memory and file mappings; it must not be used afterwards.
+ * the model releases its native memory and file mappings; it must not be used afterwards: every method except
+ * {@link #config()} and {@link #directory()} then throws {@link IllegalStateException} ("the model is closed").
+ *
+ * <p>Token ids are checked before any work: every id of a prompt or sequence must lie in {@code [0, vocab_size)}
+ * and a sequence must be non-empty and no longer than the model's maximum positions
+ * ({@code max_position_embeddings}); otherwise {@link IllegalArgumentException} names the id and its position.
  */
 public final class MoeModel implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MoeModel.class);
@@ -52,7 +57,7 @@ public final class MoeModel implements AutoCloseable {
   private final WeightStore weights;
   private final Decoder decoder;
   private final Tokenizer tokenizer;
-  private boolean closed;
+  private volatile boolean closed;
 
   private MoeModel(Path directory, ModelConfig config, Checkpoint checkpoint, WeightStore weights,
       Tokenizer tokenizer) {
@@ -68,11 +73,12 @@ public final class MoeModel implements AutoCloseable {
     return new Builder();
   }
 
+  /** The model's configuration; still available after {@link #close()}. */
   public ModelConfig config() {
     return config;
   }
 
-  /** The checkpoint directory the model was loaded from. */
+  /** The checkpoint directory the model was loaded from; still available after {@link #close()}. */
   public Path directory() {
     return directory;
   }
@@ -81,8 +87,10 @@ public final class MoeModel implements AutoCloseable {
    * The checkpoint's tokenizer.
    *
    * @throws TokenizerException naming the missing file when the checkpoint has no {@code tokenizer.json}
+   * @throws IllegalStateException if the model is closed
    */
   public Tokenizer tokenizer() throws TokenizerException {
+    checkOpen();
     if (tokenizer == null) {
       throw new TokenizerException(directory.resolve("tokenizer.json") + ": missing; text generation needs the"
           + " checkpoint's tokenizer (token ids still work through logits and generate(int[], ...))");
@@ -98,22 +106,34 @@ public final class MoeModel implements AutoCloseable {
   /** Encodes {@code prompt} with the checkpoint's tokenizer and generates, reporting each token as it comes. */
   public GenerationResult generate(String prompt, GenerationOptions options, TokenListener listener)
       throws TokenizerException {
+    checkOpen(); // before the tokenizer, which would only say that it is closed
     return generate(tokenizer().encode(prompt), options, listener);
   }
 
   /**
    * Prefills {@code promptIds} in one forward pass, then decodes incrementally with the KV cache until EOS (if the
-   * options say so), {@code maxNewTokens} or the model's maximum positions.
+   * options say so), {@code maxNewTokens} or the model's maximum positions: at most
+   * {@code max_position_embeddings - promptIds.length + 1} tokens are generated (the last one is not run through
+   * the model), whatever {@code maxNewTokens} says, and memory grows with the tokens actually generated.
+   *
+   * @throws IllegalArgumentException if the prompt is empty, longer than the model's maximum positions, or holds an
+   *     id outside the vocabulary (checked also when {@code maxNewTokens} is 0)
+   * @throws IllegalStateException if the model is closed
    */
   public synchronized GenerationResult generate(int[] promptIds, GenerationOptions options,
       TokenListener listener) {
     checkOpen();
-    Preconditions.checkArgument(promptIds.length > 0, "the prompt has no tokens");
+    checkIds(promptIds, "the prompt");
+    Preconditions.checkNotNull(options, "options");
+    Preconditions.checkNotNull(listener, "listener");
     Sampler sampler = new Sampler(options);
     // The prompt is the decoder's context, so that the first generated word keeps its leading space.
     Tokenizer.StreamingDecoder text = tokenizer == null ? null : tokenizer.newStreamingDecoder(promptIds);
     StringBuilder generatedText = new StringBuilder();
-    int[] generated = new int[options.maxNewTokens()];
+    // Never sized by maxNewTokens (Integer.MAX_VALUE is a valid "no limit"): grown as tokens come, up to the most
+    // the model's positions allow.
+    long limit = Math.min(options.maxNewTokens(), (long) config.maxPositions() - promptIds.length + 1);
+    int[] generated = new int[(int) Math.min(limit, 64)];
     int count = 0;
     GenerationResult.StopReason reason = GenerationResult.StopReason.MAX_NEW_TOKENS;
     KvCache cache = decoder.newCache();
@@ -126,6 +146,9 @@ public final class MoeModel implements AutoCloseable {
       decodeStart = System.nanoTime();
       while (true) {
         int next = sampler.next(logits);
+        if (count == generated.length) {
+          generated = Arrays.copyOf(generated, (int) Math.min(limit, 2L * generated.length));
+        }
         generated[count++] = next;
         boolean last = options.stopAtEos() && isEos(next) || count == options.maxNewTokens()
             || cache.length() == cache.maxPositions();
@@ -167,11 +190,13 @@ public final class MoeModel implements AutoCloseable {
   /**
    * The logits of every position of {@code ids} from one forward pass, [positions][vocab].
    *
-   * @throws IllegalArgumentException if an id is outside the vocabulary or the sequence is too long
+   * @throws IllegalArgumentException if {@code ids} is empty, holds an id outside the vocabulary or is longer than the
+   *     model's maximum positions
+   * @throws IllegalStateException if the model is closed
    */
   public synchronized float[][] logits(int[] ids) {
     checkOpen();
-    Preconditions.checkArgument(ids.length > 0, "no token ids");
+    checkIds(ids, "the sequence");
     float[] flat = decoder.forward(ids, decoder.newCache(), true);
     int vocab = config.vocabSize();
     float[][] out = new float[ids.length][];
@@ -196,14 +221,8 @@ public final class MoeModel implements AutoCloseable {
    */
   public synchronized List<float[][]> logits(List<int[]> sequences) {
     checkOpen();
-    for (int[] ids : sequences) {
-      Preconditions.checkArgument(ids.length > 0, "an empty sequence");
-      Preconditions.checkArgument(ids.length <= config.maxPositions(), "a sequence of %s tokens exceeds the model's"
-          + " %s positions", ids.length, config.maxPositions());
-      for (int id : ids) {
-        Preconditions.checkArgument(id >= 0 && id < config.vocabSize(),
-            "token id %s is outside the vocabulary [0, %s)", id, config.vocabSize());
-      }
+    for (int i = 0; i < sequences.size(); i++) {
+      checkIds(sequences.get(i), "sequence " + i);
     }
     List<float[][]> out = new java.util.ArrayList<>(sequences.size());
     int nextToQueue = 1;
@@ -218,10 +237,11 @@ public final class MoeModel implements AutoCloseable {
 
   /**
    * The logits of every position of {@code ids}, reporting the pass's embeddings and every layer's router logits to
-   * {@code listener} as they are computed (for routing traces).
+   * {@code listener} as they are computed (for routing traces). The ids are checked as {@link #logits(int[])} does.
    */
   public synchronized float[][] logits(int[] ids, RoutingListener listener) {
     checkOpen();
+    checkIds(ids, "the sequence");
     decoder.routingListener(listener);
     try {
       return logits(ids);
@@ -233,9 +253,13 @@ public final class MoeModel implements AutoCloseable {
   /**
    * Runs {@code ids} one token at a time through the KV cache and returns each step's logits; the same as
    * {@link #logits} up to float rounding. For checking the cache and for incremental scoring.
+   *
+   * @throws IllegalArgumentException as {@link #logits(int[])}: empty, an id outside the vocabulary, too long
+   * @throws IllegalStateException if the model is closed
    */
   public synchronized float[][] logitsIncremental(int[] ids) {
     checkOpen();
+    checkIds(ids, "the sequence");
     KvCache cache = decoder.newCache();
     float[][] out = new float[ids.length][];
     for (int t = 0; t < ids.length; t++) {
@@ -248,16 +272,33 @@ public final class MoeModel implements AutoCloseable {
     Preconditions.checkState(!closed, "the model is closed");
   }
 
+  /** Refuses a null or empty sequence, one longer than the model's positions, or an id outside the vocabulary. */
+  private void checkIds(int[] ids, String what) {
+    Preconditions.checkNotNull(ids, "%s is null", what);
+    Preconditions.checkArgument(ids.length > 0, "%s has no token ids", what);
+    Preconditions.checkArgument(ids.length <= config.maxPositions(), "%s has %s tokens, more than the model's %s"
+        + " positions (max_position_embeddings)", what, ids.length, config.maxPositions());
+    for (int t = 0; t < ids.length; t++) {
+      int id = ids[t];
+      if (id < 0 || id >= config.vocabSize()) {
+        throw new IllegalArgumentException(what + ": token id " + id + " at position " + t
+            + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+      }
+    }
+  }
+
   /**
    * What the streaming weight store moved and waited for since the model was built or {@link #resetStats()}; empty
    * when every weight is resident.
    */
   public synchronized Optional<RingStats> ringStats() {
+    checkOpen();
     return weights.stats();
   }
 
   /** Zeroes the counters behind {@link #ringStats()}. */
   public synchronized void resetStats() {
+    checkOpen();
     weights.resetStats();
   }
 
@@ -276,7 +317,9 @@ public final class MoeModel implements AutoCloseable {
     try {
       checkpoint.close();
     } catch (IOException e) {
-      LOG.warn("closing checkpoint {} failed", directory, e);
+      // One line at WARN (no stack trace reaches a command-line user); the trace at DEBUG.
+      LOG.warn("closing checkpoint {} failed: {}", directory, e.toString());
+      LOG.debug("closing checkpoint {} failed", directory, e);
     }
   }
 
@@ -391,6 +434,33 @@ public final class MoeModel implements AutoCloseable {
       return (files, config) -> provider.open(files, config, options);
     }
 
+    /** Float32 bytes of weights the default stores will hold: all of them, or at most the device budget. */
+    private long heldWeightBytes(ModelConfig config) {
+      long all = config.float32WeightBytes();
+      if (deviceBytes == 0 && deviceFraction == 0) {
+        return all;
+      }
+      return Math.min(all, new StoreOptions(deviceBytes, deviceFraction, ringSlots, prefetch, predictor,
+          expertCache).deviceBudget(all));
+    }
+
+    /**
+     * Refuses a tokenizer that can produce an id outside the model's vocabulary (it would fail in the middle of
+     * {@code generate}); a smaller tokenizer vocabulary than the model's (padded embeddings) is fine.
+     */
+    private void checkTokenizerFits(Tokenizer tokenizer, ModelConfig config) throws TokenizerException {
+      // vocabSize() is the largest id + 1 in int arithmetic, so vocabSize() - 1 is exactly the largest id, also when
+      // that id is Integer.MAX_VALUE and vocabSize() overflowed.
+      int largestId = tokenizer.vocabSize() - 1;
+      if (largestId < 0 || largestId >= config.vocabSize()) {
+        throw new TokenizerException(checkpoint.resolve("tokenizer.json") + ": "
+            + (largestId < 0 ? "has no token id >= 0"
+                : "its largest token id " + largestId + " (vocabulary and added tokens together) does not fit the"
+                    + " model's vocab_size " + config.vocabSize() + " in config.json")
+            + "; the tokenizer does not belong to this model");
+      }
+    }
+
     /** Fail at build time when the checkpoint has no tokenizer (default: only text generation needs one). */
     public Builder requireTokenizer(boolean require) {
       this.requireTokenizer = require;
@@ -400,9 +470,17 @@ public final class MoeModel implements AutoCloseable {
     /**
      * Reads the configuration, opens the checkpoint, loads the weights and the tokenizer.
      *
+     * @throws java.nio.file.NoSuchFileException if the checkpoint directory does not exist
+     * @throws java.nio.file.NotDirectoryException if the checkpoint path is a file, not a directory
      * @throws IOException naming the file and problem: a missing or malformed {@code config.json}, an unsupported
      *     architecture, a malformed or missing shard, a required tensor missing or misshapen, a missing tokenizer
      *     when one is required
+     * @throws TokenizerException naming {@code tokenizer.json} when the tokenizer can produce an id the model does
+     *     not have: its largest id (vocabulary and added tokens together) must be below {@code vocab_size}
+     * @throws IllegalStateException if the weights the store is about to hold (float32: all of them when resident,
+     *     the device budget when streaming) cannot fit under JavaCPP's native memory limits; the message names
+     *     {@code -Dorg.bytedeco.javacpp.maxbytes} and {@code -Dorg.bytedeco.javacpp.maxphysicalbytes} and the bytes
+     *     needed (not checked for a custom {@link #weightStore} factory, whose needs are unknown)
      */
     public MoeModel build() throws IOException {
       Preconditions.checkState(checkpoint != null, "checkpoint(directory) is required");
@@ -410,8 +488,11 @@ public final class MoeModel implements AutoCloseable {
         throw new IllegalStateException("routing mode SIDA needs a predictor that predicts routing probabilities"
             + " (a RoutingPredictor, such as a trained SiDA hash network), set with predictor(...)");
       }
+      if (!Files.exists(checkpoint)) {
+        throw new java.nio.file.NoSuchFileException(checkpoint.toString(), null, "no such checkpoint directory");
+      }
       if (!Files.isDirectory(checkpoint)) {
-        throw new java.nio.file.NoSuchFileException(checkpoint.toString(), null, "not a checkpoint directory");
+        throw new java.nio.file.NotDirectoryException(checkpoint.toString());
       }
       ModelConfig config = ModelConfig.load(checkpoint);
       Tokenizer tokenizer = null;
@@ -420,7 +501,15 @@ public final class MoeModel implements AutoCloseable {
       }
       Checkpoint files = null;
       try {
+        if (tokenizer != null) {
+          checkTokenizerFits(tokenizer, config);
+        }
         files = Checkpoint.open(checkpoint);
+        if (weightStore == null) {
+          NativeMemoryLimits.check(heldWeightBytes(config), "the model's float32 weights held in memory ("
+              + (deviceBytes == 0 && deviceFraction == 0 ? "every weight resident" : "the device memory budget")
+              + ", " + checkpoint + ")");
+        }
         WeightStore store = storeFactory().open(files, config);
         LOG.info("loaded {} from {}", config, checkpoint);
         MoeModel model = new MoeModel(checkpoint, config, files, store, tokenizer);

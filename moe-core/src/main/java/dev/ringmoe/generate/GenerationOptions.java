@@ -84,15 +84,23 @@ public final class GenerationOptions {
 
     private Builder() {}
 
+    /**
+     * Tokens to generate at most (default 128). Any count is accepted, {@link Integer#MAX_VALUE} included: generation
+     * also ends at the model's maximum positions, and nothing is allocated by this count.
+     */
     public Builder maxNewTokens(int n) {
       Preconditions.checkArgument(n >= 0, "maxNewTokens must be >= 0, was %s", n);
       maxNewTokens = n;
       return this;
     }
 
-    /** Sampling temperature; 0 selects greedy decoding. */
+    /**
+     * Sampling temperature: 0 selects greedy decoding; any finite positive value, however small, samples from
+     * {@code softmax(logits / t)} (see {@link Sampler} for how tiny temperatures and non-finite logits are handled).
+     */
     public Builder temperature(double t) {
-      Preconditions.checkArgument(t >= 0 && Double.isFinite(t), "temperature must be >= 0, was %s", t);
+      Preconditions.checkArgument(t >= 0 && Double.isFinite(t), "temperature must be a finite number >= 0, was %s",
+          t);
       temperature = t;
       return this;
     }

@@ -13,7 +13,10 @@ public final class GenerationResult {
     EOS,
     /** {@code maxNewTokens} tokens were generated. */
     MAX_NEW_TOKENS,
-    /** The model's maximum sequence length was reached. */
+    /**
+     * The model's maximum sequence length ({@code max_position_embeddings}) was reached: the last generated token
+     * ends the sequence and was not run through the model.
+     */
     MAX_POSITIONS
   }
 

@@ -51,7 +51,7 @@ final class BenchCommand implements Command {
         + "  --prefetch LIST     what to load ahead, compared at each budget: none, all, lookahead, or a\n"
         + "                      predictor: sida:FILE, combined:FILE[@W], frequency:TRACE, oracle (replays the\n"
         + "                      resident run's routing: the upper bound) (default lookahead,none)\n"
-        + "  --ring-slots K      fix K instead of taking as many slots as each budget holds\n"
+        + "  --ring-slots K      fix K instead of taking as many slots as each budget holds (0, the default)\n"
         + "  --stores LIST       ring (whole-layer slots, the default) and/or cache (experts cached one by one, LRU)\n"
         + "  --predictor LIST    predictors to compare as well (same specs as in --prefetch; --prefetch then\n"
         + "                      defaults to none, the on-demand baseline)\n"
@@ -79,7 +79,7 @@ final class BenchCommand implements Command {
     int slots = args.integer("ring-slots", 0);
     if (promptTokens < 1 || decodeTokens < 2 || repeats < 1 || slots < 0) {
       throw new UsageException("ringmoe bench: --prompt-tokens >= 1, --decode-tokens >= 2, --repeats >= 1 and"
-          + " --ring-slots >= 1");
+          + " --ring-slots >= 0 (0, the default, uses as many slots as each budget holds)");
     }
     List<String> budgets = args.has("budgets") ? split(args.required("budgets")) : List.of();
     List<String> policies = new ArrayList<>(split(args.string("prefetch",
@@ -109,10 +109,10 @@ final class BenchCommand implements Command {
       }
     }
 
-    Path dir = args.has("model") ? args.path("model")
+    Path dir = args.has("model") ? ModelOptions.checkpointDir(args)
         : SyntheticModels.ensure("bench-mixtral-f32", SyntheticModels.benchmarkShape(), DType.F32, 1, err);
     ModelConfig config = ModelConfig.load(dir);
-    if (promptTokens + decodeTokens > config.maxPositions()) {
+    if ((long) promptTokens + decodeTokens > config.maxPositions()) {
       throw new UsageException("ringmoe bench: prompt plus decode tokens exceed the model's " + config.maxPositions()
           + " positions");
     }
@@ -122,13 +122,24 @@ final class BenchCommand implements Command {
       budgetBytes.add(parseBudget(b, config.float32WeightBytes()));
     }
 
+    int[] prompt;
+    if (args.has("data") && promptTokens == 1) {
+      prompt = new int[] {config.bosTokenId()};
+    } else if (args.has("data")) {
+      List<int[]> first = TokenWindows.fromFile(args.path("data"), promptTokens - 1, promptTokens, 1,
+          config.bosTokenId());
+      if (first.isEmpty()) {
+        throw new UsageException("ringmoe bench: --data " + args.path("data") + " holds fewer than the "
+            + (promptTokens - 1) + " tokens a prompt of --prompt-tokens " + promptTokens + " takes after BOS");
+      }
+      prompt = first.get(0);
+    } else {
+      prompt = new SplittableRandom(7).ints(promptTokens, 3, config.vocabSize()).toArray();
+    }
     int threads = Runtime.getRuntime().availableProcessors();
     err.printf("measuring memory read bandwidth (%d threads, 1 GiB)...%n", threads);
     MemoryBandwidth.Result measured = MemoryBandwidth.measure(threads, 5);
     double bandwidth = measured.best();
-    int[] prompt = args.has("data")
-        ? TokenWindows.fromFile(args.path("data"), promptTokens - 1, promptTokens, 1, config.bosTokenId()).get(0)
-        : new SplittableRandom(7).ints(promptTokens, 3, config.vocabSize()).toArray();
     int[][] replayed = new int[1][];
     Predictors.RunSequence run = () -> {
       // What the oracle replays: the resident model's greedy generation from the prompt, run once for all rows.

@@ -4,7 +4,6 @@ import dev.ringmoe.MoeModel;
 import dev.ringmoe.hash.baseline.SequencePredictor;
 import dev.ringmoe.hash.eval.PredictorEvaluation;
 import dev.ringmoe.hash.trace.RoutingTraceReader;
-import dev.ringmoe.hash.trace.TokenWindows;
 import dev.ringmoe.hash.trace.TraceRecorder;
 import dev.ringmoe.hash.trace.TraceSequence;
 import java.io.PrintStream;
@@ -52,13 +51,14 @@ final class EvalHashCommand implements Command {
 
   @Override
   public int run(Args args, PrintStream out, PrintStream err) throws Exception {
-    Path modelDir = args.path("model");
     Path data = args.path("data");
+    args.required("predictor");
     int window = args.integer("window", 128);
     int max = args.integer("max-windows", 64);
     if (window < 2 || max < 1) {
       throw new UsageException("ringmoe eval-hash: --window >= 2 and --max-windows >= 1");
     }
+    Path modelDir = ModelOptions.checkpointDir(args);
     List<SequencePredictor> predictors = new ArrayList<>();
     for (String spec : args.required("predictor").split(",")) {
       predictors.add(Predictors.offline(spec.trim(), modelDir, "ringmoe eval-hash"));
@@ -69,8 +69,7 @@ final class EvalHashCommand implements Command {
       try (MoeModel model = MoeModel.builder().checkpoint(modelDir).build()) {
         TraceRecorder recorder = new TraceRecorder(model, needsHidden);
         predictors.forEach(p -> evaluations.add(PredictorEvaluation.forTrace(recorder.header())));
-        List<int[]> windows = TokenWindows.fromFile(data, window - 1, window - 1, max,
-            model.config().bosTokenId());
+        List<int[]> windows = PerplexityCommand.windows(data, window, max, model.config(), "ringmoe eval-hash");
         int done = 0;
         for (int[] ids : windows) {
           evaluate(recorder.trace(ids), predictors, evaluations);

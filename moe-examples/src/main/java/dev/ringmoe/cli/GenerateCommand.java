@@ -27,7 +27,8 @@ final class GenerateCommand implements Command {
         + "                        [--stats-json FILE]\n\n"
         + ModelOptions.USAGE
         + "  --prompt TEXT         the prompt; BOS is added as the checkpoint's tokenizer says\n"
-        + "  --max-new-tokens N    tokens to generate at most (default 64); stops earlier at EOS\n"
+        + "  --max-new-tokens N    tokens to generate at most, N >= 1 (default 64); stops earlier at EOS or at the\n"
+        + "                        model's maximum positions\n"
         + "  --greedy              always take the most likely token (the default)\n"
         + "  --temperature T       sample with temperature T > 0\n"
         + "  --top-k K             sample among the K most likely tokens only\n"
@@ -51,7 +52,8 @@ final class GenerateCommand implements Command {
     String prompt = args.required("prompt");
     Predictors.RunSequence sequence = () -> {
       // The oracle replays this generation's routing: run it once with the weights resident to learn its tokens.
-      try (MoeModel resident = MoeModel.builder().checkpoint(args.path("model")).requireTokenizer(true).build()) {
+      try (MoeModel resident = MoeModel.builder().checkpoint(ModelOptions.checkpointDir(args)).requireTokenizer(true)
+          .build()) {
         return resident.generate(prompt, options, TokenListener.NONE).allIds();
       }
     };
@@ -72,15 +74,21 @@ final class GenerateCommand implements Command {
   }
 
   static GenerationOptions options(Args args) {
-    GenerationOptions.Builder b = GenerationOptions.builder().maxNewTokens(args.integer("max-new-tokens", 64));
+    // Checked here, not by the library's builder, so that every bad value is a usage error (exit 2).
+    int maxNew = args.integer("max-new-tokens", 64);
+    if (maxNew < 1) {
+      throw new UsageException("ringmoe generate: --max-new-tokens must be >= 1, was " + maxNew);
+    }
+    GenerationOptions.Builder b = GenerationOptions.builder().maxNewTokens(maxNew);
     boolean sampling = args.has("temperature") || args.has("top-k") || args.has("top-p") || args.has("seed");
     if (args.has("greedy") && sampling) {
       throw new UsageException("ringmoe generate: --greedy cannot be combined with sampling options");
     }
     if (args.has("temperature")) {
       double t = args.decimal("temperature", 0);
-      if (!(t > 0)) {
-        throw new UsageException("ringmoe generate: --temperature must be > 0 (use --greedy for greedy decoding)");
+      if (!(t > 0 && Double.isFinite(t))) {
+        throw new UsageException("ringmoe generate: --temperature must be a finite number > 0 (use --greedy for"
+            + " greedy decoding), was " + args.string("temperature", ""));
       }
       b.temperature(t);
     } else if (sampling) {
@@ -89,19 +97,16 @@ final class GenerateCommand implements Command {
     if (args.has("top-k")) {
       int k = args.integer("top-k", 0);
       if (k < 1) {
-        throw new UsageException("ringmoe generate: --top-k must be >= 1");
+        throw new UsageException("ringmoe generate: --top-k must be >= 1, was " + k);
       }
       b.topK(k);
     }
     if (args.has("top-p")) {
       double p = args.decimal("top-p", 1);
       if (!(p > 0 && p <= 1)) {
-        throw new UsageException("ringmoe generate: --top-p must be in (0, 1]");
+        throw new UsageException("ringmoe generate: --top-p must be in (0, 1], was " + args.string("top-p", ""));
       }
       b.topP(p);
-    }
-    if (args.integer("max-new-tokens", 64) < 1) {
-      throw new UsageException("ringmoe generate: --max-new-tokens must be >= 1");
     }
     return b.seed(args.longValue("seed", 0)).build();
   }

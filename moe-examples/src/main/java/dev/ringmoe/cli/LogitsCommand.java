@@ -48,6 +48,10 @@ final class LogitsCommand implements Command {
     int[] ids = parseIds(args.required("ids"));
     Path file = args.path("out");
     try (MoeModel model = ModelOptions.builder(args, "ringmoe logits", () -> ids).build()) {
+      if (ids.length > model.config().maxPositions()) {
+        throw new UsageException("ringmoe logits: --ids has " + ids.length + " ids, more than the model's "
+            + model.config().maxPositions() + " positions (max_position_embeddings)");
+      }
       for (int id : ids) {
         if (id >= model.config().vocabSize()) {
           throw new UsageException("ringmoe logits: token id " + id + " is outside the vocabulary of "

@@ -26,7 +26,7 @@ final class ModelOptions {
       "  --model DIR           Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json)\n"
       + "  --device-memory SIZE  cap the memory compute may use for weights: bytes with units (512MB, 2GiB) or a\n"
       + "                        percentage of the float32 weights (25%); weights beyond it stream through a ring\n"
-      + "  --ring-slots K        ring slots (default: as many as the budget holds)\n"
+      + "  --ring-slots K        ring slots, K >= 0; 0 (the default) uses as many as the budget holds\n"
       + "  --prefetch POLICY     none | all | lookahead (default lookahead): what the ring loads ahead of compute\n"
       + "  --expert-cache        cache streamed experts one by one across tokens (LRU) instead of whole-layer slots\n"
       + "  --predictor SPEC      which experts to load ahead: sida:FILE (a trained hash network, run ahead on the\n"
@@ -54,19 +54,14 @@ final class ModelOptions {
   /** As {@link #builder(Args, String)}; {@code sequence} gives the run's tokens to {@code --predictor oracle}. */
   static MoeModel.Builder builder(Args args, String command, Predictors.RunSequence sequence)
       throws java.io.IOException {
-    MoeModel.Builder b = MoeModel.builder().checkpoint(args.path("model"));
+    // Every option value first (usage errors, exit 2), then what needs the files.
+    MoeModel.Builder b = MoeModel.builder();
     String mode = args.string("mode", "exact");
     if (!mode.equals("exact") && !mode.equals("sida")) {
       throw new UsageException(command + ": --mode must be exact or sida, was '" + mode + "'");
     }
     if (mode.equals("sida") && !Predictors.canonical(args.string("predictor", "")).startsWith("sida:")) {
       throw new UsageException(command + ": --mode sida needs --predictor sida:FILE");
-    }
-    if (args.has("predictor")) {
-      b.predictor(Predictors.runtime(args.required("predictor"), args.path("model"), command, sequence));
-      if (mode.equals("sida")) {
-        b.routingMode(dev.ringmoe.RoutingMode.SIDA);
-      }
     }
     boolean ring = args.has("device-memory");
     if (!ring && (args.has("ring-slots") || args.has("prefetch") || args.has("expert-cache"))) {
@@ -93,12 +88,37 @@ final class ModelOptions {
       }
       int slots = args.integer("ring-slots", 0);
       if (slots < 0) {
-        throw new UsageException(command + ": --ring-slots must be >= 1");
+        throw new UsageException(command + ": --ring-slots must be >= 0 (0 uses as many slots as the budget holds),"
+            + " was " + slots);
       }
       b.ringSlots(slots).prefetch(prefetch(args.string("prefetch", "lookahead"), command))
           .expertCache(args.has("expert-cache") || args.has("predictor"));
     }
+    Path dir = checkpointDir(args);
+    b.checkpoint(dir);
+    if (args.has("predictor")) {
+      b.predictor(Predictors.runtime(args.required("predictor"), dir, command, sequence));
+      if (mode.equals("sida")) {
+        b.routingMode(dev.ringmoe.RoutingMode.SIDA);
+      }
+    }
     return b;
+  }
+
+  /**
+   * The {@code --model} directory, checked before anything reads it: a missing path or a file is reported for what
+   * it is (a file-system exception: exit 1, as other file problems).
+   */
+  static Path checkpointDir(Args args) throws IOException {
+    Path dir = args.path("model");
+    if (!Files.exists(dir)) {
+      throw new java.nio.file.NoSuchFileException(dir.toString(), null, "no such checkpoint directory");
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new java.nio.file.FileSystemException(dir.toString(), null, "not a directory (--model takes the"
+          + " checkpoint directory, the one with config.json)");
+    }
+    return dir;
   }
 
   static Prefetch prefetch(String name, String command) {

@@ -2,8 +2,12 @@ package dev.ringmoe.cli;
 
 import dev.ringmoe.MoeModel;
 import dev.ringmoe.RingStats;
+import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.hash.trace.TokenWindows;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -58,10 +62,11 @@ final class PerplexityCommand implements Command {
       throw new UsageException("ringmoe perplexity: --window >= 2 and --max-windows >= 1");
     }
     boolean sida = args.string("mode", "exact").equals("sida");
+    MoeModel.Builder builder = ModelOptions.builder(args, "ringmoe perplexity");
+    ModelConfig config = ModelConfig.load(ModelOptions.checkpointDir(args));
+    List<int[]> windows = windows(args.path("data"), window, max, config, "ringmoe perplexity");
     Result main;
-    List<int[]> windows;
-    try (MoeModel model = ModelOptions.builder(args, "ringmoe perplexity").build()) {
-      windows = TokenWindows.fromFile(args.path("data"), window - 1, window - 1, max, model.config().bosTokenId());
+    try (MoeModel model = builder.build()) {
       main = score(model, windows, sida ? "sida" : "exact", err);
     }
     out.print(main.line());
@@ -75,6 +80,24 @@ final class PerplexityCommand implements Command {
       }
     }
     return 0;
+  }
+
+  /**
+   * Up to {@code max} windows of {@code window} tokens (BOS + window - 1 ids of {@code data}); refuses, as usage
+   * errors, a window longer than the model's positions and data shorter than one window.
+   */
+  static List<int[]> windows(Path data, int window, int max, ModelConfig config, String command)
+      throws IOException {
+    if (window > config.maxPositions()) {
+      throw new UsageException(command + ": --window " + window + " is longer than the model's "
+          + config.maxPositions() + " positions (max_position_embeddings)");
+    }
+    List<int[]> windows = TokenWindows.fromFile(data, window - 1, window - 1, max, config.bosTokenId());
+    if (windows.isEmpty()) {
+      throw new UsageException(command + ": --data " + data + " holds " + Files.size(data) / 2 + " tokens, fewer"
+          + " than one window of " + (window - 1) + " (--window " + window + " with BOS)");
+    }
+    return windows;
   }
 
   private record Result(String mode, int windows, long tokens, double perplexity, double bytesPerToken,

@@ -4,7 +4,10 @@ import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.config.Architecture;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.synth.SyntheticCheckpoint;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
@@ -26,14 +29,18 @@ final class SynthCommand implements Command {
     return "Usage: ringmoe synth --out DIR [--arch mixtral|qwen2_moe|qwen3_moe|olmoe] [--layers N] [--hidden N]\n"
         + "                     [--heads N] [--kv-heads N] [--head-dim N] [--experts N] [--top-k N]\n"
         + "                     [--intermediate N] [--vocab N] [--dtype bf16|f16|f32] [--shard-size SIZE] [--seed S]\n"
-        + "                     [--dense-layers I,J] [--dense-intermediate N] [--shared-intermediate N]\n\n"
+        + "                     [--dense-layers I,J] [--dense-intermediate N] [--shared-intermediate N] [--force]\n\n"
         + "--arch takes a model_type or an architectures name (default mixtral). --intermediate is each expert's\n"
         + "width; qwen2_moe and qwen3_moe layers listed in --dense-layers get a dense MLP of --dense-intermediate\n"
         + "(default 4 x --intermediate); qwen2_moe has a shared expert of --shared-intermediate (default\n"
         + "2 x --intermediate). The family fixes the rest (q/k norms, biases, shared expert gate).\n"
         + "Streams weights to disk, so checkpoints of many GB need little memory. Defaults: 4 layers, hidden 256,\n"
         + "8 heads / 4 KV heads, 8 experts top-2, intermediate 512, vocab 1000, bf16, 2GB shards, seed 1234.\n"
-        + "SIZE takes units: 500MB, 2GiB, ...\n";
+        + "SIZE takes units: 500MB, 2GiB, ...\n\n"
+        + "  --out DIR    where to write; must be new or empty, unless --force\n"
+        + "  --force      write into a non-empty DIR: its *.safetensors shards and model.safetensors.index.json are\n"
+        + "               deleted first (so no stale shard mixes with the new ones); the other checkpoint files\n"
+        + "               (config.json, tokenizer files, generation_config.json) are overwritten\n";
   }
 
   @Override
@@ -41,6 +48,11 @@ final class SynthCommand implements Command {
     return Set.of("out", "layers", "hidden", "heads", "kv-heads", "experts", "top-k", "intermediate", "vocab",
         "dtype", "shard-size", "seed", "head-dim", "rope-theta", "max-positions", "arch", "dense-layers",
         "dense-intermediate", "shared-intermediate");
+  }
+
+  @Override
+  public Set<String> flags() {
+    return Set.of("force");
   }
 
   @Override
@@ -80,6 +92,7 @@ final class SynthCommand implements Command {
     DType dtype = dtype(args.string("dtype", "bf16"));
     SyntheticCheckpoint synth = SyntheticCheckpoint.of(config).dtype(dtype)
         .shardBytes(args.bytes("shard-size", 2L << 30)).seed(args.longValue("seed", 1234));
+    prepare(dir, args.has("force"));
     long total = synth.weightBytes();
     err.printf("writing %s (%s, %s of weights) to %s%n", config, dtype, Progress.bytes(total), dir);
     try (Progress progress = new Progress(err, total)) {
@@ -110,6 +123,35 @@ final class SynthCommand implements Command {
       throw new UsageException("ringmoe synth: --dense-layers must be layer numbers separated by commas, was '"
           + text + "'");
     }
+  }
+
+  /**
+   * Refuses to write into an existing file or a non-empty directory unless {@code force}: writing over an existing
+   * checkpoint would silently replace some of its files and leave others. With {@code force}, the old weight files
+   * are deleted first.
+   */
+  static void prepare(Path dir, boolean force) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new UsageException("ringmoe synth: --out " + dir + " is a file, not a directory");
+    }
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      if (!entries.iterator().hasNext()) {
+        return;
+      }
+    }
+    if (!force) {
+      throw new UsageException("ringmoe synth: --out " + dir + " is not empty; choose a new directory, or pass"
+          + " --force to write over the checkpoint there");
+    }
+    try (DirectoryStream<Path> weights = Files.newDirectoryStream(dir, "*.safetensors")) {
+      for (Path file : weights) {
+        Files.delete(file);
+      }
+    }
+    Files.deleteIfExists(dir.resolve("model.safetensors.index.json"));
   }
 
   static DType dtype(String name) {

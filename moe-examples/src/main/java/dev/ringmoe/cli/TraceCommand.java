@@ -51,7 +51,16 @@ final class TraceCommand implements Command {
     if (window < 2 || stride < 1 || max < 1) {
       throw new UsageException("ringmoe trace: --window >= 2, --stride >= 1 and --max-windows >= 1");
     }
-    try (MoeModel model = MoeModel.builder().checkpoint(args.path("model")).build()) {
+    try (MoeModel model = MoeModel.builder().checkpoint(ModelOptions.checkpointDir(args)).build()) {
+      if (window > model.config().maxPositions()) {
+        throw new UsageException("ringmoe trace: --window " + window + " is longer than the model's "
+            + model.config().maxPositions() + " positions (max_position_embeddings)");
+      }
+      long tokens = java.nio.file.Files.size(data) / 2;
+      if (tokens < window - 1) {
+        throw new UsageException("ringmoe trace: --data " + data + " holds " + tokens + " tokens, fewer than one"
+            + " window of " + (window - 1) + " (--window " + window + " with BOS)");
+      }
       TraceRecorder recorder = new TraceRecorder(model, args.has("hidden-states"));
       long start = System.nanoTime();
       int n = recorder.recordFile(data, window - 1, stride, max, trace, (done, total, seq) -> {

@@ -16,6 +16,9 @@ import java.util.Set;
 
 /** {@code ringmoe train-hash}: trains a SiDA hash network on a routing trace. */
 final class TrainHashCommand implements Command {
+  /** Training sequences the final loss is computed over: enough for a stable mean, cheap next to training. */
+  static final int FINAL_LOSS_SEQUENCES = 256;
+
   @Override
   public String name() {
     return "train-hash";
@@ -40,7 +43,9 @@ final class TrainHashCommand implements Command {
         + "  --max-sequences N   use at most N sequences of the trace\n"
         + "  --seed S            initialisation and shuffling seed (default 1)\n\n"
         + "Loss: 0.005 * CE(student, argmax teacher) + L1 between the softmaxes over the teacher's top min(30, E)\n"
-        + "experts (SiDA's truncated knowledge distillation). Progress and loss are printed as training goes.\n"
+        + "experts (SiDA's truncated knowledge distillation). Progress and loss (sampled every 10 steps) are printed\n"
+        + "as training goes, and the final network's loss on the first 256 training sequences at the end; a run\n"
+        + "too short to sample a loss is warned about.\n"
         + "Memory: ND4J 1.0.0-M2.1's SameDiff keeps about 40 MB of native memory per step for moe-text-16x's shape\n"
         + "(18 GB peak for the default 440 steps); use fewer epochs or a smaller batch on smaller machines\n"
         + "(docs/benchmarks.md, section 4).\n";
@@ -96,16 +101,31 @@ final class TrainHashCommand implements Command {
         + " %g after step %d, at most %.1f min%n", config.parameterCount(), data.size(), tracePath, planned, lr, lr / 2,
         halveAfter, minutes);
     long start = System.nanoTime();
+    int[] steps = {0};
+    double[] lastLoss = {Double.NaN};
     SidaHashNetwork net = HashTrainer.builder().epochs(epochs).batchSize(batch).learningRate(lr)
         .halveLearningRateAfter(halveAfter).seed(args.longValue("seed", 1)).timeLimit(Duration.ofSeconds((long) (minutes * 60)))
         .onStep((step, loss) -> {
+          steps[0] = step;
           if (!Double.isNaN(loss)) {
+            lastLoss[0] = loss;
             err.printf("step %d / %d  loss %.5f  (%.0f s)%n", step, planned, loss, (System.nanoTime() - start) / 1e9);
           }
         })
         .build().train(config, data, table);
+    if (Double.isNaN(lastLoss[0])) {
+      // The loss is sampled every LOSS_EVERY steps: none was printed, so say how little training happened.
+      err.printf("ringmoe train-hash: warning: only %d training step%s ran (of %d planned), too few for a loss to be"
+          + " sampled (every %d steps); the saved network is close to its random initialisation: use more --epochs,"
+          + " a smaller --batch or a longer --max-minutes%n", steps[0], steps[0] == 1 ? "" : "s", planned,
+          HashTrainer.LOSS_EVERY);
+    }
+    // The loss of the network as saved (the printed ones are of batches before their update), on a bounded sample.
+    List<SidaData.Sequence> sample = data.subList(0, Math.min(data.size(), FINAL_LOSS_SEQUENCES));
+    double finalLoss = HashTrainer.loss(net, sample, table);
     net.save(file, header.fingerprint());
-    out.printf("trained in %.1f min; saved %s%n", (System.nanoTime() - start) / 6e10, file);
+    out.printf("trained %d steps in %.1f min; final loss %.5f (mean over %d training sequences); saved %s%n",
+        steps[0], (System.nanoTime() - start) / 6e10, finalLoss, sample.size(), file);
     return 0;
   }
 }

@@ -161,6 +161,9 @@ public final class SectionPlan {
     if (n >= 1L << 20) {
       return String.format(Locale.ROOT, "%.1f MiB", n / (double) (1L << 20));
     }
-    return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
+    if (n >= 1L << 10) {
+      return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
+    }
+    return n + " B"; // exact: a 1-byte budget is not "0.0 KiB"
   }
 }
