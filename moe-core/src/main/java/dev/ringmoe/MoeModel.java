@@ -152,8 +152,17 @@ public final class MoeModel implements AutoCloseable {
         generated[count++] = next;
         boolean last = options.stopAtEos() && isEos(next) || count == options.maxNewTokens()
             || cache.length() == cache.maxPositions();
-        // The last token also gets what the decoder still holds back (an unfinished run of byte tokens).
-        String piece = text == null ? "" : last ? text.next(next) + text.flush() : text.next(next);
+        String piece = "";
+        if (text != null) {
+          // A padded vocabulary (vocab_size above the tokenizer's, as Qwen's checkpoints have) can sample an id
+          // that has no text: it adds none.
+          if (next < tokenizer.vocabSize()) {
+            piece = text.next(next);
+          }
+          if (last) {
+            piece += text.flush(); // what the decoder still holds back (an unfinished run of byte tokens)
+          }
+        }
         generatedText.append(piece);
         listener.onToken(next, piece);
         if (options.stopAtEos() && isEos(next)) {

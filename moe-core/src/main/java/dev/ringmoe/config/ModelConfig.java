@@ -485,10 +485,10 @@ public final class ModelConfig {
 
   /**
    * The position of {@code layer} among the layers that route (what routing traces and predictors index by), or -1
-   * for a dense layer.
+   * for a dense layer or a layer the model does not have.
    */
   public int routingIndex(int layer) {
-    if (!moeLayers[layer]) {
+    if (layer < 0 || layer >= moeLayers.length || !moeLayers[layer]) {
       return -1;
     }
     int index = 0;
