@@ -14,9 +14,11 @@ import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The MoE decoder's forward pass, written to be read top to bottom: embeddings, then per layer RMSNorm, grouped-query
- * attention with rotary embeddings and a causal mask, RMSNorm, the sparse MoE block, and finally RMSNorm and the LM
- * head. It computes exactly what Hugging Face's {@code MixtralForCausalLM} computes in float32.
+ * The MoE decoder's forward pass, written to be read top to bottom: embeddings, then per layer its {@link
+ * Attention} and, chosen per layer from the config, either a sparse MoE block ({@link
+ * dev.ringmoe.moe.SparseMoeBlock}, with the layer's shared expert if it has one) or a dense {@link
+ * dev.ringmoe.moe.FeedForward}; finally RMSNorm and the LM head. It computes in float32 what Hugging Face's modeling
+ * code of each supported family computes.
  *
  * <p>Matrix products run on ND4J ({@code gemm} into preallocated outputs); the small element-wise work (norms,
  * rotary embedding, attention over the cache, gating, SwiGLU) runs in plain Java, where it is faster than ND4J's
@@ -28,19 +30,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class Decoder implements AutoCloseable {
   private final ModelConfig config;
   private final WeightStore weights;
-  private final Rope rope;
   private final int hidden;
-  private final int headDim;
-  private final int qDim;
-  private final int kvDim;
-  private final float[] cos;
-  private final float[] sin;
+  private final Attention[] attention;
   private final Router router;
   private final ExpertSource[] layerExperts;
   private final Workspace single;
   private Workspace batch;
   private INDArray logitsRow;
-  private float[] scores;
   private RoutingListener routingListener;
   private RoutingPredictor sidaRouter;
   private int[] passTokens;
@@ -50,13 +46,12 @@ public final class Decoder implements AutoCloseable {
   public Decoder(ModelConfig config, WeightStore weights) {
     this.config = Preconditions.checkNotNull(config);
     this.weights = Preconditions.checkNotNull(weights);
-    this.rope = new Rope(config.headDim(), config.ropeTheta());
     this.hidden = config.hiddenSize();
-    this.headDim = config.headDim();
-    this.qDim = config.heads() * headDim;
-    this.kvDim = config.kvHeads() * headDim;
-    this.cos = new float[headDim / 2];
-    this.sin = new float[headDim / 2];
+    Rope rope = new Rope(config.headDim(), config.ropeTheta());
+    this.attention = new Attention[config.layers()];
+    for (int l = 0; l < attention.length; l++) {
+      attention[l] = new Attention(config, l, config.slidingWindow(), rope);
+    }
     this.router = router(config);
     this.single = new Workspace(config, router, 1);
     this.layerExperts = new ExpertSource[config.layers()];
@@ -95,7 +90,7 @@ public final class Decoder implements AutoCloseable {
 
   /** A cache for one new sequence, sized for the model's maximum positions. */
   public KvCache newCache() {
-    return new KvCache(config.layers(), kvDim, config.maxPositions());
+    return new KvCache(config.layers(), config.kvHeads() * config.headDim(), config.maxPositions());
   }
 
   /**
@@ -128,12 +123,12 @@ public final class Decoder implements AutoCloseable {
     for (int layer = 0; layer < config.layers(); layer++) {
       LayerWeights lw = weights.acquireLayer(layer);
       try {
-        attentionBlock(layer, lw, ws, cache);
+        attention[layer].forward(lw, ws, cache);
         checkFinite(ws.residual, ws.tokens, hidden, 0, "layer " + layer, "the hidden state after attention");
         RmsNorm.apply(ws.residual, ws.normed, lw.vector(Role.POST_ATTENTION_NORM), ws.tokens, hidden,
             config.rmsNormEps());
         ws.normedNd.write(ws.normed, ws.tokens * hidden);
-        if (lw.has(Role.ROUTER)) {
+        if (config.isMoeLayer(layer)) {
           sidaFailure = routerLogits(layer, lw, ws, sidaFailure);
           moeBlock(layer, lw, ws);
         } else {
@@ -145,7 +140,8 @@ public final class Decoder implements AutoCloseable {
       for (int i = 0; i < ws.tokens * hidden; i++) {
         ws.residual[i] += ws.moe[i];
       }
-      checkFinite(ws.residual, ws.tokens, hidden, 0, "layer " + layer, "the hidden state after the MoE block");
+      checkFinite(ws.residual, ws.tokens, hidden, 0, "layer " + layer,
+          config.isMoeLayer(layer) ? "the hidden state after the MoE block" : "the hidden state after the MLP");
       weights.layerFinished(layer, ws.residual);
     }
     cache.advance(tokens.length);
@@ -197,144 +193,6 @@ public final class Decoder implements AutoCloseable {
     float[] embeddings = new float[tokens.length * hidden];
     embed(tokens, embeddings);
     weights.passQueued(tokens, position, embeddings);
-  }
-
-  /** Pre-norm self-attention with grouped KV heads; adds its output to the residual stream. */
-  private void attentionBlock(int layer, LayerWeights lw, Workspace ws, KvCache cache) {
-    int n = ws.tokens;
-    RmsNorm.apply(ws.residual, ws.normed, lw.vector(Role.INPUT_NORM), n, hidden, config.rmsNormEps());
-    ws.normedNd.write(ws.normed, n * hidden);
-    Tensors.linear(ws.normedNd.array(), lw.matrix(Role.QUERY), ws.qNd.array());
-    Tensors.linear(ws.normedNd.array(), lw.matrix(Role.KEY), ws.kNd.array());
-    Tensors.linear(ws.normedNd.array(), lw.matrix(Role.VALUE), ws.vNd.array());
-    ws.qNd.read(ws.q, n * qDim);
-    ws.kNd.read(ws.k, n * kvDim);
-    ws.vNd.read(ws.v, n * kvDim);
-    addBias(ws.q, n, lw, Role.QUERY_BIAS);
-    addBias(ws.k, n, lw, Role.KEY_BIAS);
-    addBias(ws.v, n, lw, Role.VALUE_BIAS);
-    normalise(ws.q, n * qDim, lw, Role.QUERY_NORM);
-    normalise(ws.k, n * kvDim, lw, Role.KEY_NORM);
-
-    int start = cache.length();
-    float[] keys = cache.keys(layer);
-    float[] values = cache.values(layer);
-    for (int t = 0; t < n; t++) {
-      rope.angles(start + t, cos, sin);
-      rope.rotate(ws.q, t * qDim, config.heads(), cos, sin);
-      rope.rotate(ws.k, t * kvDim, config.kvHeads(), cos, sin);
-    }
-    System.arraycopy(ws.k, 0, keys, start * kvDim, n * kvDim);
-    System.arraycopy(ws.v, 0, values, start * kvDim, n * kvDim);
-
-    attend(ws, keys, values, start);
-
-    ws.attentionNd.write(ws.attention, n * qDim);
-    Tensors.linear(ws.attentionNd.array(), lw.matrix(Role.OUTPUT), ws.projectedNd.array());
-    ws.projectedNd.read(ws.projected, n * hidden);
-    for (int i = 0; i < n * hidden; i++) {
-      ws.residual[i] += ws.projected[i];
-    }
-  }
-
-  /** Adds the layer's bias of {@code role}, if it has one, to each of the {@code rows} rows of {@code x}. */
-  private static void addBias(float[] x, int rows, LayerWeights lw, Role role) {
-    if (!lw.has(role)) {
-      return;
-    }
-    float[] b = lw.vector(role);
-    for (int r = 0; r < rows; r++) {
-      int off = r * b.length;
-      for (int i = 0; i < b.length; i++) {
-        x[off + i] += b[i];
-      }
-    }
-  }
-
-  /**
-   * The q or k RMSNorm before rotary embedding, if the layer has one: per head when its weight has {@code head_dim}
-   * entries (Qwen3-MoE), over each token's whole projection when it has the projection's width (OLMoE).
-   */
-  private void normalise(float[] x, int count, LayerWeights lw, Role role) {
-    if (!lw.has(role)) {
-      return;
-    }
-    float[] w = lw.vector(role);
-    RmsNorm.apply(x, x, w, count / w.length, w.length, config.rmsNormEps());
-  }
-
-  /**
-   * Causal (optionally sliding-window) softmax attention of every new token over the cache. The query heads that
-   * share a KV head are processed together, so each cached key and value row is read once per group rather than
-   * once per head; dot products use four partial sums so the JIT can pipeline them.
-   */
-  private void attend(Workspace ws, float[] keys, float[] values, int start) {
-    int group = config.heads() / config.kvHeads();
-    float scale = (float) (1.0 / Math.sqrt(headDim));
-    int window = config.slidingWindow();
-    int span = start + ws.tokens;
-    if (scores == null || scores.length < group * span) {
-      scores = new float[group * Math.max(span, 64) * 2];
-    }
-    float[] q = ws.q;
-    float[] out = ws.attention;
-    for (int t = 0; t < ws.tokens; t++) {
-      int position = start + t;
-      int first = window > 0 ? Math.max(0, position - window + 1) : 0;
-      for (int kvh = 0; kvh < config.kvHeads(); kvh++) {
-        int kvOff = kvh * headDim;
-        int qBase = t * qDim + kvh * group * headDim;
-        for (int j = first; j <= position; j++) {
-          int kOff = j * kvDim + kvOff;
-          for (int g = 0; g < group; g++) {
-            int qOff = qBase + g * headDim;
-            float s0 = 0f;
-            float s1 = 0f;
-            float s2 = 0f;
-            float s3 = 0f;
-            int d = 0;
-            for (; d + 3 < headDim; d += 4) {
-              s0 += q[qOff + d] * keys[kOff + d];
-              s1 += q[qOff + d + 1] * keys[kOff + d + 1];
-              s2 += q[qOff + d + 2] * keys[kOff + d + 2];
-              s3 += q[qOff + d + 3] * keys[kOff + d + 3];
-            }
-            for (; d < headDim; d++) {
-              s0 += q[qOff + d] * keys[kOff + d];
-            }
-            scores[g * span + j] = ((s0 + s1) + (s2 + s3)) * scale;
-          }
-        }
-        for (int g = 0; g < group; g++) {
-          int row = g * span;
-          float max = Float.NEGATIVE_INFINITY;
-          for (int j = first; j <= position; j++) {
-            max = Math.max(max, scores[row + j]);
-          }
-          float sum = 0f;
-          for (int j = first; j <= position; j++) {
-            float e = (float) Math.exp(scores[row + j] - max);
-            scores[row + j] = e;
-            sum += e;
-          }
-          float inverse = 1f / sum;
-          for (int j = first; j <= position; j++) {
-            scores[row + j] *= inverse;
-          }
-          Arrays.fill(out, qBase + g * headDim, qBase + (g + 1) * headDim, 0f);
-        }
-        for (int j = first; j <= position; j++) {
-          int vOff = j * kvDim + kvOff;
-          for (int g = 0; g < group; g++) {
-            float p = scores[g * span + j];
-            int o = qBase + g * headDim;
-            for (int d = 0; d < headDim; d++) {
-              out[o + d] += p * values[vOff + d];
-            }
-          }
-        }
-      }
-    }
   }
 
   /**

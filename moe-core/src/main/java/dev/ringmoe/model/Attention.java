@@ -1,0 +1,182 @@
+package dev.ringmoe.model;
+
+import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.manifest.Role;
+import dev.ringmoe.tensor.Tensors;
+import java.util.Arrays;
+
+/**
+ * One layer's self-attention, as a component with the options the families need: pre-norm, grouped-query heads,
+ * q/k/v biases and a q/k RMSNorm (per head or over the whole projection) when the layer's weights have them,
+ * rotary embedding, and a causal window of its own ({@code window} tokens, 0 for full attention), then the output
+ * projection added to the residual stream. Weights come from the layer's {@link LayerWeights}; activations from a
+ * {@link Workspace}; keys and values go to the {@link KvCache}.
+ *
+ * <p>Owns its score scratch; not thread-safe (one per decoder).
+ */
+final class Attention {
+  private final ModelConfig config;
+  private final int layer;
+  private final int window;
+  private final Rope rope;
+  private final int hidden;
+  private final int headDim;
+  private final int qDim;
+  private final int kvDim;
+  private final float[] cos;
+  private final float[] sin;
+  private float[] scores;
+
+  /**
+   * @param window this layer's attention window in tokens, 0 for full causal attention
+   */
+  Attention(ModelConfig config, int layer, int window, Rope rope) {
+    this.config = config;
+    this.layer = layer;
+    this.window = window;
+    this.rope = rope;
+    this.hidden = config.hiddenSize();
+    this.headDim = config.headDim();
+    this.qDim = config.heads() * headDim;
+    this.kvDim = config.kvHeads() * headDim;
+    this.cos = new float[headDim / 2];
+    this.sin = new float[headDim / 2];
+  }
+
+  /** Pre-norm self-attention with grouped KV heads; adds its output to the residual stream. */
+  void forward(LayerWeights lw, Workspace ws, KvCache cache) {
+    int n = ws.tokens;
+    RmsNorm.apply(ws.residual, ws.normed, lw.vector(Role.INPUT_NORM), n, hidden, config.rmsNormEps());
+    ws.normedNd.write(ws.normed, n * hidden);
+    Tensors.linear(ws.normedNd.array(), lw.matrix(Role.QUERY), ws.qNd.array());
+    Tensors.linear(ws.normedNd.array(), lw.matrix(Role.KEY), ws.kNd.array());
+    Tensors.linear(ws.normedNd.array(), lw.matrix(Role.VALUE), ws.vNd.array());
+    ws.qNd.read(ws.q, n * qDim);
+    ws.kNd.read(ws.k, n * kvDim);
+    ws.vNd.read(ws.v, n * kvDim);
+    addBias(ws.q, n, lw, Role.QUERY_BIAS);
+    addBias(ws.k, n, lw, Role.KEY_BIAS);
+    addBias(ws.v, n, lw, Role.VALUE_BIAS);
+    normalise(ws.q, n * qDim, lw, Role.QUERY_NORM);
+    normalise(ws.k, n * kvDim, lw, Role.KEY_NORM);
+
+    int start = cache.length();
+    float[] keys = cache.keys(layer);
+    float[] values = cache.values(layer);
+    for (int t = 0; t < n; t++) {
+      rope.angles(start + t, cos, sin);
+      rope.rotate(ws.q, t * qDim, config.heads(), cos, sin);
+      rope.rotate(ws.k, t * kvDim, config.kvHeads(), cos, sin);
+    }
+    System.arraycopy(ws.k, 0, keys, start * kvDim, n * kvDim);
+    System.arraycopy(ws.v, 0, values, start * kvDim, n * kvDim);
+
+    attend(ws, keys, values, start);
+
+    ws.attentionNd.write(ws.attention, n * qDim);
+    Tensors.linear(ws.attentionNd.array(), lw.matrix(Role.OUTPUT), ws.projectedNd.array());
+    ws.projectedNd.read(ws.projected, n * hidden);
+    for (int i = 0; i < n * hidden; i++) {
+      ws.residual[i] += ws.projected[i];
+    }
+  }
+
+  /** Adds the layer's bias of {@code role}, if it has one, to each of the {@code rows} rows of {@code x}. */
+  private static void addBias(float[] x, int rows, LayerWeights lw, Role role) {
+    if (!lw.has(role)) {
+      return;
+    }
+    float[] b = lw.vector(role);
+    for (int r = 0; r < rows; r++) {
+      int off = r * b.length;
+      for (int i = 0; i < b.length; i++) {
+        x[off + i] += b[i];
+      }
+    }
+  }
+
+  /**
+   * The q or k RMSNorm before rotary embedding, if the layer has one: per head when its weight has {@code head_dim}
+   * entries (Qwen3-MoE), over each token's whole projection when it has the projection's width (OLMoE).
+   */
+  private void normalise(float[] x, int count, LayerWeights lw, Role role) {
+    if (!lw.has(role)) {
+      return;
+    }
+    float[] w = lw.vector(role);
+    RmsNorm.apply(x, x, w, count / w.length, w.length, config.rmsNormEps());
+  }
+
+  /**
+   * Causal (optionally sliding-window) softmax attention of every new token over the cache. The query heads that
+   * share a KV head are processed together, so each cached key and value row is read once per group rather than
+   * once per head; dot products use four partial sums so the JIT can pipeline them.
+   */
+  private void attend(Workspace ws, float[] keys, float[] values, int start) {
+    int group = config.heads() / config.kvHeads();
+    float scale = (float) (1.0 / Math.sqrt(headDim));
+    int span = start + ws.tokens;
+    if (scores == null || scores.length < group * span) {
+      scores = new float[group * Math.max(span, 64) * 2];
+    }
+    float[] q = ws.q;
+    float[] out = ws.attention;
+    for (int t = 0; t < ws.tokens; t++) {
+      int position = start + t;
+      int first = window > 0 ? Math.max(0, position - window + 1) : 0;
+      for (int kvh = 0; kvh < config.kvHeads(); kvh++) {
+        int kvOff = kvh * headDim;
+        int qBase = t * qDim + kvh * group * headDim;
+        for (int j = first; j <= position; j++) {
+          int kOff = j * kvDim + kvOff;
+          for (int g = 0; g < group; g++) {
+            int qOff = qBase + g * headDim;
+            float s0 = 0f;
+            float s1 = 0f;
+            float s2 = 0f;
+            float s3 = 0f;
+            int d = 0;
+            for (; d + 3 < headDim; d += 4) {
+              s0 += q[qOff + d] * keys[kOff + d];
+              s1 += q[qOff + d + 1] * keys[kOff + d + 1];
+              s2 += q[qOff + d + 2] * keys[kOff + d + 2];
+              s3 += q[qOff + d + 3] * keys[kOff + d + 3];
+            }
+            for (; d < headDim; d++) {
+              s0 += q[qOff + d] * keys[kOff + d];
+            }
+            scores[g * span + j] = ((s0 + s1) + (s2 + s3)) * scale;
+          }
+        }
+        for (int g = 0; g < group; g++) {
+          int row = g * span;
+          float max = Float.NEGATIVE_INFINITY;
+          for (int j = first; j <= position; j++) {
+            max = Math.max(max, scores[row + j]);
+          }
+          float sum = 0f;
+          for (int j = first; j <= position; j++) {
+            float e = (float) Math.exp(scores[row + j] - max);
+            scores[row + j] = e;
+            sum += e;
+          }
+          float inverse = 1f / sum;
+          for (int j = first; j <= position; j++) {
+            scores[row + j] *= inverse;
+          }
+          Arrays.fill(out, qBase + g * headDim, qBase + (g + 1) * headDim, 0f);
+        }
+        for (int j = first; j <= position; j++) {
+          int vOff = j * kvDim + kvOff;
+          for (int g = 0; g < group; g++) {
+            float p = scores[g * span + j];
+            int o = qBase + g * headDim;
+            for (int d = 0; d < headDim; d++) {
+              out[o + d] += p * values[vOff + d];
+            }
+          }
+        }
+      }
+    }
+  }
+}
