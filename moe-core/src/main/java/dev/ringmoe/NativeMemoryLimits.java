@@ -73,21 +73,9 @@ final class NativeMemoryLimits {
     throw new IllegalStateException(String.format(Locale.ROOT, "%s need %s (%,d bytes) of native memory, but"
         + " JavaCPP (which ND4J allocates through) limits this JVM to %s of physical memory (%s, by default a"
         + " multiple of -Xmx) and %s are in use: start the JVM with %s=0 %s=0 (0 lifts the limits; see the"
-        + " README), give larger limits, or set a device memory budget that holds fewer weights", what, human(neededBytes),
-        neededBytes, human(maxPhysicalBytes), MAX_PHYSICAL_BYTES_FLAG, human(inUse), MAX_BYTES_FLAG,
+        + " README), give larger limits, or set a device memory budget that holds fewer weights", what, ByteSizes.format(neededBytes),
+        neededBytes, ByteSizes.format(maxPhysicalBytes), MAX_PHYSICAL_BYTES_FLAG, ByteSizes.format(inUse), MAX_BYTES_FLAG,
         MAX_PHYSICAL_BYTES_FLAG));
   }
 
-  static String human(long n) {
-    if (n >= 1L << 30) {
-      return String.format(Locale.ROOT, "%.2f GiB", n / (double) (1L << 30));
-    }
-    if (n >= 1L << 20) {
-      return String.format(Locale.ROOT, "%.1f MiB", n / (double) (1L << 20));
-    }
-    if (n >= 1L << 10) {
-      return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
-    }
-    return n + " B";
-  }
 }

@@ -44,9 +44,9 @@ class NativeMemoryLimitsTest {
 
   @Test
   void smallSizesPrintExactly() {
-    assertEquals("1 B", NativeMemoryLimits.human(1));
-    assertEquals("1023 B", NativeMemoryLimits.human(1023));
-    assertEquals("1.0 KiB", NativeMemoryLimits.human(1024));
+    assertEquals("1 B", ByteSizes.format(1));
+    assertEquals("1023 B", ByteSizes.format(1023));
+    assertEquals("1.0 KiB", ByteSizes.format(1024));
   }
 
   /**

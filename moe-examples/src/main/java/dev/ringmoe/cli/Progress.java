@@ -1,5 +1,6 @@
 package dev.ringmoe.cli;
 
+import dev.ringmoe.ByteSizes;
 import java.io.PrintStream;
 import java.util.Locale;
 
@@ -46,20 +47,7 @@ final class Progress implements AutoCloseable {
     double seconds = (System.nanoTime() - start) / 1e9;
     double rate = seconds > 0 ? done / seconds : 0;
     return String.format(Locale.ROOT, "[%s%s] %5.1f%% %s / %s  %s/s", "#".repeat(filled), " ".repeat(width - filled),
-        100 * fraction, bytes(done), bytes(total), bytes((long) rate));
-  }
-
-  static String bytes(long n) {
-    if (n >= 1L << 30) {
-      return String.format(Locale.ROOT, "%.2f GiB", n / (double) (1L << 30));
-    }
-    if (n >= 1L << 20) {
-      return String.format(Locale.ROOT, "%.1f MiB", n / (double) (1L << 20));
-    }
-    if (n >= 1L << 10) {
-      return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
-    }
-    return n + " B";
+        100 * fraction, ByteSizes.format(done), ByteSizes.format(total), ByteSizes.format((long) rate));
   }
 
   @Override

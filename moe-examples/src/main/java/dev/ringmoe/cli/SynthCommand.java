@@ -1,5 +1,6 @@
 package dev.ringmoe.cli;
 
+import dev.ringmoe.ByteSizes;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.config.Architecture;
 import dev.ringmoe.config.ModelConfig;
@@ -94,7 +95,7 @@ final class SynthCommand implements Command {
         .shardBytes(args.bytes("shard-size", 2L << 30)).seed(args.longValue("seed", 1234));
     prepare(dir, args.has("force"));
     long total = synth.weightBytes();
-    err.printf("writing %s (%s, %s of weights) to %s%n", config, dtype, Progress.bytes(total), dir);
+    err.printf("writing %s (%s, %s of weights) to %s%n", config, dtype, ByteSizes.format(total), dir);
     try (Progress progress = new Progress(err, total)) {
       synth.progress(progress::update).write(dir);
     }

@@ -1,5 +1,6 @@
 package dev.ringmoe.cli;
 
+import dev.ringmoe.ByteSizes;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.config.Architecture;
 import dev.ringmoe.config.ModelConfig;
@@ -42,7 +43,7 @@ final class SyntheticModels {
     }
     SyntheticCheckpoint synth = SyntheticCheckpoint.of(config).dtype(dtype).seed(seed).shardBytes(256L << 20);
     err.printf("synthesizing %s (%s, %s) into %s (once; cached)%n", config, dtype,
-        Progress.bytes(synth.weightBytes()), dir);
+        ByteSizes.format(synth.weightBytes()), dir);
     Files.deleteIfExists(marker);
     try (Progress progress = new Progress(err, synth.weightBytes())) {
       synth.progress(progress::update).write(dir);

@@ -28,22 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CliRefusalsTest {
   @TempDir Path tmp;
 
-  private record Result(int status, String out, String err) {}
-
-  private static Result run(String... argv) {
-    return run(false, argv);
-  }
-
-  private static Result run(boolean debug, String... argv) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = RingMoeCli.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), debug);
-    return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
   /** One line on standard error, no stack trace, the given status. */
-  private static void assertRefused(int status, Result r, String... mentions) {
+  private static void assertRefused(int status, CliRun r, String... mentions) {
     String where = r.err();
     assertEquals(status, r.status(), where);
     assertEquals(1, where.strip().lines().count(), "one line expected: " + where);
@@ -55,7 +41,7 @@ class CliRefusalsTest {
 
   private Path synth(String name) {
     Path dir = tmp.resolve(name);
-    Result r = run("synth", "--out", dir.toString(), "--layers", "2", "--hidden", "64", "--heads", "4",
+    CliRun r = CliRun.run("synth", "--out", dir.toString(), "--layers", "2", "--hidden", "64", "--heads", "4",
         "--kv-heads", "2", "--experts", "4", "--top-k", "2", "--intermediate", "96", "--vocab", "300",
         "--dtype", "bf16", "--shard-size", "60KB", "--seed", "5", "--max-positions", "64");
     assertEquals(0, r.status(), r.err());
@@ -89,7 +75,7 @@ class CliRefusalsTest {
         {"eval-hash", "--model", "m", "--predictor", "oracle", "--data", "d", "--max-windows", "0"},
     };
     for (String[] argv : bad) {
-      Result r = run(argv);
+      CliRun r = CliRun.run(argv);
       assertRefused(2, r);
       assertTrue(r.out().isEmpty(), String.join(" ", argv) + " printed " + r.out());
     }
@@ -100,14 +86,14 @@ class CliRefusalsTest {
     Path dir = synth("model");
     Path resident = tmp.resolve("resident.f32");
     Path ring = tmp.resolve("ring.f32");
-    assertEquals(0, run("logits", "--model", dir.toString(), "--ids", "1,17,42", "--out", resident.toString())
+    assertEquals(0, CliRun.run("logits", "--model", dir.toString(), "--ids", "1,17,42", "--out", resident.toString())
         .status());
-    Result r = run("logits", "--model", dir.toString(), "--ids", "1,17,42", "--out", ring.toString(),
+    CliRun r = CliRun.run("logits", "--model", dir.toString(), "--ids", "1,17,42", "--out", ring.toString(),
         "--device-memory", "60%", "--ring-slots", "0");
     assertEquals(0, r.status(), r.err());
     assertArrayEquals(Files.readAllBytes(resident), Files.readAllBytes(ring));
-    assertTrue(run("logits", "--help").out().contains("0 (the default) uses as many as the budget holds"));
-    assertRefused(2, run("logits", "--model", dir.toString(), "--ids", "1", "--out", ring.toString(),
+    assertTrue(CliRun.run("logits", "--help").out().contains("0 (the default) uses as many as the budget holds"));
+    assertRefused(2, CliRun.run("logits", "--model", dir.toString(), "--ids", "1", "--out", ring.toString(),
         "--device-memory", "60%", "--ring-slots", "-1"), "--ring-slots must be >= 0");
   }
 
@@ -121,7 +107,7 @@ class CliRefusalsTest {
         {"generate", "--model", file.toString(), "--prompt", "hi"},
         {"trace", "--model", file.toString(), "--data", "d.u16", "--out", tmp.resolve("t").toString()},
         {"eval-hash", "--model", file.toString(), "--predictor", "oracle", "--data", "d.u16"}}) {
-      Result r = run(argv);
+      CliRun r = CliRun.run(argv);
       assertRefused(1, r, file.toString(), "not a directory");
       assertFalse(r.err().contains("no such file"), r.err());
     }
@@ -137,11 +123,11 @@ class CliRefusalsTest {
       ids.putShort((short) (10 + i));
     }
     Files.write(data, ids.array());
-    assertRefused(2, run("perplexity", "--model", dir.toString(), "--data", data.toString(), "--window", "100000"),
+    assertRefused(2, CliRun.run("perplexity", "--model", dir.toString(), "--data", data.toString(), "--window", "100000"),
         "--window 100000", "64 positions");
-    assertRefused(2, run("perplexity", "--model", dir.toString(), "--data", data.toString(), "--window", "32"),
+    assertRefused(2, CliRun.run("perplexity", "--model", dir.toString(), "--data", data.toString(), "--window", "32"),
         "holds 10 tokens", "--window 32");
-    Result ok = run("perplexity", "--model", dir.toString(), "--data", data.toString(), "--window", "8");
+    CliRun ok = CliRun.run("perplexity", "--model", dir.toString(), "--data", data.toString(), "--window", "8");
     assertEquals(0, ok.status(), ok.err());
     assertTrue(ok.out().contains("1 windows, 7 predicted tokens"), ok.out());
   }
@@ -151,12 +137,12 @@ class CliRefusalsTest {
   void synthRefusesANonEmptyDirectoryUnlessForced() throws IOException {
     Path dir = synth("model");
     byte[] config = Files.readAllBytes(dir.resolve("config.json"));
-    Result again = run("synth", "--out", dir.toString(), "--vocab", "400");
+    CliRun again = CliRun.run("synth", "--out", dir.toString(), "--vocab", "400");
     assertRefused(2, again, dir.toString(), "not empty", "--force");
     assertArrayEquals(config, Files.readAllBytes(dir.resolve("config.json")), "the checkpoint was touched");
 
     // --force with one big shard: the old small shards are gone, and what is there loads.
-    Result forced = run("synth", "--out", dir.toString(), "--layers", "2", "--hidden", "64", "--heads", "4",
+    CliRun forced = CliRun.run("synth", "--out", dir.toString(), "--layers", "2", "--hidden", "64", "--heads", "4",
         "--kv-heads", "2", "--experts", "4", "--top-k", "2", "--intermediate", "96", "--vocab", "320",
         "--shard-size", "1GB", "--force");
     assertEquals(0, forced.status(), forced.err());
@@ -168,7 +154,7 @@ class CliRefusalsTest {
       assertEquals(320, model.config().vocabSize());
     }
     Path empty = Files.createDirectory(tmp.resolve("empty"));
-    assertEquals(0, run("synth", "--out", empty.toString(), "--layers", "1", "--hidden", "32", "--heads", "2",
+    assertEquals(0, CliRun.run("synth", "--out", empty.toString(), "--layers", "1", "--hidden", "32", "--heads", "2",
         "--kv-heads", "1", "--experts", "2", "--top-k", "1", "--intermediate", "32", "--vocab", "260").status());
   }
 
@@ -183,20 +169,20 @@ class CliRefusalsTest {
     try (FileChannel ch = FileChannel.open(shard, StandardOpenOption.WRITE)) {
       ch.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, 1L << 40), 0);
     }
-    assertRefused(1, run("logits", "--model", dir.toString(), "--ids", "1", "--out", tmp.resolve("a").toString()),
+    assertRefused(1, CliRun.run("logits", "--model", dir.toString(), "--ids", "1", "--out", tmp.resolve("a").toString()),
         shard.getFileName().toString());
 
     Path configDir = synth("config");
     Files.writeString(configDir.resolve("config.json"), "{\"architectures\": [\"MixtralForCausalLM\"],\n\"hidden");
-    assertRefused(1, run("generate", "--model", configDir.toString(), "--prompt", "hi"), "config.json");
+    assertRefused(1, CliRun.run("generate", "--model", configDir.toString(), "--prompt", "hi"), "config.json");
 
     Path tokDir = synth("tokenizer");
     Files.copy(dev.ringmoe.ReferenceData.mixtralBf16().resolve("tokenizer.json"), tokDir.resolve("tokenizer.json"),
         StandardCopyOption.REPLACE_EXISTING);
-    assertRefused(1, run("generate", "--model", tokDir.toString(), "--prompt", "hi"), "tokenizer.json",
+    assertRefused(1, CliRun.run("generate", "--model", tokDir.toString(), "--prompt", "hi"), "tokenizer.json",
         "vocab_size 300");
     Files.writeString(tokDir.resolve("tokenizer.json"), "{ not json");
-    assertRefused(1, run("generate", "--model", tokDir.toString(), "--prompt", "hi"), "tokenizer.json");
+    assertRefused(1, CliRun.run("generate", "--model", tokDir.toString(), "--prompt", "hi"), "tokenizer.json");
   }
 
   @Test
@@ -204,11 +190,11 @@ class CliRefusalsTest {
     Path dir = synth("model");
     // Without a tokenizer: loading DJL's tokenizer clears the thread's interrupt flag (a swallowed interrupt).
     Files.delete(dir.resolve("tokenizer.json"));
-    Result r;
+    CliRun r;
     boolean stillInterrupted;
     Thread.currentThread().interrupt();
     try {
-      r = run("logits", "--model", dir.toString(), "--ids", "1,2,3", "--out", tmp.resolve("i.f32").toString());
+      r = CliRun.run("logits", "--model", dir.toString(), "--ids", "1,2,3", "--out", tmp.resolve("i.f32").toString());
     } finally {
       stillInterrupted = Thread.interrupted(); // and clear it for the next test, whatever happened
     }
@@ -220,8 +206,8 @@ class CliRefusalsTest {
   void stackTracesOnlyInDebugMode() throws IOException {
     Path absent = tmp.resolve("absent");
     String[] argv = {"logits", "--model", absent.toString(), "--ids", "1", "--out", tmp.resolve("x").toString()};
-    assertRefused(1, run(false, argv), absent.toString());
-    Result debug = run(true, argv);
+    assertRefused(1, CliRun.run(false, argv), absent.toString());
+    CliRun debug = CliRun.run(true, argv);
     assertEquals(1, debug.status());
     assertTrue(debug.err().startsWith("ringmoe logits: " + absent), debug.err());
     assertTrue(debug.err().contains("\tat "), "a stack trace expected with debug: " + debug.err());
@@ -249,11 +235,11 @@ class CliRefusalsTest {
   void trainHashWarnsWhenNoLossWasSampledAndAlwaysPrintsTheFinalLoss() throws IOException {
     Path model = dev.ringmoe.ReferenceData.moeText16x();
     Path trace = tmp.resolve("tiny.trace");
-    Result t = run("trace", "--model", model.toString(), "--data", model.resolve("data/heldout.u16").toString(),
+    CliRun t = CliRun.run("trace", "--model", model.toString(), "--data", model.resolve("data/heldout.u16").toString(),
         "--out", trace.toString(), "--max-windows", "2", "--window", "16");
     assertEquals(0, t.status(), t.err());
     Path hash = tmp.resolve("tiny.hash");
-    Result train = run("train-hash", "--trace", trace.toString(), "--out", hash.toString(), "--epochs", "1",
+    CliRun train = CliRun.run("train-hash", "--trace", trace.toString(), "--out", hash.toString(), "--epochs", "1",
         "--batch", "2");
     assertEquals(0, train.status(), train.err());
     assertTrue(train.err().contains("warning: only 1 training step ran"), train.err());

@@ -28,16 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
 class FamilyCliTest {
   @TempDir Path tmp;
 
-  private record Result(int status, String out, String err) {}
-
-  private static Result run(String... argv) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = RingMoeCli.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
   /** Random token ids 3..vocab-1 as a .u16 file. */
   private Path tokens(int count, int vocab) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(2 * count).order(ByteOrder.LITTLE_ENDIAN);
@@ -55,16 +45,16 @@ class FamilyCliTest {
     Path model = ReferenceData.family("qwen2_moe", "f32");
     Path data = tokens(2000, 1000);
     Path trace = tmp.resolve("q2.trace");
-    Result t = run("trace", "--model", model.toString(), "--data", data.toString(), "--out", trace.toString(),
+    CliRun t = CliRun.run("trace", "--model", model.toString(), "--data", data.toString(), "--out", trace.toString(),
         "--max-windows", "8", "--window", "24", "--hidden-states");
     assertEquals(0, t.status(), t.err());
     Path hash = tmp.resolve("q2.hash");
-    Result train = run("train-hash", "--trace", trace.toString(), "--out", hash.toString(), "--epochs", "10",
+    CliRun train = CliRun.run("train-hash", "--trace", trace.toString(), "--out", hash.toString(), "--epochs", "10",
         "--batch", "4");
     assertEquals(0, train.status(), train.err());
     assertTrue(train.out().contains("saved"), train.out());
 
-    Result eval = run("eval-hash", "--model", model.toString(), "--data", trace.toString(), "--predictor",
+    CliRun eval = CliRun.run("eval-hash", "--model", model.toString(), "--data", trace.toString(), "--predictor",
         "sida:" + hash + ",lookahead,oracle");
     assertEquals(0, eval.status(), eval.err());
     // two routing layers (0 and 2; layer 1 is dense), and the oracle is right on both
@@ -73,7 +63,7 @@ class FamilyCliTest {
 
     String ids = "1,564,916,435,275,33,120,7";
     Path resident = tmp.resolve("resident.f32");
-    assertEquals(0, run("logits", "--model", model.toString(), "--ids", ids, "--out", resident.toString()).status());
+    assertEquals(0, CliRun.run("logits", "--model", model.toString(), "--ids", ids, "--out", resident.toString()).status());
     for (String predictor : new String[] {"sida:" + hash, "combined:" + hash, "oracle"}) {
       for (String store : new String[] {"--expert-cache", "--prefetch"}) {
         Path out = tmp.resolve("served.f32");
@@ -82,12 +72,12 @@ class FamilyCliTest {
                 "--device-memory", "60%", "--predictor", predictor, "--expert-cache"}
             : new String[] {"logits", "--model", model.toString(), "--ids", ids, "--out", out.toString(),
                 "--device-memory", "60%", "--predictor", predictor};
-        Result r = run(args);
+        CliRun r = CliRun.run(args);
         assertEquals(0, r.status(), r.err());
         assertArrayEquals(Files.readAllBytes(resident), Files.readAllBytes(out), predictor + " changed the logits");
       }
     }
-    Result sida = run("perplexity", "--model", model.toString(), "--data", data.toString(), "--max-windows", "2",
+    CliRun sida = CliRun.run("perplexity", "--model", model.toString(), "--data", data.toString(), "--max-windows", "2",
         "--window", "24", "--device-memory", "60%", "--predictor", "sida:" + hash, "--mode", "sida");
     assertEquals(0, sida.status(), sida.err());
     assertTrue(sida.out().contains("sida vs exact: perplexity"), sida.out());
@@ -97,7 +87,7 @@ class FamilyCliTest {
   @ValueSource(strings = {"mixtral", "qwen2_moe", "qwen3_moe", "olmoe"})
   void synthWritesEachFamilyAndBenchRunsOnIt(String arch) throws IOException {
     Path dir = tmp.resolve(arch);
-    Result s = run("synth", "--arch", arch, "--out", dir.toString(), "--layers", "3", "--dense-layers", "1",
+    CliRun s = CliRun.run("synth", "--arch", arch, "--out", dir.toString(), "--layers", "3", "--dense-layers", "1",
         "--hidden", "64", "--heads", "4", "--kv-heads", "2", "--head-dim", "32", "--experts", "8", "--top-k", "2",
         "--intermediate", "32", "--vocab", "300", "--dtype", "bf16", "--seed", "3");
     assertEquals(0, s.status(), s.err());
@@ -107,7 +97,7 @@ class FamilyCliTest {
       assertEquals(denseLayer ? 2 : 3, model.config().moeLayers().length);
       assertEquals(arch.equals("qwen2_moe") ? 64 : 0, model.config().sharedExpertIntermediateSize());
     }
-    Result b = run("bench", "--model", dir.toString(), "--prompt-tokens", "8", "--decode-tokens", "4", "--repeats",
+    CliRun b = CliRun.run("bench", "--model", dir.toString(), "--prompt-tokens", "8", "--decode-tokens", "4", "--repeats",
         "1", "--budgets", "80%", "--stores", "ring,cache");
     assertEquals(0, b.status(), b.err());
     assertTrue(b.out().contains("80% cache"), b.out());

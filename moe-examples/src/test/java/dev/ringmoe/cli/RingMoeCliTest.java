@@ -20,19 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 class RingMoeCliTest {
   @TempDir Path tmp;
 
-  private record Result(int status, String out, String err) {}
-
-  private static Result run(String... argv) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = RingMoeCli.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
   private Path synth() {
     Path dir = tmp.resolve("model");
-    Result r = run("synth", "--out", dir.toString(), "--layers", "2", "--hidden", "64", "--heads", "4",
+    CliRun r = CliRun.run("synth", "--out", dir.toString(), "--layers", "2", "--hidden", "64", "--heads", "4",
         "--kv-heads", "2", "--experts", "4", "--top-k", "2", "--intermediate", "96", "--vocab", "300",
         "--dtype", "bf16", "--shard-size", "60KB", "--seed", "5");
     assertEquals(0, r.status(), r.err());
@@ -54,7 +44,7 @@ class RingMoeCliTest {
   void logitsWritesRawFloat32OfEveryPosition() throws IOException {
     Path dir = synth();
     Path out = tmp.resolve("logits.f32");
-    Result r = run("logits", "--model", dir.toString(), "--ids", "1,17,42,299", "--out", out.toString());
+    CliRun r = CliRun.run("logits", "--model", dir.toString(), "--ids", "1,17,42,299", "--out", out.toString());
     assertEquals(0, r.status(), r.err());
     ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
     assertEquals(4 * 300 * 4, bytes.capacity());
@@ -74,16 +64,16 @@ class RingMoeCliTest {
     Path resident = tmp.resolve("resident.f32");
     Path ring = tmp.resolve("ring.f32");
     Path stats = tmp.resolve("stats.json");
-    assertEquals(0, run("logits", "--model", dir.toString(), "--ids", "1,17,42,299,5", "--out",
+    assertEquals(0, CliRun.run("logits", "--model", dir.toString(), "--ids", "1,17,42,299,5", "--out",
         resident.toString()).status());
-    Result r = run("logits", "--model", dir.toString(), "--ids", "1,17,42,299,5", "--out", ring.toString(),
+    CliRun r = CliRun.run("logits", "--model", dir.toString(), "--ids", "1,17,42,299,5", "--out", ring.toString(),
         "--device-memory", "60%", "--ring-slots", "1", "--prefetch", "none", "--stats-json", stats.toString());
     assertEquals(0, r.status(), r.err());
     assertArrayEquals(Files.readAllBytes(resident), Files.readAllBytes(ring));
     String json = Files.readString(stats);
     assertTrue(json.contains("\"slots\": 1") && json.contains("\"peak_device_bytes\""), json);
     assertTrue(r.err().contains("ring: 1 slots"), r.err());
-    Result tooSmall = run("logits", "--model", dir.toString(), "--ids", "1", "--out", ring.toString(),
+    CliRun tooSmall = CliRun.run("logits", "--model", dir.toString(), "--ids", "1", "--out", ring.toString(),
         "--device-memory", "10KB");
     assertEquals(1, tooSmall.status());
     assertTrue(tooSmall.err().contains("minimum"), tooSmall.err());
@@ -92,16 +82,16 @@ class RingMoeCliTest {
   @Test
   void generatePrintsTheContinuation() throws IOException {
     Path dir = synth();
-    Result greedy = run("generate", "--model", dir.toString(), "--prompt", "hello world", "--max-new-tokens", "6");
+    CliRun greedy = CliRun.run("generate", "--model", dir.toString(), "--prompt", "hello world", "--max-new-tokens", "6");
     assertEquals(0, greedy.status(), greedy.err());
     assertTrue(greedy.out().startsWith("hello world"), greedy.out());
     assertTrue(greedy.err().contains("6 generated"), greedy.err());
-    Result again = run("generate", "--model", dir.toString(), "--prompt", "hello world", "--max-new-tokens", "6",
+    CliRun again = CliRun.run("generate", "--model", dir.toString(), "--prompt", "hello world", "--max-new-tokens", "6",
         "--greedy");
     assertEquals(greedy.out(), again.out());
-    Result sampled = run("generate", "--model", dir.toString(), "--prompt", "hello world", "--max-new-tokens", "6",
+    CliRun sampled = CliRun.run("generate", "--model", dir.toString(), "--prompt", "hello world", "--max-new-tokens", "6",
         "--temperature", "0.8", "--top-p", "0.9", "--seed", "3");
-    Result sampledAgain = run("generate", "--model", dir.toString(), "--prompt", "hello world",
+    CliRun sampledAgain = CliRun.run("generate", "--model", dir.toString(), "--prompt", "hello world",
         "--max-new-tokens", "6", "--temperature", "0.8", "--top-p", "0.9", "--seed", "3");
     assertEquals(0, sampled.status(), sampled.err());
     assertEquals(sampled.out(), sampledAgain.out());
@@ -126,7 +116,7 @@ class RingMoeCliTest {
         {"bench", "--budgets", "25%,lots"},
     };
     for (String[] argv : bad) {
-      Result r = run(argv);
+      CliRun r = CliRun.run(argv);
       assertEquals(2, r.status(), String.join(" ", argv) + " -> " + r.err());
       assertEquals(1, r.err().strip().lines().count(), "one line expected: " + r.err());
       assertTrue(r.out().isEmpty(), r.out());
@@ -135,7 +125,7 @@ class RingMoeCliTest {
 
   @Test
   void failuresNameTheProblemAndExitOne() {
-    Result r = run("logits", "--model", tmp.resolve("absent").toString(), "--ids", "1", "--out",
+    CliRun r = CliRun.run("logits", "--model", tmp.resolve("absent").toString(), "--ids", "1", "--out",
         tmp.resolve("x").toString());
     assertEquals(1, r.status());
     assertTrue(r.err().contains("absent"), r.err());
@@ -144,12 +134,12 @@ class RingMoeCliTest {
 
   @Test
   void helpIsAvailableEverywhere() {
-    Result top = run("--help");
+    CliRun top = CliRun.run("--help");
     assertEquals(0, top.status());
     for (String c : new String[] {"generate", "logits", "synth", "demo", "bench", "trace", "train-hash", "eval-hash",
         "perplexity"}) {
       assertTrue(top.out().contains(c), top.out());
-      Result h = run(c, "--help");
+      CliRun h = CliRun.run(c, "--help");
       assertEquals(0, h.status());
       assertTrue(h.out().startsWith("Usage: ringmoe " + c), h.out());
     }
@@ -160,27 +150,27 @@ class RingMoeCliTest {
     Path model = dev.ringmoe.ReferenceData.moeText16x();
     Path data = model.resolve("data/heldout.u16");
     Path trace = tmp.resolve("heldout.trace");
-    Result t = run("trace", "--model", model.toString(), "--data", data.toString(), "--out", trace.toString(),
+    CliRun t = CliRun.run("trace", "--model", model.toString(), "--data", data.toString(), "--out", trace.toString(),
         "--max-windows", "4", "--hidden-states");
     assertEquals(0, t.status(), t.err());
     assertTrue(t.out().contains("recorded 4 sequences"), t.out());
     Path json = tmp.resolve("oracle.json");
-    Result oracle = run("eval-hash", "--model", model.toString(), "--predictor", "oracle", "--data",
+    CliRun oracle = CliRun.run("eval-hash", "--model", model.toString(), "--predictor", "oracle", "--data",
         trace.toString(), "--json", json.toString());
     assertEquals(0, oracle.status(), oracle.err());
     assertTrue(Files.readString(json).contains("1.0"), Files.readString(json));
-    Result lookahead = run("eval-hash", "--model", model.toString(), "--predictor", "lookahead", "--data",
+    CliRun lookahead = CliRun.run("eval-hash", "--model", model.toString(), "--predictor", "lookahead", "--data",
         data.toString(), "--max-windows", "2");
     assertEquals(0, lookahead.status(), lookahead.err());
     assertTrue(lookahead.out().contains("average"), lookahead.out());
-    Result frequency = run("generate", "--model", model.toString(), "--prompt", "The function", "--max-new-tokens",
+    CliRun frequency = CliRun.run("generate", "--model", model.toString(), "--prompt", "The function", "--max-new-tokens",
         "4", "--device-memory", "40%", "--predictor", "frequency:" + trace);
     assertEquals(0, frequency.status(), frequency.err());
     assertTrue(frequency.err().contains("ring:"), frequency.err());
-    Result badMode = run("generate", "--model", model.toString(), "--prompt", "x", "--mode", "sida",
+    CliRun badMode = CliRun.run("generate", "--model", model.toString(), "--prompt", "x", "--mode", "sida",
         "--predictor", "lookahead");
     assertEquals(2, badMode.status(), badMode.err());
-    Result badPredictor = run("eval-hash", "--model", model.toString(), "--predictor", "psychic", "--data",
+    CliRun badPredictor = CliRun.run("eval-hash", "--model", model.toString(), "--predictor", "psychic", "--data",
         data.toString());
     assertEquals(2, badPredictor.status(), badPredictor.err());
   }
@@ -190,37 +180,37 @@ class RingMoeCliTest {
     Path model = dev.ringmoe.ReferenceData.moeText16x();
     Path data = model.resolve("data/heldout.u16");
     Path trace = tmp.resolve("small.trace");
-    assertEquals(0, run("trace", "--model", model.toString(), "--data", data.toString(), "--out", trace.toString(),
+    assertEquals(0, CliRun.run("trace", "--model", model.toString(), "--data", data.toString(), "--out", trace.toString(),
         "--max-windows", "4", "--window", "32", "--hidden-states").status());
     Path hash = tmp.resolve("sida.hash");
-    Result train = run("train-hash", "--trace", trace.toString(), "--out", hash.toString(), "--epochs", "10",
+    CliRun train = CliRun.run("train-hash", "--trace", trace.toString(), "--out", hash.toString(), "--epochs", "10",
         "--batch", "4");
     assertEquals(0, train.status(), train.err());
     assertTrue(train.err().contains("step 10 / 10  loss"), train.err());
     assertTrue(train.out().contains("saved"), train.out());
 
-    Result all = run("eval-hash", "--model", model.toString(), "--data", trace.toString(), "--predictor",
+    CliRun all = CliRun.run("eval-hash", "--model", model.toString(), "--data", trace.toString(), "--predictor",
         "sida:" + hash + ",combined:" + hash + "@0.7,lookahead,oracle");
     assertEquals(0, all.status(), all.err());
     assertTrue(all.out().contains("router top-1 within the predicted top-2"), all.out());
     assertTrue(all.out().contains("combined(sida:sida.hash, lookahead, w=0.7)"), all.out());
-    Result bare = run("eval-hash", "--model", model.toString(), "--data", trace.toString(), "--predictor",
+    CliRun bare = CliRun.run("eval-hash", "--model", model.toString(), "--data", trace.toString(), "--predictor",
         hash.toString());
     assertEquals(0, bare.status(), bare.err());
     assertTrue(bare.out().contains("sida:sida.hash on small.trace"), bare.out());
 
     String ids = "1,415,2936,17,99,3001,12,7";
     Path resident = tmp.resolve("resident.f32");
-    assertEquals(0, run("logits", "--model", model.toString(), "--ids", ids, "--out", resident.toString()).status());
+    assertEquals(0, CliRun.run("logits", "--model", model.toString(), "--ids", ids, "--out", resident.toString()).status());
     for (String predictor : new String[] {"sida:" + hash, "combined:" + hash, "oracle"}) {
       Path out = tmp.resolve("served.f32");
-      Result r = run("logits", "--model", model.toString(), "--ids", ids, "--out", out.toString(),
+      CliRun r = CliRun.run("logits", "--model", model.toString(), "--ids", ids, "--out", out.toString(),
           "--device-memory", "25%", "--predictor", predictor);
       assertEquals(0, r.status(), r.err());
       assertArrayEquals(Files.readAllBytes(resident), Files.readAllBytes(out), predictor + " changed the logits");
     }
 
-    Result ppl = run("perplexity", "--model", model.toString(), "--data", data.toString(), "--max-windows", "2",
+    CliRun ppl = CliRun.run("perplexity", "--model", model.toString(), "--data", data.toString(), "--max-windows", "2",
         "--window", "32", "--device-memory", "25%", "--predictor", "sida:" + hash, "--mode", "sida");
     assertEquals(0, ppl.status(), ppl.err());
     assertTrue(ppl.out().contains("exact  2 windows, 62 predicted tokens: perplexity"), ppl.out());

@@ -1,5 +1,6 @@
 package dev.ringmoe.ring;
 
+import dev.ringmoe.ByteSizes;
 import com.google.common.base.Preconditions;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.checkpoint.Checkpoint;
@@ -76,8 +77,8 @@ public final class ExpertCacheStore implements WeightStore {
       throw new IllegalArgumentException(String.format(Locale.ROOT,
           "a device budget of %s cannot hold the resident weights plus one expert: the minimum for the expert cache"
               + " is %s (embedding, LM head and every layer's attention and router, %s, plus one expert, %s)",
-          SectionPlan.bytes(budget), SectionPlan.bytes(residentBytes + expertBytes), SectionPlan.bytes(residentBytes),
-          SectionPlan.bytes(expertBytes)));
+          ByteSizes.format(budget), ByteSizes.format(residentBytes + expertBytes), ByteSizes.format(residentBytes),
+          ByteSizes.format(expertBytes)));
     }
     this.memory = new DeviceMemory(budget);
     this.layers = new LayerWeights[config.layers()];
@@ -104,7 +105,7 @@ public final class ExpertCacheStore implements WeightStore {
       throw e;
     }
     LOG.info("expert cache: {} slots x {} for {} experts, resident {}, budget {}", slots.length,
-        SectionPlan.bytes(expertBytes), total, SectionPlan.bytes(residentBytes), SectionPlan.bytes(budget));
+        ByteSizes.format(expertBytes), total, ByteSizes.format(residentBytes), ByteSizes.format(budget));
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.ringmoe.ring;
 
+import dev.ringmoe.ByteSizes;
 import dev.ringmoe.config.ModelConfig;
 import java.util.Locale;
 
@@ -61,8 +62,8 @@ public final class SectionPlan {
       }
       throw new IllegalArgumentException(String.format(Locale.ROOT,
           "a device budget of %s cannot hold the resident weights plus %d ring slot(s): the minimum for %d slot(s) "
-              + "is %s (resident %s + %d x %s per slot)", bytes(budget), k, k, bytes(residentB + k * slotB),
-          bytes(residentB), k, bytes(slotB)));
+              + "is %s (resident %s + %d x %s per slot)", ByteSizes.format(budget), k, k, ByteSizes.format(residentB + k * slotB),
+          ByteSizes.format(residentB), k, ByteSizes.format(slotB)));
     }
     long kA = budget >= residentA ? (budget - residentA) / slotA : 0;
     long kB = budget >= residentB ? (budget - residentB) / slotB : 0;
@@ -77,8 +78,8 @@ public final class SectionPlan {
     long minimum = Math.min(residentA + slotA, residentB + slotB);
     throw new IllegalArgumentException(String.format(Locale.ROOT,
         "a device budget of %s cannot hold the resident weights plus one ring slot: the minimum is %s (the embedding "
-            + "and LM head, %s, plus one layer's slot, %s)", bytes(budget), bytes(minimum), bytes(residentB),
-        bytes(slotB)));
+            + "and LM head, %s, plus one layer's slot, %s)", ByteSizes.format(budget), ByteSizes.format(minimum), ByteSizes.format(residentB),
+        ByteSizes.format(slotB)));
   }
 
   public ModelConfig config() {
@@ -143,10 +144,10 @@ public final class SectionPlan {
   public String describe() {
     return String.format(Locale.ROOT,
         "device budget %s: resident %s (embedding, LM head%s), ring of %d slot(s) x %s (%s), %s allocated; "
-            + "float32 weights total %s", bytes(budget), bytes(residentBytes()),
-        denseResident ? ", every layer's attention and router" : "", slots, bytes(slotBytes()),
+            + "float32 weights total %s", ByteSizes.format(budget), ByteSizes.format(residentBytes()),
+        denseResident ? ", every layer's attention and router" : "", slots, ByteSizes.format(slotBytes()),
         denseResident ? config.experts() + " experts of one layer" : "one layer: dense + " + config.experts()
-            + " experts", bytes(deviceBytes()), bytes(config.float32WeightBytes()));
+            + " experts", ByteSizes.format(deviceBytes()), ByteSizes.format(config.float32WeightBytes()));
   }
 
   @Override
@@ -154,16 +155,4 @@ public final class SectionPlan {
     return describe();
   }
 
-  static String bytes(long n) {
-    if (n >= 1L << 30) {
-      return String.format(Locale.ROOT, "%.2f GiB", n / (double) (1L << 30));
-    }
-    if (n >= 1L << 20) {
-      return String.format(Locale.ROOT, "%.1f MiB", n / (double) (1L << 20));
-    }
-    if (n >= 1L << 10) {
-      return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
-    }
-    return n + " B"; // exact: a 1-byte budget is not "0.0 KiB"
-  }
 }

@@ -1,5 +1,6 @@
 package dev.ringmoe.ring;
 
+import dev.ringmoe.ByteSizes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,12 +21,12 @@ class BudgetBytesTest {
 
   @Test
   void sizesBelowOneKibPrintExactly() {
-    assertEquals("0 B", SectionPlan.bytes(0));
-    assertEquals("1 B", SectionPlan.bytes(1));
-    assertEquals("1023 B", SectionPlan.bytes(1023));
-    assertEquals("1.0 KiB", SectionPlan.bytes(1024));
-    assertEquals("1.5 MiB", SectionPlan.bytes(3L << 19));
-    assertEquals("2.00 GiB", SectionPlan.bytes(2L << 30));
+    assertEquals("0 B", ByteSizes.format(0));
+    assertEquals("1 B", ByteSizes.format(1));
+    assertEquals("1023 B", ByteSizes.format(1023));
+    assertEquals("1.0 KiB", ByteSizes.format(1024));
+    assertEquals("1.5 MiB", ByteSizes.format(3L << 19));
+    assertEquals("2.00 GiB", ByteSizes.format(2L << 30));
   }
 
   @Test

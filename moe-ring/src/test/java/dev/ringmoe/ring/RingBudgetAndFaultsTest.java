@@ -1,5 +1,6 @@
 package dev.ringmoe.ring;
 
+import dev.ringmoe.ByteSizes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -52,7 +53,7 @@ class RingBudgetAndFaultsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> MoeModel.builder().checkpoint(dir).deviceMemory(min - 1).build());
     assertTrue(e.getMessage().contains("minimum"), e.getMessage());
-    assertTrue(e.getMessage().contains(SectionPlan.bytes(min)), e.getMessage());
+    assertTrue(e.getMessage().contains(ByteSizes.format(min)), e.getMessage());
     try (MoeModel model = MoeModel.builder().checkpoint(dir).deviceMemory(min).build()) {
       model.logits(ids);
       RingStats s = model.ringStats().orElseThrow();
