@@ -50,15 +50,28 @@ final class CopyEngine implements AutoCloseable {
     offer(load, false);
   }
 
+  /**
+   * Waits for room in the queue. If the caller is interrupted or the engine is gone first, the load is
+   * {@linkplain Load#abandon abandoned} (failed, and never copied) before the exception is thrown, so that nobody
+   * waits for a load that is not in the queue; the caller's interrupt flag stays set.
+   *
+   * @throws RingException naming the load, saying the caller was interrupted, or that the engine is closed or dead
+   */
   private void offer(Load load, boolean first) {
     try {
       while (!(first ? queue.offerFirst(load, 50, TimeUnit.MILLISECONDS)
           : queue.offerLast(load, 50, TimeUnit.MILLISECONDS))) {
         checkAlive();
       }
+      load.offered = true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new RingException("interrupted while queueing " + load, e);
+      RingException failure = new RingException("interrupted while queueing " + load, e);
+      load.abandon(failure);
+      throw failure;
+    } catch (RingException e) {
+      load.abandon(e);
+      throw e;
     }
   }
 

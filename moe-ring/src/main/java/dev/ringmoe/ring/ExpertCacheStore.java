@@ -35,6 +35,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Exact: the router decides what runs and copies reproduce the resident float32 values. One decoding thread at a
  * time; owns its native memory (freed by {@link #close()}), not the {@link Checkpoint}.
+ *
+ * <p>Failure: a load that failed (its copy threw, or the caller was interrupted before it was queued) is dropped
+ * from the cache, at once or when its expert is next looked up, and its slot goes back to the free pool; the expert
+ * is loaded again when it is next needed. A call that fails while waiting gives back the use of its slot, so an
+ * aborted pass leaves no slot pinned.
  */
 public final class ExpertCacheStore implements WeightStore {
   private static final Logger LOG = LoggerFactory.getLogger(ExpertCacheStore.class);
@@ -149,6 +154,10 @@ public final class ExpertCacheStore implements WeightStore {
     counters.passes.incrementAndGet();
     synchronized (lock) {
       predicted.clear();
+      for (ExpertSlot s : slots) {
+        // Nothing is acquired between passes; a use left over from an aborted pass would pin the slot forever.
+        s.users = 0;
+      }
     }
     predictions.passStarting(tokenIds, position, embeddings, l -> layers[l], this::prefetch);
   }
@@ -163,7 +172,7 @@ public final class ExpertCacheStore implements WeightStore {
     synchronized (lock) {
       for (int e = experts.nextSetBit(0); e >= 0; e = experts.nextSetBit(e + 1)) {
         long key = key(layer, e);
-        ExpertSlot slot = cached.get(key);
+        ExpertSlot slot = lookup(key);
         if (slot != null) {
           counters.hits.incrementAndGet();
           slot.load.used = true;
@@ -172,7 +181,7 @@ public final class ExpertCacheStore implements WeightStore {
           slot = claimSlot(key, true);
           if (slot != null) {
             slot.load.used = true;
-            engine.demand(slot.load);
+            queue(key, slot, true);
           }
         }
       }
@@ -192,13 +201,13 @@ public final class ExpertCacheStore implements WeightStore {
       for (int e = experts.nextSetBit(0); e >= 0 && e < routed; e = experts.nextSetBit(e + 1)) {
         long key = key(layer, e);
         predicted.add(key);
-        if (!cached.containsKey(key)) {
+        if (lookup(key) == null) {
           ExpertSlot slot = claimSlot(key, false);
           if (slot == null) {
             return; // every slot is in use or holds a prediction for this pass
           }
           slot.load.prefetched = true;
-          engine.prefetch(slot.load);
+          queue(key, slot, false);
         } else {
           policy.used(key);
         }
@@ -234,6 +243,46 @@ public final class ExpertCacheStore implements WeightStore {
     return slot;
   }
 
+  /**
+   * The slot caching {@code key}, or null if none does; a slot whose load failed is dropped here (when nobody uses
+   * it), so that the expert is claimed and loaded again. Caller holds the lock.
+   */
+  private ExpertSlot lookup(long key) {
+    ExpertSlot slot = cached.get(key);
+    if (slot != null && slot.load.failed() && slot.users == 0) {
+      drop(key, slot);
+      return null;
+    }
+    return slot;
+  }
+
+  /** Removes a slot whose load failed from the cache and makes it free. Caller holds the lock. */
+  private void drop(long key, ExpertSlot slot) {
+    cached.remove(key);
+    policy.removed(key);
+    free.addFirst(slot);
+  }
+
+  /**
+   * Queues a just-claimed slot's load. If queueing fails (the caller was interrupted, or the copy engine is gone),
+   * the engine has failed the load: the slot is dropped before the exception propagates, so that the cache never
+   * holds a load that nobody will copy. Caller holds the lock.
+   */
+  private void queue(long key, ExpertSlot slot, boolean demand) {
+    try {
+      if (demand) {
+        engine.demand(slot.load);
+      } else {
+        engine.prefetch(slot.load);
+      }
+    } catch (RuntimeException e) {
+      if (slot.load.failed() && slot.users == 0) {
+        drop(key, slot);
+      }
+      throw e;
+    }
+  }
+
   private boolean evictable(long key, boolean evenPredicted) {
     ExpertSlot s = cached.get(key);
     return s != null && s.users == 0 && s.load.done.isDone() && (evenPredicted || !predicted.contains(key));
@@ -248,13 +297,13 @@ public final class ExpertCacheStore implements WeightStore {
       Load load;
       synchronized (lock) {
         checkOpen();
-        slot = cached.get(key);
+        slot = lookup(key);
         if (slot == null) {
           slot = claimSlot(key, true);
           if (slot != null) {
             slot.load.used = true;
             counters.misses.incrementAndGet();
-            engine.demand(slot.load);
+            queue(key, slot, true);
           }
         }
         if (slot != null) {
@@ -269,7 +318,16 @@ public final class ExpertCacheStore implements WeightStore {
         waitForAnyCopy(); // every slot is busy: one will be free when a copy completes
         continue;
       }
-      await(load);
+      try {
+        await(load);
+      } catch (RuntimeException | Error e) {
+        // No release follows a failed acquire: give the use back, and drop a load that failed.
+        synchronized (lock) {
+          slot.users--;
+          lookup(key);
+        }
+        throw e;
+      }
       return slot.weights;
     }
   }

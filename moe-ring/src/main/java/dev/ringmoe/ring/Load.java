@@ -12,6 +12,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One section's copy into one slot assignment: claimed once by the copy thread, completed when the bytes are in
  * place (or failed with the copy's exception), waited for by compute.
+ *
+ * <p>A load that could not be queued (the caller was interrupted, or the copy engine is gone) is
+ * {@linkplain #abandon abandoned}: claimed by the failing caller, so no copy thread ever runs it, and failed, so
+ * nobody waits for it. Stores never treat a {@linkplain #failed() failed} load as holding its section: they replace
+ * it with a new load when the section is needed again.
  */
 final class Load {
   /** The dense section's index; experts use their expert id. */
@@ -27,6 +32,8 @@ final class Load {
   volatile boolean prefetched;
   /** The router chose this section's expert during this assignment. */
   volatile boolean used;
+  /** Accepted by the copy queue at least once (set by {@link CopyEngine}). */
+  volatile boolean offered;
 
   Load(LoadTarget slot, int generation, int layer, int section) {
     this.slot = slot;
@@ -42,6 +49,24 @@ final class Load {
 
   boolean queued() {
     return claimed.get() || done.isDone();
+  }
+
+  /**
+   * Fails a load that was not queued, unless a copy thread has claimed it already (then that copy completes it).
+   *
+   * @return whether the load is now failed with {@code failure}
+   */
+  boolean abandon(RuntimeException failure) {
+    if (!claim()) {
+      return false;
+    }
+    done.completeExceptionally(failure);
+    return true;
+  }
+
+  /** The copy failed, was cancelled or was abandoned: the slot does not hold this section. */
+  boolean failed() {
+    return done.isCompletedExceptionally();
   }
 
   /** Claimed by a copy thread and not finished: its bytes may still be being written. */
@@ -61,6 +86,10 @@ final class Load {
    * @throws RingException if the copy failed (with its cause), was cancelled, or the wait was interrupted
    */
   void await(CopyEngine engine, AtomicLong stallNanos) {
+    if (!done.isDone() && !offered) {
+      // Every load is offered, or abandoned, before anyone waits for it: waiting here would never end.
+      throw new IllegalStateException(this + " was never queued for copying");
+    }
     if (!done.isDone()) {
       long start = System.nanoTime();
       try {

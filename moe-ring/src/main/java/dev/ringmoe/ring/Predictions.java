@@ -157,11 +157,14 @@ final class Predictions implements AutoCloseable {
       return;
     }
     Request r = new Request(++issued, tokenIds.clone(), position, embeddings);
-    if (queuedAhead.size() >= 2 * AHEAD) {
-      queuedAhead.removeFirst(); // queued long ago and never run
+    // Registered only once the thread has it: a queued pass whose request was lost (an interrupt while submitting,
+    // a dead thread) is submitted again when it starts.
+    if (submit(r)) {
+      if (queuedAhead.size() >= 2 * AHEAD) {
+        queuedAhead.removeFirst(); // queued long ago and never run
+      }
+      queuedAhead.addLast(r);
     }
-    queuedAhead.addLast(r);
-    submit(r);
   }
 
   /**
@@ -274,7 +277,13 @@ final class Predictions implements AutoCloseable {
     }
   }
 
-  private void submit(Request r) {
+  /**
+   * Hands a request to the hash thread, starting one if there is none.
+   *
+   * @return whether the thread has it; false if the thread died (recorded as this pass's failure)
+   * @throws RingException if the caller was interrupted while waiting for a request place (its flag stays set)
+   */
+  private boolean submit(Request r) {
     if (thread == null || !thread.isAlive()) {
       if (thread != null) {
         LOG.warn("the hash thread {} died; starting a new one", thread.getName());
@@ -295,9 +304,10 @@ final class Predictions implements AutoCloseable {
         }
         if (!thread.isAlive()) {
           failure = new IllegalStateException("the hash thread " + thread.getName() + " died");
-          return;
+          return false;
         }
       }
+      return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new RingException("interrupted while submitting a pass to the hash thread", e);

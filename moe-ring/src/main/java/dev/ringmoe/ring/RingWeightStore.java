@@ -107,7 +107,12 @@ public final class RingWeightStore implements WeightStore {
 
   @Override
   public void passStarting(int[] tokenIds, int position, float[] embeddings) {
-    ring.beginPass();
+    if (ring.beginPass() && wholeLayers) {
+      // The previous pass was aborted and the ring reset: queue the first slots' layers again, as at open.
+      for (int l = 0; l < plan.slots(); l++) {
+        ring.prefetch(l, allExperts(l));
+      }
+    }
     passStart = System.nanoTime();
     counters.tokens.addAndGet(tokenIds.length);
     counters.passes.incrementAndGet();

@@ -22,6 +22,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Used by one compute thread at a time plus the ring's own copy thread; all slot bookkeeping is under one lock.
  * Closing stops the copy thread and frees the slots.
+ *
+ * <p>Failure: a pass that ends with an exception (a failed copy, an interrupted wait or queueing) leaves the ring as it
+ * was at that point; the next {@link #beginPass()} reassigns every slot as at start, after any copy still writing
+ * into a slot has finished, so nothing of the aborted pass is served or overwritten. A load that failed is never
+ * served: it is replaced by a new load when its section is needed again.
  */
 public final class SectionRing implements AutoCloseable {
   private static final AtomicInteger RINGS = new AtomicInteger();
@@ -35,8 +40,10 @@ public final class SectionRing implements AutoCloseable {
   private final int[] slotOfLayer;
   private final CopyEngine engine;
   private final Object lock = new Object();
-  /** The layer the next acquire must be for, so an aborted pass can be detected and the ring reset. */
+  /** The layer the next acquire must be for. */
   private int expectedLayer;
+  /** A pass began and its last layer has not finished: if the next pass begins now, this one was aborted. */
+  private boolean passOpen;
   private boolean closed;
 
   SectionRing(SectionPlan plan, Checkpoint checkpoint, RingCounters counters, DeviceMemory memory, int copyThreads) {
@@ -67,37 +74,48 @@ public final class SectionRing implements AutoCloseable {
     return plan;
   }
 
-  /** Puts layers 0..K-1 into the slots, as before the first pass. Caller holds the lock. */
+  /**
+   * Puts layers 0..K-1 into the slots, as before the first pass, with new loads even where a slot holds its layer
+   * already (its loads may be from an aborted pass). Caller holds the lock.
+   */
   private void restart() {
     Arrays.fill(slotOfLayer, -1);
     for (int i = 0; i < slots.length; i++) {
-      assign(slots[i], i);
+      assign(slots[i], i, true);
     }
     expectedLayer = 0;
   }
 
   /**
-   * Called before a pass: if the previous pass did not finish (a failure mid-pass), every slot is reassigned as at
-   * start, so the ring never serves a layer from a half-used slot.
+   * Called before a pass: if the previous pass did not finish (a failure or an interrupt mid-pass), every slot is
+   * reassigned as at start, so the ring never serves a layer from a half-used slot.
+   *
+   * @return whether the ring was reset (its slots hold new, unqueued-ahead assignments)
+   * @throws RingException if the ring is closed, or the reset was interrupted while queueing (the next call resets
+   *     again)
    */
-  void beginPass() {
+  boolean beginPass() {
     synchronized (lock) {
       checkOpen();
-      if (expectedLayer != 0 || Arrays.stream(slots).anyMatch(s -> s.users != 0)) {
+      boolean reset = passOpen || Arrays.stream(slots).anyMatch(s -> s.users != 0);
+      // Open before resetting: a reset that fails part-way must be redone by the next pass.
+      passOpen = true;
+      if (reset) {
         for (Slot s : slots) {
           s.users = 0;
         }
         restart();
       }
+      return reset;
     }
   }
 
-  private void assign(Slot slot, int layer) {
+  private void assign(Slot slot, int layer, boolean fresh) {
     if (slot.layer >= 0 && slot.layer != layer) {
       slotOfLayer[slot.layer] = -1;
       countUnused(slot);
     }
-    if (slot.layer == layer && slot.expertLoads != null) {
+    if (!fresh && slot.layer == layer && slot.expertLoads != null) {
       slotOfLayer[layer] = slot.index;
       return; // every layer has its own slot: the contents stay valid
     }
@@ -151,7 +169,7 @@ public final class SectionRing implements AutoCloseable {
       Slot slot = slots[index];
       int routed = config.manifest().experts(layer); // 0 for a dense layer
       for (int e = experts.nextSetBit(0); e >= 0 && e < routed; e = experts.nextSetBit(e + 1)) {
-        if (slot.expertLoads[e] == null) {
+        if (!usable(slot.expertLoads[e])) {
           Load load = new Load(slot, slot.generation(), layer, e);
           load.prefetched = true;
           slot.expertLoads[e] = load;
@@ -171,7 +189,7 @@ public final class SectionRing implements AutoCloseable {
       Slot slot = slotOf(layer);
       for (int e = experts.nextSetBit(0); e >= 0; e = experts.nextSetBit(e + 1)) {
         Load load = slot.expertLoads[e];
-        if (load == null) {
+        if (!usable(load)) {
           load = new Load(slot, slot.generation(), layer, e);
           slot.expertLoads[e] = load;
           counters.misses.incrementAndGet();
@@ -201,13 +219,19 @@ public final class SectionRing implements AutoCloseable {
         throw new IllegalStateException("layer " + layer + " acquired, but the ring expects layer " + expectedLayer);
       }
       slot = slotOf(layer);
-      slot.users++;
       load = slot.denseLoad;
+      if (load != null && load.failed()) {
+        // Failed or never queued (an earlier pass was interrupted while queueing it): load it again.
+        load = new Load(slot, slot.generation(), layer, Load.DENSE);
+        slot.denseLoad = load;
+        engine.demand(load);
+      }
+      slot.users++;
     }
     if (load == null) {
       return null;
     }
-    await(load);
+    awaitUsing(slot, load);
     return slot.dense(layer);
   }
 
@@ -235,7 +259,7 @@ public final class SectionRing implements AutoCloseable {
       checkOpen();
       slot = slotOf(layer);
       load = slot.expertLoads[expert];
-      if (load == null) {
+      if (!usable(load)) {
         // Not announced through demand(): load it now.
         load = new Load(slot, slot.generation(), layer, expert);
         load.used = true;
@@ -245,7 +269,7 @@ public final class SectionRing implements AutoCloseable {
       }
       slot.users++;
     }
-    await(load);
+    awaitUsing(slot, load);
     return slot.experts[expert];
   }
 
@@ -273,25 +297,62 @@ public final class SectionRing implements AutoCloseable {
         throw new IllegalStateException("layer " + layer + " finished with " + slot.users + " weights still in use");
       }
       int next = (layer + slots.length) % config.layers();
-      assign(slot, next);
+      assign(slot, next, false);
       expectedLayer = (layer + 1) % config.layers();
+      if (layer == config.layers() - 1) {
+        passOpen = false;
+      }
       return next;
     }
   }
 
-  private void await(Load load) {
-    load.await(engine, counters.stallNanos);
+  /** A load that holds, or will hold, its section: not missing and not failed. */
+  private static boolean usable(Load load) {
+    return load != null && !load.failed();
   }
 
+  /**
+   * Waits for a load of a slot this thread has just marked in use; if the wait fails (the copy failed, or the thread
+   * was interrupted), the use is given back before the exception propagates, since no release will follow.
+   */
+  private void awaitUsing(Slot slot, Load load) {
+    try {
+      load.await(engine, counters.stallNanos);
+    } catch (RuntimeException | Error e) {
+      synchronized (lock) {
+        if (slot.users > 0) {
+          slot.users--;
+        }
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Waits until a stale load's copy, already running, has stopped writing. Not interruptible: returning early would
+   * let a later copy into the slot race with this one, and the copy is short and bounded (a dead copy thread is
+   * reported instead). An interrupt that arrives meanwhile is kept for the caller's next wait.
+   */
   private void awaitQuietly(Load load) {
     long start = System.nanoTime();
+    boolean interrupted = false;
     try {
-      load.done.get(60, TimeUnit.SECONDS);
-    } catch (ExecutionException | CancellationException | TimeoutException e) {
-      // A stale prefetch's outcome does not matter, only that it no longer writes.
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      while (true) {
+        try {
+          load.done.get(50, TimeUnit.MILLISECONDS);
+          return;
+        } catch (ExecutionException | CancellationException e) {
+          return; // a stale copy's outcome does not matter, only that it no longer writes
+        } catch (TimeoutException e) {
+          engine.checkAlive();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
     } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
       counters.stallNanos.addAndGet(System.nanoTime() - start);
     }
   }
