@@ -29,9 +29,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A Mixture-of-Experts language model loaded from a Hugging Face checkpoint directory ({@code config.json},
- * {@code model.safetensors} or sharded {@code *.safetensors} with {@code model.safetensors.index.json}, and
- * {@code tokenizer.json}).
+ * A Mixture-of-Experts language model loaded from a Hugging Face checkpoint directory ({@code
+ * config.json}, {@code model.safetensors} or sharded {@code *.safetensors} with {@code
+ * model.safetensors.index.json}, and {@code tokenizer.json}).
  *
  * <pre>{@code
  * try (MoeModel model = MoeModel.builder().checkpoint(Path.of("mixtral")).build()) {
@@ -40,13 +40,15 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>Thread-safety: a model runs one generation or logits call at a time; concurrent calls are serialised. Closing
- * the model releases its native memory and file mappings; it must not be used afterwards: every method except
- * {@link #config()} and {@link #directory()} then throws {@link IllegalStateException} ("the model is closed").
+ * <p>Thread-safety: a model runs one generation or logits call at a time; concurrent calls are
+ * serialised. Closing the model releases its native memory and file mappings; it must not be used
+ * afterwards: every method except {@link #config()} and {@link #directory()} then throws {@link
+ * IllegalStateException} ("the model is closed").
  *
- * <p>Token ids are checked before any work: every id of a prompt or sequence must lie in {@code [0, vocab_size)}
- * and a sequence must be non-empty and no longer than the model's maximum positions
- * ({@code max_position_embeddings}); otherwise {@link IllegalArgumentException} names the id and its position.
+ * <p>Token ids are checked before any work: every id of a prompt or sequence must lie in {@code [0,
+ * vocab_size)} and a sequence must be non-empty and no longer than the model's maximum positions
+ * ({@code max_position_embeddings}); otherwise {@link IllegalArgumentException} names the id and
+ * its position.
  */
 public final class MoeModel implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MoeModel.class);
@@ -59,7 +61,11 @@ public final class MoeModel implements AutoCloseable {
   private final Tokenizer tokenizer;
   private volatile boolean closed;
 
-  private MoeModel(Path directory, ModelConfig config, Checkpoint checkpoint, WeightStore weights,
+  private MoeModel(
+      Path directory,
+      ModelConfig config,
+      Checkpoint checkpoint,
+      WeightStore weights,
       Tokenizer tokenizer) {
     this.directory = directory;
     this.config = config;
@@ -86,24 +92,34 @@ public final class MoeModel implements AutoCloseable {
   /**
    * The checkpoint's tokenizer.
    *
-   * @throws TokenizerException naming the missing file when the checkpoint has no {@code tokenizer.json}
+   * @throws TokenizerException naming the missing file when the checkpoint has no {@code
+   *     tokenizer.json}
    * @throws IllegalStateException if the model is closed
    */
   public Tokenizer tokenizer() throws TokenizerException {
     checkOpen();
     if (tokenizer == null) {
-      throw new TokenizerException(directory.resolve("tokenizer.json") + ": missing; text generation needs the"
-          + " checkpoint's tokenizer (token ids still work through logits and generate(int[], ...))");
+      throw new TokenizerException(
+          directory.resolve("tokenizer.json")
+              + ": missing; text generation needs the"
+              + " checkpoint's tokenizer (token ids still work through logits and generate(int[], ...))");
     }
     return tokenizer;
   }
 
-  /** Encodes {@code prompt} with the checkpoint's tokenizer and generates; see {@link #generate(int[], ...)}. */
-  public GenerationResult generate(String prompt, GenerationOptions options) throws TokenizerException {
+  /**
+   * Encodes {@code prompt} with the checkpoint's tokenizer and generates; see {@link
+   * #generate(int[], ...)}.
+   */
+  public GenerationResult generate(String prompt, GenerationOptions options)
+      throws TokenizerException {
     return generate(prompt, options, TokenListener.NONE);
   }
 
-  /** Encodes {@code prompt} with the checkpoint's tokenizer and generates, reporting each token as it comes. */
+  /**
+   * Encodes {@code prompt} with the checkpoint's tokenizer and generates, reporting each token as
+   * it comes.
+   */
   public GenerationResult generate(String prompt, GenerationOptions options, TokenListener listener)
       throws TokenizerException {
     checkOpen(); // before the tokenizer, which would only say that it is closed
@@ -111,28 +127,34 @@ public final class MoeModel implements AutoCloseable {
   }
 
   /**
-   * Prefills {@code promptIds} in one forward pass, then decodes incrementally with the KV cache until EOS (if the
-   * options say so), {@code maxNewTokens} or the model's maximum positions: at most
-   * {@code max_position_embeddings - promptIds.length + 1} tokens are generated (the last one is not run through
-   * the model), whatever {@code maxNewTokens} says, and memory grows with the tokens actually generated.
+   * Prefills {@code promptIds} in one forward pass, then decodes incrementally with the KV cache
+   * until EOS (if the options say so), {@code maxNewTokens} or the model's maximum positions: at
+   * most {@code max_position_embeddings - promptIds.length + 1} tokens are generated (the last one
+   * is not run through the model), whatever {@code maxNewTokens} says, and memory grows with the
+   * tokens actually generated.
    *
-   * @throws IllegalArgumentException if the prompt is empty, longer than the model's maximum positions, or holds an
-   *     id outside the vocabulary (checked also when {@code maxNewTokens} is 0)
+   * @throws IllegalArgumentException if the prompt is empty, longer than the model's maximum
+   *     positions, or holds an id outside the vocabulary (checked also when {@code maxNewTokens} is
+   *     0)
    * @throws IllegalStateException if the model is closed
    */
-  public synchronized GenerationResult generate(int[] promptIds, GenerationOptions options,
-      TokenListener listener) {
+  public synchronized GenerationResult generate(
+      int[] promptIds, GenerationOptions options, TokenListener listener) {
     checkOpen();
     checkIds(promptIds, "the prompt");
     Preconditions.checkNotNull(options, "options");
     Preconditions.checkNotNull(listener, "listener");
     Sampler sampler = new Sampler(options);
-    // The prompt is the decoder's context, so that the first generated word keeps its leading space.
-    Tokenizer.StreamingDecoder text = tokenizer == null ? null : tokenizer.newStreamingDecoder(promptIds);
+    // The prompt is the decoder's context, so that the first generated word keeps its leading
+    // space.
+    Tokenizer.StreamingDecoder text =
+        tokenizer == null ? null : tokenizer.newStreamingDecoder(promptIds);
     StringBuilder generatedText = new StringBuilder();
-    // Never sized by maxNewTokens (Integer.MAX_VALUE is a valid "no limit"): grown as tokens come, up to the most
+    // Never sized by maxNewTokens (Integer.MAX_VALUE is a valid "no limit"): grown as tokens come,
+    // up to the most
     // the model's positions allow.
-    long limit = Math.min(options.maxNewTokens(), (long) config.maxPositions() - promptIds.length + 1);
+    long limit =
+        Math.min(options.maxNewTokens(), (long) config.maxPositions() - promptIds.length + 1);
     int[] generated = new int[(int) Math.min(limit, 64)];
     int count = 0;
     GenerationResult.StopReason reason = GenerationResult.StopReason.MAX_NEW_TOKENS;
@@ -150,17 +172,21 @@ public final class MoeModel implements AutoCloseable {
           generated = Arrays.copyOf(generated, (int) Math.min(limit, 2L * generated.length));
         }
         generated[count++] = next;
-        boolean last = options.stopAtEos() && isEos(next) || count == options.maxNewTokens()
-            || cache.length() == cache.maxPositions();
+        boolean last =
+            options.stopAtEos() && isEos(next)
+                || count == options.maxNewTokens()
+                || cache.length() == cache.maxPositions();
         String piece = "";
         if (text != null) {
-          // A padded vocabulary (vocab_size above the tokenizer's, as Qwen's checkpoints have) can sample an id
+          // A padded vocabulary (vocab_size above the tokenizer's, as Qwen's checkpoints have) can
+          // sample an id
           // that has no text: it adds none.
           if (next < tokenizer.vocabSize()) {
             piece = text.next(next);
           }
           if (last) {
-            piece += text.flush(); // what the decoder still holds back (an unfinished run of byte tokens)
+            piece += text.flush(); // what the decoder still holds back (an unfinished run of byte
+            // tokens)
           }
         }
         generatedText.append(piece);
@@ -180,10 +206,20 @@ public final class MoeModel implements AutoCloseable {
       }
     }
     long decodeNanos = count > 0 ? System.nanoTime() - decodeStart : 0;
-    GenerationResult result = new GenerationResult(promptIds, Arrays.copyOf(generated, count),
-        generatedText.toString(), reason, prefillNanos, decodeNanos);
-    LOG.debug("generated {} tokens ({}): prefill {} tok/s, decode {} tok/s", count, reason,
-        String.format("%.1f", result.prefillTokensPerSecond()), String.format("%.1f", result.decodeTokensPerSecond()));
+    GenerationResult result =
+        new GenerationResult(
+            promptIds,
+            Arrays.copyOf(generated, count),
+            generatedText.toString(),
+            reason,
+            prefillNanos,
+            decodeNanos);
+    LOG.debug(
+        "generated {} tokens ({}): prefill {} tok/s, decode {} tok/s",
+        count,
+        reason,
+        String.format("%.1f", result.prefillTokensPerSecond()),
+        String.format("%.1f", result.decodeTokensPerSecond()));
     return result;
   }
 
@@ -199,8 +235,8 @@ public final class MoeModel implements AutoCloseable {
   /**
    * The logits of every position of {@code ids} from one forward pass, [positions][vocab].
    *
-   * @throws IllegalArgumentException if {@code ids} is empty, holds an id outside the vocabulary or is longer than the
-   *     model's maximum positions
+   * @throws IllegalArgumentException if {@code ids} is empty, holds an id outside the vocabulary or
+   *     is longer than the model's maximum positions
    * @throws IllegalStateException if the model is closed
    */
   public synchronized float[][] logits(int[] ids) {
@@ -219,14 +255,14 @@ public final class MoeModel implements AutoCloseable {
   static final int QUEUE_AHEAD = 3;
 
   /**
-   * The logits of every position of each of {@code sequences}, in order, each from its own forward pass over a new
-   * KV cache: [sequence][position][vocab]. The same as calling {@link #logits(int[])} on each, except that the
-   * sequences still waiting are queued to the weight store: with a streaming store and a predictor that works from
-   * token ids (a SiDA hash network), their experts are predicted on the store's prediction thread while earlier
-   * sequences run.
+   * The logits of every position of each of {@code sequences}, in order, each from its own forward
+   * pass over a new KV cache: [sequence][position][vocab]. The same as calling {@link
+   * #logits(int[])} on each, except that the sequences still waiting are queued to the weight
+   * store: with a streaming store and a predictor that works from token ids (a SiDA hash network),
+   * their experts are predicted on the store's prediction thread while earlier sequences run.
    *
-   * @throws IllegalArgumentException if a sequence is empty, holds an id outside the vocabulary or is too long (before
-   *     any runs)
+   * @throws IllegalArgumentException if a sequence is empty, holds an id outside the vocabulary or
+   *     is too long (before any runs)
    */
   public synchronized List<float[][]> logits(List<int[]> sequences) {
     checkOpen();
@@ -245,8 +281,9 @@ public final class MoeModel implements AutoCloseable {
   }
 
   /**
-   * The logits of every position of {@code ids}, reporting the pass's embeddings and every layer's router logits to
-   * {@code listener} as they are computed (for routing traces). The ids are checked as {@link #logits(int[])} does.
+   * The logits of every position of {@code ids}, reporting the pass's embeddings and every layer's
+   * router logits to {@code listener} as they are computed (for routing traces). The ids are
+   * checked as {@link #logits(int[])} does.
    */
   public synchronized float[][] logits(int[] ids, RoutingListener listener) {
     checkOpen();
@@ -260,10 +297,12 @@ public final class MoeModel implements AutoCloseable {
   }
 
   /**
-   * Runs {@code ids} one token at a time through the KV cache and returns each step's logits; the same as
-   * {@link #logits} up to float rounding. For checking the cache and for incremental scoring.
+   * Runs {@code ids} one token at a time through the KV cache and returns each step's logits; the
+   * same as {@link #logits} up to float rounding. For checking the cache and for incremental
+   * scoring.
    *
-   * @throws IllegalArgumentException as {@link #logits(int[])}: empty, an id outside the vocabulary, too long
+   * @throws IllegalArgumentException as {@link #logits(int[])}: empty, an id outside the
+   *     vocabulary, too long
    * @throws IllegalStateException if the model is closed
    */
   public synchronized float[][] logitsIncremental(int[] ids) {
@@ -281,24 +320,38 @@ public final class MoeModel implements AutoCloseable {
     Preconditions.checkState(!closed, "the model is closed");
   }
 
-  /** Refuses a null or empty sequence, one longer than the model's positions, or an id outside the vocabulary. */
+  /**
+   * Refuses a null or empty sequence, one longer than the model's positions, or an id outside the
+   * vocabulary.
+   */
   private void checkIds(int[] ids, String what) {
     Preconditions.checkNotNull(ids, "%s is null", what);
     Preconditions.checkArgument(ids.length > 0, "%s has no token ids", what);
-    Preconditions.checkArgument(ids.length <= config.maxPositions(), "%s has %s tokens, more than the model's %s"
-        + " positions (max_position_embeddings)", what, ids.length, config.maxPositions());
+    Preconditions.checkArgument(
+        ids.length <= config.maxPositions(),
+        "%s has %s tokens, more than the model's %s" + " positions (max_position_embeddings)",
+        what,
+        ids.length,
+        config.maxPositions());
     for (int t = 0; t < ids.length; t++) {
       int id = ids[t];
       if (id < 0 || id >= config.vocabSize()) {
-        throw new IllegalArgumentException(what + ": token id " + id + " at position " + t
-            + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+        throw new IllegalArgumentException(
+            what
+                + ": token id "
+                + id
+                + " at position "
+                + t
+                + " is outside the vocabulary [0, "
+                + config.vocabSize()
+                + ")");
       }
     }
   }
 
   /**
-   * What the streaming weight store moved and waited for since the model was built or {@link #resetStats()}; empty
-   * when every weight is resident.
+   * What the streaming weight store moved and waited for since the model was built or {@link
+   * #resetStats()}; empty when every weight is resident.
    */
   public synchronized Optional<RingStats> ringStats() {
     checkOpen();
@@ -333,8 +386,8 @@ public final class MoeModel implements AutoCloseable {
   }
 
   /**
-   * Opens a checkpoint directory's weights. The default keeps every weight resident; {@code moe-ring} supplies
-   * factories that stream them through a bounded ring instead.
+   * Opens a checkpoint directory's weights. The default keeps every weight resident; {@code
+   * moe-ring} supplies factories that stream them through a bounded ring instead.
    */
   @FunctionalInterface
   public interface WeightStoreFactory {
@@ -363,8 +416,9 @@ public final class MoeModel implements AutoCloseable {
     }
 
     /**
-     * Where weights live, for custom stores. By default every weight is resident, unless a device memory budget is
-     * set, in which case a streaming store from the classpath ({@code moe-ring}) is used.
+     * Where weights live, for custom stores. By default every weight is resident, unless a device
+     * memory budget is set, in which case a streaming store from the classpath ({@code moe-ring})
+     * is used.
      */
     public Builder weightStore(WeightStoreFactory factory) {
       this.weightStore = Preconditions.checkNotNull(factory);
@@ -372,9 +426,9 @@ public final class MoeModel implements AutoCloseable {
     }
 
     /**
-     * Caps the memory compute may use for weights at {@code bytes}: weights that do not fit stream through a ring of
-     * fixed slots (needs {@code moe-ring} on the classpath). A budget below the resident weights plus one slot fails
-     * at {@link #build()}, naming the minimum.
+     * Caps the memory compute may use for weights at {@code bytes}: weights that do not fit stream
+     * through a ring of fixed slots (needs {@code moe-ring} on the classpath). A budget below the
+     * resident weights plus one slot fails at {@link #build()}, naming the minimum.
      */
     public Builder deviceMemory(long bytes) {
       Preconditions.checkArgument(bytes > 0, "device memory must be positive, was %s", bytes);
@@ -385,7 +439,8 @@ public final class MoeModel implements AutoCloseable {
 
     /** Caps device memory at a fraction (0, 1] of the model's float32 weight bytes. */
     public Builder deviceMemoryFraction(double fraction) {
-      Preconditions.checkArgument(fraction > 0 && fraction <= 1, "fraction must be in (0, 1], was %s", fraction);
+      Preconditions.checkArgument(
+          fraction > 0 && fraction <= 1, "fraction must be in (0, 1], was %s", fraction);
       this.deviceFraction = fraction;
       this.deviceBytes = 0;
       return this;
@@ -411,8 +466,9 @@ public final class MoeModel implements AutoCloseable {
     }
 
     /**
-     * Caches streamed experts one by one across tokens under an eviction policy (LRU) instead of passing whole
-     * layers through the ring: only predicted experts are brought in ahead, routed ones on demand.
+     * Caches streamed experts one by one across tokens under an eviction policy (LRU) instead of
+     * passing whole layers through the ring: only predicted experts are brought in ahead, routed
+     * ones on demand.
      */
     public Builder expertCache(boolean cache) {
       this.expertCache = cache;
@@ -420,8 +476,9 @@ public final class MoeModel implements AutoCloseable {
     }
 
     /**
-     * Who decides which experts run: the router ({@link RoutingMode#EXACT}, the default) or the predictor
-     * ({@link RoutingMode#SIDA}, which needs a {@link RoutingPredictor} set with {@link #predictor}).
+     * Who decides which experts run: the router ({@link RoutingMode#EXACT}, the default) or the
+     * predictor ({@link RoutingMode#SIDA}, which needs a {@link RoutingPredictor} set with {@link
+     * #predictor}).
      */
     public Builder routingMode(RoutingMode mode) {
       this.routingMode = Preconditions.checkNotNull(mode);
@@ -435,42 +492,66 @@ public final class MoeModel implements AutoCloseable {
       if (deviceBytes == 0 && deviceFraction == 0) {
         return ResidentWeightStore::load;
       }
-      StoreOptions options = new StoreOptions(deviceBytes, deviceFraction, ringSlots, prefetch, predictor,
-          expertCache);
-      WeightStoreProvider provider = ServiceLoader.load(WeightStoreProvider.class).findFirst()
-          .orElseThrow(() -> new IllegalStateException("a device memory budget needs a streaming weight store:"
-              + " add dev.ringmoe:moe-ring to the classpath"));
+      StoreOptions options =
+          new StoreOptions(
+              deviceBytes, deviceFraction, ringSlots, prefetch, predictor, expertCache);
+      WeightStoreProvider provider =
+          ServiceLoader.load(WeightStoreProvider.class)
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "a device memory budget needs a streaming weight store:"
+                              + " add dev.ringmoe:moe-ring to the classpath"));
       return (files, config) -> provider.open(files, config, options);
     }
 
-    /** Float32 bytes of weights the default stores will hold: all of them, or at most the device budget. */
+    /**
+     * Float32 bytes of weights the default stores will hold: all of them, or at most the device
+     * budget.
+     */
     private long heldWeightBytes(ModelConfig config) {
       long all = config.float32WeightBytes();
       if (deviceBytes == 0 && deviceFraction == 0) {
         return all;
       }
-      return Math.min(all, new StoreOptions(deviceBytes, deviceFraction, ringSlots, prefetch, predictor,
-          expertCache).deviceBudget(all));
+      return Math.min(
+          all,
+          new StoreOptions(deviceBytes, deviceFraction, ringSlots, prefetch, predictor, expertCache)
+              .deviceBudget(all));
     }
 
     /**
-     * Refuses a tokenizer that can produce an id outside the model's vocabulary (it would fail in the middle of
-     * {@code generate}); a smaller tokenizer vocabulary than the model's (padded embeddings) is fine.
+     * Refuses a tokenizer that can produce an id outside the model's vocabulary (it would fail in
+     * the middle of {@code generate}); a smaller tokenizer vocabulary than the model's (padded
+     * embeddings) is fine.
      */
-    private void checkTokenizerFits(Tokenizer tokenizer, ModelConfig config) throws TokenizerException {
-      // vocabSize() is the largest id + 1 in int arithmetic, so vocabSize() - 1 is exactly the largest id, also when
+    private void checkTokenizerFits(Tokenizer tokenizer, ModelConfig config)
+        throws TokenizerException {
+      // vocabSize() is the largest id + 1 in int arithmetic, so vocabSize() - 1 is exactly the
+      // largest id, also when
       // that id is Integer.MAX_VALUE and vocabSize() overflowed.
       int largestId = tokenizer.vocabSize() - 1;
       if (largestId < 0 || largestId >= config.vocabSize()) {
-        throw new TokenizerException(checkpoint.resolve("tokenizer.json") + ": "
-            + (largestId < 0 ? "has no token id >= 0"
-                : "its largest token id " + largestId + " (vocabulary and added tokens together) does not fit the"
-                    + " model's vocab_size " + config.vocabSize() + " in config.json")
-            + "; the tokenizer does not belong to this model");
+        throw new TokenizerException(
+            checkpoint.resolve("tokenizer.json")
+                + ": "
+                + (largestId < 0
+                    ? "has no token id >= 0"
+                    : "its largest token id "
+                        + largestId
+                        + " (vocabulary and added tokens together) does not fit the"
+                        + " model's vocab_size "
+                        + config.vocabSize()
+                        + " in config.json")
+                + "; the tokenizer does not belong to this model");
       }
     }
 
-    /** Fail at build time when the checkpoint has no tokenizer (default: only text generation needs one). */
+    /**
+     * Fail at build time when the checkpoint has no tokenizer (default: only text generation needs
+     * one).
+     */
     public Builder requireTokenizer(boolean require) {
       this.requireTokenizer = require;
       return this;
@@ -481,24 +562,28 @@ public final class MoeModel implements AutoCloseable {
      *
      * @throws java.nio.file.NoSuchFileException if the checkpoint directory does not exist
      * @throws java.nio.file.NotDirectoryException if the checkpoint path is a file, not a directory
-     * @throws IOException naming the file and problem: a missing or malformed {@code config.json}, an unsupported
-     *     architecture, a malformed or missing shard, a required tensor missing or misshapen, a missing tokenizer
-     *     when one is required
-     * @throws TokenizerException naming {@code tokenizer.json} when the tokenizer can produce an id the model does
-     *     not have: its largest id (vocabulary and added tokens together) must be below {@code vocab_size}
-     * @throws IllegalStateException if the weights the store is about to hold (float32: all of them when resident,
-     *     the device budget when streaming) cannot fit under JavaCPP's native memory limits; the message names
-     *     {@code -Dorg.bytedeco.javacpp.maxbytes} and {@code -Dorg.bytedeco.javacpp.maxphysicalbytes} and the bytes
-     *     needed (not checked for a custom {@link #weightStore} factory, whose needs are unknown)
+     * @throws IOException naming the file and problem: a missing or malformed {@code config.json},
+     *     an unsupported architecture, a malformed or missing shard, a required tensor missing or
+     *     misshapen, a missing tokenizer when one is required
+     * @throws TokenizerException naming {@code tokenizer.json} when the tokenizer can produce an id
+     *     the model does not have: its largest id (vocabulary and added tokens together) must be
+     *     below {@code vocab_size}
+     * @throws IllegalStateException if the weights the store is about to hold (float32: all of them
+     *     when resident, the device budget when streaming) cannot fit under JavaCPP's native memory
+     *     limits; the message names {@code -Dorg.bytedeco.javacpp.maxbytes} and {@code
+     *     -Dorg.bytedeco.javacpp.maxphysicalbytes} and the bytes needed (not checked for a custom
+     *     {@link #weightStore} factory, whose needs are unknown)
      */
     public MoeModel build() throws IOException {
       Preconditions.checkState(checkpoint != null, "checkpoint(directory) is required");
       if (routingMode == RoutingMode.SIDA && !(predictor instanceof RoutingPredictor)) {
-        throw new IllegalStateException("routing mode SIDA needs a predictor that predicts routing probabilities"
-            + " (a RoutingPredictor, such as a trained SiDA hash network), set with predictor(...)");
+        throw new IllegalStateException(
+            "routing mode SIDA needs a predictor that predicts routing probabilities"
+                + " (a RoutingPredictor, such as a trained SiDA hash network), set with predictor(...)");
       }
       if (!Files.exists(checkpoint)) {
-        throw new java.nio.file.NoSuchFileException(checkpoint.toString(), null, "no such checkpoint directory");
+        throw new java.nio.file.NoSuchFileException(
+            checkpoint.toString(), null, "no such checkpoint directory");
       }
       if (!Files.isDirectory(checkpoint)) {
         throw new java.nio.file.NotDirectoryException(checkpoint.toString());
@@ -515,9 +600,15 @@ public final class MoeModel implements AutoCloseable {
         }
         files = Checkpoint.open(checkpoint);
         if (weightStore == null) {
-          NativeMemoryLimits.check(heldWeightBytes(config), "the model's float32 weights held in memory ("
-              + (deviceBytes == 0 && deviceFraction == 0 ? "every weight resident" : "the device memory budget")
-              + ", " + checkpoint + ")");
+          NativeMemoryLimits.check(
+              heldWeightBytes(config),
+              "the model's float32 weights held in memory ("
+                  + (deviceBytes == 0 && deviceFraction == 0
+                      ? "every weight resident"
+                      : "the device memory budget")
+                  + ", "
+                  + checkpoint
+                  + ")");
         }
         WeightStore store = storeFactory().open(files, config);
         LOG.info("loaded {} from {}", config, checkpoint);

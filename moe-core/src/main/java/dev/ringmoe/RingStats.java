@@ -3,9 +3,10 @@ package dev.ringmoe;
 import java.util.Locale;
 
 /**
- * What a streaming weight store did since the model was built (or since {@link MoeModel#resetStats()}): bytes moved
- * per tier, copies, the time compute waited for copies, how much of the copying overlapped compute, peak device
- * bytes, and prefetch hits and misses. Times are nanoseconds, sizes bytes.
+ * What a streaming weight store did since the model was built (or since {@link
+ * MoeModel#resetStats()}): bytes moved per tier, copies, the time compute waited for copies, how
+ * much of the copying overlapped compute, peak device bytes, and prefetch hits and misses. Times
+ * are nanoseconds, sizes bytes.
  *
  * <p>An immutable snapshot; thread-safe.
  */
@@ -29,9 +30,24 @@ public final class RingStats {
   private final long prefetchUnused;
 
   /** Creates a snapshot; stores fill it from their counters. */
-  public RingStats(long tokens, long passes, long storageBytesRead, long hostBytesStaged, long deviceBytesWritten,
-      long copies, long copyNanos, long stallNanos, long computeNanos, long deviceBudgetBytes, long peakDeviceBytes,
-      long residentBytes, int slots, long slotBytes, long prefetchHits, long prefetchMisses, long prefetchUnused) {
+  public RingStats(
+      long tokens,
+      long passes,
+      long storageBytesRead,
+      long hostBytesStaged,
+      long deviceBytesWritten,
+      long copies,
+      long copyNanos,
+      long stallNanos,
+      long computeNanos,
+      long deviceBudgetBytes,
+      long peakDeviceBytes,
+      long residentBytes,
+      int slots,
+      long slotBytes,
+      long prefetchHits,
+      long prefetchMisses,
+      long prefetchUnused) {
     this.tokens = tokens;
     this.passes = passes;
     this.storageBytesRead = storageBytesRead;
@@ -101,7 +117,10 @@ public final class RingStats {
     return computeNanos == 0 ? 0 : Math.min(1.0, stallNanos / (double) computeNanos);
   }
 
-  /** Share of copy time hidden behind compute: {@code 1 - stall / copy}, 0..1 (1 when nothing was copied). */
+  /**
+   * Share of copy time hidden behind compute: {@code 1 - stall / copy}, 0..1 (1 when nothing was
+   * copied).
+   */
   public double overlapFraction() {
     return copyNanos == 0 ? 1.0 : Math.max(0.0, 1.0 - stallNanos / (double) copyNanos);
   }
@@ -115,7 +134,9 @@ public final class RingStats {
     return peakDeviceBytes;
   }
 
-  /** Device bytes of the weights that never move (embedding, LM head, dense layers when they fit). */
+  /**
+   * Device bytes of the weights that never move (embedding, LM head, dense layers when they fit).
+   */
   public long residentBytes() {
     return residentBytes;
   }
@@ -130,7 +151,10 @@ public final class RingStats {
     return slotBytes;
   }
 
-  /** Routed experts that were already loaded or loading because they had been predicted or were resident. */
+  /**
+   * Routed experts that were already loaded or loading because they had been predicted or were
+   * resident.
+   */
   public long prefetchHits() {
     return prefetchHits;
   }
@@ -163,27 +187,59 @@ public final class RingStats {
 
   /** These statistics as a JSON object (for {@code --stats-json}). */
   public String toJson() {
-    return String.format(Locale.ROOT, "{\n"
-        + "  \"tokens\": %d,\n  \"passes\": %d,\n"
-        + "  \"storage_bytes_read\": %d,\n  \"host_bytes_staged\": %d,\n  \"device_bytes_written\": %d,\n"
-        + "  \"copies\": %d,\n  \"copy_ns\": %d,\n  \"stall_ns\": %d,\n  \"compute_ns\": %d,\n"
-        + "  \"stall_fraction\": %.6f,\n  \"overlap_fraction\": %.6f,\n"
-        + "  \"device_budget_bytes\": %d,\n  \"peak_device_bytes\": %d,\n  \"resident_bytes\": %d,\n"
-        + "  \"slots\": %d,\n  \"slot_bytes\": %d,\n"
-        + "  \"prefetch_hits\": %d,\n  \"prefetch_misses\": %d,\n  \"prefetch_unused\": %d,\n"
-        + "  \"hit_rate\": %.6f,\n  \"device_bytes_per_token\": %.1f,\n  \"stall_ns_per_token\": %.1f\n}\n",
-        tokens, passes, storageBytesRead, hostBytesStaged, deviceBytesWritten, copies, copyNanos, stallNanos,
-        computeNanos, stallFraction(), overlapFraction(), deviceBudgetBytes, peakDeviceBytes, residentBytes, slots,
-        slotBytes, prefetchHits, prefetchMisses, prefetchUnused, hitRate(), bytesPerToken(), stallNanosPerToken());
+    return String.format(
+        Locale.ROOT,
+        "{\n"
+            + "  \"tokens\": %d,\n  \"passes\": %d,\n"
+            + "  \"storage_bytes_read\": %d,\n  \"host_bytes_staged\": %d,\n  \"device_bytes_written\": %d,\n"
+            + "  \"copies\": %d,\n  \"copy_ns\": %d,\n  \"stall_ns\": %d,\n  \"compute_ns\": %d,\n"
+            + "  \"stall_fraction\": %.6f,\n  \"overlap_fraction\": %.6f,\n"
+            + "  \"device_budget_bytes\": %d,\n  \"peak_device_bytes\": %d,\n  \"resident_bytes\": %d,\n"
+            + "  \"slots\": %d,\n  \"slot_bytes\": %d,\n"
+            + "  \"prefetch_hits\": %d,\n  \"prefetch_misses\": %d,\n  \"prefetch_unused\": %d,\n"
+            + "  \"hit_rate\": %.6f,\n  \"device_bytes_per_token\": %.1f,\n  \"stall_ns_per_token\": %.1f\n}\n",
+        tokens,
+        passes,
+        storageBytesRead,
+        hostBytesStaged,
+        deviceBytesWritten,
+        copies,
+        copyNanos,
+        stallNanos,
+        computeNanos,
+        stallFraction(),
+        overlapFraction(),
+        deviceBudgetBytes,
+        peakDeviceBytes,
+        residentBytes,
+        slots,
+        slotBytes,
+        prefetchHits,
+        prefetchMisses,
+        prefetchUnused,
+        hitRate(),
+        bytesPerToken(),
+        stallNanosPerToken());
   }
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "ring: %d slots x %.1f MB, peak device %.1f MB of %.1f MB budget; %d tokens, %.1f MB moved/token, "
             + "%d copies, stall %.1f%% (overlap %.0f%%), prefetch hit rate %.1f%% (%d hits, %d misses, %d unused)",
-        slots, slotBytes / 1e6, peakDeviceBytes / 1e6, deviceBudgetBytes / 1e6, tokens, bytesPerToken() / 1e6, copies,
-        100 * stallFraction(), 100 * overlapFraction(), 100 * hitRate(), prefetchHits, prefetchMisses,
+        slots,
+        slotBytes / 1e6,
+        peakDeviceBytes / 1e6,
+        deviceBudgetBytes / 1e6,
+        tokens,
+        bytesPerToken() / 1e6,
+        copies,
+        100 * stallFraction(),
+        100 * overlapFraction(),
+        100 * hitRate(),
+        prefetchHits,
+        prefetchMisses,
         prefetchUnused);
   }
 }

@@ -17,10 +17,11 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Qwen2-MoE, Qwen3-MoE and OLMoE against Hugging Face transformers' own outputs for the reference checkpoints
- * ({@code ../shared/reference/FAMILY/}): logits of every prompt position (f32 weights against {@code
- * logits_f32.f32}, bf16 weights against {@code logits_bf16_weights_f32_compute.f32}), the tokenizer's ids, the
- * greedy continuation, and step-by-step decoding against the full forward.
+ * Qwen2-MoE, Qwen3-MoE and OLMoE against Hugging Face transformers' own outputs for the reference
+ * checkpoints ({@code ../shared/reference/FAMILY/}): logits of every prompt position (f32 weights
+ * against {@code logits_f32.f32}, bf16 weights against {@code
+ * logits_bf16_weights_f32_compute.f32}), the tokenizer's ids, the greedy continuation, and
+ * step-by-step decoding against the full forward.
  */
 class FamilyReferenceTest {
   /** The references' README: a correct float32 implementation lands within about 1e-4. */
@@ -32,7 +33,8 @@ class FamilyReferenceTest {
   }
 
   private static JsonObject reference(String family) throws IOException {
-    return JsonParser.parseString(Files.readString(ReferenceData.root().resolve(family).resolve("reference.json")))
+    return JsonParser.parseString(
+            Files.readString(ReferenceData.root().resolve(family).resolve("reference.json")))
         .getAsJsonObject();
   }
 
@@ -47,21 +49,32 @@ class FamilyReferenceTest {
     JsonObject ref = reference(family);
     int[] ids = ints(ref, "input_ids");
     try (MoeModel model = MoeModel.builder().checkpoint(root.resolve(variant)).build()) {
-      assertArrayEquals(ids, model.tokenizer().encode(ref.get("prompt").getAsString()), "tokenizer ids");
+      assertArrayEquals(
+          ids, model.tokenizer().encode(ref.get("prompt").getAsString()), "tokenizer ids");
       float[][] logits = model.logits(ids);
-      String expected = variant.equals("f32") ? "logits_f32.f32" : "logits_bf16_weights_f32_compute.f32";
-      double diff = ReferenceData.maxAbsDiff(logits, ReferenceData.readFloats(root.resolve(expected)));
+      String expected =
+          variant.equals("f32") ? "logits_f32.f32" : "logits_bf16_weights_f32_compute.f32";
+      double diff =
+          ReferenceData.maxAbsDiff(logits, ReferenceData.readFloats(root.resolve(expected)));
       float[][] stepwise = model.logitsIncremental(ids);
       double steps = ReferenceData.maxAbsDiff(stepwise, logits);
-      System.out.printf("%s %s: max |logit diff| vs HF %.3g, incremental vs full %.3g%n", family, variant, diff,
-          steps);
+      System.out.printf(
+          "%s %s: max |logit diff| vs HF %.3g, incremental vs full %.3g%n",
+          family, variant, diff, steps);
       assertTrue(diff < TOLERANCE, family + " " + variant + ": max abs diff " + diff);
       assertTrue(steps < TOLERANCE, family + " " + variant + ": incremental vs full " + steps);
 
-      int[] greedy = ints(ref, variant.equals("f32") ? "greedy_continuation_ids"
-          : "greedy_continuation_bf16_weights_f32_compute");
-      GenerationResult r = model.generate(ids,
-          GenerationOptions.builder().maxNewTokens(greedy.length).stopAtEos(false).build(), TokenListener.NONE);
+      int[] greedy =
+          ints(
+              ref,
+              variant.equals("f32")
+                  ? "greedy_continuation_ids"
+                  : "greedy_continuation_bf16_weights_f32_compute");
+      GenerationResult r =
+          model.generate(
+              ids,
+              GenerationOptions.builder().maxNewTokens(greedy.length).stopAtEos(false).build(),
+              TokenListener.NONE);
       assertArrayEquals(greedy, r.generatedIds(), family + " " + variant + " greedy continuation");
     }
   }

@@ -28,16 +28,27 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 8 items 6, 7 (build-time tokenizer check) and 9 (the model's API): counts, ids and states the model refuses
- * up front, with a message naming what is wrong, instead of failing deep inside or allocating by a count.
+ * Issue 8 items 6, 7 (build-time tokenizer check) and 9 (the model's API): counts, ids and states
+ * the model refuses up front, with a message naming what is wrong, instead of failing deep inside
+ * or allocating by a count.
  */
 class ModelInputLimitsTest {
   /** A model with only 12 positions, so that running into them is fast. */
   private static final int POSITIONS = 12;
 
   @TempDir Path dir;
-  private final ModelConfig config = ModelConfig.builder(Architecture.MIXTRAL).layers(2).hiddenSize(32).heads(4)
-      .kvHeads(2).experts(4).topK(2).intermediateSize(48).vocabSize(300).maxPositions(POSITIONS).build();
+  private final ModelConfig config =
+      ModelConfig.builder(Architecture.MIXTRAL)
+          .layers(2)
+          .hiddenSize(32)
+          .heads(4)
+          .kvHeads(2)
+          .experts(4)
+          .topK(2)
+          .intermediateSize(48)
+          .vocabSize(300)
+          .maxPositions(POSITIONS)
+          .build();
 
   @BeforeEach
   void writeCheckpoint() throws IOException {
@@ -48,15 +59,20 @@ class ModelInputLimitsTest {
     return MoeModel.builder().checkpoint(dir).build();
   }
 
-  // Item 6: maxNewTokens(Integer.MAX_VALUE) allocated new int[Integer.MAX_VALUE] (OutOfMemoryError).
+  // Item 6: maxNewTokens(Integer.MAX_VALUE) allocated new int[Integer.MAX_VALUE]
+  // (OutOfMemoryError).
   @Test
   void hugeMaxNewTokensStopsAtTheModelsPositions() throws IOException {
     int[] prompt = {1, 40, 41, 42, 43};
     try (MoeModel model = build()) {
-      GenerationResult r = model.generate(prompt, GenerationOptions.builder().maxNewTokens(Integer.MAX_VALUE)
-          .stopAtEos(false).build(), TokenListener.NONE);
+      GenerationResult r =
+          model.generate(
+              prompt,
+              GenerationOptions.builder().maxNewTokens(Integer.MAX_VALUE).stopAtEos(false).build(),
+              TokenListener.NONE);
       assertEquals(GenerationResult.StopReason.MAX_POSITIONS, r.stopReason());
-      // Positions 0..11 run through the model; the token after the last one is generated but never run.
+      // Positions 0..11 run through the model; the token after the last one is generated but never
+      // run.
       assertEquals(POSITIONS - prompt.length + 1, r.generatedIds().length);
       // The same tokens a bounded greedy run gives, step by step from full forward passes.
       int[] all = r.allIds();
@@ -64,14 +80,18 @@ class ModelInputLimitsTest {
         float[][] logits = model.logits(java.util.Arrays.copyOf(all, t));
         assertEquals(Sampler.argmax(logits[t - 1]), all[t], "token " + t);
       }
-      GenerationResult bounded = model.generate(prompt, GenerationOptions.builder().maxNewTokens(3)
-          .stopAtEos(false).build(), TokenListener.NONE);
+      GenerationResult bounded =
+          model.generate(
+              prompt,
+              GenerationOptions.builder().maxNewTokens(3).stopAtEos(false).build(),
+              TokenListener.NONE);
       assertEquals(GenerationResult.StopReason.MAX_NEW_TOKENS, bounded.stopReason());
       assertArrayEquals(java.util.Arrays.copyOf(r.generatedIds(), 3), bounded.generatedIds());
       // A prompt that fills every position still gets its one next token.
       int[] full = new int[POSITIONS];
       java.util.Arrays.fill(full, 7);
-      GenerationResult last = model.generate(full, GenerationOptions.greedy(Integer.MAX_VALUE), TokenListener.NONE);
+      GenerationResult last =
+          model.generate(full, GenerationOptions.greedy(Integer.MAX_VALUE), TokenListener.NONE);
       assertEquals(1, last.generatedIds().length);
     }
   }
@@ -79,10 +99,17 @@ class ModelInputLimitsTest {
   @Test
   void promptLongerThanThePositionsIsRefusedUpFront() throws IOException {
     try (MoeModel model = build()) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> model.generate(new int[POSITIONS + 1], GenerationOptions.greedy(Integer.MAX_VALUE),
-              TokenListener.NONE));
-      assertTrue(e.getMessage().contains("13 tokens") && e.getMessage().contains("12 positions"), e.getMessage());
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  model.generate(
+                      new int[POSITIONS + 1],
+                      GenerationOptions.greedy(Integer.MAX_VALUE),
+                      TokenListener.NONE));
+      assertTrue(
+          e.getMessage().contains("13 tokens") && e.getMessage().contains("12 positions"),
+          e.getMessage());
     }
   }
 
@@ -90,22 +117,37 @@ class ModelInputLimitsTest {
   @Test
   void promptIdsAreAlwaysValidated() throws IOException {
     try (MoeModel model = build()) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> model.generate(new int[] {-1}, GenerationOptions.greedy(0), TokenListener.NONE));
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  model.generate(new int[] {-1}, GenerationOptions.greedy(0), TokenListener.NONE));
       assertTrue(e.getMessage().contains("token id -1 at position 0"), e.getMessage());
       assertTrue(e.getMessage().contains("[0, 300)"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> model.generate(new int[] {1, 2, 300}, GenerationOptions.greedy(4), TokenListener.NONE));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  model.generate(
+                      new int[] {1, 2, 300}, GenerationOptions.greedy(4), TokenListener.NONE));
       assertTrue(e.getMessage().contains("token id 300 at position 2"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> model.generate(new int[0], GenerationOptions.greedy(4), TokenListener.NONE));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> model.generate(new int[0], GenerationOptions.greedy(4), TokenListener.NONE));
       assertTrue(e.getMessage().contains("no token ids"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> model.logits(List.of(new int[] {1, 2}, new int[] {3, -5})));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> model.logits(List.of(new int[] {1, 2}, new int[] {3, -5})));
       assertTrue(e.getMessage().contains("sequence 1: token id -5 at position 1"), e.getMessage());
       // maxNewTokens 0 on a valid prompt is still fine: nothing generated.
-      assertEquals(0, model.generate(new int[] {1}, GenerationOptions.greedy(0), TokenListener.NONE)
-          .generatedIds().length);
+      assertEquals(
+          0,
+          model
+              .generate(new int[] {1}, GenerationOptions.greedy(0), TokenListener.NONE)
+              .generatedIds()
+              .length);
     }
   }
 
@@ -114,16 +156,19 @@ class ModelInputLimitsTest {
   void emptyAndBadSequencesAreRefusedAlikeByEveryLogitsMethod() throws IOException {
     try (MoeModel model = build()) {
       for (int[] bad : new int[][] {{}, {1, 300}, new int[POSITIONS + 1]}) {
-        IllegalArgumentException a = assertThrows(IllegalArgumentException.class, () -> model.logits(bad));
-        IllegalArgumentException b = assertThrows(IllegalArgumentException.class,
-            () -> model.logitsIncremental(bad));
-        IllegalArgumentException c = assertThrows(IllegalArgumentException.class,
-            () -> model.logits(bad, null));
+        IllegalArgumentException a =
+            assertThrows(IllegalArgumentException.class, () -> model.logits(bad));
+        IllegalArgumentException b =
+            assertThrows(IllegalArgumentException.class, () -> model.logitsIncremental(bad));
+        IllegalArgumentException c =
+            assertThrows(IllegalArgumentException.class, () -> model.logits(bad, null));
         assertEquals(a.getMessage(), b.getMessage());
         assertEquals(a.getMessage(), c.getMessage());
       }
-      assertTrue(assertThrows(IllegalArgumentException.class, () -> model.logitsIncremental(new int[0]))
-          .getMessage().contains("no token ids"));
+      assertTrue(
+          assertThrows(IllegalArgumentException.class, () -> model.logitsIncremental(new int[0]))
+              .getMessage()
+              .contains("no token ids"));
     }
   }
 
@@ -132,19 +177,20 @@ class ModelInputLimitsTest {
   void everyCallAfterCloseSaysTheModelIsClosed() throws IOException {
     MoeModel model = build();
     model.close();
-    List<org.junit.jupiter.api.function.Executable> calls = List.of(
-        () -> model.generate("hello", GenerationOptions.greedy(2)),
-        () -> model.generate("hello", GenerationOptions.greedy(2), TokenListener.NONE),
-        () -> model.generate(new int[] {1}, GenerationOptions.greedy(2), TokenListener.NONE),
-        () -> model.generate(new int[] {-1}, GenerationOptions.greedy(0), TokenListener.NONE),
-        () -> model.tokenizer(),
-        () -> model.logits(new int[] {1}),
-        () -> model.logits(new int[0]),
-        () -> model.logits(List.of(new int[] {1})),
-        () -> model.logits(new int[] {1}, null),
-        () -> model.logitsIncremental(new int[0]),
-        () -> model.ringStats(),
-        () -> model.resetStats());
+    List<org.junit.jupiter.api.function.Executable> calls =
+        List.of(
+            () -> model.generate("hello", GenerationOptions.greedy(2)),
+            () -> model.generate("hello", GenerationOptions.greedy(2), TokenListener.NONE),
+            () -> model.generate(new int[] {1}, GenerationOptions.greedy(2), TokenListener.NONE),
+            () -> model.generate(new int[] {-1}, GenerationOptions.greedy(0), TokenListener.NONE),
+            () -> model.tokenizer(),
+            () -> model.logits(new int[] {1}),
+            () -> model.logits(new int[0]),
+            () -> model.logits(List.of(new int[] {1})),
+            () -> model.logits(new int[] {1}, null),
+            () -> model.logitsIncremental(new int[0]),
+            () -> model.ringStats(),
+            () -> model.resetStats());
     for (org.junit.jupiter.api.function.Executable call : calls) {
       IllegalStateException e = assertThrows(IllegalStateException.class, call);
       assertEquals("the model is closed", e.getMessage());
@@ -157,24 +203,31 @@ class ModelInputLimitsTest {
   @Test
   void aFileOrAMissingPathIsNamedForWhatItIs() throws IOException {
     Path file = dir.resolve("config.json");
-    NotDirectoryException e = assertThrows(NotDirectoryException.class,
-        () -> MoeModel.builder().checkpoint(file).build());
+    NotDirectoryException e =
+        assertThrows(
+            NotDirectoryException.class, () -> MoeModel.builder().checkpoint(file).build());
     assertEquals(file.toString(), e.getFile());
     Path absent = dir.resolve("absent");
-    NoSuchFileException missing = assertThrows(NoSuchFileException.class,
-        () -> MoeModel.builder().checkpoint(absent).build());
+    NoSuchFileException missing =
+        assertThrows(
+            NoSuchFileException.class, () -> MoeModel.builder().checkpoint(absent).build());
     assertEquals(absent.toString(), missing.getFile());
   }
 
-  // Item 7 (build time): a tokenizer with more ids than the model was accepted and failed inside generate.
+  // Item 7 (build time): a tokenizer with more ids than the model was accepted and failed inside
+  // generate.
   @Test
   void aTokenizerLargerThanTheModelsVocabularyIsRefusedAtBuild() throws IOException {
     // mixtral-tiny's tokenizer has 1000 ids; this model has 300.
-    Files.copy(ReferenceData.mixtralBf16().resolve("tokenizer.json"), dir.resolve("tokenizer.json"),
+    Files.copy(
+        ReferenceData.mixtralBf16().resolve("tokenizer.json"),
+        dir.resolve("tokenizer.json"),
         StandardCopyOption.REPLACE_EXISTING);
     TokenizerException e = assertThrows(TokenizerException.class, this::build);
     assertTrue(e.getMessage().contains(dir.resolve("tokenizer.json").toString()), e.getMessage());
-    assertTrue(e.getMessage().contains("largest token id 999") && e.getMessage().contains("vocab_size 300"),
+    assertTrue(
+        e.getMessage().contains("largest token id 999")
+            && e.getMessage().contains("vocab_size 300"),
         e.getMessage());
   }
 
@@ -200,7 +253,8 @@ class ModelInputLimitsTest {
 
   @Test
   void aSmallerTokenizerThanThePaddedVocabularyIsFine() throws IOException {
-    // A 259-id tokenizer with a 300-row embedding (padded vocabulary, as many real checkpoints have).
+    // A 259-id tokenizer with a 300-row embedding (padded vocabulary, as many real checkpoints
+    // have).
     dev.ringmoe.tokenizer.SyntheticTokenizer.write(dir, 259);
     try (MoeModel model = build()) {
       assertEquals(259, model.tokenizer().vocabSize());

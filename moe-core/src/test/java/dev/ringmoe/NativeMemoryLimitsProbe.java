@@ -3,8 +3,9 @@ package dev.ringmoe;
 import java.nio.file.Path;
 
 /**
- * Builds the model in {@code args[0]} and prints one line, {@code LOADED} or {@code REFUSED <exception>: <message>}:
- * run in a separate JVM by {@link NativeMemoryLimitsTest}, whose own JVM has JavaCPP's limits lifted.
+ * Builds the model in {@code args[0]} and prints one line, {@code LOADED} or {@code REFUSED
+ * <exception>: <message>}: run in a separate JVM by {@link NativeMemoryLimitsTest}, whose own JVM
+ * has JavaCPP's limits lifted.
  */
 final class NativeMemoryLimitsProbe {
   private NativeMemoryLimitsProbe() {}

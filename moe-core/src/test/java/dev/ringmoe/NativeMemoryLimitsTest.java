@@ -16,16 +16,19 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 8 item 9: a host JVM without the JavaCPP memory flags failed on a large model with JavaCPP's
- * "Physical memory usage is too high" and a stack trace from deep inside the load; build() now checks first.
+ * Issue 8 item 9: a host JVM without the JavaCPP memory flags failed on a large model with
+ * JavaCPP's "Physical memory usage is too high" and a stack trace from deep inside the load;
+ * build() now checks first.
  */
 class NativeMemoryLimitsTest {
   private static final long MIB = 1L << 20;
 
   @Test
   void weightsThatCannotFitUnderThePhysicalLimitAreRefusedNamingBothFlags() {
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> NativeMemoryLimits.check(700 * MIB, 300 * MIB, 800 * MIB, "the weights"));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () -> NativeMemoryLimits.check(700 * MIB, 300 * MIB, 800 * MIB, "the weights"));
     String m = e.getMessage();
     assertTrue(m.contains("-Dorg.bytedeco.javacpp.maxbytes=0"), m);
     assertTrue(m.contains("-Dorg.bytedeco.javacpp.maxphysicalbytes=0"), m);
@@ -37,9 +40,13 @@ class NativeMemoryLimitsTest {
   @Test
   void weightsThatFitOrNoLimitPass() {
     assertDoesNotThrow(() -> NativeMemoryLimits.check(500 * MIB, 300 * MIB, 800 * MIB, "w"));
-    assertDoesNotThrow(() -> NativeMemoryLimits.check(Long.MAX_VALUE, 300 * MIB, 0, "w")); // 0: no limit
-    assertDoesNotThrow(() -> NativeMemoryLimits.check(500 * MIB, 0, 800 * MIB, "w")); // usage unknown
-    assertThrows(IllegalStateException.class, () -> NativeMemoryLimits.check(Long.MAX_VALUE, 1, 800 * MIB, "w"));
+    assertDoesNotThrow(
+        () -> NativeMemoryLimits.check(Long.MAX_VALUE, 300 * MIB, 0, "w")); // 0: no limit
+    assertDoesNotThrow(
+        () -> NativeMemoryLimits.check(500 * MIB, 0, 800 * MIB, "w")); // usage unknown
+    assertThrows(
+        IllegalStateException.class,
+        () -> NativeMemoryLimits.check(Long.MAX_VALUE, 1, 800 * MIB, "w"));
   }
 
   @Test
@@ -50,8 +57,9 @@ class NativeMemoryLimitsTest {
   }
 
   /**
-   * End to end in a JVM with a physical limit below mixtral-tiny's 55.6 MB of float32 weights (this test JVM runs
-   * without limits): the build is refused before any weight is loaded, naming both flags and the bytes.
+   * End to end in a JVM with a physical limit below mixtral-tiny's 55.6 MB of float32 weights (this
+   * test JVM runs without limits): the build is refused before any weight is loaded, naming both
+   * flags and the bytes.
    */
   @Test
   void aJvmWithASmallPhysicalLimitIsToldWhichFlagsToSet() throws Exception {
@@ -68,8 +76,14 @@ class NativeMemoryLimitsTest {
   }
 
   private static String probe(Path model, String limit) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", limit, "-cp", System.getProperty("java.class.path")));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                limit,
+                "-cp",
+                System.getProperty("java.class.path")));
     String extension = System.getProperty("org.bytedeco.javacpp.platform.extension");
     if (extension != null) {
       command.add("-Dorg.bytedeco.javacpp.platform.extension=" + extension);
@@ -79,7 +93,11 @@ class NativeMemoryLimitsTest {
     command.add(model.toString());
     Path output = Files.createTempFile("native-limits-probe", ".txt");
     try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+      Process p =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(output.toFile())
+              .start();
       if (!p.waitFor(120, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new AssertionError("probe JVM did not finish in 120 s: " + Files.readString(output));
@@ -91,7 +109,9 @@ class NativeMemoryLimitsTest {
   }
 
   private static String resultLine(String text) {
-    return text.lines().filter(l -> l.startsWith("LOADED") || l.startsWith("REFUSED")).findFirst()
+    return text.lines()
+        .filter(l -> l.startsWith("LOADED") || l.startsWith("REFUSED"))
+        .findFirst()
         .orElse("no result line in: " + text);
   }
 }

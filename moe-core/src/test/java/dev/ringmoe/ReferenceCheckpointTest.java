@@ -14,7 +14,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The model against Hugging Face's outputs for the reference checkpoints in {@code ../shared/reference}. */
+/**
+ * The model against Hugging Face's outputs for the reference checkpoints in {@code
+ * ../shared/reference}.
+ */
 class ReferenceCheckpointTest {
   private static int[] inputIds;
   private static int[] greedyIds;
@@ -22,12 +25,17 @@ class ReferenceCheckpointTest {
 
   @BeforeAll
   static void readReference() throws IOException {
-    JsonObject ref = JsonParser.parseString(
-        Files.readString(ReferenceData.mixtralTiny().resolve("reference.json"))).getAsJsonObject();
+    JsonObject ref =
+        JsonParser.parseString(
+                Files.readString(ReferenceData.mixtralTiny().resolve("reference.json")))
+            .getAsJsonObject();
     prompt = ref.get("prompt").getAsString();
-    inputIds = ref.getAsJsonArray("input_ids").asList().stream().mapToInt(e -> e.getAsInt()).toArray();
-    greedyIds = ref.getAsJsonArray("greedy_continuation_ids").asList().stream().mapToInt(e -> e.getAsInt())
-        .toArray();
+    inputIds =
+        ref.getAsJsonArray("input_ids").asList().stream().mapToInt(e -> e.getAsInt()).toArray();
+    greedyIds =
+        ref.getAsJsonArray("greedy_continuation_ids").asList().stream()
+            .mapToInt(e -> e.getAsInt())
+            .toArray();
   }
 
   private static MoeModel open(String variant) throws IOException {
@@ -38,8 +46,10 @@ class ReferenceCheckpointTest {
   void float32LogitsMatchHuggingFace() throws IOException {
     try (MoeModel model = open("f32")) {
       float[][] logits = model.logits(inputIds);
-      double diff = ReferenceData.maxAbsDiff(logits,
-          ReferenceData.readFloats(ReferenceData.mixtralTiny().resolve("logits_f32.f32")));
+      double diff =
+          ReferenceData.maxAbsDiff(
+              logits,
+              ReferenceData.readFloats(ReferenceData.mixtralTiny().resolve("logits_f32.f32")));
       System.out.printf("f32 reference: max |logit diff| = %.3g%n", diff);
       assertTrue(diff < 1e-3, "max abs diff " + diff);
     }
@@ -49,8 +59,11 @@ class ReferenceCheckpointTest {
   void bfloat16LogitsMatchHuggingFace() throws IOException {
     try (MoeModel model = open("bf16")) {
       float[][] logits = model.logits(inputIds);
-      double diff = ReferenceData.maxAbsDiff(logits, ReferenceData.readFloats(
-          ReferenceData.mixtralTiny().resolve("logits_bf16_weights_f32_compute.f32")));
+      double diff =
+          ReferenceData.maxAbsDiff(
+              logits,
+              ReferenceData.readFloats(
+                  ReferenceData.mixtralTiny().resolve("logits_bf16_weights_f32_compute.f32")));
       System.out.printf("bf16 reference: max |logit diff| = %.3g%n", diff);
       assertTrue(diff < 1e-3, "max abs diff " + diff);
     }
@@ -69,17 +82,20 @@ class ReferenceCheckpointTest {
       StringBuilder streamed = new StringBuilder();
       int[] seen = new int[greedyIds.length];
       int[] n = {0};
-      GenerationResult r = model.generate(prompt,
-          GenerationOptions.builder().maxNewTokens(greedyIds.length).stopAtEos(false).build(),
-          (id, text) -> {
-            seen[n[0]++] = id;
-            streamed.append(text);
-          });
+      GenerationResult r =
+          model.generate(
+              prompt,
+              GenerationOptions.builder().maxNewTokens(greedyIds.length).stopAtEos(false).build(),
+              (id, text) -> {
+                seen[n[0]++] = id;
+                streamed.append(text);
+              });
       assertArrayEquals(greedyIds, r.generatedIds());
       assertArrayEquals(greedyIds, seen);
       int[] all = r.allIds();
       assertArrayEquals(r.promptIds(), java.util.Arrays.copyOf(all, r.promptIds().length));
-      assertArrayEquals(greedyIds, java.util.Arrays.copyOfRange(all, r.promptIds().length, all.length));
+      assertArrayEquals(
+          greedyIds, java.util.Arrays.copyOfRange(all, r.promptIds().length, all.length));
       assertEquals(GenerationResult.StopReason.MAX_NEW_TOKENS, r.stopReason());
       assertEquals(model.tokenizer().decode(greedyIds), streamed.toString());
       assertEquals(streamed.toString(), r.text());
@@ -105,12 +121,18 @@ class ReferenceCheckpointTest {
   @Test
   void shardedTextModelMatchesHuggingFace() throws IOException {
     Path dir = ReferenceData.moeText16x();
-    JsonObject ids = JsonParser.parseString(Files.readString(dir.resolve("ref/eval_ids.json"))).getAsJsonObject();
-    int[] seq0 = ids.getAsJsonArray("ids").get(0).getAsJsonArray().asList().stream().mapToInt(e -> e.getAsInt())
-        .toArray();
+    JsonObject ids =
+        JsonParser.parseString(Files.readString(dir.resolve("ref/eval_ids.json")))
+            .getAsJsonObject();
+    int[] seq0 =
+        ids.getAsJsonArray("ids").get(0).getAsJsonArray().asList().stream()
+            .mapToInt(e -> e.getAsInt())
+            .toArray();
     try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
       float[][] logits = model.logits(seq0);
-      double diff = ReferenceData.maxAbsDiff(logits, ReferenceData.readFloats(dir.resolve("ref/ref_logits_seq0.bin")));
+      double diff =
+          ReferenceData.maxAbsDiff(
+              logits, ReferenceData.readFloats(dir.resolve("ref/ref_logits_seq0.bin")));
       System.out.printf("moe-text-16x seq 0: max |logit diff| = %.3g%n", diff);
       assertTrue(diff < 1e-3, "max abs diff " + diff);
     }

@@ -8,8 +8,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Assertions;
 
 /**
- * Locates {@code ../shared/reference} (system property {@code ringmoe.reference.dir}, set by Surefire) and reads its
- * raw float32 files. Missing data fails the test rather than skipping it.
+ * Locates {@code ../shared/reference} (system property {@code ringmoe.reference.dir}, set by
+ * Surefire) and reads its raw float32 files. Missing data fails the test rather than skipping it.
  */
 public final class ReferenceData {
   private ReferenceData() {}
@@ -21,8 +21,10 @@ public final class ReferenceData {
       dir = Path.of("../shared/reference");
     }
     if (!Files.isRegularFile(dir.resolve("README.md"))) {
-      Assertions.fail("reference data not found at " + dir.toAbsolutePath()
-          + "; set -Dringmoe.reference.dir to the shared/reference folder");
+      Assertions.fail(
+          "reference data not found at "
+              + dir.toAbsolutePath()
+              + "; set -Dringmoe.reference.dir to the shared/reference folder");
     }
     return dir.toAbsolutePath().normalize();
   }
@@ -56,12 +58,16 @@ public final class ReferenceData {
     return out;
   }
 
-  /** The largest absolute difference between {@code actual} rows and the flat row-major {@code expected}. */
+  /**
+   * The largest absolute difference between {@code actual} rows and the flat row-major {@code
+   * expected}.
+   */
   public static double maxAbsDiff(float[][] actual, float[] expected) {
     double max = 0;
     int width = actual[0].length;
     if (actual.length * width != expected.length) {
-      throw new AssertionError("shape mismatch: " + actual.length + "x" + width + " vs " + expected.length);
+      throw new AssertionError(
+          "shape mismatch: " + actual.length + "x" + width + " vs " + expected.length);
     }
     for (int r = 0; r < actual.length; r++) {
       for (int c = 0; c < width; c++) {
@@ -79,7 +85,8 @@ public final class ReferenceData {
     double max = 0;
     for (int r = 0; r < actual.length; r++) {
       if (actual[r].length != expected[r].length) {
-        throw new AssertionError("row " + r + " length mismatch: " + actual[r].length + " vs " + expected[r].length);
+        throw new AssertionError(
+            "row " + r + " length mismatch: " + actual[r].length + " vs " + expected[r].length);
       }
       for (int c = 0; c < actual[r].length; c++) {
         max = Math.max(max, Math.abs(actual[r][c] - expected[r][c]));

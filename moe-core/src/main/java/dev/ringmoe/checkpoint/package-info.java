@@ -1,10 +1,11 @@
 /**
  * Reading and writing Hugging Face safetensors checkpoints without ND4J.
  *
- * <p>{@link dev.ringmoe.checkpoint.SafetensorsFile} opens one {@code .safetensors} file, validating its whole header up
- * front so that later reads can trust offsets; {@link dev.ringmoe.checkpoint.Checkpoint} opens a checkpoint directory
- * (one file or shards with {@code model.safetensors.index.json}). {@link dev.ringmoe.checkpoint.SafetensorsWriter} and
- * {@link dev.ringmoe.checkpoint.CheckpointWriter} stream weights out in bounded memory. All sizes and offsets in this
- * package are in bytes unless a name says elements.
+ * <p>{@link dev.ringmoe.checkpoint.SafetensorsFile} opens one {@code .safetensors} file, validating
+ * its whole header up front so that later reads can trust offsets; {@link
+ * dev.ringmoe.checkpoint.Checkpoint} opens a checkpoint directory (one file or shards with {@code
+ * model.safetensors.index.json}). {@link dev.ringmoe.checkpoint.SafetensorsWriter} and {@link
+ * dev.ringmoe.checkpoint.CheckpointWriter} stream weights out in bounded memory. All sizes and
+ * offsets in this package are in bytes unless a name says elements.
  */
 package dev.ringmoe.checkpoint;

@@ -7,8 +7,8 @@ import java.util.ServiceLoader;
 import java.util.stream.Collectors;
 
 /**
- * One {@code architectures} name RingMoE runs, with the {@link ModelFamily} that implements it. The families are
- * found by {@link ServiceLoader} once, when this class is first used.
+ * One {@code architectures} name RingMoE runs, with the {@link ModelFamily} that implements it. The
+ * families are found by {@link ServiceLoader} once, when this class is first used.
  *
  * <p>Immutable and thread-safe.
  */
@@ -37,7 +37,8 @@ public final class Architecture {
 
   private static List<Architecture> load() {
     List<Architecture> all = new ArrayList<>();
-    for (ModelFamily f : ServiceLoader.load(ModelFamily.class, Architecture.class.getClassLoader())) {
+    for (ModelFamily f :
+        ServiceLoader.load(ModelFamily.class, Architecture.class.getClassLoader())) {
       for (String n : f.architectures()) {
         all.add(new Architecture(n, f));
       }
@@ -45,7 +46,10 @@ public final class Architecture {
     return List.copyOf(all);
   }
 
-  /** The name in {@code config.json}'s {@code architectures} list, for example {@code MixtralForCausalLM}. */
+  /**
+   * The name in {@code config.json}'s {@code architectures} list, for example {@code
+   * MixtralForCausalLM}.
+   */
   public String name() {
     return name;
   }
@@ -80,13 +84,15 @@ public final class Architecture {
         return a;
       }
     }
-    throw new IllegalArgumentException("architecture '" + name + "' is not supported (supported: " + names() + ")");
+    throw new IllegalArgumentException(
+        "architecture '" + name + "' is not supported (supported: " + names() + ")");
   }
 
   /**
    * Looks an architecture up by its {@code architectures} name.
    *
-   * @throws UnsupportedArchitectureException naming {@code file}, the architecture and the supported ones
+   * @throws UnsupportedArchitectureException naming {@code file}, the architecture and the
+   *     supported ones
    */
   static Architecture forName(String name, Path file) throws UnsupportedArchitectureException {
     for (Architecture a : SUPPORTED) {

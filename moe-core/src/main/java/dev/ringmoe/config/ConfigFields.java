@@ -6,17 +6,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Typed, strict access to the top-level fields of a parsed {@code config.json}: each accessor accepts exactly one
- * JSON type and refuses anything else with a {@link ModelConfigException} naming the file, the field and the value
- * as written. Nothing is coerced: {@code 1} is not a boolean, {@code "8"} and {@code 8.0} are not integers, and
- * {@code [8]} is not a number.
+ * Typed, strict access to the top-level fields of a parsed {@code config.json}: each accessor
+ * accepts exactly one JSON type and refuses anything else with a {@link ModelConfigException}
+ * naming the file, the field and the value as written. Nothing is coerced: {@code 1} is not a
+ * boolean, {@code "8"} and {@code 8.0} are not integers, and {@code [8]} is not a number.
  *
- * <p>Optional accessors return {@code null} both when the field is absent and when it is JSON {@code null}: as in
- * Hugging Face's {@code PretrainedConfig}, where {@code None} means "not set", the caller applies the default.
- * Required accessors refuse both.
+ * <p>Optional accessors return {@code null} both when the field is absent and when it is JSON
+ * {@code null}: as in Hugging Face's {@code PretrainedConfig}, where {@code None} means "not set",
+ * the caller applies the default. Required accessors refuse both.
  *
- * <p>Used by {@link ModelConfig} for the fields every family shares and by {@link ModelFamily} implementations for
- * their own. Not thread-safe; one instance per parse.
+ * <p>Used by {@link ModelConfig} for the fields every family shares and by {@link ModelFamily}
+ * implementations for their own. Not thread-safe; one instance per parse.
  */
 public final class ConfigFields {
   /** Characters of a value shown in a message before it is cut. */
@@ -24,7 +24,11 @@ public final class ConfigFields {
 
   private final Map<String, Object> json;
   private final Path file;
-  /** Put before field names in messages: empty at the top level, {@code "rope_scaling."} inside that object. */
+
+  /**
+   * Put before field names in messages: empty at the top level, {@code "rope_scaling."} inside that
+   * object.
+   */
   private final String prefix;
 
   ConfigFields(Map<String, Object> json, Path file) {
@@ -43,12 +47,20 @@ public final class ConfigFields {
     return v != null && v != StrictJson.NULL;
   }
 
-  /** An integer field that must be present: a JSON integer (no fraction or exponent) in Java's int range. */
+  /**
+   * An integer field that must be present: a JSON integer (no fraction or exponent) in Java's int
+   * range.
+   */
   public int requiredInt(String name) throws ModelConfigException {
     Integer v = optionalInt(name);
     if (v == null) {
-      throw new ModelConfigException(file, "missing required field '" + prefix + name + "'"
-          + (json.containsKey(name) ? " (it is null)" : ""));
+      throw new ModelConfigException(
+          file,
+          "missing required field '"
+              + prefix
+              + name
+              + "'"
+              + (json.containsKey(name) ? " (it is null)" : ""));
     }
     return v;
   }
@@ -62,9 +74,10 @@ public final class ConfigFields {
   }
 
   /**
-   * A number field (an integer or a decimal), or {@code null} when absent or null. It must be finite: {@code NaN},
-   * {@code Infinity}, a literal too large for a double (such as {@code 1e999}) and a non-zero literal that
-   * underflows to zero are refused here, so that range checks see the number the file means.
+   * A number field (an integer or a decimal), or {@code null} when absent or null. It must be
+   * finite: {@code NaN}, {@code Infinity}, a literal too large for a double (such as {@code 1e999})
+   * and a non-zero literal that underflows to zero are refused here, so that range checks see the
+   * number the file means.
    */
   public Double optionalFiniteDouble(String name) throws ModelConfigException {
     if (!has(name)) {
@@ -77,12 +90,17 @@ public final class ConfigFields {
     StrictJson.Num n = (StrictJson.Num) v;
     double d = n.toDouble();
     if (!Double.isFinite(d)) {
-      throw new ModelConfigException(file, "field '" + prefix + name + "' must be a finite number, was "
-          + n.literal());
+      throw new ModelConfigException(
+          file, "field '" + prefix + name + "' must be a finite number, was " + n.literal());
     }
     if (d == 0 && !isZeroLiteral(n.literal())) {
-      throw new ModelConfigException(file, "field '" + prefix + name
-          + "' is too small to represent (it rounds to 0), was " + n.literal());
+      throw new ModelConfigException(
+          file,
+          "field '"
+              + prefix
+              + name
+              + "' is too small to represent (it rounds to 0), was "
+              + n.literal());
     }
     return d;
   }
@@ -131,8 +149,8 @@ public final class ConfigFields {
   }
 
   /**
-   * A field that may be an integer or a list of integers (as {@code eos_token_id} is), or {@code null} when absent
-   * or null. An empty list gives an empty array.
+   * A field that may be an integer or a list of integers (as {@code eos_token_id} is), or {@code
+   * null} when absent or null. An empty list gives an empty array.
    */
   public int[] optionalIntOrInts(String name) throws ModelConfigException {
     if (!has(name)) {
@@ -167,7 +185,9 @@ public final class ConfigFields {
     return optionalIntOrInts(name);
   }
 
-  /** A refusal of this file's configuration: {@code problem} should name the field and the value. */
+  /**
+   * A refusal of this file's configuration: {@code problem} should name the field and the value.
+   */
   public ModelConfigException refuse(String problem) {
     return new ModelConfigException(file, problem);
   }
@@ -191,21 +211,44 @@ public final class ConfigFields {
     }
     StrictJson.Num n = (StrictJson.Num) v;
     if (!n.isIntegerLiteral()) {
-      throw new ModelConfigException(file, "field '" + prefix + name + "' must be " + expected
-          + " (written without a fraction or exponent), was " + StrictJson.render(json.get(name), SHOWN));
+      throw new ModelConfigException(
+          file,
+          "field '"
+              + prefix
+              + name
+              + "' must be "
+              + expected
+              + " (written without a fraction or exponent), was "
+              + StrictJson.render(json.get(name), SHOWN));
     }
     String digits = n.literal();
     // An int has at most 10 digits: longer literals are out of range without parsing them.
     if (digits.length() > 11 || Long.parseLong(digits) != (int) Long.parseLong(digits)) {
-      throw new ModelConfigException(file, "field '" + prefix + name + "' is out of range (" + Integer.MIN_VALUE
-          + " to " + Integer.MAX_VALUE + "), was " + StrictJson.render(json.get(name), SHOWN));
+      throw new ModelConfigException(
+          file,
+          "field '"
+              + prefix
+              + name
+              + "' is out of range ("
+              + Integer.MIN_VALUE
+              + " to "
+              + Integer.MAX_VALUE
+              + "), was "
+              + StrictJson.render(json.get(name), SHOWN));
     }
     return Integer.parseInt(digits);
   }
 
   private ModelConfigException wrongType(String name, Object v, String expected) {
-    return new ModelConfigException(file, "field '" + prefix + name + "' must be " + expected + ", was "
-        + StrictJson.render(v, SHOWN));
+    return new ModelConfigException(
+        file,
+        "field '"
+            + prefix
+            + name
+            + "' must be "
+            + expected
+            + ", was "
+            + StrictJson.render(v, SHOWN));
   }
 
   private static boolean isZeroLiteral(String literal) {

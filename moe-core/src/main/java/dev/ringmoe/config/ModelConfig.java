@@ -21,42 +21,48 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The hyper-parameters of an MoE decoder, read from a Hugging Face {@code config.json} or built for a synthetic
- * checkpoint. Every field the model uses is here, validated on construction; the architecture-specific parts (tensor
- * names, gate kind) come from {@link Architecture}.
+ * The hyper-parameters of an MoE decoder, read from a Hugging Face {@code config.json} or built for
+ * a synthetic checkpoint. Every field the model uses is here, validated on construction; the
+ * architecture-specific parts (tensor names, gate kind) come from {@link Architecture}.
  *
  * <h2>Reading {@code config.json}</h2>
- * {@link #load(Path)} reads the file as UTF-8 strict JSON: no comments, single quotes or trailing commas, no
- * duplicate keys (at any level), no raw control characters in strings. {@code NaN} and {@code Infinity}, which
- * Python's {@code json} writes, are read as numbers and refused in the fields below. Each field it uses has one
- * JSON type, never coerced:
+ *
+ * {@link #load(Path)} reads the file as UTF-8 strict JSON: no comments, single quotes or trailing
+ * commas, no duplicate keys (at any level), no raw control characters in strings. {@code NaN} and
+ * {@code Infinity}, which Python's {@code json} writes, are read as numbers and refused in the
+ * fields below. Each field it uses has one JSON type, never coerced:
+ *
  * <ul>
  *   <li>integers ({@code hidden_size}, {@code num_hidden_layers}, {@code num_attention_heads},
- *       {@code num_key_value_heads}, {@code head_dim}, {@code intermediate_size}, {@code num_local_experts},
- *       {@code num_experts_per_tok}, {@code vocab_size}, {@code max_position_embeddings},
- *       {@code sliding_window}, {@code bos_token_id}) are JSON integers without fraction or exponent, within
- *       Java's int range: {@code 8.0}, {@code 8e0}, {@code "8"} and {@code [8]} are refused;</li>
- *   <li>{@code eos_token_id} is an integer or a list of integers; every bos/eos id lies in
- *       {@code [0, vocab_size)};</li>
+ *       {@code num_key_value_heads}, {@code head_dim}, {@code intermediate_size}, {@code
+ *       num_local_experts}, {@code num_experts_per_tok}, {@code vocab_size}, {@code
+ *       max_position_embeddings}, {@code sliding_window}, {@code bos_token_id}) are JSON integers
+ *       without fraction or exponent, within Java's int range: {@code 8.0}, {@code 8e0}, {@code
+ *       "8"} and {@code [8]} are refused;
+ *   <li>{@code eos_token_id} is an integer or a list of integers; every bos/eos id lies in {@code
+ *       [0, vocab_size)};
  *   <li>{@code rms_norm_eps} and {@code rope_theta} are finite numbers (integers allowed), eps in
- *       [{@link Float#MIN_NORMAL}, 1) and theta in [1, {@link Float#MAX_VALUE}], the ranges in which the float32
- *       computations using them stay finite;</li>
- *   <li>{@code tie_word_embeddings} and {@code norm_topk_prob} are {@code true} or {@code false} (not 0/1);
- *       {@code hidden_act} is a string ({@code "silu"}); {@code architectures} a non-empty list of strings, the
- *       first of which picks the architecture;</li>
- *   <li>{@code rope_scaling}, if set, is an object of {@code rope_type "default"}: a scaled RoPE is refused
- *       rather than ignored.</li>
+ *       [{@link Float#MIN_NORMAL}, 1) and theta in [1, {@link Float#MAX_VALUE}], the ranges in
+ *       which the float32 computations using them stay finite;
+ *   <li>{@code tie_word_embeddings} and {@code norm_topk_prob} are {@code true} or {@code false}
+ *       (not 0/1); {@code hidden_act} is a string ({@code "silu"}); {@code architectures} a
+ *       non-empty list of strings, the first of which picks the architecture;
+ *   <li>{@code rope_scaling}, if set, is an object of {@code rope_type "default"}: a scaled RoPE is
+ *       refused rather than ignored.
  * </ul>
- * {@code hidden_size}, {@code num_hidden_layers}, {@code num_attention_heads}, {@code intermediate_size},
- * {@code num_local_experts}, {@code num_experts_per_tok}, {@code vocab_size} and {@code architectures} are
- * required. For the other fields, JSON {@code null} means the same as leaving the field out (as {@code None} does
- * in Hugging Face's {@code PretrainedConfig}), so the default applies: {@code rms_norm_eps} 1e-5, {@code rope_theta}
- * 1e6, {@code max_position_embeddings} 4096, {@code num_key_value_heads} = {@code num_attention_heads},
- * {@code head_dim} = {@code hidden_size / num_attention_heads}, {@code sliding_window} none,
- * {@code tie_word_embeddings} false, {@code bos_token_id} 1, the architecture's gate. The one exception is
- * {@code eos_token_id}: left out it defaults to 2, but {@code null} (or {@code []}) means no EOS id, as
- * Hugging Face's generation reads it. Fields this class does not use are ignored whatever they hold. Every refusal
- * is a {@link ModelConfigException} whose message starts with the file's path and names the field and the value.
+ *
+ * {@code hidden_size}, {@code num_hidden_layers}, {@code num_attention_heads}, {@code
+ * intermediate_size}, {@code num_local_experts}, {@code num_experts_per_tok}, {@code vocab_size}
+ * and {@code architectures} are required. For the other fields, JSON {@code null} means the same as
+ * leaving the field out (as {@code None} does in Hugging Face's {@code PretrainedConfig}), so the
+ * default applies: {@code rms_norm_eps} 1e-5, {@code rope_theta} 1e6, {@code
+ * max_position_embeddings} 4096, {@code num_key_value_heads} = {@code num_attention_heads}, {@code
+ * head_dim} = {@code hidden_size / num_attention_heads}, {@code sliding_window} none, {@code
+ * tie_word_embeddings} false, {@code bos_token_id} 1, the architecture's gate. The one exception is
+ * {@code eos_token_id}: left out it defaults to 2, but {@code null} (or {@code []}) means no EOS
+ * id, as Hugging Face's generation reads it. Fields this class does not use are ignored whatever
+ * they hold. Every refusal is a {@link ModelConfigException} whose message starts with the file's
+ * path and names the field and the value.
  *
  * <p>Immutable and thread-safe.
  */
@@ -64,17 +70,23 @@ public final class ModelConfig {
   /** The file name Hugging Face uses for a model's configuration. */
   public static final String FILE_NAME = "config.json";
 
-  /** Largest {@code config.json} read: real ones are a few KiB, so a larger file is refused unread. */
+  /**
+   * Largest {@code config.json} read: real ones are a few KiB, so a larger file is refused unread.
+   */
   static final long MAX_FILE_BYTES = 16L << 20;
 
-  /** Defaults for fields {@code config.json} may leave out (or set to null): Mixtral's, except as noted. */
+  /**
+   * Defaults for fields {@code config.json} may leave out (or set to null): Mixtral's, except as
+   * noted.
+   */
   static final double DEFAULT_RMS_NORM_EPS = 1e-5;
+
   static final double DEFAULT_ROPE_THETA = 1e6;
   static final int DEFAULT_MAX_POSITIONS = 4096;
 
   /**
-   * More layers than any published model has (the largest have a few hundred); a count above it is a broken file,
-   * and per-layer tables are sized by it.
+   * More layers than any published model has (the largest have a few hundred); a count above it is
+   * a broken file, and per-layer tables are sized by it.
    */
   public static final int MAX_LAYERS = 1 << 16;
 
@@ -110,7 +122,8 @@ public final class ModelConfig {
     this.layers = b.layers;
     this.heads = b.heads;
     this.kvHeads = b.kvHeads;
-    // 0 means derived; a negative head_dim is kept so that validate() refuses it rather than replacing it.
+    // 0 means derived; a negative head_dim is kept so that validate() refuses it rather than
+    // replacing it.
     this.headDim = b.headDim != 0 ? b.headDim : (b.heads > 0 ? b.hiddenSize / b.heads : 0);
     this.intermediateSize = b.intermediateSize;
     this.experts = b.experts;
@@ -124,7 +137,8 @@ public final class ModelConfig {
     this.gate = b.gate != null ? b.gate : architecture.defaultGate();
     this.bosTokenId = b.bosTokenId;
     this.eosTokenIds = b.eosTokenIds.clone();
-    this.denseIntermediateSize = b.denseIntermediateSize > 0 ? b.denseIntermediateSize : b.intermediateSize;
+    this.denseIntermediateSize =
+        b.denseIntermediateSize > 0 ? b.denseIntermediateSize : b.intermediateSize;
     this.sharedExpertIntermediateSize = b.sharedExpertIntermediateSize;
     this.sharedExpertGate = b.sharedExpertGate;
     this.moeLayers = new boolean[Math.max(0, Math.min(b.layers, MAX_LAYERS))];
@@ -141,45 +155,119 @@ public final class ModelConfig {
   /** Checks the invariants; {@code where} names the source for the message. */
   private void validate(Path where) throws ModelConfigException {
     check(where, hiddenSize > 0, "hidden_size must be positive, was " + hiddenSize);
-    check(where, layers > 0 && layers <= MAX_LAYERS,
+    check(
+        where,
+        layers > 0 && layers <= MAX_LAYERS,
         "num_hidden_layers must be between 1 and " + MAX_LAYERS + ", was " + layers);
     check(where, heads > 0, "num_attention_heads must be positive, was " + heads);
-    check(where, kvHeads > 0 && heads % kvHeads == 0,
-        "num_key_value_heads (" + kvHeads + ") must be positive and divide num_attention_heads (" + heads + ")");
-    check(where, headDim > 0 && headDim % 2 == 0, "head_dim must be positive and even, was " + headDim);
-    // The query and key/value projections have heads * head_dim rows, which the decoder indexes with ints.
-    check(where, (long) heads * headDim <= Integer.MAX_VALUE, "num_attention_heads * head_dim (" + heads + " * "
-        + headDim + ") exceeds " + Integer.MAX_VALUE);
-    check(where, intermediateSize > 0, "intermediate_size must be positive, was " + intermediateSize);
+    check(
+        where,
+        kvHeads > 0 && heads % kvHeads == 0,
+        "num_key_value_heads ("
+            + kvHeads
+            + ") must be positive and divide num_attention_heads ("
+            + heads
+            + ")");
+    check(
+        where,
+        headDim > 0 && headDim % 2 == 0,
+        "head_dim must be positive and even, was " + headDim);
+    // The query and key/value projections have heads * head_dim rows, which the decoder indexes
+    // with ints.
+    check(
+        where,
+        (long) heads * headDim <= Integer.MAX_VALUE,
+        "num_attention_heads * head_dim ("
+            + heads
+            + " * "
+            + headDim
+            + ") exceeds "
+            + Integer.MAX_VALUE);
+    check(
+        where, intermediateSize > 0, "intermediate_size must be positive, was " + intermediateSize);
     check(where, experts > 0, "num_local_experts must be positive, was " + experts);
-    check(where, topK > 0 && topK <= experts,
-        "num_experts_per_tok (" + topK + ") must be between 1 and num_local_experts (" + experts + ")");
+    check(
+        where,
+        topK > 0 && topK <= experts,
+        "num_experts_per_tok ("
+            + topK
+            + ") must be between 1 and num_local_experts ("
+            + experts
+            + ")");
     check(where, vocabSize > 0, "vocab_size must be positive, was " + vocabSize);
-    // The norm adds eps in float32: below float32's smallest normal value it is 0 or denormal, and an all-zero
+    // The norm adds eps in float32: below float32's smallest normal value it is 0 or denormal, and
+    // an all-zero
     // row divides by zero; an eps of 1 or more is no longer a small stabiliser.
-    check(where, (float) rmsNormEps >= Float.MIN_NORMAL && rmsNormEps < 1, "rms_norm_eps must be a finite number"
-        + " from " + Float.MIN_NORMAL + " (float32's smallest normal value) up to but excluding 1, was " + rmsNormEps);
-    // RoPE frequencies are theta^(-2i/d) in float32: above float32's range theta^(...) is infinite and every
+    check(
+        where,
+        (float) rmsNormEps >= Float.MIN_NORMAL && rmsNormEps < 1,
+        "rms_norm_eps must be a finite number"
+            + " from "
+            + Float.MIN_NORMAL
+            + " (float32's smallest normal value) up to but excluding 1, was "
+            + rmsNormEps);
+    // RoPE frequencies are theta^(-2i/d) in float32: above float32's range theta^(...) is infinite
+    // and every
     // frequency 0; below 1 the frequencies grow instead of decay and overflow for small theta.
-    check(where, ropeTheta >= 1 && Float.isFinite((float) ropeTheta), "rope_theta must be a finite number from 1 to "
-        + Float.MAX_VALUE + " (float32's largest value), was " + ropeTheta);
+    check(
+        where,
+        ropeTheta >= 1 && Float.isFinite((float) ropeTheta),
+        "rope_theta must be a finite number from 1 to "
+            + Float.MAX_VALUE
+            + " (float32's largest value), was "
+            + ropeTheta);
     check(where, maxPositions > 0, "max_position_embeddings must be positive, was " + maxPositions);
-    check(where, slidingWindow >= 0, "sliding_window must be positive or null, was " + slidingWindow);
-    check(where, denseIntermediateSize > 0, "intermediate_size must be positive, was " + denseIntermediateSize);
-    check(where, sharedExpertIntermediateSize >= 0,
-        "shared_expert_intermediate_size must not be negative, was " + sharedExpertIntermediateSize);
-    check(where, bosTokenId >= 0 && bosTokenId < vocabSize, "bos_token_id " + bosTokenId
-        + " is outside the vocabulary [0, " + vocabSize + ") (vocab_size " + vocabSize + ")");
+    check(
+        where, slidingWindow >= 0, "sliding_window must be positive or null, was " + slidingWindow);
+    check(
+        where,
+        denseIntermediateSize > 0,
+        "intermediate_size must be positive, was " + denseIntermediateSize);
+    check(
+        where,
+        sharedExpertIntermediateSize >= 0,
+        "shared_expert_intermediate_size must not be negative, was "
+            + sharedExpertIntermediateSize);
+    check(
+        where,
+        bosTokenId >= 0 && bosTokenId < vocabSize,
+        "bos_token_id "
+            + bosTokenId
+            + " is outside the vocabulary [0, "
+            + vocabSize
+            + ") (vocab_size "
+            + vocabSize
+            + ")");
     for (int eos : eosTokenIds) {
-      check(where, eos >= 0 && eos < vocabSize, "eos_token_id " + eos + " is outside the vocabulary [0, "
-          + vocabSize + ") (vocab_size " + vocabSize + ")");
+      check(
+          where,
+          eos >= 0 && eos < vocabSize,
+          "eos_token_id "
+              + eos
+              + " is outside the vocabulary [0, "
+              + vocabSize
+              + ") (vocab_size "
+              + vocabSize
+              + ")");
     }
     try {
       exactFloat32WeightBytes();
     } catch (ArithmeticException e) {
-      throw new ModelConfigException(where, "describes a model of more than " + Long.MAX_VALUE
-          + " bytes of float32 weights (hidden_size " + hiddenSize + ", intermediate_size " + intermediateSize
-          + ", num_local_experts " + experts + ", num_hidden_layers " + layers + ", vocab_size " + vocabSize + ")");
+      throw new ModelConfigException(
+          where,
+          "describes a model of more than "
+              + Long.MAX_VALUE
+              + " bytes of float32 weights (hidden_size "
+              + hiddenSize
+              + ", intermediate_size "
+              + intermediateSize
+              + ", num_local_experts "
+              + experts
+              + ", num_hidden_layers "
+              + layers
+              + ", vocab_size "
+              + vocabSize
+              + ")");
     }
   }
 
@@ -187,14 +275,19 @@ public final class ModelConfig {
   private long exactFloat32WeightBytes() {
     long q = Math.multiplyExact((long) heads, headDim);
     long kv = Math.multiplyExact((long) kvHeads, headDim);
-    long dense = Math.addExact(Math.multiplyExact((long) hiddenSize, Math.addExact(2 * q, 2 * kv)),
-        Math.addExact(Math.multiplyExact((long) experts, hiddenSize), 2L * hiddenSize));
+    long dense =
+        Math.addExact(
+            Math.multiplyExact((long) hiddenSize, Math.addExact(2 * q, 2 * kv)),
+            Math.addExact(Math.multiplyExact((long) experts, hiddenSize), 2L * hiddenSize));
     long expert = Math.multiplyExact(3L * hiddenSize, intermediateSize);
     long table = Math.multiplyExact((long) vocabSize, hiddenSize);
     long global = Math.addExact(Math.addExact(table, hiddenSize), tieWordEmbeddings ? 0 : table);
-    long mlps = Math.multiplyExact(3L * hiddenSize,
-        Math.addExact((long) denseIntermediateSize, sharedExpertIntermediateSize));
-    long layer = Math.addExact(Math.addExact(dense, mlps), Math.multiplyExact((long) experts, expert));
+    long mlps =
+        Math.multiplyExact(
+            3L * hiddenSize,
+            Math.addExact((long) denseIntermediateSize, sharedExpertIntermediateSize));
+    long layer =
+        Math.addExact(Math.addExact(dense, mlps), Math.multiplyExact((long) experts, expert));
     return Math.multiplyExact(4L, Math.addExact(global, Math.multiplyExact((long) layers, layer)));
   }
 
@@ -207,12 +300,12 @@ public final class ModelConfig {
   /**
    * Reads {@code config.json} from a checkpoint directory.
    *
-   * <p>The file must be UTF-8 strict JSON (see the class comment) holding an object, and every field this class
-   * uses must have its JSON type and a value in range; unknown fields are ignored.
+   * <p>The file must be UTF-8 strict JSON (see the class comment) holding an object, and every
+   * field this class uses must have its JSON type and a value in range; unknown fields are ignored.
    *
-   * @throws ModelConfigException if the file is missing, unreadable, not strict JSON, lacks a required field, holds
-   *     a field of the wrong type or out of range, or is inconsistent; the message names the file, the field and
-   *     the value
+   * @throws ModelConfigException if the file is missing, unreadable, not strict JSON, lacks a
+   *     required field, holds a field of the wrong type or out of range, or is inconsistent; the
+   *     message names the file, the field and the value
    * @throws UnsupportedArchitectureException if it names an architecture this version cannot run
    */
   public static ModelConfig load(Path checkpointDir) throws IOException {
@@ -221,8 +314,13 @@ public final class ModelConfig {
     try {
       long size = Files.size(file);
       if (size > MAX_FILE_BYTES) {
-        throw new ModelConfigException(file, "is " + size + " bytes, more than a configuration can be ("
-            + MAX_FILE_BYTES + " at most)");
+        throw new ModelConfigException(
+            file,
+            "is "
+                + size
+                + " bytes, more than a configuration can be ("
+                + MAX_FILE_BYTES
+                + " at most)");
       }
       bytes = Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
@@ -248,8 +346,11 @@ public final class ModelConfig {
 
   /** The file as text; malformed UTF-8 is refused with its byte offset rather than replaced. */
   private static String decodeUtf8(byte[] bytes, Path file) throws ModelConfigException {
-    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+    CharsetDecoder decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
     ByteBuffer in = ByteBuffer.wrap(bytes);
     CharBuffer out = CharBuffer.allocate(bytes.length);
     CoderResult result = decoder.decode(in, out, true);
@@ -257,7 +358,8 @@ public final class ModelConfig {
       result = decoder.flush(out);
     }
     if (result.isError()) {
-      throw new ModelConfigException(file, "not valid UTF-8: malformed byte sequence at byte offset " + in.position());
+      throw new ModelConfigException(
+          file, "not valid UTF-8: malformed byte sequence at byte offset " + in.position());
     }
     return out.flip().toString();
   }
@@ -268,30 +370,38 @@ public final class ModelConfig {
     Architecture arch = Architecture.forName(archs.get(0), file);
     int heads = f.requiredInt("num_attention_heads");
     int layers = f.requiredInt("num_hidden_layers");
-    check(file, layers > 0 && layers <= MAX_LAYERS,
+    check(
+        file,
+        layers > 0 && layers <= MAX_LAYERS,
         "num_hidden_layers must be between 1 and " + MAX_LAYERS + ", was " + layers);
-    Builder b = builder(arch)
-        .hiddenSize(f.requiredInt("hidden_size"))
-        .layers(layers)
-        .heads(heads)
-        // Hugging Face: num_key_value_heads None means one KV head per query head (no grouping).
-        .kvHeads(orElse(f.optionalInt("num_key_value_heads"), heads))
-        .topK(f.requiredInt("num_experts_per_tok"))
-        .vocabSize(f.requiredInt("vocab_size"))
-        .rmsNormEps(orElse(f.optionalFiniteDouble("rms_norm_eps"), DEFAULT_RMS_NORM_EPS))
-        .ropeTheta(orElse(f.optionalFiniteDouble("rope_theta"), DEFAULT_ROPE_THETA))
-        .maxPositions(orElse(f.optionalInt("max_position_embeddings"), DEFAULT_MAX_POSITIONS))
-        .tieWordEmbeddings(orElse(f.optionalBoolean("tie_word_embeddings"), false));
+    Builder b =
+        builder(arch)
+            .hiddenSize(f.requiredInt("hidden_size"))
+            .layers(layers)
+            .heads(heads)
+            // Hugging Face: num_key_value_heads None means one KV head per query head (no
+            // grouping).
+            .kvHeads(orElse(f.optionalInt("num_key_value_heads"), heads))
+            .topK(f.requiredInt("num_experts_per_tok"))
+            .vocabSize(f.requiredInt("vocab_size"))
+            .rmsNormEps(orElse(f.optionalFiniteDouble("rms_norm_eps"), DEFAULT_RMS_NORM_EPS))
+            .ropeTheta(orElse(f.optionalFiniteDouble("rope_theta"), DEFAULT_ROPE_THETA))
+            .maxPositions(orElse(f.optionalInt("max_position_embeddings"), DEFAULT_MAX_POSITIONS))
+            .tieWordEmbeddings(orElse(f.optionalBoolean("tie_word_embeddings"), false));
     Integer headDim = f.optionalInt("head_dim");
     if (headDim != null) {
-      // 0 means "hidden_size / num_attention_heads", as Hugging Face's `head_dim or hidden // heads` reads it.
+      // 0 means "hidden_size / num_attention_heads", as Hugging Face's `head_dim or hidden //
+      // heads` reads it.
       b.headDim(headDim);
     }
     Integer window = f.optionalInt("sliding_window");
     if (window != null) {
       if (window <= 0) {
-        throw new ModelConfigException(file, "field 'sliding_window' must be a positive number of tokens, or null"
-            + " for full attention, was " + window);
+        throw new ModelConfigException(
+            file,
+            "field 'sliding_window' must be a positive number of tokens, or null"
+                + " for full attention, was "
+                + window);
       }
       b.slidingWindow(window);
     }
@@ -301,16 +411,22 @@ public final class ModelConfig {
     }
     String act = f.optionalString("hidden_act");
     if (act != null && !"silu".equals(act)) {
-      throw new ModelConfigException(file, "hidden_act " + StrictJson.quote(act) + " is not supported (only silu)");
+      throw new ModelConfigException(
+          file, "hidden_act " + StrictJson.quote(act) + " is not supported (only silu)");
     }
     Map<String, Object> ropeScaling = f.optionalObject("rope_scaling");
     if (ropeScaling != null) {
       ConfigFields rs = new ConfigFields(ropeScaling, file, "rope_scaling.");
-      String type = rs.has("rope_type") ? rs.optionalString("rope_type") : rs.optionalString("type");
+      String type =
+          rs.has("rope_type") ? rs.optionalString("rope_type") : rs.optionalString("type");
       if (!"default".equals(type)) {
-        // Hugging Face applies the scaling to the rotary frequencies; running without it gives wrong logits.
-        throw new ModelConfigException(file, "rope_scaling " + StrictJson.render(ropeScaling, 80)
-            + " is not supported: RingMoE computes unscaled RoPE from rope_theta (null or rope_type \"default\")");
+        // Hugging Face applies the scaling to the rotary frequencies; running without it gives
+        // wrong logits.
+        throw new ModelConfigException(
+            file,
+            "rope_scaling "
+                + StrictJson.render(ropeScaling, 80)
+                + " is not supported: RingMoE computes unscaled RoPE from rope_theta (null or rope_type \"default\")");
       }
     }
     Integer bos = f.optionalInt("bos_token_id");
@@ -318,8 +434,10 @@ public final class ModelConfig {
       b.bosTokenId(bos);
     }
     if (json.containsKey("eos_token_id")) {
-      // Unlike the other optional fields, null here is not "the default (2)" but "no EOS id", as Hugging Face's
-      // generation reads eos_token_id None: generation then stops only on the tokenizer's EOS ids, if any.
+      // Unlike the other optional fields, null here is not "the default (2)" but "no EOS id", as
+      // Hugging Face's
+      // generation reads eos_token_id None: generation then stops only on the tokenizer's EOS ids,
+      // if any.
       int[] eos = f.optionalIntOrInts("eos_token_id");
       b.eosTokenIds(eos == null ? new int[0] : eos);
     }
@@ -334,8 +452,8 @@ public final class ModelConfig {
   }
 
   /**
-   * This configuration as Hugging Face writes it to {@code config.json}, so that a synthetic checkpoint loads in
-   * any tool that reads the format.
+   * This configuration as Hugging Face writes it to {@code config.json}, so that a synthetic
+   * checkpoint loads in any tool that reads the format.
    *
    * @param torchDtype the {@code torch_dtype} to record, for example {@code "bfloat16"}
    */
@@ -463,7 +581,10 @@ public final class ModelConfig {
     return eosTokenIds.clone();
   }
 
-  /** Dense MLP width of a layer without experts ({@code intermediate_size} where experts have their own). */
+  /**
+   * Dense MLP width of a layer without experts ({@code intermediate_size} where experts have their
+   * own).
+   */
   public int denseIntermediateSize() {
     return denseIntermediateSize;
   }
@@ -473,7 +594,10 @@ public final class ModelConfig {
     return sharedExpertIntermediateSize;
   }
 
-  /** Whether the shared expert's output is scaled by a sigmoid gate (Qwen2-MoE's {@code shared_expert_gate}). */
+  /**
+   * Whether the shared expert's output is scaled by a sigmoid gate (Qwen2-MoE's {@code
+   * shared_expert_gate}).
+   */
   public boolean sharedExpertGate() {
     return sharedExpertGate;
   }
@@ -484,8 +608,8 @@ public final class ModelConfig {
   }
 
   /**
-   * The position of {@code layer} among the layers that route (what routing traces and predictors index by), or -1
-   * for a dense layer or a layer the model does not have.
+   * The position of {@code layer} among the layers that route (what routing traces and predictors
+   * index by), or -1 for a dense layer or a layer the model does not have.
    */
   public int routingIndex(int layer) {
     if (layer < 0 || layer >= moeLayers.length || !moeLayers[layer]) {
@@ -529,8 +653,8 @@ public final class ModelConfig {
   }
 
   /**
-   * Parameters of the largest layer's dense section (attention, norms, router, shared expert or dense MLP): what a
-   * ring slot holding any layer's dense section needs.
+   * Parameters of the largest layer's dense section (attention, norms, router, shared expert or
+   * dense MLP): what a ring slot holding any layer's dense section needs.
    */
   public long denseLayerParameters() {
     long max = 0;
@@ -552,9 +676,26 @@ public final class ModelConfig {
 
   @Override
   public String toString() {
-    return architecture.name() + "{hidden=" + hiddenSize + ", layers=" + layers + ", heads=" + heads + "/" + kvHeads
-        + ", headDim=" + headDim + ", experts=" + experts + " top-" + topK + ", intermediate=" + intermediateSize
-        + ", vocab=" + vocabSize + "}";
+    return architecture.name()
+        + "{hidden="
+        + hiddenSize
+        + ", layers="
+        + layers
+        + ", heads="
+        + heads
+        + "/"
+        + kvHeads
+        + ", headDim="
+        + headDim
+        + ", experts="
+        + experts
+        + " top-"
+        + topK
+        + ", intermediate="
+        + intermediateSize
+        + ", vocab="
+        + vocabSize
+        + "}";
   }
 
   /** A builder for configurations made in code, for example for synthetic checkpoints. */
@@ -562,7 +703,9 @@ public final class ModelConfig {
     return new Builder(architecture);
   }
 
-  /** Mutable builder; not thread-safe. Defaults follow Mixtral-8x7B's conventions where one applies. */
+  /**
+   * Mutable builder; not thread-safe. Defaults follow Mixtral-8x7B's conventions where one applies.
+   */
   public static final class Builder {
     private final Architecture architecture;
     private int hiddenSize = 256;
@@ -682,7 +825,10 @@ public final class ModelConfig {
       return this;
     }
 
-    /** The dense MLP width of layers without experts; 0 (the default) means {@code intermediateSize}. */
+    /**
+     * The dense MLP width of layers without experts; 0 (the default) means {@code
+     * intermediateSize}.
+     */
     public Builder denseIntermediateSize(int v) {
       denseIntermediateSize = v;
       return this;

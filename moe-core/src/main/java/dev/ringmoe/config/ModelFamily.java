@@ -5,16 +5,19 @@ import dev.ringmoe.manifest.WeightManifest;
 import java.util.List;
 
 /**
- * A model family RingMoE runs, found by {@link java.util.ServiceLoader} (register implementations in {@code
- * META-INF/services/dev.ringmoe.config.ModelFamily}): the {@code architectures} names it answers to, how it reads its
- * own {@code config.json} fields, and its tensors ({@link WeightManifest}). The decoder's math is shared; what a
- * family adds is data, plus a component only where its math is new. See {@code docs/architecture.md}, "Adding a
- * family".
+ * A model family RingMoE runs, found by {@link java.util.ServiceLoader} (register implementations
+ * in {@code META-INF/services/dev.ringmoe.config.ModelFamily}): the {@code architectures} names it
+ * answers to, how it reads its own {@code config.json} fields, and its tensors ({@link
+ * WeightManifest}). The decoder's math is shared; what a family adds is data, plus a component only
+ * where its math is new. See {@code docs/architecture.md}, "Adding a family".
  *
  * <p>Implementations are stateless and thread-safe.
  */
 public interface ModelFamily {
-  /** The names in {@code config.json}'s {@code architectures} list, for example {@code MixtralForCausalLM}. */
+  /**
+   * The names in {@code config.json}'s {@code architectures} list, for example {@code
+   * MixtralForCausalLM}.
+   */
   List<String> architectures();
 
   /** The {@code model_type} Hugging Face writes. */
@@ -24,21 +27,24 @@ public interface ModelFamily {
   GateKind defaultGate();
 
   /**
-   * Sets what is fixed for every model of the family (its attention options, a shared expert's gate) on a builder
-   * made in code, so that a synthetic checkpoint has the family's tensors. Called by {@link
-   * ModelConfig#builder(Architecture)}.
+   * Sets what is fixed for every model of the family (its attention options, a shared expert's
+   * gate) on a builder made in code, so that a synthetic checkpoint has the family's tensors.
+   * Called by {@link ModelConfig#builder(Architecture)}.
    */
   default void configure(ModelConfig.Builder b) {}
 
   /**
-   * Reads the family's own fields (expert counts and sizes, dense layers, shared experts, attention options) into
-   * {@code b}; the fields every family shares are already read.
+   * Reads the family's own fields (expert counts and sizes, dense layers, shared experts, attention
+   * options) into {@code b}; the fields every family shares are already read.
    *
    * @throws ModelConfigException naming the file, the field and the value
    */
   void readConfig(ConfigFields json, ModelConfig.Builder b) throws ModelConfigException;
 
-  /** Writes the family's own fields of {@code c} as Hugging Face names them, for synthetic checkpoints. */
+  /**
+   * Writes the family's own fields of {@code c} as Hugging Face names them, for synthetic
+   * checkpoints.
+   */
   void writeConfig(ModelConfig c, JsonObject o);
 
   /** Every tensor of a model of this family. */

@@ -8,17 +8,17 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * A strict JSON reader (RFC 8259) for configuration files, producing plain Java values: {@link Map} (insertion
- * ordered) for objects, {@link List} for arrays, {@link String}, {@link Boolean}, {@link Num} for numbers and
- * {@link #NULL} for {@code null}.
+ * A strict JSON reader (RFC 8259) for configuration files, producing plain Java values: {@link Map}
+ * (insertion ordered) for objects, {@link List} for arrays, {@link String}, {@link Boolean}, {@link
+ * Num} for numbers and {@link #NULL} for {@code null}.
  *
- * <p>Stricter than Gson's lenient default, which accepts comments, unquoted names and single quotes and lets a
- * later duplicate key silently replace an earlier one: here a duplicate key in any object, a raw control
- * character inside a string, an invalid escape, a byte order mark, trailing text after the value and nesting
- * deeper than {@value #MAX_DEPTH} levels are syntax errors. The one extension is the one Python's {@code json}
- * module (which writes every Hugging Face {@code config.json}) has: the literals {@code NaN}, {@code Infinity} and
- * {@code -Infinity} are read as numbers, so that a field holding one is refused by name rather than as a syntax
- * error.
+ * <p>Stricter than Gson's lenient default, which accepts comments, unquoted names and single quotes
+ * and lets a later duplicate key silently replace an earlier one: here a duplicate key in any
+ * object, a raw control character inside a string, an invalid escape, a byte order mark, trailing
+ * text after the value and nesting deeper than {@value #MAX_DEPTH} levels are syntax errors. The
+ * one extension is the one Python's {@code json} module (which writes every Hugging Face {@code
+ * config.json}) has: the literals {@code NaN}, {@code Infinity} and {@code -Infinity} are read as
+ * numbers, so that a field holding one is refused by name rather than as a syntax error.
  *
  * <p>Stateless and thread-safe; one parse uses recursion at most {@value #MAX_DEPTH} deep.
  */
@@ -27,16 +27,20 @@ final class StrictJson {
   static final int MAX_DEPTH = 64;
 
   /** The JSON {@code null}. */
-  static final Object NULL = new Object() {
-    @Override
-    public String toString() {
-      return "null";
-    }
-  };
+  static final Object NULL =
+      new Object() {
+        @Override
+        public String toString() {
+          return "null";
+        }
+      };
 
   private static final Pattern INTEGER = Pattern.compile("-?(0|[1-9][0-9]*)");
 
-  /** A JSON number, kept as written so that messages show it and integer fields can insist on integer syntax. */
+  /**
+   * A JSON number, kept as written so that messages show it and integer fields can insist on
+   * integer syntax.
+   */
   static final class Num {
     private final String literal;
 
@@ -44,7 +48,10 @@ final class StrictJson {
       this.literal = literal;
     }
 
-    /** The number as written in the file ({@code NaN}, {@code Infinity} and {@code -Infinity} included). */
+    /**
+     * The number as written in the file ({@code NaN}, {@code Infinity} and {@code -Infinity}
+     * included).
+     */
     String literal() {
       return literal;
     }
@@ -94,7 +101,8 @@ final class StrictJson {
   static Object parse(String text) throws SyntaxException {
     StrictJson p = new StrictJson(text);
     if (!text.isEmpty() && text.charAt(0) == '\uFEFF') {
-      throw new SyntaxException("starts with a byte order mark (U+FEFF), which JSON does not allow");
+      throw new SyntaxException(
+          "starts with a byte order mark (U+FEFF), which JSON does not allow");
     }
     p.skipWhitespace();
     Object value = p.value(0);
@@ -162,7 +170,10 @@ final class StrictJson {
       Object v = value(depth);
       if (out.containsKey(key)) {
         pos = keyAt;
-        throw error("duplicate key " + quote(key) + " (the value would depend on which copy a reader keeps)");
+        throw error(
+            "duplicate key "
+                + quote(key)
+                + " (the value would depend on which copy a reader keeps)");
       }
       out.put(key, v);
       skipWhitespace();
@@ -216,7 +227,8 @@ final class StrictJson {
         return sb.toString();
       }
       if (c < 0x20) {
-        throw error("raw control character " + describe(c) + " inside a string (JSON requires it escaped)");
+        throw error(
+            "raw control character " + describe(c) + " inside a string (JSON requires it escaped)");
       }
       if (c != '\\') {
         sb.append(c);
@@ -256,8 +268,12 @@ final class StrictJson {
           int code = 0;
           for (int i = 0; i < 4; i++) {
             char h = text.charAt(pos + i);
-            int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+            int d =
+                h >= '0' && h <= '9'
+                    ? h - '0'
+                    : h >= 'a' && h <= 'f'
+                        ? h - 'a' + 10
+                        : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
             if (d < 0) {
               throw error("invalid \\u escape, four hexadecimal digits are required");
             }
@@ -268,7 +284,9 @@ final class StrictJson {
           break;
         default:
           pos -= 2;
-          throw error("invalid escape sequence \\" + (e < 0x20 || e > 0x7e ? describe(e) : String.valueOf(e)));
+          throw error(
+              "invalid escape sequence \\"
+                  + (e < 0x20 || e > 0x7e ? describe(e) : String.valueOf(e)));
       }
     }
   }
@@ -341,7 +359,9 @@ final class StrictJson {
     }
   }
 
-  /** The character at the current position, or U+FFFF at the end (never valid where it is checked). */
+  /**
+   * The character at the current position, or U+FFFF at the end (never valid where it is checked).
+   */
   private char peek() {
     return pos < text.length() ? text.charAt(pos) : '\uFFFF';
   }
@@ -372,8 +392,10 @@ final class StrictJson {
         column++;
       }
     }
-    String where = pos >= text.length() ? "at the end of the text (line " + line + ")"
-        : "at line " + line + " column " + column;
+    String where =
+        pos >= text.length()
+            ? "at the end of the text (line " + line + ")"
+            : "at line " + line + " column " + column;
     return new SyntaxException(problem + " " + where);
   }
 
@@ -382,8 +404,9 @@ final class StrictJson {
   }
 
   /**
-   * A JSON rendering of a parsed value for messages: at most {@code max} characters (then "..."), with control
-   * and non-ASCII characters escaped so that a hostile file cannot put raw bytes into a log line.
+   * A JSON rendering of a parsed value for messages: at most {@code max} characters (then "..."),
+   * with control and non-ASCII characters escaped so that a hostile file cannot put raw bytes into
+   * a log line.
    */
   static String render(Object value, int max) {
     StringBuilder sb = new StringBuilder();
@@ -431,7 +454,10 @@ final class StrictJson {
     }
   }
 
-  /** A string in double quotes with JSON escapes; non-ASCII and control characters as {@code \\uXXXX}. */
+  /**
+   * A string in double quotes with JSON escapes; non-ASCII and control characters as {@code
+   * \\uXXXX}.
+   */
   static String quote(String s) {
     StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
     int i = 0;

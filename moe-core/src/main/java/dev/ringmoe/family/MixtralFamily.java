@@ -12,13 +12,17 @@ import dev.ringmoe.manifest.TensorNames;
 import dev.ringmoe.manifest.WeightManifest;
 import java.util.List;
 
-/** Mixtral: every layer sparse, a softmax top-k gate renormalised over the kept experts, SwiGLU experts w1/w3/w2. */
+/**
+ * Mixtral: every layer sparse, a softmax top-k gate renormalised over the kept experts, SwiGLU
+ * experts w1/w3/w2.
+ */
 public final class MixtralFamily implements ModelFamily {
-  static final TensorNames NAMES = TensorNames.llamaStyle("block_sparse_moe")
-      .name(Role.EXPERT_GATE, "model.layers.%d.block_sparse_moe.experts.%d.w1.weight")
-      .name(Role.EXPERT_UP, "model.layers.%d.block_sparse_moe.experts.%d.w3.weight")
-      .name(Role.EXPERT_DOWN, "model.layers.%d.block_sparse_moe.experts.%d.w2.weight")
-      .build();
+  static final TensorNames NAMES =
+      TensorNames.llamaStyle("block_sparse_moe")
+          .name(Role.EXPERT_GATE, "model.layers.%d.block_sparse_moe.experts.%d.w1.weight")
+          .name(Role.EXPERT_UP, "model.layers.%d.block_sparse_moe.experts.%d.w3.weight")
+          .name(Role.EXPERT_DOWN, "model.layers.%d.block_sparse_moe.experts.%d.w2.weight")
+          .build();
 
   @Override
   public List<String> architectures() {
@@ -37,7 +41,8 @@ public final class MixtralFamily implements ModelFamily {
 
   @Override
   public void readConfig(ConfigFields json, ModelConfig.Builder b) throws ModelConfigException {
-    b.experts(json.requiredInt("num_local_experts")).intermediateSize(json.requiredInt("intermediate_size"));
+    b.experts(json.requiredInt("num_local_experts"))
+        .intermediateSize(json.requiredInt("intermediate_size"));
   }
 
   @Override

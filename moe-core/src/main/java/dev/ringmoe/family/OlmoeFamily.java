@@ -12,9 +12,10 @@ import dev.ringmoe.manifest.WeightManifest;
 import java.util.List;
 
 /**
- * OLMoE: an RMSNorm over each token's whole q and k projections (before the head split and rotary embedding), every
- * layer sparse with {@code num_experts} experts of width {@code intermediate_size}, no shared expert. {@code
- * clip_qkv} must be null (clamping is not implemented).
+ * OLMoE: an RMSNorm over each token's whole q and k projections (before the head split and rotary
+ * embedding), every layer sparse with {@code num_experts} experts of width {@code
+ * intermediate_size}, no shared expert. {@code clip_qkv} must be null (clamping is not
+ * implemented).
  */
 public final class OlmoeFamily implements ModelFamily {
   @Override
@@ -42,8 +43,10 @@ public final class OlmoeFamily implements ModelFamily {
     if (json.has("clip_qkv")) {
       throw json.refuse("clip_qkv is not supported (it must be null)");
     }
-    b.experts(json.requiredInt("num_experts")).intermediateSize(json.requiredInt("intermediate_size"))
-        .attentionBias(QwenMoeFamilies.orElse(json.optionalBoolean("attention_bias"), false)).qkNorm(QkNorm.WHOLE);
+    b.experts(json.requiredInt("num_experts"))
+        .intermediateSize(json.requiredInt("intermediate_size"))
+        .attentionBias(QwenMoeFamilies.orElse(json.optionalBoolean("attention_bias"), false))
+        .qkNorm(QkNorm.WHOLE);
   }
 
   @Override

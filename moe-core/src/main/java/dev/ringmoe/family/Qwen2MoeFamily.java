@@ -12,8 +12,9 @@ import dev.ringmoe.manifest.WeightManifest;
 import java.util.List;
 
 /**
- * Qwen2-MoE: q/k/v biases, a shared expert in every sparse layer scaled by {@code sigmoid(shared_expert_gate(x))},
- * dense layers ({@code mlp_only_layers}), a softmax top-k gate not renormalised unless {@code norm_topk_prob}.
+ * Qwen2-MoE: q/k/v biases, a shared expert in every sparse layer scaled by {@code
+ * sigmoid(shared_expert_gate(x))}, dense layers ({@code mlp_only_layers}), a softmax top-k gate not
+ * renormalised unless {@code norm_topk_prob}.
  */
 public final class Qwen2MoeFamily implements ModelFamily {
   static final TensorNames NAMES = TensorNames.llamaStyle("mlp").build();

@@ -8,14 +8,13 @@ import dev.ringmoe.config.ModelConfigException;
 import dev.ringmoe.config.ModelFamily;
 import dev.ringmoe.config.QkNorm;
 import dev.ringmoe.manifest.StandardManifest;
-import dev.ringmoe.manifest.TensorNames;
 import dev.ringmoe.manifest.WeightManifest;
 import java.util.List;
 
 /**
- * Qwen3-MoE: a per-head RMSNorm of the queries and keys before rotary embedding, {@code head_dim} independent of
- * {@code hidden_size / num_attention_heads}, optional attention biases ({@code attention_bias}), dense layers as in
- * Qwen2-MoE, no shared expert.
+ * Qwen3-MoE: a per-head RMSNorm of the queries and keys before rotary embedding, {@code head_dim}
+ * independent of {@code hidden_size / num_attention_heads}, optional attention biases ({@code
+ * attention_bias}), dense layers as in Qwen2-MoE, no shared expert.
  */
 public final class Qwen3MoeFamily implements ModelFamily {
   @Override
@@ -41,7 +40,8 @@ public final class Qwen3MoeFamily implements ModelFamily {
   @Override
   public void readConfig(ConfigFields json, ModelConfig.Builder b) throws ModelConfigException {
     QwenMoeFamilies.read(json, b, json.requiredInt("num_hidden_layers"));
-    b.attentionBias(QwenMoeFamilies.orElse(json.optionalBoolean("attention_bias"), false)).qkNorm(QkNorm.PER_HEAD);
+    b.attentionBias(QwenMoeFamilies.orElse(json.optionalBoolean("attention_bias"), false))
+        .qkNorm(QkNorm.PER_HEAD);
   }
 
   @Override

@@ -9,15 +9,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The config fields Qwen2-MoE and Qwen3-MoE share: {@code num_experts}, {@code moe_intermediate_size} for the experts
- * and {@code intermediate_size} for dense layers, which {@code mlp_only_layers} and {@code decoder_sparse_step} pick
- * as Hugging Face does (layer i is sparse iff it is not in {@code mlp_only_layers} and {@code (i + 1) %
- * decoder_sparse_step == 0}), and the sliding window only when {@code use_sliding_window} is on.
+ * The config fields Qwen2-MoE and Qwen3-MoE share: {@code num_experts}, {@code
+ * moe_intermediate_size} for the experts and {@code intermediate_size} for dense layers, which
+ * {@code mlp_only_layers} and {@code decoder_sparse_step} pick as Hugging Face does (layer i is
+ * sparse iff it is not in {@code mlp_only_layers} and {@code (i + 1) % decoder_sparse_step == 0}),
+ * and the sliding window only when {@code use_sliding_window} is on.
  */
 final class QwenMoeFamilies {
   private QwenMoeFamilies() {}
 
-  static void read(ConfigFields json, ModelConfig.Builder b, int layers) throws ModelConfigException {
+  static void read(ConfigFields json, ModelConfig.Builder b, int layers)
+      throws ModelConfigException {
     b.experts(json.requiredInt("num_experts"))
         .intermediateSize(json.requiredInt("moe_intermediate_size"))
         .denseIntermediateSize(json.requiredInt("intermediate_size"));

@@ -3,9 +3,10 @@ package dev.ringmoe.generate;
 import com.google.common.base.Preconditions;
 
 /**
- * How to pick each next token and when to stop. Greedy by default; sampling when a temperature above zero is set,
- * optionally restricted to the {@code topK} most likely tokens and to the smallest set whose probability reaches
- * {@code topP} (Hugging Face's order: temperature, then top-k, then top-p). Sampling is reproducible for a given seed.
+ * How to pick each next token and when to stop. Greedy by default; sampling when a temperature
+ * above zero is set, optionally restricted to the {@code topK} most likely tokens and to the
+ * smallest set whose probability reaches {@code topP} (Hugging Face's order: temperature, then
+ * top-k, then top-p). Sampling is reproducible for a given seed.
  *
  * <p>Immutable and thread-safe.
  */
@@ -68,8 +69,17 @@ public final class GenerationOptions {
 
   @Override
   public String toString() {
-    return isGreedy() ? "greedy, max " + maxNewTokens
-        : "temperature " + temperature + ", top-k " + topK + ", top-p " + topP + ", seed " + seed + ", max "
+    return isGreedy()
+        ? "greedy, max " + maxNewTokens
+        : "temperature "
+            + temperature
+            + ", top-k "
+            + topK
+            + ", top-p "
+            + topP
+            + ", seed "
+            + seed
+            + ", max "
             + maxNewTokens;
   }
 
@@ -85,8 +95,9 @@ public final class GenerationOptions {
     private Builder() {}
 
     /**
-     * Tokens to generate at most (default 128). Any count is accepted, {@link Integer#MAX_VALUE} included: generation
-     * also ends at the model's maximum positions, and nothing is allocated by this count.
+     * Tokens to generate at most (default 128). Any count is accepted, {@link Integer#MAX_VALUE}
+     * included: generation also ends at the model's maximum positions, and nothing is allocated by
+     * this count.
      */
     public Builder maxNewTokens(int n) {
       Preconditions.checkArgument(n >= 0, "maxNewTokens must be >= 0, was %s", n);
@@ -95,12 +106,13 @@ public final class GenerationOptions {
     }
 
     /**
-     * Sampling temperature: 0 selects greedy decoding; any finite positive value, however small, samples from
-     * {@code softmax(logits / t)} (see {@link Sampler} for how tiny temperatures and non-finite logits are handled).
+     * Sampling temperature: 0 selects greedy decoding; any finite positive value, however small,
+     * samples from {@code softmax(logits / t)} (see {@link Sampler} for how tiny temperatures and
+     * non-finite logits are handled).
      */
     public Builder temperature(double t) {
-      Preconditions.checkArgument(t >= 0 && Double.isFinite(t), "temperature must be a finite number >= 0, was %s",
-          t);
+      Preconditions.checkArgument(
+          t >= 0 && Double.isFinite(t), "temperature must be a finite number >= 0, was %s", t);
       temperature = t;
       return this;
     }

@@ -1,8 +1,8 @@
 package dev.ringmoe.generate;
 
 /**
- * What a generation produced: the prompt's ids, the generated ids, their text (empty without a tokenizer), why it
- * stopped, and how long prefill and decode took (nanoseconds).
+ * What a generation produced: the prompt's ids, the generated ids, their text (empty without a
+ * tokenizer), why it stopped, and how long prefill and decode took (nanoseconds).
  *
  * <p>Immutable; arrays are copied on the way in and out.
  */
@@ -14,8 +14,8 @@ public final class GenerationResult {
     /** {@code maxNewTokens} tokens were generated. */
     MAX_NEW_TOKENS,
     /**
-     * The model's maximum sequence length ({@code max_position_embeddings}) was reached: the last generated token
-     * ends the sequence and was not run through the model.
+     * The model's maximum sequence length ({@code max_position_embeddings}) was reached: the last
+     * generated token ends the sequence and was not run through the model.
      */
     MAX_POSITIONS
   }
@@ -27,8 +27,13 @@ public final class GenerationResult {
   private final long prefillNanos;
   private final long decodeNanos;
 
-  public GenerationResult(int[] promptIds, int[] generatedIds, String text, StopReason stopReason,
-      long prefillNanos, long decodeNanos) {
+  public GenerationResult(
+      int[] promptIds,
+      int[] generatedIds,
+      String text,
+      StopReason stopReason,
+      long prefillNanos,
+      long decodeNanos) {
     this.promptIds = promptIds.clone();
     this.generatedIds = generatedIds.clone();
     this.text = text;
@@ -76,7 +81,9 @@ public final class GenerationResult {
     return prefillNanos == 0 ? 0 : promptIds.length * 1e9 / prefillNanos;
   }
 
-  /** Generated tokens per second of decode (the first token comes from prefill and is not counted). */
+  /**
+   * Generated tokens per second of decode (the first token comes from prefill and is not counted).
+   */
   public double decodeTokensPerSecond() {
     int steps = generatedIds.length - 1;
     return steps <= 0 || decodeNanos == 0 ? 0 : steps * 1e9 / decodeNanos;

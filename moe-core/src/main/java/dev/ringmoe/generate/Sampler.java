@@ -4,23 +4,27 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Picks the next token from logits according to {@link GenerationOptions}. Greedy takes the first maximum (as
- * {@code argmax} does); sampling applies temperature, top-k and top-p, then draws from the renormalised
- * distribution with a generator seeded from the options.
+ * Picks the next token from logits according to {@link GenerationOptions}. Greedy takes the first
+ * maximum (as {@code argmax} does); sampling applies temperature, top-k and top-p, then draws from
+ * the renormalised distribution with a generator seeded from the options.
  *
  * <h2>Numerics</h2>
- * Token {@code i} is drawn with weight {@code exp((l_i - l_max) / T)}: the difference to the largest logit is taken
- * first and divided by the temperature after, so no intermediate overflows. At any positive temperature, however
- * small ({@link Double#MIN_VALUE} included), this is the softmax of {@code l / T}; as {@code T} goes to 0 every
- * token below the maximum gets weight 0 and sampling becomes greedy (ties for the maximum are drawn with equal
- * probability, the limit of the softmax). Tokens whose logit equals the maximum always get weight 1, which also
- * defines the non-finite cases:
+ *
+ * Token {@code i} is drawn with weight {@code exp((l_i - l_max) / T)}: the difference to the
+ * largest logit is taken first and divided by the temperature after, so no intermediate overflows.
+ * At any positive temperature, however small ({@link Double#MIN_VALUE} included), this is the
+ * softmax of {@code l / T}; as {@code T} goes to 0 every token below the maximum gets weight 0 and
+ * sampling becomes greedy (ties for the maximum are drawn with equal probability, the limit of the
+ * softmax). Tokens whose logit equals the maximum always get weight 1, which also defines the
+ * non-finite cases:
+ *
  * <ul>
- *   <li>{@code +Infinity} logits: only those tokens can be drawn, with equal probability;</li>
- *   <li>{@code -Infinity} logits: never drawn, unless every logit is {@code -Infinity}, when all tokens are equally
- *       likely (and greedy takes token 0, the first maximum);</li>
- *   <li>{@code NaN} logits are refused: {@link #next} and {@link #argmax} throw {@link IllegalArgumentException}
- *       naming the first NaN's index, since no token can be ranked against a NaN.</li>
+ *   <li>{@code +Infinity} logits: only those tokens can be drawn, with equal probability;
+ *   <li>{@code -Infinity} logits: never drawn, unless every logit is {@code -Infinity}, when all
+ *       tokens are equally likely (and greedy takes token 0, the first maximum);
+ *   <li>{@code NaN} logits are refused: {@link #next} and {@link #argmax} throw {@link
+ *       IllegalArgumentException} naming the first NaN's index, since no token can be ranked
+ *       against a NaN.
  * </ul>
  *
  * <p>Not thread-safe: one sampler per generation.
@@ -73,7 +77,8 @@ public final class Sampler {
     double[] weights = new double[keep];
     for (int i = 0; i < keep; i++) {
       double logit = logits[order[i]];
-      // Difference first (finite, or -Infinity below an infinite maximum), then divide: a tiny temperature turns
+      // Difference first (finite, or -Infinity below an infinite maximum), then divide: a tiny
+      // temperature turns
       // it into -Infinity, never into NaN. The maxima get exactly 1, also when they are infinite.
       weights[i] = logit == max ? 1.0 : Math.exp((logit - max) / temperature);
     }
@@ -97,7 +102,8 @@ public final class Sampler {
     for (int i = 0; i < keep; i++) {
       sum += weights[i];
     }
-    // sum >= 1 (the maximum's weight). Walking the same running sum that produced it, a draw below it is always
+    // sum >= 1 (the maximum's weight). Walking the same running sum that produced it, a draw below
+    // it is always
     // matched inside the loop, and a token of weight 0 can never be the match.
     double draw = random.nextDouble() * sum;
     double cumulative = 0;
@@ -116,8 +122,13 @@ public final class Sampler {
     }
     for (int i = 0; i < logits.length; i++) {
       if (Float.isNaN(logits[i])) {
-        throw new IllegalArgumentException("logit " + i + " of " + logits.length + " is NaN; NaN logits are refused"
-            + " because no token can be ranked against a NaN");
+        throw new IllegalArgumentException(
+            "logit "
+                + i
+                + " of "
+                + logits.length
+                + " is NaN; NaN logits are refused"
+                + " because no token can be ranked against a NaN");
       }
     }
   }

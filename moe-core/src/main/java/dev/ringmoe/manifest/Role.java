@@ -1,8 +1,9 @@
 package dev.ringmoe.manifest;
 
 /**
- * What a tensor is for, independent of the family's checkpoint names. Vectors (norm weights, biases) are rank 1 and
- * live on the Java heap, where the element-wise code reads them; matrices are float32 [out, in] ND4J arrays.
+ * What a tensor is for, independent of the family's checkpoint names. Vectors (norm weights,
+ * biases) are rank 1 and live on the Java heap, where the element-wise code reads them; matrices
+ * are float32 [out, in] ND4J arrays.
  */
 public enum Role {
   /** Token embedding [vocab, hidden]. */
@@ -22,9 +23,13 @@ public enum Role {
   QUERY_BIAS,
   KEY_BIAS,
   VALUE_BIAS,
-  /** RMSNorm of the queries, per head [head_dim] or over the whole projection [heads * head_dim]. */
+  /**
+   * RMSNorm of the queries, per head [head_dim] or over the whole projection [heads * head_dim].
+   */
   QUERY_NORM,
-  /** RMSNorm of the keys, per head [head_dim] or over the whole projection [kv_heads * head_dim]. */
+  /**
+   * RMSNorm of the keys, per head [head_dim] or over the whole projection [kv_heads * head_dim].
+   */
   KEY_NORM,
   /** The gate's linear layer [experts, hidden]. */
   ROUTER,

@@ -8,10 +8,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The tensors that are resident or streamed together: the global weights, one layer's dense section (norms,
- * attention, router, shared expert or dense MLP), or one expert. The native tensors are laid out consecutively in
- * entry order ({@link #offset}), which is how a ring slot or expert slot holds them; heap tensors are counted in
- * {@link #parameters()} all the same, as the budget counts every weight.
+ * The tensors that are resident or streamed together: the global weights, one layer's dense section
+ * (norms, attention, router, shared expert or dense MLP), or one expert. The native tensors are
+ * laid out consecutively in entry order ({@link #offset}), which is how a ring slot or expert slot
+ * holds them; heap tensors are counted in {@link #parameters()} all the same, as the budget counts
+ * every weight.
  *
  * <p>Immutable.
  */
@@ -85,7 +86,10 @@ public final class Section {
     return t;
   }
 
-  /** Where the native tensor of {@code role} starts, in floats from the start of the section's native layout. */
+  /**
+   * Where the native tensor of {@code role} starts, in floats from the start of the section's
+   * native layout.
+   */
   public long offset(Role role) {
     Long o = offsets.get(role);
     if (o == null) {

@@ -7,10 +7,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The manifest of a Llama-style MoE decoder as {@link ModelConfig} describes it: GQA attention with optional q/k/v
- * biases and q/k RMSNorms, then per layer either a sparse block (router, routed SwiGLU experts, an optional shared
- * expert with an optional sigmoid gate) or a dense SwiGLU MLP. Mixtral, Qwen2-MoE, Qwen3-MoE and OLMoE differ only in
- * their {@link TensorNames} and configuration.
+ * The manifest of a Llama-style MoE decoder as {@link ModelConfig} describes it: GQA attention with
+ * optional q/k/v biases and q/k RMSNorms, then per layer either a sparse block (router, routed
+ * SwiGLU experts, an optional shared expert with an optional sigmoid gate) or a dense SwiGLU MLP.
+ * Mixtral, Qwen2-MoE, Qwen3-MoE and OLMoE differ only in their {@link TensorNames} and
+ * configuration.
  */
 public final class StandardManifest implements WeightManifest {
   private final ModelConfig config;
@@ -109,12 +110,26 @@ public final class StandardManifest implements WeightManifest {
 
   @Override
   public Section expert(int layer, int expert) {
-    Preconditions.checkArgument(expert >= 0 && expert < experts(layer), "layer %s has no expert %s", layer, expert);
+    Preconditions.checkArgument(
+        expert >= 0 && expert < experts(layer), "layer %s has no expert %s", layer, expert);
     long h = config.hiddenSize();
     long i = config.intermediateSize();
-    return new Section(Section.Kind.EXPERT, layer, expert, List.of(
-        new TensorEntry(Role.EXPERT_GATE, n.expert(Role.EXPERT_GATE, layer, expert), new long[] {i, h}, false),
-        new TensorEntry(Role.EXPERT_UP, n.expert(Role.EXPERT_UP, layer, expert), new long[] {i, h}, false),
-        new TensorEntry(Role.EXPERT_DOWN, n.expert(Role.EXPERT_DOWN, layer, expert), new long[] {h, i}, false)));
+    return new Section(
+        Section.Kind.EXPERT,
+        layer,
+        expert,
+        List.of(
+            new TensorEntry(
+                Role.EXPERT_GATE,
+                n.expert(Role.EXPERT_GATE, layer, expert),
+                new long[] {i, h},
+                false),
+            new TensorEntry(
+                Role.EXPERT_UP, n.expert(Role.EXPERT_UP, layer, expert), new long[] {i, h}, false),
+            new TensorEntry(
+                Role.EXPERT_DOWN,
+                n.expert(Role.EXPERT_DOWN, layer, expert),
+                new long[] {h, i},
+                false)));
   }
 }

@@ -3,8 +3,9 @@ package dev.ringmoe.manifest;
 import java.util.Arrays;
 
 /**
- * One tensor of a section: its role, its name in the checkpoint, its shape and whether a checkpoint may lack it.
- * Rank-1 tensors are kept on the Java heap ({@link #onHeap()}), the rest in native memory. Immutable.
+ * One tensor of a section: its role, its name in the checkpoint, its shape and whether a checkpoint
+ * may lack it. Rank-1 tensors are kept on the Java heap ({@link #onHeap()}), the rest in native
+ * memory. Immutable.
  */
 public final class TensorEntry {
   private final Role role;

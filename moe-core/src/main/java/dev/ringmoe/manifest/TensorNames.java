@@ -4,8 +4,9 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * A family's checkpoint names for each {@link Role}: {@code String.format} patterns taking the layer (layer roles)
- * or the layer and the expert (routed expert roles); global roles take none. Immutable once built.
+ * A family's checkpoint names for each {@link Role}: {@code String.format} patterns taking the
+ * layer (layer roles) or the layer and the expert (routed expert roles); global roles take none.
+ * Immutable once built.
  */
 public final class TensorNames {
   private final Map<Role, String> patterns;
@@ -14,7 +15,10 @@ public final class TensorNames {
     this.patterns = new EnumMap<>(patterns);
   }
 
-  /** Hugging Face's Llama-style names shared by Mixtral, Qwen-MoE and OLMoE, with the MoE block under {@code moe}. */
+  /**
+   * Hugging Face's Llama-style names shared by Mixtral, Qwen-MoE and OLMoE, with the MoE block
+   * under {@code moe}.
+   */
   public static Builder llamaStyle(String moe) {
     String l = "model.layers.%d.";
     return new Builder()

@@ -5,8 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Every tensor a model needs, by section: the global weights, each layer's dense section, and each routed expert of
- * each layer. The model family writes it (from its config), and nothing else names a checkpoint tensor.
+ * Every tensor a model needs, by section: the global weights, each layer's dense section, and each
+ * routed expert of each layer. The model family writes it (from its config), and nothing else names
+ * a checkpoint tensor.
  *
  * <p>Implementations are immutable and thread-safe.
  */
@@ -20,12 +21,14 @@ public interface WeightManifest {
 
   Section dense(int layer);
 
-  /** @throws IllegalArgumentException if {@code layer} has no such expert */
+  /**
+   * @throws IllegalArgumentException if {@code layer} has no such expert
+   */
   Section expert(int layer, int expert);
 
   /**
-   * Every section: the globals, then per layer its dense section and its experts. Lists every expert: for writing or
-   * checking a whole checkpoint, not for sizing (see {@link #parameters()}).
+   * Every section: the globals, then per layer its dense section and its experts. Lists every
+   * expert: for writing or checking a whole checkpoint, not for sizing (see {@link #parameters()}).
    */
   default List<Section> sections() {
     List<Section> all = new ArrayList<>();
@@ -40,8 +43,8 @@ public interface WeightManifest {
   }
 
   /**
-   * Parameters of every section, counted without listing every expert (the experts of a layer have the same
-   * shapes).
+   * Parameters of every section, counted without listing every expert (the experts of a layer have
+   * the same shapes).
    */
   default long parameters() {
     long n = globals().parameters();

@@ -6,11 +6,12 @@ import dev.ringmoe.tensor.Tensors;
 import java.util.Arrays;
 
 /**
- * One layer's self-attention, as a component with the options the families need: pre-norm, grouped-query heads,
- * q/k/v biases and a q/k RMSNorm (per head or over the whole projection) when the layer's weights have them,
- * rotary embedding, and a causal window of its own ({@code window} tokens, 0 for full attention), then the output
- * projection added to the residual stream. Weights come from the layer's {@link LayerWeights}; activations from a
- * {@link Workspace}; keys and values go to the {@link KvCache}.
+ * One layer's self-attention, as a component with the options the families need: pre-norm,
+ * grouped-query heads, q/k/v biases and a q/k RMSNorm (per head or over the whole projection) when
+ * the layer's weights have them, rotary embedding, and a causal window of its own ({@code window}
+ * tokens, 0 for full attention), then the output projection added to the residual stream. Weights
+ * come from the layer's {@link LayerWeights}; activations from a {@link Workspace}; keys and values
+ * go to the {@link KvCache}.
  *
  * <p>Owns its score scratch; not thread-safe (one per decoder).
  */
@@ -46,7 +47,8 @@ final class Attention {
   /** Pre-norm self-attention with grouped KV heads; adds its output to the residual stream. */
   void forward(LayerWeights lw, Workspace ws, KvCache cache) {
     int n = ws.tokens;
-    RmsNorm.apply(ws.residual, ws.normed, lw.vector(Role.INPUT_NORM), n, hidden, config.rmsNormEps());
+    RmsNorm.apply(
+        ws.residual, ws.normed, lw.vector(Role.INPUT_NORM), n, hidden, config.rmsNormEps());
     ws.normedNd.write(ws.normed, n * hidden);
     Tensors.linear(ws.normedNd.array(), lw.matrix(Role.QUERY), ws.qNd.array());
     Tensors.linear(ws.normedNd.array(), lw.matrix(Role.KEY), ws.kNd.array());
@@ -81,7 +83,10 @@ final class Attention {
     }
   }
 
-  /** Adds the layer's bias of {@code role}, if it has one, to each of the {@code rows} rows of {@code x}. */
+  /**
+   * Adds the layer's bias of {@code role}, if it has one, to each of the {@code rows} rows of
+   * {@code x}.
+   */
   private static void addBias(float[] x, int rows, LayerWeights lw, Role role) {
     if (!lw.has(role)) {
       return;
@@ -96,8 +101,9 @@ final class Attention {
   }
 
   /**
-   * The q or k RMSNorm before rotary embedding, if the layer has one: per head when its weight has {@code head_dim}
-   * entries (Qwen3-MoE), over each token's whole projection when it has the projection's width (OLMoE).
+   * The q or k RMSNorm before rotary embedding, if the layer has one: per head when its weight has
+   * {@code head_dim} entries (Qwen3-MoE), over each token's whole projection when it has the
+   * projection's width (OLMoE).
    */
   private void normalise(float[] x, int count, LayerWeights lw, Role role) {
     if (!lw.has(role)) {
@@ -108,9 +114,10 @@ final class Attention {
   }
 
   /**
-   * Causal (optionally sliding-window) softmax attention of every new token over the cache. The query heads that
-   * share a KV head are processed together, so each cached key and value row is read once per group rather than
-   * once per head; dot products use four partial sums so the JIT can pipeline them.
+   * Causal (optionally sliding-window) softmax attention of every new token over the cache. The
+   * query heads that share a KV head are processed together, so each cached key and value row is
+   * read once per group rather than once per head; dot products use four partial sums so the JIT
+   * can pipeline them.
    */
   private void attend(Workspace ws, float[] keys, float[] values, int start) {
     int group = config.heads() / config.kvHeads();

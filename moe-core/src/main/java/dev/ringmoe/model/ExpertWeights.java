@@ -4,11 +4,11 @@ import com.google.common.base.Preconditions;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One SwiGLU expert: {@code down(silu(gate(x)) * up(x))}. Gate and up are [intermediate, hidden], down is
- * [hidden, intermediate], float32.
+ * One SwiGLU expert: {@code down(silu(gate(x)) * up(x))}. Gate and up are [intermediate, hidden],
+ * down is [hidden, intermediate], float32.
  *
- * <p>Immutable holder; the arrays are owned by the {@link WeightStore} that handed it out and are valid until the
- * expert is released to it.
+ * <p>Immutable holder; the arrays are owned by the {@link WeightStore} that handed it out and are
+ * valid until the expert is released to it.
  */
 public final class ExpertWeights {
   final INDArray gate;

@@ -7,7 +7,10 @@ import dev.ringmoe.moe.Routing;
 import java.nio.FloatBuffer;
 import java.util.BitSet;
 
-/** {@link ExpertPredictor#gateLookahead()}: the layer's router applied to the state entering the layer. */
+/**
+ * {@link ExpertPredictor#gateLookahead()}: the layer's router applied to the state entering the
+ * layer.
+ */
 final class GateLookahead implements ExpertPredictor {
   static final GateLookahead INSTANCE = new GateLookahead();
 

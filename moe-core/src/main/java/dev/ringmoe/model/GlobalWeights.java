@@ -9,8 +9,9 @@ import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The weights outside the layers, which every token needs and which therefore never stream: the token embedding
- * [vocab, hidden], the final RMSNorm [hidden] and the LM head [vocab, hidden] (the embedding itself when tied).
+ * The weights outside the layers, which every token needs and which therefore never stream: the
+ * token embedding [vocab, hidden], the final RMSNorm [hidden] and the LM head [vocab, hidden] (the
+ * embedding itself when tied).
  *
  * <p>Immutable holder; owned by the {@link WeightStore} that loaded it, which closes it.
  */
@@ -28,9 +29,11 @@ public final class GlobalWeights implements AutoCloseable {
   /**
    * Loads the global weights.
    *
-   * @param copy whether float32 tensors are copied into native memory rather than read through the file mapping
+   * @param copy whether float32 tensors are copied into native memory rather than read through the
+   *     file mapping
    */
-  public static GlobalWeights load(Checkpoint checkpoint, ModelConfig config, boolean copy) throws IOException {
+  public static GlobalWeights load(Checkpoint checkpoint, ModelConfig config, boolean copy)
+      throws IOException {
     SectionWeights w = SectionWeights.load(checkpoint, WeightManifest.of(config).globals(), copy);
     INDArray embedding = w.matrices.get(Role.EMBEDDING);
     INDArray lmHead = config.tieWordEmbeddings() ? embedding : w.matrices.get(Role.LM_HEAD);

@@ -4,11 +4,12 @@ import com.google.common.base.Preconditions;
 import java.util.Arrays;
 
 /**
- * The float32 key/value cache of one sequence: for every layer, the rotated keys and the values of every position
- * seen so far, [position][kvHeads * headDim]. Kept in float32 because half-precision caches flip near-tied expert
- * choices and so change outputs.
+ * The float32 key/value cache of one sequence: for every layer, the rotated keys and the values of
+ * every position seen so far, [position][kvHeads * headDim]. Kept in float32 because half-precision
+ * caches flip near-tied expert choices and so change outputs.
  *
- * <p>Grows by doubling up to the model's maximum positions. Not thread-safe: one sequence, one decoding thread.
+ * <p>Grows by doubling up to the model's maximum positions. Not thread-safe: one sequence, one
+ * decoding thread.
  */
 public final class KvCache {
   private final int layers;
@@ -23,7 +24,8 @@ public final class KvCache {
    * @param maxPositions the most positions the cache may hold
    */
   public KvCache(int layers, int width, int maxPositions) {
-    Preconditions.checkArgument(layers > 0 && width > 0 && maxPositions > 0, "bad cache dimensions");
+    Preconditions.checkArgument(
+        layers > 0 && width > 0 && maxPositions > 0, "bad cache dimensions");
     this.layers = layers;
     this.width = width;
     this.maxPositions = maxPositions;
@@ -54,8 +56,12 @@ public final class KvCache {
   void reserve(int count) {
     int needed = length + count;
     if (needed > maxPositions) {
-      throw new IllegalArgumentException("sequence of " + needed + " positions exceeds the model's maximum of "
-          + maxPositions + " (max_position_embeddings)");
+      throw new IllegalArgumentException(
+          "sequence of "
+              + needed
+              + " positions exceeds the model's maximum of "
+              + maxPositions
+              + " (max_position_embeddings)");
     }
     int capacity = keys[0].length / width;
     if (needed > capacity) {

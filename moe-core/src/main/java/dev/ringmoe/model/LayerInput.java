@@ -3,11 +3,13 @@ package dev.ringmoe.model;
 import dev.ringmoe.config.ModelConfig;
 
 /**
- * What an {@link ExpertPredictor} sees when asked which experts a layer will use: the tokens of the current pass, the
- * latest hidden state the caller has (for the ring: the previous layer's residual after its attention, or the
- * embeddings for layer 0), and that layer's dense weights when they are available.
+ * What an {@link ExpertPredictor} sees when asked which experts a layer will use: the tokens of the
+ * current pass, the latest hidden state the caller has (for the ring: the previous layer's residual
+ * after its attention, or the embeddings for layer 0), and that layer's dense weights when they are
+ * available.
  *
- * <p>Valid only during the call it is passed to; arrays are shared, not copied, and must not be modified.
+ * <p>Valid only during the call it is passed to; arrays are shared, not copied, and must not be
+ * modified.
  */
 public interface LayerInput {
   ModelConfig config();
@@ -16,8 +18,9 @@ public interface LayerInput {
   int layer();
 
   /**
-   * {@link #layer()}'s position among the layers that route ({@link ModelConfig#routingIndex}), which routing traces
-   * and trained predictors index by; -1 for a dense layer, which has nothing to predict.
+   * {@link #layer()}'s position among the layers that route ({@link ModelConfig#routingIndex}),
+   * which routing traces and trained predictors index by; -1 for a dense layer, which has nothing
+   * to predict.
    */
   default int routingLayer() {
     return config().routingIndex(layer());
@@ -39,11 +42,17 @@ public interface LayerInput {
   LayerWeights weights();
 
   /**
-   * An input over the given arrays (shared, not copied; the token count is {@code tokenIds.length}).
+   * An input over the given arrays (shared, not copied; the token count is {@code
+   * tokenIds.length}).
    *
    * @param weights the layer's dense weights, or {@code null}
    */
-  static LayerInput of(ModelConfig config, int layer, int[] tokenIds, int position, float[] hidden,
+  static LayerInput of(
+      ModelConfig config,
+      int layer,
+      int[] tokenIds,
+      int position,
+      float[] hidden,
       LayerWeights weights) {
     return new LayerInputs(config, layer, tokenIds, position, hidden, weights);
   }

@@ -11,7 +11,13 @@ final class LayerInputs implements LayerInput {
   private final float[] hidden;
   private final LayerWeights weights;
 
-  LayerInputs(ModelConfig config, int layer, int[] tokenIds, int position, float[] hidden, LayerWeights weights) {
+  LayerInputs(
+      ModelConfig config,
+      int layer,
+      int[] tokenIds,
+      int position,
+      float[] hidden,
+      LayerWeights weights) {
     this.config = config;
     this.layer = layer;
     this.tokenIds = tokenIds;

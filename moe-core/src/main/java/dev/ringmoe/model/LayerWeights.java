@@ -11,12 +11,12 @@ import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The dense part of one decoder layer, as its {@link Section} of the manifest lists it: norms and biases (Java
- * arrays), attention projections, the router, a shared expert or a dense MLP (float32 [out, in] ND4J arrays). Every
- * token needs all of it, so it is one unit of residency.
+ * The dense part of one decoder layer, as its {@link Section} of the manifest lists it: norms and
+ * biases (Java arrays), attention projections, the router, a shared expert or a dense MLP (float32
+ * [out, in] ND4J arrays). Every token needs all of it, so it is one unit of residency.
  *
- * <p>Immutable holder; the arrays are owned by the {@link WeightStore} that handed the holder out and are valid
- * until the layer is released to it. Thread-safe to read.
+ * <p>Immutable holder; the arrays are owned by the {@link WeightStore} that handed the holder out
+ * and are valid until the layer is released to it. Thread-safe to read.
  */
 public final class LayerWeights {
   private final Section section;
@@ -56,7 +56,10 @@ public final class LayerWeights {
     return m;
   }
 
-  /** The heap vector of {@code role}; shared, do not modify. @throws IllegalArgumentException if none */
+  /**
+   * The heap vector of {@code role}; shared, do not modify. @throws IllegalArgumentException if
+   * none
+   */
   public float[] vector(Role role) {
     float[] v = vectors.get(role);
     Preconditions.checkArgument(v != null, "%s has no %s vector", section, role);
@@ -68,7 +71,10 @@ public final class LayerWeights {
     return matrix(Role.ROUTER);
   }
 
-  /** The RMSNorm weight applied before the MoE block (and the router), [hidden]; shared, do not modify. */
+  /**
+   * The RMSNorm weight applied before the MoE block (and the router), [hidden]; shared, do not
+   * modify.
+   */
   public float[] postAttentionNorm() {
     return vector(Role.POST_ATTENTION_NORM);
   }

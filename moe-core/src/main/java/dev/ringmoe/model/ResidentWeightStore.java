@@ -8,15 +8,16 @@ import dev.ringmoe.manifest.WeightManifest;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A {@link WeightStore} that holds the whole model in memory for its lifetime: the all-resident baseline that every
- * streaming store must reproduce exactly. Float32 checkpoints are used in place through memory mappings (no copy);
- * BF16 and F16 checkpoints are converted to float32 once, at load.
+ * A {@link WeightStore} that holds the whole model in memory for its lifetime: the all-resident
+ * baseline that every streaming store must reproduce exactly. Float32 checkpoints are used in place
+ * through memory mappings (no copy); BF16 and F16 checkpoints are converted to float32 once, at
+ * load.
  *
- * <p>Acquire and release are no-ops, so the store may be read by several threads. It does not own the
- * {@link Checkpoint}: the caller keeps it open while the store is used and closes it after the store.
+ * <p>Acquire and release are no-ops, so the store may be read by several threads. It does not own
+ * the {@link Checkpoint}: the caller keeps it open while the store is used and closes it after the
+ * store.
  */
 public final class ResidentWeightStore implements WeightStore {
   private final GlobalWeights globals;
@@ -25,7 +26,8 @@ public final class ResidentWeightStore implements WeightStore {
   private final long bytes;
   private boolean closed;
 
-  private ResidentWeightStore(GlobalWeights globals, LayerWeights[] layers, ExpertWeights[][] experts, long bytes) {
+  private ResidentWeightStore(
+      GlobalWeights globals, LayerWeights[] layers, ExpertWeights[][] experts, long bytes) {
     this.globals = globals;
     this.layers = layers;
     this.experts = experts;
@@ -35,10 +37,11 @@ public final class ResidentWeightStore implements WeightStore {
   /**
    * Loads every weight the configuration requires.
    *
-   * @throws dev.ringmoe.checkpoint.CheckpointFormatException naming the file and tensor if one is missing or has
-   *     the wrong shape or dtype
+   * @throws dev.ringmoe.checkpoint.CheckpointFormatException naming the file and tensor if one is
+   *     missing or has the wrong shape or dtype
    */
-  public static ResidentWeightStore load(Checkpoint checkpoint, ModelConfig config) throws IOException {
+  public static ResidentWeightStore load(Checkpoint checkpoint, ModelConfig config)
+      throws IOException {
     List<AutoCloseable> loaded = new ArrayList<>();
     try {
       GlobalWeights globals = GlobalWeights.load(checkpoint, config, false);
@@ -70,27 +73,32 @@ public final class ResidentWeightStore implements WeightStore {
   }
 
   /** Loads the dense weights of one layer; the caller owns the result. */
-  public static LayerWeights loadLayer(Checkpoint checkpoint, ModelConfig config, int layer) throws IOException {
+  public static LayerWeights loadLayer(Checkpoint checkpoint, ModelConfig config, int layer)
+      throws IOException {
     return loadLayer(checkpoint, config, layer, false);
   }
 
   /**
    * Loads the dense weights of one layer; the caller owns the result.
    *
-   * @param copy whether F32 tensors are copied into native memory rather than read through the file mapping
+   * @param copy whether F32 tensors are copied into native memory rather than read through the file
+   *     mapping
    */
-  public static LayerWeights loadLayer(Checkpoint checkpoint, ModelConfig config, int layer, boolean copy)
-      throws IOException {
+  public static LayerWeights loadLayer(
+      Checkpoint checkpoint, ModelConfig config, int layer, boolean copy) throws IOException {
     Section section = WeightManifest.of(config).dense(layer);
     SectionWeights w = SectionWeights.load(checkpoint, section, copy);
     return new LayerWeights(section, w.matrices, w.vectors);
   }
 
   /** Loads one expert; the caller owns the result. */
-  public static ExpertWeights loadExpert(Checkpoint checkpoint, ModelConfig config, int layer, int expert)
-      throws IOException {
-    SectionWeights w = SectionWeights.load(checkpoint, WeightManifest.of(config).expert(layer, expert), false);
-    return new ExpertWeights(w.matrices.get(Role.EXPERT_GATE), w.matrices.get(Role.EXPERT_UP),
+  public static ExpertWeights loadExpert(
+      Checkpoint checkpoint, ModelConfig config, int layer, int expert) throws IOException {
+    SectionWeights w =
+        SectionWeights.load(checkpoint, WeightManifest.of(config).expert(layer, expert), false);
+    return new ExpertWeights(
+        w.matrices.get(Role.EXPERT_GATE),
+        w.matrices.get(Role.EXPERT_UP),
         w.matrices.get(Role.EXPERT_DOWN));
   }
 

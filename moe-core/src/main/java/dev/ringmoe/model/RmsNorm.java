@@ -1,10 +1,10 @@
 package dev.ringmoe.model;
 
 /**
- * Root-mean-square layer norm, {@code x / sqrt(mean(x²) + eps) * weight}, in float32 with the mean accumulated in
- * double (Hugging Face's reduction is pairwise, so a plain float sum would drift from it on wide layers). Public so
- * that predictors which apply a layer's router outside the decoder (gate lookahead) normalise bit for bit as it does.
- * Stateless.
+ * Root-mean-square layer norm, {@code x / sqrt(mean(x²) + eps) * weight}, in float32 with the mean
+ * accumulated in double (Hugging Face's reduction is pairwise, so a plain float sum would drift
+ * from it on wide layers). Public so that predictors which apply a layer's router outside the
+ * decoder (gate lookahead) normalise bit for bit as it does. Stateless.
  */
 public final class RmsNorm {
   private RmsNorm() {}
@@ -16,9 +16,11 @@ public final class RmsNorm {
     }
   }
 
-  /** Normalises one row of width {@code width} at {@code in[inOffset]} into {@code out[outOffset]}. */
-  public static void row(float[] in, int inOffset, float[] out, int outOffset, float[] weight, int width,
-      double eps) {
+  /**
+   * Normalises one row of width {@code width} at {@code in[inOffset]} into {@code out[outOffset]}.
+   */
+  public static void row(
+      float[] in, int inOffset, float[] out, int outOffset, float[] weight, int width, double eps) {
     double sumSquares = 0;
     for (int i = 0; i < width; i++) {
       float x = in[inOffset + i];

@@ -1,9 +1,9 @@
 package dev.ringmoe.model;
 
 /**
- * Rotary position embedding exactly as Hugging Face's Mixtral computes it: {@code inv_freq} in float32 from
- * {@code theta^(2i/d)}, angles {@code position * inv_freq} in float32, and the "rotate half" pairing of dimension
- * {@code i} with {@code i + d/2} (not interleaved pairs).
+ * Rotary position embedding exactly as Hugging Face's Mixtral computes it: {@code inv_freq} in
+ * float32 from {@code theta^(2i/d)}, angles {@code position * inv_freq} in float32, and the "rotate
+ * half" pairing of dimension {@code i} with {@code i + d/2} (not interleaved pairs).
  *
  * <p>Immutable after construction; thread-safe.
  */

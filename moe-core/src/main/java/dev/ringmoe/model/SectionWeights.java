@@ -11,9 +11,10 @@ import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A section's tensors read from a checkpoint by its manifest entries: vectors into Java arrays, matrices into
- * float32 ND4J arrays (over the file mapping for F32 unless {@code copy}). Optional tensors the checkpoint lacks are
- * left out. The caller owns the matrices; on failure nothing stays allocated.
+ * A section's tensors read from a checkpoint by its manifest entries: vectors into Java arrays,
+ * matrices into float32 ND4J arrays (over the file mapping for F32 unless {@code copy}). Optional
+ * tensors the checkpoint lacks are left out. The caller owns the matrices; on failure nothing stays
+ * allocated.
  */
 final class SectionWeights {
   final Map<Role, INDArray> matrices = new EnumMap<>(Role.class);
@@ -22,10 +23,11 @@ final class SectionWeights {
   private SectionWeights() {}
 
   /**
-   * @throws dev.ringmoe.checkpoint.CheckpointFormatException naming the file and tensor if a required one is
-   *     missing or has the wrong shape or dtype
+   * @throws dev.ringmoe.checkpoint.CheckpointFormatException naming the file and tensor if a
+   *     required one is missing or has the wrong shape or dtype
    */
-  static SectionWeights load(Checkpoint checkpoint, Section section, boolean copy) throws IOException {
+  static SectionWeights load(Checkpoint checkpoint, Section section, boolean copy)
+      throws IOException {
     SectionWeights w = new SectionWeights();
     try {
       for (TensorEntry t : section.tensors()) {
@@ -36,8 +38,11 @@ final class SectionWeights {
         if (t.onHeap()) {
           w.vectors.put(t.role(), Tensors.loadJava(checkpoint, t.name(), shape));
         } else {
-          w.matrices.put(t.role(), copy ? Tensors.loadFloat32Copy(checkpoint, t.name(), shape)
-              : Tensors.loadFloat32(checkpoint, t.name(), shape));
+          w.matrices.put(
+              t.role(),
+              copy
+                  ? Tensors.loadFloat32Copy(checkpoint, t.name(), shape)
+                  : Tensors.loadFloat32(checkpoint, t.name(), shape));
         }
       }
       return w;

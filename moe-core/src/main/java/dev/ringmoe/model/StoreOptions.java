@@ -4,8 +4,9 @@ import com.google.common.base.Preconditions;
 import dev.ringmoe.Prefetch;
 
 /**
- * How a streaming {@link WeightStore} should hold the weights: the device memory budget (bytes, or a fraction of the
- * model's float32 weights), the number of ring slots (0 chooses the most the budget holds), and what to load ahead.
+ * How a streaming {@link WeightStore} should hold the weights: the device memory budget (bytes, or
+ * a fraction of the model's float32 weights), the number of ring slots (0 chooses the most the
+ * budget holds), and what to load ahead.
  *
  * <p>Immutable and thread-safe.
  */
@@ -18,24 +19,37 @@ public final class StoreOptions {
   private final boolean expertCache;
 
   /** Options for the layer ring (see the full constructor). */
-  public StoreOptions(long deviceBytes, double deviceFraction, int slots, Prefetch prefetch,
+  public StoreOptions(
+      long deviceBytes,
+      double deviceFraction,
+      int slots,
+      Prefetch prefetch,
       ExpertPredictor predictor) {
     this(deviceBytes, deviceFraction, slots, prefetch, predictor, false);
   }
 
   /**
    * @param deviceBytes device budget in bytes, or 0 to use {@code deviceFraction}
-   * @param deviceFraction device budget as a fraction of the float32 weight bytes (used when deviceBytes is 0)
+   * @param deviceFraction device budget as a fraction of the float32 weight bytes (used when
+   *     deviceBytes is 0)
    * @param slots ring slots, or 0 for as many as the budget holds
    * @param predictor overrides the predictor implied by {@code prefetch}, or {@code null}
-   * @param expertCache whether streamed experts are cached one by one across tokens (an expert cache under an
-   *     eviction policy) instead of passing through a ring of whole-layer slots
+   * @param expertCache whether streamed experts are cached one by one across tokens (an expert
+   *     cache under an eviction policy) instead of passing through a ring of whole-layer slots
    */
-  public StoreOptions(long deviceBytes, double deviceFraction, int slots, Prefetch prefetch,
-      ExpertPredictor predictor, boolean expertCache) {
-    Preconditions.checkArgument(deviceBytes >= 0, "device memory must be >= 0 bytes, was %s", deviceBytes);
-    Preconditions.checkArgument(deviceBytes > 0 || (deviceFraction > 0 && deviceFraction <= 1),
-        "device memory fraction must be in (0, 1], was %s", deviceFraction);
+  public StoreOptions(
+      long deviceBytes,
+      double deviceFraction,
+      int slots,
+      Prefetch prefetch,
+      ExpertPredictor predictor,
+      boolean expertCache) {
+    Preconditions.checkArgument(
+        deviceBytes >= 0, "device memory must be >= 0 bytes, was %s", deviceBytes);
+    Preconditions.checkArgument(
+        deviceBytes > 0 || (deviceFraction > 0 && deviceFraction <= 1),
+        "device memory fraction must be in (0, 1], was %s",
+        deviceFraction);
     Preconditions.checkArgument(slots >= 0, "ring slots must be >= 0, was %s", slots);
     this.deviceBytes = deviceBytes;
     this.deviceFraction = deviceFraction;
@@ -63,7 +77,10 @@ public final class StoreOptions {
     return prefetch;
   }
 
-  /** The predictor to use: the explicit one, else the one {@link #prefetch()} implies ({@code null} for NONE). */
+  /**
+   * The predictor to use: the explicit one, else the one {@link #prefetch()} implies ({@code null}
+   * for NONE).
+   */
   public ExpertPredictor predictor() {
     if (predictor != null) {
       return predictor;
@@ -80,7 +97,12 @@ public final class StoreOptions {
 
   @Override
   public String toString() {
-    return "budget " + (deviceBytes > 0 ? deviceBytes + " bytes" : Math.round(deviceFraction * 1000) / 10.0 + "%")
-        + (expertCache ? ", expert cache" : ", slots " + (slots == 0 ? "auto" : slots)) + ", prefetch " + prefetch;
+    return "budget "
+        + (deviceBytes > 0
+            ? deviceBytes + " bytes"
+            : Math.round(deviceFraction * 1000) / 10.0 + "%")
+        + (expertCache ? ", expert cache" : ", slots " + (slots == 0 ? "auto" : slots))
+        + ", prefetch "
+        + prefetch;
   }
 }

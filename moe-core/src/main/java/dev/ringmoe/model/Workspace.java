@@ -7,9 +7,9 @@ import dev.ringmoe.moe.SparseMoeBlock;
 import dev.ringmoe.tensor.RowMatrix;
 
 /**
- * Preallocated buffers for one forward pass over {@code tokens} tokens: the native matrices that {@code gemm} reads
- * and writes, and Java arrays for the element-wise work in between. Reusing them avoids ND4J's per-allocation cost
- * on the decode path, where every step has one token.
+ * Preallocated buffers for one forward pass over {@code tokens} tokens: the native matrices that
+ * {@code gemm} reads and writes, and Java arrays for the element-wise work in between. Reusing them
+ * avoids ND4J's per-allocation cost on the decode path, where every step has one token.
  *
  * <p>Owned by one {@link Decoder}; not thread-safe.
  */
@@ -38,8 +38,10 @@ final class Workspace implements AutoCloseable {
 
   /** The sparse block, with its expert scratch for this many tokens. */
   final SparseMoeBlock moeBlock;
+
   /** A dense layer's MLP, and its output. */
   final FeedForward mlp;
+
   final RowMatrix mlpOut;
 
   Workspace(ModelConfig c, Router router, int tokens) {
@@ -70,7 +72,8 @@ final class Workspace implements AutoCloseable {
 
   @Override
   public void close() {
-    for (RowMatrix m : new RowMatrix[] {normedNd, qNd, kNd, vNd, attentionNd, projectedNd, routerNd}) {
+    for (RowMatrix m :
+        new RowMatrix[] {normedNd, qNd, kNd, vNd, attentionNd, projectedNd, routerNd}) {
       m.close();
     }
     moeBlock.close();

@@ -8,13 +8,13 @@ import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One SwiGLU feed-forward network, {@code down(silu(gate(x)) * up(x))}: an expert of a sparse block, a shared
- * expert, or the dense MLP of a layer without experts. The weights are passed in ({@link ExpertWeights}: gate and up
- * [intermediate, hidden], down [hidden, intermediate], float32), so one instance serves every expert of a model,
- * whatever its intermediate width.
+ * One SwiGLU feed-forward network, {@code down(silu(gate(x)) * up(x))}: an expert of a sparse
+ * block, a shared expert, or the dense MLP of a layer without experts. The weights are passed in
+ * ({@link ExpertWeights}: gate and up [intermediate, hidden], down [hidden, intermediate],
+ * float32), so one instance serves every expert of a model, whatever its intermediate width.
  *
- * <p>Owns preallocated scratch matrices for up to {@code maxRows} rows, one set per intermediate width it has seen
- * (freed by {@link #close()}). Not thread-safe: one instance per decoding thread.
+ * <p>Owns preallocated scratch matrices for up to {@code maxRows} rows, one set per intermediate
+ * width it has seen (freed by {@link #close()}). Not thread-safe: one instance per decoding thread.
  */
 public final class FeedForward implements AutoCloseable {
   private final int maxRows;
@@ -25,8 +25,8 @@ public final class FeedForward implements AutoCloseable {
   }
 
   /**
-   * {@code out = down(silu(gate(in)) * up(in))} for the {@code rows} rows of {@code in} ([rows, hidden]) into
-   * {@code out} ([rows, hidden]); both are the caller's arrays.
+   * {@code out = down(silu(gate(in)) * up(in))} for the {@code rows} rows of {@code in} ([rows,
+   * hidden]) into {@code out} ([rows, hidden]); both are the caller's arrays.
    */
   public void forward(ExpertWeights w, INDArray in, int rows, INDArray out) {
     int intermediate = (int) w.gate().rows();

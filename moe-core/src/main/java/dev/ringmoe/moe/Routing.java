@@ -3,8 +3,8 @@ package dev.ringmoe.moe;
 import java.util.BitSet;
 
 /**
- * A router's decision for a batch of tokens: for token {@code t} and rank {@code j < k}, the chosen expert {@link
- * #expert(int, int)} and its combine weight {@link #weight(int, int)}, best first.
+ * A router's decision for a batch of tokens: for token {@code t} and rank {@code j < k}, the chosen
+ * expert {@link #expert(int, int)} and its combine weight {@link #weight(int, int)}, best first.
  *
  * <p>A plain mutable holder that a {@link Router} fills; not thread-safe.
  */

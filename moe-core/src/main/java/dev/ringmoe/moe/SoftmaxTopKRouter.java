@@ -10,7 +10,8 @@ final class SoftmaxTopKRouter implements Router {
   private final boolean renormalise;
 
   SoftmaxTopKRouter(int experts, int k, boolean renormalise) {
-    Preconditions.checkArgument(experts > 0 && k > 0 && k <= experts, "top-%s of %s experts", k, experts);
+    Preconditions.checkArgument(
+        experts > 0 && k > 0 && k <= experts, "top-%s of %s experts", k, experts);
     this.experts = experts;
     this.k = k;
     this.renormalise = renormalise;
@@ -28,7 +29,8 @@ final class SoftmaxTopKRouter implements Router {
 
   @Override
   public void route(float[] logits, Routing routing) {
-    Preconditions.checkArgument(routing.k() == k, "routing holds top-%s, router chooses %s", routing.k(), k);
+    Preconditions.checkArgument(
+        routing.k() == k, "routing holds top-%s, router chooses %s", routing.k(), k);
     float[] probs = new float[experts];
     int[] ids = new int[k];
     for (int t = 0; t < routing.tokens(); t++) {

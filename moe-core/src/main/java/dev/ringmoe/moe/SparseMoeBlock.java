@@ -8,16 +8,18 @@ import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A sparse Mixture-of-Experts block: a {@link Router} chooses each token's experts, then every chosen expert runs
- * once over all the tokens that chose it (their rows gathered into one matrix) and its weighted output is added
- * back, in ascending expert order as Hugging Face's {@code index_add_} does, so the result is the same float32 sum.
- * Expert weights come from an {@link ExpertSource} as each expert runs.
+ * A sparse Mixture-of-Experts block: a {@link Router} chooses each token's experts, then every
+ * chosen expert runs once over all the tokens that chose it (their rows gathered into one matrix)
+ * and its weighted output is added back, in ascending expert order as Hugging Face's {@code
+ * index_add_} does, so the result is the same float32 sum. Expert weights come from an {@link
+ * ExpertSource} as each expert runs.
  *
- * <p>Two steps, so that a caller can act between them (a streaming store starts the chosen experts' loads): {@link
- * #route} then {@link #forward(Routing, float[], ExpertSource, float[])}; or {@link #forward(INDArray, INDArray,
- * ExpertSource)} in one call on ND4J arrays.
+ * <p>Two steps, so that a caller can act between them (a streaming store starts the chosen experts'
+ * loads): {@link #route} then {@link #forward(Routing, float[], ExpertSource, float[])}; or {@link
+ * #forward(INDArray, INDArray, ExpertSource)} in one call on ND4J arrays.
  *
- * <p>Owns scratch memory for up to {@code maxTokens} tokens (freed by {@link #close()}); not thread-safe.
+ * <p>Owns scratch memory for up to {@code maxTokens} tokens (freed by {@link #close()}); not
+ * thread-safe.
  */
 public final class SparseMoeBlock implements AutoCloseable {
   private final Router router;
@@ -62,8 +64,8 @@ public final class SparseMoeBlock implements AutoCloseable {
   }
 
   /**
-   * Writes the block's output for {@code routing.tokens()} tokens of {@code input} ([tokens, hidden], the normalised
-   * hidden state) to {@code output} ([tokens, hidden], overwritten).
+   * Writes the block's output for {@code routing.tokens()} tokens of {@code input} ([tokens,
+   * hidden], the normalised hidden state) to {@code output} ([tokens, hidden], overwritten).
    */
   public void forward(Routing routing, float[] input, ExpertSource experts, float[] output) {
     int n = routing.tokens();
@@ -107,14 +109,18 @@ public final class SparseMoeBlock implements AutoCloseable {
   }
 
   /**
-   * Adds a shared expert's output for every token to {@code output} ([tokens, hidden]), scaled per token by {@code
-   * sigmoid(gate · x)} when {@code gate} ([1, hidden]) is given, as Qwen2-MoE's {@code shared_expert_gate} does; run
-   * it after {@link #forward(Routing, float[], ExpertSource, float[])}, so the sum is in Hugging Face's order.
+   * Adds a shared expert's output for every token to {@code output} ([tokens, hidden]), scaled per
+   * token by {@code sigmoid(gate · x)} when {@code gate} ([1, hidden]) is given, as Qwen2-MoE's
+   * {@code shared_expert_gate} does; run it after {@link #forward(Routing, float[], ExpertSource,
+   * float[])}, so the sum is in Hugging Face's order.
    *
-   * @param input the normalised hidden state, [tokens, hidden] (the first {@code tokens} rows of a matrix)
+   * @param input the normalised hidden state, [tokens, hidden] (the first {@code tokens} rows of a
+   *     matrix)
    */
-  public void addSharedExpert(ExpertWeights shared, INDArray gate, INDArray input, int tokens, float[] output) {
-    Preconditions.checkArgument(tokens <= maxTokens, "%s tokens, the block holds %s", tokens, maxTokens);
+  public void addSharedExpert(
+      ExpertWeights shared, INDArray gate, INDArray input, int tokens, float[] output) {
+    Preconditions.checkArgument(
+        tokens <= maxTokens, "%s tokens, the block holds %s", tokens, maxTokens);
     expert.forward(shared, input, tokens, out.rows(tokens));
     out.read(rows, tokens * hidden);
     if (gate != null) {
@@ -138,7 +144,10 @@ public final class SparseMoeBlock implements AutoCloseable {
    * @return a new float32 [tokens, hidden] array, owned by the caller
    */
   public INDArray forward(INDArray x, INDArray routerWeight, ExpertSource experts) {
-    Preconditions.checkArgument(x.rank() == 2 && x.columns() == hidden, "x must be [tokens, %s]: %s", hidden,
+    Preconditions.checkArgument(
+        x.rank() == 2 && x.columns() == hidden,
+        "x must be [tokens, %s]: %s",
+        hidden,
         Arrays.toString(x.shape()));
     int tokens = (int) x.rows();
     float[] input;

@@ -25,18 +25,23 @@ import java.util.SplittableRandom;
 import java.util.function.LongConsumer;
 
 /**
- * Writes a random-weight checkpoint in the Hugging Face layout ({@code config.json}, {@code generation_config.json},
- * sharded safetensors with their index, and a working {@code tokenizer.json}), streaming to disk so that checkpoints
- * of many GB need little memory. Weights are uniform with the variance of {@code 1/fan_in} (so activations stay of
- * order one through the layers and routing varies between tokens); norms are one. The same seed gives the same
- * bytes.
+ * Writes a random-weight checkpoint in the Hugging Face layout ({@code config.json}, {@code
+ * generation_config.json}, sharded safetensors with their index, and a working {@code
+ * tokenizer.json}), streaming to disk so that checkpoints of many GB need little memory. Weights
+ * are uniform with the variance of {@code 1/fan_in} (so activations stay of order one through the
+ * layers and routing varies between tokens); norms are one. The same seed gives the same bytes.
  *
  * <p>Stateless apart from its settings; not thread-safe while configuring.
  */
 public final class SyntheticCheckpoint {
   /** Norm weights are drawn near 1, like trained ones; everything else near 0. */
-  private static final Set<Role> NORMS = EnumSet.of(Role.FINAL_NORM, Role.INPUT_NORM, Role.POST_ATTENTION_NORM,
-      Role.QUERY_NORM, Role.KEY_NORM);
+  private static final Set<Role> NORMS =
+      EnumSet.of(
+          Role.FINAL_NORM,
+          Role.INPUT_NORM,
+          Role.POST_ATTENTION_NORM,
+          Role.QUERY_NORM,
+          Role.KEY_NORM);
 
   private final ModelConfig config;
   private DType dtype = DType.F32;
@@ -54,8 +59,10 @@ public final class SyntheticCheckpoint {
 
   /** Storage dtype of the weights: F32, BF16 or F16. */
   public SyntheticCheckpoint dtype(DType dtype) {
-    Preconditions.checkArgument(dtype == DType.F32 || dtype == DType.BF16 || dtype == DType.F16,
-        "synthetic checkpoints store F32, BF16 or F16, not %s", dtype);
+    Preconditions.checkArgument(
+        dtype == DType.F32 || dtype == DType.BF16 || dtype == DType.F16,
+        "synthetic checkpoints store F32, BF16 or F16, not %s",
+        dtype);
     this.dtype = dtype;
     return this;
   }
@@ -101,45 +108,63 @@ public final class SyntheticCheckpoint {
   }
 
   /**
-   * Writes the checkpoint into {@code dir} (created if needed; existing files of the same names are replaced).
+   * Writes the checkpoint into {@code dir} (created if needed; existing files of the same names are
+   * replaced).
    */
   public void write(Path dir) throws IOException {
     Files.createDirectories(dir);
-    String torchDtype = dtype == DType.BF16 ? "bfloat16" : dtype == DType.F16 ? "float16" : "float32";
-    Files.writeString(dir.resolve(ModelConfig.FILE_NAME), config.toJson(torchDtype), StandardCharsets.UTF_8);
+    String torchDtype =
+        dtype == DType.BF16 ? "bfloat16" : dtype == DType.F16 ? "float16" : "float32";
+    Files.writeString(
+        dir.resolve(ModelConfig.FILE_NAME), config.toJson(torchDtype), StandardCharsets.UTF_8);
     int[] eos = config.eosTokenIds();
-    Files.writeString(dir.resolve("generation_config.json"),
-        "{\n  \"bos_token_id\": " + config.bosTokenId() + ",\n  \"eos_token_id\": "
-            + (eos.length == 0 ? "null" : String.valueOf(eos[0])) + "\n}\n",
+    Files.writeString(
+        dir.resolve("generation_config.json"),
+        "{\n  \"bos_token_id\": "
+            + config.bosTokenId()
+            + ",\n  \"eos_token_id\": "
+            + (eos.length == 0 ? "null" : String.valueOf(eos[0]))
+            + "\n}\n",
         StandardCharsets.UTF_8);
     SyntheticTokenizer.write(dir, config.vocabSize());
     Map<String, Role> roles = new HashMap<>();
     for (TensorEntry t : entries()) {
       roles.put(t.name(), t.role());
     }
-    CheckpointWriter.write(dir, tensors(), shardBytes, new TensorSource() {
-      private String current;
-      private SplittableRandom random;
-      private float bound;
-      private boolean norm;
+    CheckpointWriter.write(
+        dir,
+        tensors(),
+        shardBytes,
+        new TensorSource() {
+          private String current;
+          private SplittableRandom random;
+          private float bound;
+          private boolean norm;
 
-      @Override
-      public void fill(TensorSpec spec, long firstElement, float[] dst, int count) {
-        if (!spec.name().equals(current) || firstElement == 0) {
-          current = spec.name();
-          random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + spec.name().hashCode());
-          long[] shape = spec.shape();
-          norm = NORMS.contains(roles.get(spec.name()));
-          long fanIn = shape[shape.length - 1];
-          // Uniform on [-b, b] has variance b²/3: b = sqrt(3 / fan_in) gives variance 1 / fan_in. Embeddings are
-          // looked up, not multiplied, so they get unit variance.
-          bound = roles.get(spec.name()) == Role.EMBEDDING
-              ? (float) Math.sqrt(3.0) : (float) Math.sqrt(3.0 / fanIn);
-        }
-        for (int i = 0; i < count; i++) {
-          dst[i] = norm ? 1f + 0.1f * (float) (random.nextDouble() - 0.5) : bound * (float) (2 * random.nextDouble() - 1);
-        }
-      }
-    }, progress);
+          @Override
+          public void fill(TensorSpec spec, long firstElement, float[] dst, int count) {
+            if (!spec.name().equals(current) || firstElement == 0) {
+              current = spec.name();
+              random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + spec.name().hashCode());
+              long[] shape = spec.shape();
+              norm = NORMS.contains(roles.get(spec.name()));
+              long fanIn = shape[shape.length - 1];
+              // Uniform on [-b, b] has variance b²/3: b = sqrt(3 / fan_in) gives variance 1 /
+              // fan_in. Embeddings are
+              // looked up, not multiplied, so they get unit variance.
+              bound =
+                  roles.get(spec.name()) == Role.EMBEDDING
+                      ? (float) Math.sqrt(3.0)
+                      : (float) Math.sqrt(3.0 / fanIn);
+            }
+            for (int i = 0; i < count; i++) {
+              dst[i] =
+                  norm
+                      ? 1f + 0.1f * (float) (random.nextDouble() - 0.5)
+                      : bound * (float) (2 * random.nextDouble() - 1);
+            }
+          }
+        },
+        progress);
   }
 }

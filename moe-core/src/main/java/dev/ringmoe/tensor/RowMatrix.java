@@ -4,9 +4,10 @@ import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A native row-major float32 matrix with a direct buffer over its memory and cached views of its first rows, for
- * preallocated {@code gemm} operands: a product over the first {@code n} rows (the {@code n} tokens that chose an
- * expert) reuses one view instead of creating an ND4J array each time.
+ * A native row-major float32 matrix with a direct buffer over its memory and cached views of its
+ * first rows, for preallocated {@code gemm} operands: a product over the first {@code n} rows (the
+ * {@code n} tokens that chose an expert) reuses one view instead of creating an ND4J array each
+ * time.
  *
  * <p>Owns its native memory until {@link #close()}. Not thread-safe.
  */

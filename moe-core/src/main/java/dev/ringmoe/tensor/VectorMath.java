@@ -1,17 +1,18 @@
 package dev.ringmoe.tensor;
 
 /**
- * The one softmax and the one top-k of the project, over a slice of a float array, with one rule for NaN and ties.
+ * The one softmax and the one top-k of the project, over a slice of a float array, with one rule
+ * for NaN and ties.
  *
- * <p><b>Ordering rule</b> (used by {@link #topK} and by every caller that ranks scores): larger values first; NaN
- * ranks below every number, {@code -Infinity} included; equal values keep the lower index first, as {@code
- * torch.topk} does on CPU. So {@code topK} always returns {@code k} distinct indices inside the slice, whatever the
- * values are.
+ * <p><b>Ordering rule</b> (used by {@link #topK} and by every caller that ranks scores): larger
+ * values first; NaN ranks below every number, {@code -Infinity} included; equal values keep the
+ * lower index first, as {@code torch.topk} does on CPU. So {@code topK} always returns {@code k}
+ * distinct indices inside the slice, whatever the values are.
  *
- * <p><b>Softmax rule</b>: computed as {@code exp(x - max) / sum} in double precision, so any finite row gives
- * finite probabilities that sum to 1. A row holding NaN or {@code +Infinity}, or only {@code -Infinity}, has no
- * defined softmax: every output is NaN (as in PyTorch), and {@link #softmax} returns {@code false} so that the
- * caller can report the row instead of routing on it.
+ * <p><b>Softmax rule</b>: computed as {@code exp(x - max) / sum} in double precision, so any finite
+ * row gives finite probabilities that sum to 1. A row holding NaN or {@code +Infinity}, or only
+ * {@code -Infinity}, has no defined softmax: every output is NaN (as in PyTorch), and {@link
+ * #softmax} returns {@code false} so that the caller can report the row instead of routing on it.
  *
  * <p>Stateless and thread-safe; works on the caller's arrays and allocates nothing.
  */
@@ -19,10 +20,11 @@ public final class VectorMath {
   private VectorMath() {}
 
   /**
-   * Writes {@code softmax(in[inOffset .. inOffset + n))} to {@code out[outOffset ..]} ({@code in} and {@code out}
-   * may be the same array).
+   * Writes {@code softmax(in[inOffset .. inOffset + n))} to {@code out[outOffset ..]} ({@code in}
+   * and {@code out} may be the same array).
    *
-   * @return whether the row had a defined softmax (see the class comment); when false every output is NaN
+   * @return whether the row had a defined softmax (see the class comment); when false every output
+   *     is NaN
    */
   public static boolean softmax(float[] in, int inOffset, int n, float[] out, int outOffset) {
     float max = Float.NEGATIVE_INFINITY;
@@ -52,9 +54,9 @@ public final class VectorMath {
   }
 
   /**
-   * Writes the indices (relative to {@code offset}) of the {@code k} largest of {@code scores[offset .. offset +
-   * n)} to {@code ids[idsOffset ..]}, best first, by the ordering rule in the class comment. O(n * k), for the
-   * small k of routing.
+   * Writes the indices (relative to {@code offset}) of the {@code k} largest of {@code
+   * scores[offset .. offset + n)} to {@code ids[idsOffset ..]}, best first, by the ordering rule in
+   * the class comment. O(n * k), for the small k of routing.
    *
    * @throws IllegalArgumentException if {@code k} is not in [0, n]
    */
@@ -77,8 +79,8 @@ public final class VectorMath {
   }
 
   /**
-   * Whether {@code a} ranks strictly above {@code b} when {@code a} has the higher index: larger, or a number
-   * against NaN. Equal values (and two NaNs) never do, so the lower index wins ties.
+   * Whether {@code a} ranks strictly above {@code b} when {@code a} has the higher index: larger,
+   * or a number against NaN. Equal values (and two NaNs) never do, so the lower index wins ties.
    */
   public static boolean ranksAbove(float a, float b) {
     if (Float.isNaN(a)) {
@@ -97,8 +99,8 @@ public final class VectorMath {
   }
 
   /**
-   * The index (relative to {@code offset}) of the first value in the slice that is NaN or infinite, or -1 if every
-   * value is finite.
+   * The index (relative to {@code offset}) of the first value in the slice that is NaN or infinite,
+   * or -1 if every value is finite.
    */
   public static int firstNonFinite(float[] values, int offset, int n) {
     for (int i = 0; i < n; i++) {

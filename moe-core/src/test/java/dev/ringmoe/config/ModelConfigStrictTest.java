@@ -17,17 +17,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 8 item 5 (config.json read with the wrong meaning) and the config part of item 3 (non-finite or absurd
- * rope_theta / rms_norm_eps): every field {@link ModelConfig#load} uses has one JSON type and a range, and every
- * refusal is a {@link ModelConfigException} naming the file, the field and the value as written. Before, Gson's
- * coercions read {@code "norm_topk_prob": 1} as false, and nulls, arrays or objects escaped as
- * IllegalStateException, UnsupportedOperationException or NumberFormatException naming nothing.
+ * Issue 8 item 5 (config.json read with the wrong meaning) and the config part of item 3
+ * (non-finite or absurd rope_theta / rms_norm_eps): every field {@link ModelConfig#load} uses has
+ * one JSON type and a range, and every refusal is a {@link ModelConfigException} naming the file,
+ * the field and the value as written. Before, Gson's coercions read {@code "norm_topk_prob": 1} as
+ * false, and nulls, arrays or objects escaped as IllegalStateException,
+ * UnsupportedOperationException or NumberFormatException naming nothing.
  */
 class ModelConfigStrictTest {
   @TempDir Path dir;
 
   private static JsonObject reference() throws IOException {
-    return JsonParser.parseString(Files.readString(ReferenceData.mixtralF32().resolve("config.json")))
+    return JsonParser.parseString(
+            Files.readString(ReferenceData.mixtralF32().resolve("config.json")))
         .getAsJsonObject();
   }
 
@@ -35,7 +37,10 @@ class ModelConfigStrictTest {
     return dir.resolve("config.json");
   }
 
-  /** Writes the mixtral-tiny config with {@code field} set to the raw JSON text {@code raw} (or removed if null). */
+  /**
+   * Writes the mixtral-tiny config with {@code field} set to the raw JSON text {@code raw} (or
+   * removed if null).
+   */
   private void writeWith(String field, String raw) throws IOException {
     JsonObject o = reference();
     o.remove(field);
@@ -50,10 +55,11 @@ class ModelConfigStrictTest {
   }
 
   /** Asserts the refusal names the file, the field and (when given) the value as written. */
-  private ModelConfigException refused(String field, String raw, String... named) throws IOException {
+  private ModelConfigException refused(String field, String raw, String... named)
+      throws IOException {
     writeWith(field, raw);
-    ModelConfigException e = assertThrows(ModelConfigException.class, () -> ModelConfig.load(dir),
-        field + ": " + raw);
+    ModelConfigException e =
+        assertThrows(ModelConfigException.class, () -> ModelConfig.load(dir), field + ": " + raw);
     String m = e.getMessage();
     assertTrue(m.startsWith(file().toString()), m);
     assertEquals(file(), e.file());
@@ -88,8 +94,22 @@ class ModelConfigStrictTest {
 
   @Test
   void integersHaveIntegerSyntaxAndRange() throws IOException {
-    for (String v : new String[] {"2.5", "256.0", "2.56e2", "1e40", "\"256\"", "[256]", "{}", "true",
-        "2147483648", "-2147483649", "99999999999999999999999", "NaN", "Infinity"}) {
+    for (String v :
+        new String[] {
+          "2.5",
+          "256.0",
+          "2.56e2",
+          "1e40",
+          "\"256\"",
+          "[256]",
+          "{}",
+          "true",
+          "2147483648",
+          "-2147483649",
+          "99999999999999999999999",
+          "NaN",
+          "Infinity"
+        }) {
       refused("hidden_size", v, v);
     }
     refused("hidden_size", "null", "missing required field");
@@ -123,8 +143,20 @@ class ModelConfigStrictTest {
 
   @Test
   void ropeThetaAndRmsNormEpsAreFiniteAndInRange() throws IOException {
-    for (String v : new String[] {"Infinity", "-Infinity", "NaN", "1e308", "1e39", "1e999", "0", "-1", "0.5",
-        "\"1e6\"", "[1e6]"}) {
+    for (String v :
+        new String[] {
+          "Infinity",
+          "-Infinity",
+          "NaN",
+          "1e308",
+          "1e39",
+          "1e999",
+          "0",
+          "-1",
+          "0.5",
+          "\"1e6\"",
+          "[1e6]"
+        }) {
       refused("rope_theta", v, v.equals("1e308") || v.equals("1e39") ? "1.0E" : v);
     }
     assertEquals(10000.0, loadWith("rope_theta", "10000").ropeTheta());
@@ -133,8 +165,10 @@ class ModelConfigStrictTest {
     assertEquals(3.4028235e38, loadWith("rope_theta", "3.4028235e38").ropeTheta());
     refused("rope_theta", "3.5e38", "3.5E38");
 
-    for (String v : new String[] {"Infinity", "NaN", "1e308", "1", "2", "0", "0.0", "-1e-5", "1e-39", "1e-400",
-        "true"}) {
+    for (String v :
+        new String[] {
+          "Infinity", "NaN", "1e308", "1", "2", "0", "0.0", "-1e-5", "1e-39", "1e-400", "true"
+        }) {
       refused("rms_norm_eps", v);
     }
     refused("rms_norm_eps", "1e-400", "1e-400");
@@ -143,11 +177,18 @@ class ModelConfigStrictTest {
     assertEquals(1e-5, loadWith("rms_norm_eps", "null").rmsNormEps());
 
     // The builder applies the same ranges.
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> ModelConfig.builder(Architecture.MIXTRAL).ropeTheta(Double.POSITIVE_INFINITY).build());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                ModelConfig.builder(Architecture.MIXTRAL)
+                    .ropeTheta(Double.POSITIVE_INFINITY)
+                    .build());
     assertTrue(e.getMessage().contains("rope_theta"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> ModelConfig.builder(Architecture.MIXTRAL).rmsNormEps(Double.NaN).build());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> ModelConfig.builder(Architecture.MIXTRAL).rmsNormEps(Double.NaN).build());
     assertTrue(e.getMessage().contains("rms_norm_eps"), e.getMessage());
   }
 
@@ -177,8 +218,10 @@ class ModelConfigStrictTest {
     refused("architectures", "[\"MixtralForCausalLM\", 5]", "5");
     refused("architectures", "null", "architectures");
     refused("architectures", null, "architectures");
-    UnsupportedArchitectureException u = assertThrows(UnsupportedArchitectureException.class,
-        () -> loadWith("architectures", "[\"GPT2LMHeadModel\", \"MixtralForCausalLM\"]"));
+    UnsupportedArchitectureException u =
+        assertThrows(
+            UnsupportedArchitectureException.class,
+            () -> loadWith("architectures", "[\"GPT2LMHeadModel\", \"MixtralForCausalLM\"]"));
     assertEquals("GPT2LMHeadModel", u.architecture());
     refused("hidden_act", "\"gelu\"", "\"gelu\"");
     refused("hidden_act", "1", "1");
@@ -219,10 +262,14 @@ class ModelConfigStrictTest {
   void theFileIsStrictUtf8Json() throws IOException {
     String good = Files.readString(ReferenceData.mixtralF32().resolve("config.json"));
     refusedText(good.substring(0, good.length() / 2), "not valid JSON");
-    refusedText(good.replace("\"hidden_size\": 256,", "\"hidden_size\": 256, \"hidden_size\": 256,"),
-        "duplicate key", "hidden_size");
-    refusedText(good.replace("\"hidden_size\": 256,", "\"hidden_size\": 256, \"hidden_size\": 512,"),
-        "duplicate key", "hidden_size");
+    refusedText(
+        good.replace("\"hidden_size\": 256,", "\"hidden_size\": 256, \"hidden_size\": 256,"),
+        "duplicate key",
+        "hidden_size");
+    refusedText(
+        good.replace("\"hidden_size\": 256,", "\"hidden_size\": 256, \"hidden_size\": 512,"),
+        "duplicate key",
+        "hidden_size");
     refusedText("\uFEFF" + good, "byte order mark");
     refusedText(good.replace("\"silu\"", "\"si\u0001lu\""), "control character");
     refusedText(good.replace("\"silu\"", "'silu'"), "not valid JSON");

@@ -55,7 +55,8 @@ class SamplerTest {
 
   @Test
   void topPKeepsOnlyTheNucleus() {
-    // Probabilities at T=1: ids 1 and 4 hold ~0.32 each, id 2 ~0.19: top-p 0.6 keeps exactly {1, 4}.
+    // Probabilities at T=1: ids 1 and 4 hold ~0.32 each, id 2 ~0.19: top-p 0.6 keeps exactly {1,
+    // 4}.
     Sampler s = new Sampler(GenerationOptions.builder().temperature(1).topP(0.6).seed(9).build());
     boolean saw1 = false;
     boolean saw4 = false;
@@ -68,18 +69,21 @@ class SamplerTest {
     assertTrue(saw1 && saw4);
   }
 
-  // Issue 8 item 4: at temperature 1e-308 logit / T overflowed to Infinity, the weights became NaN and the least
+  // Issue 8 item 4: at temperature 1e-308 logit / T overflowed to Infinity, the weights became NaN
+  // and the least
   // likely token came out.
   @Test
   void tinyTemperaturesAreGreedy() {
     float[] unique = {1.0f, 3.0f, 2.5f, -1f, 2.9f, 0.5f};
     float[] large = {1000f, 999.5f, -1000f, 0f};
     for (double t : new double[] {Double.MIN_VALUE, 1e-308, 1e-300, 1e-45, 1e-10}) {
-      for (GenerationOptions o : new GenerationOptions[] {
-          GenerationOptions.builder().temperature(t).seed(7).build(),
-          GenerationOptions.builder().temperature(t).topK(3).seed(7).build(),
-          GenerationOptions.builder().temperature(t).topP(0.5).seed(7).build(),
-          GenerationOptions.builder().temperature(t).topK(4).topP(0.9).seed(7).build()}) {
+      for (GenerationOptions o :
+          new GenerationOptions[] {
+            GenerationOptions.builder().temperature(t).seed(7).build(),
+            GenerationOptions.builder().temperature(t).topK(3).seed(7).build(),
+            GenerationOptions.builder().temperature(t).topP(0.5).seed(7).build(),
+            GenerationOptions.builder().temperature(t).topK(4).topP(0.9).seed(7).build()
+          }) {
         Sampler s = new Sampler(o);
         for (int i = 0; i < 200; i++) {
           assertEquals(1, s.next(unique), "T=" + t + " " + o);
@@ -92,7 +96,8 @@ class SamplerTest {
   @Test
   void tinyTemperatureSplitsTiesForTheMaximumEvenly() {
     // The limit of softmax(l / T) as T -> 0 is uniform over the maxima: ids 1 and 4 here.
-    Sampler s = new Sampler(GenerationOptions.builder().temperature(Double.MIN_VALUE).seed(11).build());
+    Sampler s =
+        new Sampler(GenerationOptions.builder().temperature(Double.MIN_VALUE).seed(11).build());
     int[] counts = new int[logits.length];
     int n = 20_000;
     for (int i = 0; i < n; i++) {
@@ -123,8 +128,10 @@ class SamplerTest {
       counts[topK.next(logits)]++;
     }
     assertChiSquare(counts, softmax(logits, t, 3, 1.0));
-    // At T = 1.3 ids 1 and 4 hold 0.324 each (0.648 < 0.7) and id 2 brings it to 0.868: top-p 0.7 keeps those three.
-    Sampler topP = new Sampler(GenerationOptions.builder().temperature(t).topP(0.7).seed(6).build());
+    // At T = 1.3 ids 1 and 4 hold 0.324 each (0.648 < 0.7) and id 2 brings it to 0.868: top-p 0.7
+    // keeps those three.
+    Sampler topP =
+        new Sampler(GenerationOptions.builder().temperature(t).topP(0.7).seed(6).build());
     counts = new int[logits.length];
     for (int i = 0; i < 60_000; i++) {
       counts[topP.next(logits)]++;
@@ -183,12 +190,15 @@ class SamplerTest {
   @Test
   void nanAndEmptyLogitsAreRefused() {
     float[] nan = {1f, 2f, Float.NaN, 0f};
-    for (GenerationOptions o : new GenerationOptions[] {GenerationOptions.greedy(1),
-        GenerationOptions.builder().temperature(0.8).seed(1).build()}) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Sampler(o).next(nan));
+    for (GenerationOptions o :
+        new GenerationOptions[] {
+          GenerationOptions.greedy(1), GenerationOptions.builder().temperature(0.8).seed(1).build()
+        }) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> new Sampler(o).next(nan));
       assertTrue(e.getMessage().contains("logit 2 of 4 is NaN"), e.getMessage());
-      IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
-          () -> new Sampler(o).next(new float[0]));
+      IllegalArgumentException empty =
+          assertThrows(IllegalArgumentException.class, () -> new Sampler(o).next(new float[0]));
       assertTrue(empty.getMessage().contains("no logits"), empty.getMessage());
     }
     assertThrows(IllegalArgumentException.class, () -> Sampler.argmax(new float[] {Float.NaN, 1f}));
@@ -197,15 +207,16 @@ class SamplerTest {
   @Test
   void temperatureMustBeFiniteAndNonNegative() {
     for (double t : new double[] {-1e-300, Double.NaN, Double.POSITIVE_INFINITY}) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> GenerationOptions.builder().temperature(t));
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> GenerationOptions.builder().temperature(t));
       assertTrue(e.getMessage().contains("temperature"), e.getMessage());
     }
   }
 
   /**
-   * softmax(l / T) over the {@code keep} largest logits (stable order), then restricted to the smallest prefix
-   * whose probability reaches {@code topP}, renormalised; 0 elsewhere.
+   * softmax(l / T) over the {@code keep} largest logits (stable order), then restricted to the
+   * smallest prefix whose probability reaches {@code topP}, renormalised; 0 elsewhere.
    */
   private static double[] softmax(float[] l, double t, int keep, double topP) {
     Integer[] order = new Integer[l.length];
@@ -238,8 +249,9 @@ class SamplerTest {
   }
 
   /**
-   * Pearson's chi-square of the counts against {@code p}, below the 0.1% critical value for its degrees of freedom
-   * (the draws are seeded, so this is deterministic); a count where {@code p} is 0 fails outright.
+   * Pearson's chi-square of the counts against {@code p}, below the 0.1% critical value for its
+   * degrees of freedom (the draws are seeded, so this is deterministic); a count where {@code p} is
+   * 0 fails outright.
    */
   private static void assertChiSquare(int[] counts, double[] p) {
     long n = 0;
@@ -263,8 +275,16 @@ class SamplerTest {
     if (df == 0) {
       return;
     }
-    assertTrue(chi < critical[df - 1], "chi-square " + chi + " with " + df + " degrees of freedom: counts "
-        + java.util.Arrays.toString(counts) + " vs p " + java.util.Arrays.toString(p));
+    assertTrue(
+        chi < critical[df - 1],
+        "chi-square "
+            + chi
+            + " with "
+            + df
+            + " degrees of freedom: counts "
+            + java.util.Arrays.toString(counts)
+            + " vs p "
+            + java.util.Arrays.toString(p));
   }
 
   private static int[] draw(Sampler s, int n) {

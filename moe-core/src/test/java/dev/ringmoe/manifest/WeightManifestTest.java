@@ -12,7 +12,10 @@ import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The manifest names exactly the reference checkpoint's tensors, with their shapes, and sizes the model. */
+/**
+ * The manifest names exactly the reference checkpoint's tensors, with their shapes, and sizes the
+ * model.
+ */
 class WeightManifestTest {
   @Test
   void listsExactlyTheCheckpointsTensors() throws IOException {
@@ -25,8 +28,10 @@ class WeightManifestTest {
         for (Section s : manifest.sections()) {
           for (TensorEntry t : s.tensors()) {
             names.add(t.name());
-            assertEquals(java.util.Arrays.toString(t.shape()),
-                java.util.Arrays.toString(ckpt.tensor(t.name()).shape()), t.toString());
+            assertEquals(
+                java.util.Arrays.toString(t.shape()),
+                java.util.Arrays.toString(ckpt.tensor(t.name()).shape()),
+                t.toString());
           }
         }
         assertEquals(ckpt.tensorNames(), names, variant);
@@ -48,8 +53,13 @@ class WeightManifestTest {
     assertEquals(2 * block, expert.offset(Role.EXPERT_DOWN));
     assertEquals(3 * block, expert.nativeFloats());
     Section dense = WeightManifest.of(config).dense(2);
-    assertEquals(dense.parameters() - 2L * config.hiddenSize(), dense.nativeFloats(), "the norms live on the heap");
+    assertEquals(
+        dense.parameters() - 2L * config.hiddenSize(),
+        dense.nativeFloats(),
+        "the norms live on the heap");
     assertThrows(IllegalArgumentException.class, () -> dense.offset(Role.INPUT_NORM));
-    assertThrows(IllegalArgumentException.class, () -> WeightManifest.of(config).expert(0, config.experts()));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> WeightManifest.of(config).expert(0, config.experts()));
   }
 }

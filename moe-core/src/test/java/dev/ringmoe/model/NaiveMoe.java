@@ -3,8 +3,8 @@ package dev.ringmoe.model;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.TensorInfo;
 import dev.ringmoe.config.GateKind;
-import dev.ringmoe.config.QkNorm;
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.config.QkNorm;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.manifest.Section;
 import dev.ringmoe.manifest.WeightManifest;
@@ -12,9 +12,10 @@ import java.io.IOException;
 import java.nio.FloatBuffer;
 
 /**
- * An independent, deliberately naive MoE decoder forward pass (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE) in double precision over plain arrays: the test oracle
- * for checkpoint shapes that have no Hugging Face reference. It shares no code with {@link Decoder}: it recomputes
- * the whole sequence from scratch, without a cache, and routes with a full sort.
+ * An independent, deliberately naive MoE decoder forward pass (Mixtral, Qwen2-MoE, Qwen3-MoE,
+ * OLMoE) in double precision over plain arrays: the test oracle for checkpoint shapes that have no
+ * Hugging Face reference. It shares no code with {@link Decoder}: it recomputes the whole sequence
+ * from scratch, without a cache, and routes with a full sort.
  */
 final class NaiveMoe {
   private final ModelConfig c;
@@ -83,7 +84,10 @@ final class NaiveMoe {
     }
   }
 
-  /** Softmax over all experts, top k, renormalised or not, plus the shared expert scaled by its sigmoid gate. */
+  /**
+   * Softmax over all experts, top k, renormalised or not, plus the shared expert scaled by its
+   * sigmoid gate.
+   */
   private double[] moe(int l, double[] xn) throws IOException {
     double[] logits = matvec(w(m.dense(l), Role.ROUTER), xn, c.experts());
     double max = Double.NEGATIVE_INFINITY;
@@ -129,7 +133,8 @@ final class NaiveMoe {
     return out;
   }
 
-  private double[] swiglu(Section s, Role gate, Role up, Role down, double[] xn) throws IOException {
+  private double[] swiglu(Section s, Role gate, Role up, Role down, double[] xn)
+      throws IOException {
     int inter = (int) s.get(gate).shape()[0];
     double[] a = matvec(w(s, gate), xn, inter);
     double[] b = matvec(w(s, up), xn, inter);
@@ -145,7 +150,10 @@ final class NaiveMoe {
     }
   }
 
-  /** RMSNorm of each group of {@code width} values with the same weight (per head, or the whole vector). */
+  /**
+   * RMSNorm of each group of {@code width} values with the same weight (per head, or the whole
+   * vector).
+   */
   private double[] normGroups(double[] x, double[] weight, int width) {
     double[] y = new double[x.length];
     for (int g = 0; g < x.length / width; g++) {
@@ -227,7 +235,10 @@ final class NaiveMoe {
       }
       for (int p = 0; p < t; p++) {
         double[] xn = rms(x[p], in2);
-        double[] y = c.isMoeLayer(l) ? moe(l, xn) : swiglu(m.dense(l), Role.MLP_GATE, Role.MLP_UP, Role.MLP_DOWN, xn);
+        double[] y =
+            c.isMoeLayer(l)
+                ? moe(l, xn)
+                : swiglu(m.dense(l), Role.MLP_GATE, Role.MLP_UP, Role.MLP_DOWN, xn);
         for (int i = 0; i < hSize; i++) {
           x[p][i] += y[i];
         }

@@ -30,14 +30,23 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Non-finite numbers in a forward pass (issue 8, item 3). Before the fix, NaN router probabilities made the top-k
- * pick expert -1 and the pass died with an {@code ArrayIndexOutOfBoundsException}; now the decoder stops with a
- * {@link NonFiniteException} naming the layer and the quantity, and routing on NaN (a lookahead guess) still yields
- * valid expert ids.
+ * Non-finite numbers in a forward pass (issue 8, item 3). Before the fix, NaN router probabilities
+ * made the top-k pick expert -1 and the pass died with an {@code ArrayIndexOutOfBoundsException};
+ * now the decoder stops with a {@link NonFiniteException} naming the layer and the quantity, and
+ * routing on NaN (a lookahead guess) still yields valid expert ids.
  */
 class NonFiniteValuesTest {
-  private static final ModelConfig CONFIG = ModelConfig.builder(Architecture.MIXTRAL).layers(2).hiddenSize(32)
-      .heads(4).kvHeads(2).experts(4).topK(2).intermediateSize(48).vocabSize(300).build();
+  private static final ModelConfig CONFIG =
+      ModelConfig.builder(Architecture.MIXTRAL)
+          .layers(2)
+          .hiddenSize(32)
+          .heads(4)
+          .kvHeads(2)
+          .experts(4)
+          .topK(2)
+          .intermediateSize(48)
+          .vocabSize(300)
+          .build();
   private static final WeightManifest NAMES = WeightManifest.of(CONFIG);
   private static final int[] IDS = {1, 5, 9, 42};
 
@@ -48,7 +57,8 @@ class NonFiniteValuesTest {
     Path dir = checkpoint(Map.of(NAMES.dense(1).get(Role.ROUTER).name(), Float.NaN));
     try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
       NonFiniteException e = assertThrows(NonFiniteException.class, () -> model.logits(IDS));
-      assertTrue(e.getMessage().startsWith("layer 1: the router logit is NaN at token 0"), e.getMessage());
+      assertTrue(
+          e.getMessage().startsWith("layer 1: the router logit is NaN at token 0"), e.getMessage());
       e = assertThrows(NonFiniteException.class, () -> model.logitsIncremental(IDS));
       assertTrue(e.getMessage().contains("layer 1: the router logit is NaN"), e.getMessage());
     }
@@ -56,17 +66,29 @@ class NonFiniteValuesTest {
 
   @Test
   void overflowingActivationsNameTheLayerAndTheHiddenState() throws IOException {
-    Path dir = checkpoint(Map.of(NAMES.expert(0, 0).get(Role.EXPERT_DOWN).name(), 3e38f, NAMES.expert(0, 1).get(Role.EXPERT_DOWN).name(), 3e38f,
-        NAMES.expert(0, 2).get(Role.EXPERT_DOWN).name(), 3e38f, NAMES.expert(0, 3).get(Role.EXPERT_DOWN).name(), 3e38f));
+    Path dir =
+        checkpoint(
+            Map.of(
+                NAMES.expert(0, 0).get(Role.EXPERT_DOWN).name(),
+                3e38f,
+                NAMES.expert(0, 1).get(Role.EXPERT_DOWN).name(),
+                3e38f,
+                NAMES.expert(0, 2).get(Role.EXPERT_DOWN).name(),
+                3e38f,
+                NAMES.expert(0, 3).get(Role.EXPERT_DOWN).name(),
+                3e38f));
     try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
       NonFiniteException e = assertThrows(NonFiniteException.class, () -> model.logits(IDS));
-      assertTrue(e.getMessage().startsWith("layer 0: the hidden state after the MoE block is"), e.getMessage());
+      assertTrue(
+          e.getMessage().startsWith("layer 0: the hidden state after the MoE block is"),
+          e.getMessage());
     }
   }
 
   @Test
   void nonFiniteLmHeadIsReported() throws IOException {
-    Path dir = checkpoint(Map.of(NAMES.globals().get(Role.LM_HEAD).name(), Float.POSITIVE_INFINITY));
+    Path dir =
+        checkpoint(Map.of(NAMES.globals().get(Role.LM_HEAD).name(), Float.POSITIVE_INFINITY));
     try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
       NonFiniteException e = assertThrows(NonFiniteException.class, () -> model.logits(IDS));
       assertTrue(e.getMessage().startsWith("the LM head: the logit is"), e.getMessage());
@@ -83,7 +105,9 @@ class NonFiniteValuesTest {
     assertEquals(1, two.expert(0, 1));
     Routing three = new Routing(1, 3);
     Router.softmaxTopK(3, 3, false).route(new float[] {Float.NaN, Float.NaN, Float.NaN}, three);
-    assertArrayEquals(new int[] {0, 1, 2}, new int[] {three.expert(0, 0), three.expert(0, 1), three.expert(0, 2)});
+    assertArrayEquals(
+        new int[] {0, 1, 2},
+        new int[] {three.expert(0, 0), three.expert(0, 1), three.expert(0, 2)});
   }
 
   @Test
@@ -92,16 +116,22 @@ class NonFiniteValuesTest {
     int[] ids = new int[6];
     VectorMath.topK(scores, 0, 6, 6, ids, 0);
     assertArrayEquals(new int[] {2, 5, 0, 3, 4, 1}, ids);
-    assertThrows(IllegalArgumentException.class, () -> VectorMath.topK(scores, 0, 6, 7, new int[7], 0));
+    assertThrows(
+        IllegalArgumentException.class, () -> VectorMath.topK(scores, 0, 6, 7, new int[7], 0));
   }
 
   @Test
   void softmaxIsDefinedExactlyForRowsWithAFiniteMaximumAndNoNan() {
     float[] out = new float[3];
-    assertTrue(VectorMath.softmax(new float[] {1000f, 1000f, Float.NEGATIVE_INFINITY}, 0, 3, out, 0));
+    assertTrue(
+        VectorMath.softmax(new float[] {1000f, 1000f, Float.NEGATIVE_INFINITY}, 0, 3, out, 0));
     assertArrayEquals(new float[] {0.5f, 0.5f, 0f}, out);
-    for (float[] row : new float[][] {{1f, Float.NaN}, {1f, Float.POSITIVE_INFINITY},
-        {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}}) {
+    for (float[] row :
+        new float[][] {
+          {1f, Float.NaN},
+          {1f, Float.POSITIVE_INFINITY},
+          {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}
+        }) {
       float[] o = new float[2];
       assertFalse(VectorMath.softmax(row, 0, 2, o, 0), Arrays.toString(row));
       assertTrue(Float.isNaN(o[0]) && Float.isNaN(o[1]));
@@ -110,7 +140,9 @@ class NonFiniteValuesTest {
     assertEquals(1, VectorMath.firstNonFinite(new float[] {1f, Float.NaN}, 0, 2));
   }
 
-  /** A float32 checkpoint with every element of the named tensors overwritten by the given values. */
+  /**
+   * A float32 checkpoint with every element of the named tensors overwritten by the given values.
+   */
   private Path checkpoint(Map<String, Float> values) throws IOException {
     Path dir = tmp.resolve("ckpt");
     SyntheticCheckpoint.of(CONFIG).dtype(DType.F32).seed(3).write(dir);

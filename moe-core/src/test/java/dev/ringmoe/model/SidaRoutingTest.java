@@ -29,7 +29,13 @@ class SidaRoutingTest {
       int h = c.hiddenSize();
       int e = c.experts();
       float[] normed = new float[input.tokens() * h];
-      RmsNorm.apply(input.hidden(), normed, input.weights().postAttentionNorm(), input.tokens(), h, c.rmsNormEps());
+      RmsNorm.apply(
+          input.hidden(),
+          normed,
+          input.weights().postAttentionNorm(),
+          input.tokens(),
+          h,
+          c.rmsNormEps());
       FloatBuffer router = input.weights().router().data().asNioFloat();
       long base = input.weights().router().offset();
       for (int t = 0; t < input.tokens(); t++) {
@@ -63,8 +69,12 @@ class SidaRoutingTest {
       exact = model.logits(ids);
     }
     float[][] sida;
-    try (MoeModel model = MoeModel.builder().checkpoint(dir).predictor(new RouterOracle())
-        .routingMode(RoutingMode.SIDA).build()) {
+    try (MoeModel model =
+        MoeModel.builder()
+            .checkpoint(dir)
+            .predictor(new RouterOracle())
+            .routingMode(RoutingMode.SIDA)
+            .build()) {
       sida = model.logits(ids);
     }
     double max = 0;
@@ -81,23 +91,28 @@ class SidaRoutingTest {
   void aUniformPredictorChangesTheOutput() throws IOException {
     Path dir = ReferenceData.mixtralF32();
     int[] ids = {1, 564, 916, 435, 275, 946};
-    RoutingPredictor uniform = new RoutingPredictor() {
-      @Override
-      public BitSet predict(LayerInput input) {
-        return null;
-      }
+    RoutingPredictor uniform =
+        new RoutingPredictor() {
+          @Override
+          public BitSet predict(LayerInput input) {
+            return null;
+          }
 
-      @Override
-      public void probabilities(LayerInput input, float[] out) {
-        Arrays.fill(out, 1f / input.config().experts());
-      }
-    };
+          @Override
+          public void probabilities(LayerInput input, float[] out) {
+            Arrays.fill(out, 1f / input.config().experts());
+          }
+        };
     float[][] exact;
     try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
       exact = model.logits(ids);
     }
-    try (MoeModel model = MoeModel.builder().checkpoint(dir).predictor(uniform).routingMode(RoutingMode.SIDA)
-        .build()) {
+    try (MoeModel model =
+        MoeModel.builder()
+            .checkpoint(dir)
+            .predictor(uniform)
+            .routingMode(RoutingMode.SIDA)
+            .build()) {
       float[][] sida = model.logits(ids);
       assertTrue(Math.abs(sida[5][0] - exact[5][0]) + Math.abs(sida[5][1] - exact[5][1]) > 1e-3);
     }
@@ -105,7 +120,13 @@ class SidaRoutingTest {
 
   @Test
   void sidaNeedsARoutingPredictor() {
-    assertThrows(IllegalStateException.class, () -> MoeModel.builder().checkpoint(ReferenceData.mixtralF32())
-        .predictor(ExpertPredictor.gateLookahead()).routingMode(RoutingMode.SIDA).build());
+    assertThrows(
+        IllegalStateException.class,
+        () ->
+            MoeModel.builder()
+                .checkpoint(ReferenceData.mixtralF32())
+                .predictor(ExpertPredictor.gateLookahead())
+                .routingMode(RoutingMode.SIDA)
+                .build());
   }
 }

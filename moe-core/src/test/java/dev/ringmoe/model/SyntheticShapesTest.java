@@ -21,61 +21,171 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Checkpoints of shapes unlike the reference one (other layer, expert, top-k and head counts; multi-head and
- * multi-query attention; tied embeddings; sliding windows; BF16 and F16 storage; one or many shards) against an
- * independent naive implementation, for the full forward and for incremental decoding.
+ * Checkpoints of shapes unlike the reference one (other layer, expert, top-k and head counts;
+ * multi-head and multi-query attention; tied embeddings; sliding windows; BF16 and F16 storage; one
+ * or many shards) against an independent naive implementation, for the full forward and for
+ * incremental decoding.
  */
 class SyntheticShapesTest {
   @TempDir Path tmp;
 
   static Stream<Arguments> shapes() {
     return Stream.of(
-        Arguments.of("2 layers, 4 experts top-1, MQA, bf16, sharded",
-            ModelConfig.builder(Architecture.MIXTRAL).layers(2).hiddenSize(64).heads(4).kvHeads(1)
-                .experts(4).topK(1).intermediateSize(96).vocabSize(300).ropeTheta(1e4).build(),
-            DType.BF16, 40_000L),
-        Arguments.of("3 layers, 6 experts top-3, MHA, tied embeddings, f32",
-            ModelConfig.builder(Architecture.MIXTRAL).layers(3).hiddenSize(96).heads(6).kvHeads(6)
-                .experts(6).topK(3).intermediateSize(80).vocabSize(400).tieWordEmbeddings(true).build(),
-            DType.F32, 1L << 30),
-        Arguments.of("1 layer, 3 experts top-2, head_dim 16 != hidden/heads, sliding window 5, f16",
-            ModelConfig.builder(Architecture.MIXTRAL).layers(1).hiddenSize(48).heads(4).kvHeads(2).headDim(16)
-                .experts(3).topK(2).intermediateSize(64).vocabSize(259).slidingWindow(5).build(),
-            DType.F16, 30_000L),
-        Arguments.of("2 layers, 8 experts top-2, gate without renormalisation (norm_topk_prob false), f32",
-            ModelConfig.builder(Architecture.MIXTRAL).layers(2).hiddenSize(64).heads(4).kvHeads(2)
-                .experts(8).topK(2).intermediateSize(64).vocabSize(300).gate(GateKind.SOFTMAX_TOPK).build(),
-            DType.F32, 1L << 30),
-        Arguments.of("5 layers, 16 experts top-4, GQA 8/2, f32, sharded",
-            ModelConfig.builder(Architecture.MIXTRAL).layers(5).hiddenSize(64).heads(8).kvHeads(2)
-                .experts(16).topK(4).intermediateSize(48).vocabSize(512).build(),
-            DType.F32, 200_000L),
-        Arguments.of("qwen2_moe: 3 layers (layer 1 dense), 8 experts top-4, shared expert with gate, qkv bias, bf16",
-            ModelConfig.builder(Architecture.QWEN2_MOE).layers(3).hiddenSize(64).heads(4).kvHeads(2)
-                .experts(8).topK(4).intermediateSize(40).denseIntermediateSize(96).denseLayers(1)
-                .sharedExpertIntermediateSize(56).gate(GateKind.SOFTMAX_TOPK).vocabSize(300).build(),
-            DType.BF16, 60_000L),
-        Arguments.of("qwen3_moe: head_dim 32 x 4 heads != hidden 64, 64 experts top-8, per-head q/k norm, f32",
-            ModelConfig.builder(Architecture.QWEN3_MOE).layers(2).hiddenSize(64).heads(4).kvHeads(2).headDim(32)
-                .experts(64).topK(8).intermediateSize(16).vocabSize(300).build(),
-            DType.F32, 1L << 30),
-        Arguments.of("qwen3_moe: head_dim 8 x 16 heads, MQA, top-1, attention bias, sliding-free, f16",
-            ModelConfig.builder(Architecture.QWEN3_MOE).layers(2).hiddenSize(64).heads(16).kvHeads(1).headDim(8)
-                .experts(4).topK(1).intermediateSize(32).attentionBias(true).vocabSize(300).build(),
-            DType.F16, 1L << 30),
-        Arguments.of("olmoe: whole-projection q/k norm, 16 experts top-2, GQA 8/2, not renormalised, f32, sharded",
-            ModelConfig.builder(Architecture.OLMOE).layers(3).hiddenSize(64).heads(8).kvHeads(2)
-                .experts(16).topK(2).intermediateSize(32).gate(GateKind.SOFTMAX_TOPK).vocabSize(300).build(),
-            DType.F32, 100_000L));
+        Arguments.of(
+            "2 layers, 4 experts top-1, MQA, bf16, sharded",
+            ModelConfig.builder(Architecture.MIXTRAL)
+                .layers(2)
+                .hiddenSize(64)
+                .heads(4)
+                .kvHeads(1)
+                .experts(4)
+                .topK(1)
+                .intermediateSize(96)
+                .vocabSize(300)
+                .ropeTheta(1e4)
+                .build(),
+            DType.BF16,
+            40_000L),
+        Arguments.of(
+            "3 layers, 6 experts top-3, MHA, tied embeddings, f32",
+            ModelConfig.builder(Architecture.MIXTRAL)
+                .layers(3)
+                .hiddenSize(96)
+                .heads(6)
+                .kvHeads(6)
+                .experts(6)
+                .topK(3)
+                .intermediateSize(80)
+                .vocabSize(400)
+                .tieWordEmbeddings(true)
+                .build(),
+            DType.F32,
+            1L << 30),
+        Arguments.of(
+            "1 layer, 3 experts top-2, head_dim 16 != hidden/heads, sliding window 5, f16",
+            ModelConfig.builder(Architecture.MIXTRAL)
+                .layers(1)
+                .hiddenSize(48)
+                .heads(4)
+                .kvHeads(2)
+                .headDim(16)
+                .experts(3)
+                .topK(2)
+                .intermediateSize(64)
+                .vocabSize(259)
+                .slidingWindow(5)
+                .build(),
+            DType.F16,
+            30_000L),
+        Arguments.of(
+            "2 layers, 8 experts top-2, gate without renormalisation (norm_topk_prob false), f32",
+            ModelConfig.builder(Architecture.MIXTRAL)
+                .layers(2)
+                .hiddenSize(64)
+                .heads(4)
+                .kvHeads(2)
+                .experts(8)
+                .topK(2)
+                .intermediateSize(64)
+                .vocabSize(300)
+                .gate(GateKind.SOFTMAX_TOPK)
+                .build(),
+            DType.F32,
+            1L << 30),
+        Arguments.of(
+            "5 layers, 16 experts top-4, GQA 8/2, f32, sharded",
+            ModelConfig.builder(Architecture.MIXTRAL)
+                .layers(5)
+                .hiddenSize(64)
+                .heads(8)
+                .kvHeads(2)
+                .experts(16)
+                .topK(4)
+                .intermediateSize(48)
+                .vocabSize(512)
+                .build(),
+            DType.F32,
+            200_000L),
+        Arguments.of(
+            "qwen2_moe: 3 layers (layer 1 dense), 8 experts top-4, shared expert with gate, qkv bias, bf16",
+            ModelConfig.builder(Architecture.QWEN2_MOE)
+                .layers(3)
+                .hiddenSize(64)
+                .heads(4)
+                .kvHeads(2)
+                .experts(8)
+                .topK(4)
+                .intermediateSize(40)
+                .denseIntermediateSize(96)
+                .denseLayers(1)
+                .sharedExpertIntermediateSize(56)
+                .gate(GateKind.SOFTMAX_TOPK)
+                .vocabSize(300)
+                .build(),
+            DType.BF16,
+            60_000L),
+        Arguments.of(
+            "qwen3_moe: head_dim 32 x 4 heads != hidden 64, 64 experts top-8, per-head q/k norm, f32",
+            ModelConfig.builder(Architecture.QWEN3_MOE)
+                .layers(2)
+                .hiddenSize(64)
+                .heads(4)
+                .kvHeads(2)
+                .headDim(32)
+                .experts(64)
+                .topK(8)
+                .intermediateSize(16)
+                .vocabSize(300)
+                .build(),
+            DType.F32,
+            1L << 30),
+        Arguments.of(
+            "qwen3_moe: head_dim 8 x 16 heads, MQA, top-1, attention bias, sliding-free, f16",
+            ModelConfig.builder(Architecture.QWEN3_MOE)
+                .layers(2)
+                .hiddenSize(64)
+                .heads(16)
+                .kvHeads(1)
+                .headDim(8)
+                .experts(4)
+                .topK(1)
+                .intermediateSize(32)
+                .attentionBias(true)
+                .vocabSize(300)
+                .build(),
+            DType.F16,
+            1L << 30),
+        Arguments.of(
+            "olmoe: whole-projection q/k norm, 16 experts top-2, GQA 8/2, not renormalised, f32, sharded",
+            ModelConfig.builder(Architecture.OLMOE)
+                .layers(3)
+                .hiddenSize(64)
+                .heads(8)
+                .kvHeads(2)
+                .experts(16)
+                .topK(2)
+                .intermediateSize(32)
+                .gate(GateKind.SOFTMAX_TOPK)
+                .vocabSize(300)
+                .build(),
+            DType.F32,
+            100_000L));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("shapes")
-  void matchesNaiveImplementation(String name, ModelConfig config, DType dtype, long shardBytes) throws IOException {
+  void matchesNaiveImplementation(String name, ModelConfig config, DType dtype, long shardBytes)
+      throws IOException {
     Path dir = tmp.resolve("ckpt");
-    SyntheticCheckpoint.of(config).dtype(dtype).shardBytes(shardBytes).seed(name.hashCode()).write(dir);
+    SyntheticCheckpoint.of(config)
+        .dtype(dtype)
+        .shardBytes(shardBytes)
+        .seed(name.hashCode())
+        .write(dir);
     if (shardBytes < 1_000_000) {
-      assertTrue(Files.exists(dir.resolve("model.safetensors.index.json")), "expected a sharded checkpoint");
+      assertTrue(
+          Files.exists(dir.resolve("model.safetensors.index.json")),
+          "expected a sharded checkpoint");
     }
     SplittableRandom random = new SplittableRandom(7);
     int[] ids = random.ints(12, 0, config.vocabSize()).toArray();
@@ -97,11 +207,14 @@ class SyntheticShapesTest {
           scale = Math.max(scale, Math.abs(expected[t][v]));
         }
       }
-      System.out.printf("%s: max |logit| %.3g, vs naive %.3g, incremental vs full %.3g%n",
+      System.out.printf(
+          "%s: max |logit| %.3g, vs naive %.3g, incremental vs full %.3g%n",
           name, scale, fullDiff, stepDiff);
       assertTrue(scale > 0.1, "degenerate logits");
-      assertTrue(fullDiff < 1e-3, "full forward differs from the naive implementation by " + fullDiff);
-      assertTrue(stepDiff < 1e-4, "incremental decode differs from the full forward by " + stepDiff);
+      assertTrue(
+          fullDiff < 1e-3, "full forward differs from the naive implementation by " + fullDiff);
+      assertTrue(
+          stepDiff < 1e-4, "incremental decode differs from the full forward by " + stepDiff);
     }
   }
 }

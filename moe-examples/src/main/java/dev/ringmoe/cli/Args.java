@@ -7,8 +7,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The parsed {@code --name value} and {@code --flag} options of one command. Every option must be known to the
- * command; values are checked when read, and a bad one becomes a {@link UsageException} naming the option.
+ * The parsed {@code --name value} and {@code --flag} options of one command. Every option must be
+ * known to the command; values are checked when read, and a bad one becomes a {@link
+ * UsageException} naming the option.
  */
 final class Args {
   private final String command;
@@ -22,7 +23,8 @@ final class Args {
    * @param valued options that take a value
    * @param flags options that take none
    */
-  static Args parse(String command, String[] argv, int from, Set<String> valued, Set<String> flags) {
+  static Args parse(
+      String command, String[] argv, int from, Set<String> valued, Set<String> flags) {
     Args a = new Args(command);
     for (int i = from; i < argv.length; i++) {
       String arg = argv[i];
@@ -47,7 +49,8 @@ final class Args {
         }
         a.values.put(name, inline);
       } else {
-        throw new UsageException(command + ": unknown option --" + name + " (see " + command + " --help)");
+        throw new UsageException(
+            command + ": unknown option --" + name + " (see " + command + " --help)");
       }
     }
     return a;
@@ -143,16 +146,40 @@ final class Args {
     String unit = s.substring(split);
     long scale;
     switch (unit) {
-      case "": case "B": scale = 1; break;
-      case "K": case "KB": scale = 1000; break;
-      case "KIB": scale = 1L << 10; break;
-      case "M": case "MB": scale = 1000_000; break;
-      case "MIB": scale = 1L << 20; break;
-      case "G": case "GB": scale = 1000_000_000; break;
-      case "GIB": scale = 1L << 30; break;
-      case "T": case "TB": scale = 1000_000_000_000L; break;
-      case "TIB": scale = 1L << 40; break;
-      default: throw new IllegalArgumentException("has an unknown unit '" + unit + "' in '" + text + "'");
+      case "":
+      case "B":
+        scale = 1;
+        break;
+      case "K":
+      case "KB":
+        scale = 1000;
+        break;
+      case "KIB":
+        scale = 1L << 10;
+        break;
+      case "M":
+      case "MB":
+        scale = 1000_000;
+        break;
+      case "MIB":
+        scale = 1L << 20;
+        break;
+      case "G":
+      case "GB":
+        scale = 1000_000_000;
+        break;
+      case "GIB":
+        scale = 1L << 30;
+        break;
+      case "T":
+      case "TB":
+        scale = 1000_000_000_000L;
+        break;
+      case "TIB":
+        scale = 1L << 40;
+        break;
+      default:
+        throw new IllegalArgumentException("has an unknown unit '" + unit + "' in '" + text + "'");
     }
     double bytes = number * scale;
     if (bytes < 1 || bytes > Long.MAX_VALUE) {

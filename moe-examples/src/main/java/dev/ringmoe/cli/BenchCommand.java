@@ -21,9 +21,10 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * {@code ringmoe bench}: prefill and decode tokens per second of the all-resident model against the memory roofline
- * (the machine's read bandwidth, measured in the same run, divided by the weight bytes one decode token reads), and,
- * with {@code --budgets}, of the ring at several device budgets and prefetch policies, as one table.
+ * {@code ringmoe bench}: prefill and decode tokens per second of the all-resident model against the
+ * memory roofline (the machine's read bandwidth, measured in the same run, divided by the weight
+ * bytes one decode token reads), and, with {@code --budgets}, of the ring at several device budgets
+ * and prefetch policies, as one table.
  */
 final class BenchCommand implements Command {
   @Override
@@ -67,8 +68,18 @@ final class BenchCommand implements Command {
 
   @Override
   public Set<String> valuedOptions() {
-    return Set.of("model", "prompt-tokens", "decode-tokens", "repeats", "budgets", "prefetch", "ring-slots",
-        "stores", "data", "predictor", "mode");
+    return Set.of(
+        "model",
+        "prompt-tokens",
+        "decode-tokens",
+        "repeats",
+        "budgets",
+        "prefetch",
+        "ring-slots",
+        "stores",
+        "data",
+        "predictor",
+        "mode");
   }
 
   @Override
@@ -78,12 +89,14 @@ final class BenchCommand implements Command {
     int repeats = args.integer("repeats", 5);
     int slots = args.integer("ring-slots", 0);
     if (promptTokens < 1 || decodeTokens < 2 || repeats < 1 || slots < 0) {
-      throw new UsageException("ringmoe bench: --prompt-tokens >= 1, --decode-tokens >= 2, --repeats >= 1 and"
-          + " --ring-slots >= 0 (0, the default, uses as many slots as each budget holds)");
+      throw new UsageException(
+          "ringmoe bench: --prompt-tokens >= 1, --decode-tokens >= 2, --repeats >= 1 and"
+              + " --ring-slots >= 0 (0, the default, uses as many slots as each budget holds)");
     }
     List<String> budgets = args.has("budgets") ? split(args.required("budgets")) : List.of();
-    List<String> policies = new ArrayList<>(split(args.string("prefetch",
-        args.has("predictor") ? "none" : "lookahead,none")));
+    List<String> policies =
+        new ArrayList<>(
+            split(args.string("prefetch", args.has("predictor") ? "none" : "lookahead,none")));
     if (args.has("predictor")) {
       policies.addAll(split(args.required("predictor")));
     }
@@ -105,16 +118,22 @@ final class BenchCommand implements Command {
     List<String> stores = split(args.string("stores", "ring"));
     for (String store : stores) {
       if (!store.equals("ring") && !store.equals("cache")) {
-        throw new UsageException("ringmoe bench: --stores takes ring and/or cache, not '" + store + "'");
+        throw new UsageException(
+            "ringmoe bench: --stores takes ring and/or cache, not '" + store + "'");
       }
     }
 
-    Path dir = args.has("model") ? ModelOptions.checkpointDir(args)
-        : SyntheticModels.ensure("bench-mixtral-f32", SyntheticModels.benchmarkShape(), DType.F32, 1, err);
+    Path dir =
+        args.has("model")
+            ? ModelOptions.checkpointDir(args)
+            : SyntheticModels.ensure(
+                "bench-mixtral-f32", SyntheticModels.benchmarkShape(), DType.F32, 1, err);
     ModelConfig config = ModelConfig.load(dir);
     if ((long) promptTokens + decodeTokens > config.maxPositions()) {
-      throw new UsageException("ringmoe bench: prompt plus decode tokens exceed the model's " + config.maxPositions()
-          + " positions");
+      throw new UsageException(
+          "ringmoe bench: prompt plus decode tokens exceed the model's "
+              + config.maxPositions()
+              + " positions");
     }
     // Validate every budget before the long runs start.
     List<Long> budgetBytes = new ArrayList<>();
@@ -126,11 +145,18 @@ final class BenchCommand implements Command {
     if (args.has("data") && promptTokens == 1) {
       prompt = new int[] {config.bosTokenId()};
     } else if (args.has("data")) {
-      List<int[]> first = TokenWindows.fromFile(args.path("data"), promptTokens - 1, promptTokens, 1,
-          config.bosTokenId());
+      List<int[]> first =
+          TokenWindows.fromFile(
+              args.path("data"), promptTokens - 1, promptTokens, 1, config.bosTokenId());
       if (first.isEmpty()) {
-        throw new UsageException("ringmoe bench: --data " + args.path("data") + " holds fewer than the "
-            + (promptTokens - 1) + " tokens a prompt of --prompt-tokens " + promptTokens + " takes after BOS");
+        throw new UsageException(
+            "ringmoe bench: --data "
+                + args.path("data")
+                + " holds fewer than the "
+                + (promptTokens - 1)
+                + " tokens a prompt of --prompt-tokens "
+                + promptTokens
+                + " takes after BOS");
       }
       prompt = first.get(0);
     } else {
@@ -141,34 +167,55 @@ final class BenchCommand implements Command {
     MemoryBandwidth.Result measured = MemoryBandwidth.measure(threads, 5);
     double bandwidth = measured.best();
     int[][] replayed = new int[1][];
-    Predictors.RunSequence run = () -> {
-      // What the oracle replays: the resident model's greedy generation from the prompt, run once for all rows.
-      if (replayed[0] == null) {
-        try (MoeModel resident = MoeModel.builder().checkpoint(dir).build()) {
-          replayed[0] = resident.generate(prompt, GenerationOptions.builder().maxNewTokens(decodeTokens)
-              .stopAtEos(false).build(), TokenListener.NONE).allIds();
-        }
-      }
-      return replayed[0];
-    };
+    Predictors.RunSequence run =
+        () -> {
+          // What the oracle replays: the resident model's greedy generation from the prompt, run
+          // once for all rows.
+          if (replayed[0] == null) {
+            try (MoeModel resident = MoeModel.builder().checkpoint(dir).build()) {
+              replayed[0] =
+                  resident
+                      .generate(
+                          prompt,
+                          GenerationOptions.builder()
+                              .maxNewTokens(decodeTokens)
+                              .stopAtEos(false)
+                              .build(),
+                          TokenListener.NONE)
+                      .allIds();
+            }
+          }
+          return replayed[0];
+        };
 
     List<Row> rows = new ArrayList<>();
-    rows.add(measure("resident", MoeModel.builder().checkpoint(dir), prompt, decodeTokens, repeats, err));
+    rows.add(
+        measure(
+            "resident", MoeModel.builder().checkpoint(dir), prompt, decodeTokens, repeats, err));
     for (int i = 0; i < budgets.size(); i++) {
       for (String store : stores) {
         for (String policy : policies) {
-          MoeModel.Builder b = MoeModel.builder().checkpoint(dir).deviceMemory(budgetBytes.get(i)).ringSlots(slots)
-              .expertCache(store.equals("cache"));
+          MoeModel.Builder b =
+              MoeModel.builder()
+                  .checkpoint(dir)
+                  .deviceMemory(budgetBytes.get(i))
+                  .ringSlots(slots)
+                  .expertCache(store.equals("cache"));
           if (policy.contains(":") || policy.equals("oracle")) {
-            b.prefetch(Prefetch.LOOKAHEAD).predictor(Predictors.runtime(policy, dir, "ringmoe bench", run));
+            b.prefetch(Prefetch.LOOKAHEAD)
+                .predictor(Predictors.runtime(policy, dir, "ringmoe bench", run));
             if (mode.equals("sida") && policy.startsWith("sida:")) {
               b.routingMode(RoutingMode.SIDA);
             }
           } else {
             b.prefetch(ModelOptions.prefetch(policy, "ringmoe bench"));
           }
-          String name = budgets.get(i) + (stores.size() > 1 ? " " + store : "") + " " + shortName(policy)
-              + (mode.equals("sida") && policy.startsWith("sida:") ? " (sida mode)" : "");
+          String name =
+              budgets.get(i)
+                  + (stores.size() > 1 ? " " + store : "")
+                  + " "
+                  + shortName(policy)
+                  + (mode.equals("sida") && policy.startsWith("sida:") ? " (sida mode)" : "");
           rows.add(measure(name, b, prompt, decodeTokens, repeats, err));
         }
       }
@@ -178,33 +225,77 @@ final class BenchCommand implements Command {
     long bytesPerToken = decodeBytesPerToken(config);
     double roofline = bandwidth / bytesPerToken;
     out.printf(Locale.ROOT, "model                      %s%n", config);
-    out.printf(Locale.ROOT, "checkpoint                 %s (float32 weights %.1f MB)%n", dir,
+    out.printf(
+        Locale.ROOT,
+        "checkpoint                 %s (float32 weights %.1f MB)%n",
+        dir,
         config.float32WeightBytes() / 1e6);
-    out.printf(Locale.ROOT, "memory read bandwidth      %.1f GB/s (best of: Java read %.1f GB/s with %d threads,"
-        + " ND4J matrix-vector over 1 GiB %.1f GB/s)%n", bandwidth / 1e9, measured.javaRead() / 1e9, threads,
+    out.printf(
+        Locale.ROOT,
+        "memory read bandwidth      %.1f GB/s (best of: Java read %.1f GB/s with %d threads,"
+            + " ND4J matrix-vector over 1 GiB %.1f GB/s)%n",
+        bandwidth / 1e9,
+        measured.javaRead() / 1e9,
+        threads,
         measured.nd4jGemv() / 1e9);
-    out.printf(Locale.ROOT, "weights read per decode    %.1f MB (dense + top-%d experts + LM head, float32)%n",
-        bytesPerToken / 1e6, config.topK());
+    out.printf(
+        Locale.ROOT,
+        "weights read per decode    %.1f MB (dense + top-%d experts + LM head, float32)%n",
+        bytesPerToken / 1e6,
+        config.topK());
     out.printf(Locale.ROOT, "decode roofline            %.1f tok/s%n", roofline);
-    out.printf(Locale.ROOT, "prefill (%d tokens)        %.1f tok/s (median of %d)%n", promptTokens,
-        rows.get(0).prefill, repeats);
-    out.printf(Locale.ROOT, "decode (%d tokens)         %.1f tok/s (median of %d)%n", decodeTokens,
-        rows.get(0).decode, repeats);
+    out.printf(
+        Locale.ROOT,
+        "prefill (%d tokens)        %.1f tok/s (median of %d)%n",
+        promptTokens,
+        rows.get(0).prefill,
+        repeats);
+    out.printf(
+        Locale.ROOT,
+        "decode (%d tokens)         %.1f tok/s (median of %d)%n",
+        decodeTokens,
+        rows.get(0).decode,
+        repeats);
     out.printf(Locale.ROOT, "decode / roofline          %.2f%n", rows.get(0).decode / roofline);
     if (rows.size() > 1) {
       out.println();
-      out.printf(Locale.ROOT, "ideal bytes per decode token: %.2f MB (the %d x %d experts the router chooses,"
-          + " float32)%n", idealBytes / 1e6, config.moeLayers().length, config.topK());
-      out.printf(Locale.ROOT, "%-30s %3s %12s %12s %8s %13s %8s %9s %14s %12s%n", "configuration", "K", "prefill t/s",
-          "decode t/s", "stall %", "MB moved/tok", "x ideal", "hit %", "peak device MB", "RSS +MB");
+      out.printf(
+          Locale.ROOT,
+          "ideal bytes per decode token: %.2f MB (the %d x %d experts the router chooses,"
+              + " float32)%n",
+          idealBytes / 1e6,
+          config.moeLayers().length,
+          config.topK());
+      out.printf(
+          Locale.ROOT,
+          "%-30s %3s %12s %12s %8s %13s %8s %9s %14s %12s%n",
+          "configuration",
+          "K",
+          "prefill t/s",
+          "decode t/s",
+          "stall %",
+          "MB moved/tok",
+          "x ideal",
+          "hit %",
+          "peak device MB",
+          "RSS +MB");
       for (Row r : rows) {
-        out.printf(Locale.ROOT, "%-30s %3s %12.1f %12.2f %8s %13s %8s %9s %14s %12s%n", r.name,
-            r.stats == null ? "-" : String.valueOf(r.stats.slots()), r.prefill, r.decode,
+        out.printf(
+            Locale.ROOT,
+            "%-30s %3s %12.1f %12.2f %8s %13s %8s %9s %14s %12s%n",
+            r.name,
+            r.stats == null ? "-" : String.valueOf(r.stats.slots()),
+            r.prefill,
+            r.decode,
             r.stats == null ? "-" : String.format(Locale.ROOT, "%.1f", 100 * r.decodeStall),
             r.stats == null ? "0" : String.format(Locale.ROOT, "%.2f", r.decodeBytesPerToken / 1e6),
-            r.stats == null ? "-" : String.format(Locale.ROOT, "%.2f", r.decodeBytesPerToken / idealBytes),
+            r.stats == null
+                ? "-"
+                : String.format(Locale.ROOT, "%.2f", r.decodeBytesPerToken / idealBytes),
             r.stats == null ? "-" : String.format(Locale.ROOT, "%.1f", 100 * r.stats.hitRate()),
-            r.stats == null ? "-" : String.format(Locale.ROOT, "%.1f", r.stats.peakDeviceBytes() / 1e6),
+            r.stats == null
+                ? "-"
+                : String.format(Locale.ROOT, "%.1f", r.stats.peakDeviceBytes() / 1e6),
             r.rssGrowth < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", r.rssGrowth / 1e6));
       }
     }
@@ -221,8 +312,14 @@ final class BenchCommand implements Command {
     long rssGrowth;
   }
 
-  private static Row measure(String name, MoeModel.Builder builder, int[] prompt, int decodeTokens, int repeats,
-      PrintStream err) throws IOException {
+  private static Row measure(
+      String name,
+      MoeModel.Builder builder,
+      int[] prompt,
+      int decodeTokens,
+      int repeats,
+      PrintStream err)
+      throws IOException {
     err.printf("%s: loading...%n", name);
     System.gc();
     long rssBefore = ProcessMemory.resident();
@@ -230,10 +327,17 @@ final class BenchCommand implements Command {
     Row row = new Row();
     row.name = name;
     try (MoeModel model = builder.build()) {
-      GenerationOptions full = GenerationOptions.builder().maxNewTokens(decodeTokens).stopAtEos(false).build();
-      GenerationOptions first = GenerationOptions.builder().maxNewTokens(1).stopAtEos(false).build();
-      model.generate(prompt, GenerationOptions.builder().maxNewTokens(Math.min(8, decodeTokens)).stopAtEos(false)
-          .build(), TokenListener.NONE);
+      GenerationOptions full =
+          GenerationOptions.builder().maxNewTokens(decodeTokens).stopAtEos(false).build();
+      GenerationOptions first =
+          GenerationOptions.builder().maxNewTokens(1).stopAtEos(false).build();
+      model.generate(
+          prompt,
+          GenerationOptions.builder()
+              .maxNewTokens(Math.min(8, decodeTokens))
+              .stopAtEos(false)
+              .build(),
+          TokenListener.NONE);
       double[] prefill = new double[repeats];
       double[] decode = new double[repeats];
       long prefillBytes = 0;
@@ -241,7 +345,8 @@ final class BenchCommand implements Command {
       long prefillNanos = 0;
       for (int i = 0; i < repeats; i++) {
         if (i == 0 && model.ringStats().isPresent()) {
-          // A prefill-only run, to subtract from the full runs' counters: what decode alone moved and waited for.
+          // A prefill-only run, to subtract from the full runs' counters: what decode alone moved
+          // and waited for.
           model.resetStats();
           model.generate(prompt, first, TokenListener.NONE);
           RingStats p = model.ringStats().orElseThrow();
@@ -253,17 +358,21 @@ final class BenchCommand implements Command {
         GenerationResult r = model.generate(prompt, full, TokenListener.NONE);
         prefill[i] = r.prefillTokensPerSecond();
         decode[i] = r.decodeTokensPerSecond();
-        err.printf("  run %d: prefill %.1f tok/s, decode %.2f tok/s%n", i + 1, prefill[i], decode[i]);
+        err.printf(
+            "  run %d: prefill %.1f tok/s, decode %.2f tok/s%n", i + 1, prefill[i], decode[i]);
       }
       row.prefill = median(prefill);
       row.decode = median(decode);
       row.stats = model.ringStats().orElse(null);
       if (row.stats != null) {
         long steps = (long) repeats * (decodeTokens - 1);
-        row.decodeBytesPerToken = (row.stats.deviceBytesWritten() - repeats * prefillBytes) / (double) steps;
+        row.decodeBytesPerToken =
+            (row.stats.deviceBytesWritten() - repeats * prefillBytes) / (double) steps;
         double decodeNanos = row.stats.computeNanos() - repeats * (double) prefillNanos;
-        row.decodeStall = decodeNanos <= 0 ? 0 : (row.stats.stallNanos() - repeats * (double) prefillStall)
-            / decodeNanos;
+        row.decodeStall =
+            decodeNanos <= 0
+                ? 0
+                : (row.stats.stallNanos() - repeats * (double) prefillStall) / decodeNanos;
         err.printf("  %s%n", row.stats);
       }
       long peak = peakReset ? ProcessMemory.peak() : ProcessMemory.resident();
@@ -275,7 +384,9 @@ final class BenchCommand implements Command {
   /** A predictor spec without its file's directory, for the table. */
   private static String shortName(String policy) {
     int colon = policy.indexOf(':');
-    return colon < 0 ? policy : policy.substring(0, colon + 1) + Path.of(policy.substring(colon + 1)).getFileName();
+    return colon < 0
+        ? policy
+        : policy.substring(0, colon + 1) + Path.of(policy.substring(colon + 1)).getFileName();
   }
 
   static long parseBudget(String text, long weightBytes) {
@@ -285,10 +396,12 @@ final class BenchCommand implements Command {
       try {
         percent = Double.parseDouble(t.substring(0, t.length() - 1));
       } catch (NumberFormatException e) {
-        throw new UsageException("ringmoe bench: budget '" + text + "' is neither a size nor a percentage");
+        throw new UsageException(
+            "ringmoe bench: budget '" + text + "' is neither a size nor a percentage");
       }
       if (!(percent > 0 && percent <= 100)) {
-        throw new UsageException("ringmoe bench: budget percentage must be in (0, 100], was " + text);
+        throw new UsageException(
+            "ringmoe bench: budget percentage must be in (0, 100], was " + text);
       }
       return (long) Math.floor(percent / 100 * weightBytes);
     }
@@ -313,14 +426,16 @@ final class BenchCommand implements Command {
   }
 
   /**
-   * Float32 weight bytes one decode token reads: every layer's dense section, top-k experts per sparse layer, the
-   * embedding row, final norm and LM head.
+   * Float32 weight bytes one decode token reads: every layer's dense section, top-k experts per
+   * sparse layer, the embedding row, final norm and LM head.
    */
   static long decodeBytesPerToken(ModelConfig c) {
     long h = c.hiddenSize();
     long n = 0;
     for (int l = 0; l < c.layers(); l++) {
-      n += c.manifest().dense(l).parameters() + (c.isMoeLayer(l) ? c.topK() * c.expertParameters() : 0);
+      n +=
+          c.manifest().dense(l).parameters()
+              + (c.isMoeLayer(l) ? c.topK() * c.expertParameters() : 0);
     }
     return 4L * (n + (long) c.vocabSize() * h + h + h);
   }

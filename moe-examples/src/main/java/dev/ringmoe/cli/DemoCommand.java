@@ -14,9 +14,10 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * {@code ringmoe demo}: the main job end to end on a checkpoint it synthesizes and caches. It generates twice from
- * the same prompt: with every weight resident, and through the ring under a device budget of 30% of the model's
- * float32 weights, then shows that both produced the same tokens and what the ring moved and waited for.
+ * {@code ringmoe demo}: the main job end to end on a checkpoint it synthesizes and caches. It
+ * generates twice from the same prompt: with every weight resident, and through the ring under a
+ * device budget of 30% of the model's float32 weights, then shows that both produced the same
+ * tokens and what the ring moved and waited for.
  */
 final class DemoCommand implements Command {
   static final String PROMPT = "The quick brown fox jumps over the lazy dog.";
@@ -53,11 +54,18 @@ final class DemoCommand implements Command {
       throw new UsageException("ringmoe demo: --max-new-tokens must be >= 1");
     }
     String budgetText = args.string("device-memory", "30%");
-    Path dir = SyntheticModels.ensure("demo-mixtral-bf16", SyntheticModels.benchmarkShape(), DType.BF16, 1234, err);
+    Path dir =
+        SyntheticModels.ensure(
+            "demo-mixtral-bf16", SyntheticModels.benchmarkShape(), DType.BF16, 1234, err);
     ModelConfig config = ModelConfig.load(dir);
     long budget = BenchCommand.parseBudget(budgetText, config.float32WeightBytes());
-    GenerationOptions options = GenerationOptions.builder().maxNewTokens(maxNew).stopAtEos(false).build();
-    out.printf(Locale.ROOT, "model: %s%n       %s, float32 weights %.0f MB%n%n", config, dir,
+    GenerationOptions options =
+        GenerationOptions.builder().maxNewTokens(maxNew).stopAtEos(false).build();
+    out.printf(
+        Locale.ROOT,
+        "model: %s%n       %s, float32 weights %.0f MB%n%n",
+        config,
+        dir,
         config.float32WeightBytes() / 1e6);
 
     out.println("1) every weight resident");
@@ -66,34 +74,54 @@ final class DemoCommand implements Command {
       resident = generate(model, options, out);
     }
 
-    out.printf(Locale.ROOT, "%n2) through the ring: device budget %.0f MB (%s of the weights), prefetch lookahead%n",
-        budget / 1e6, budgetText);
+    out.printf(
+        Locale.ROOT,
+        "%n2) through the ring: device budget %.0f MB (%s of the weights), prefetch lookahead%n",
+        budget / 1e6,
+        budgetText);
     GenerationResult ring;
     RingStats stats;
-    try (MoeModel model = MoeModel.builder().checkpoint(dir).requireTokenizer(true).deviceMemory(budget)
-        .prefetch(Prefetch.LOOKAHEAD).build()) {
+    try (MoeModel model =
+        MoeModel.builder()
+            .checkpoint(dir)
+            .requireTokenizer(true)
+            .deviceMemory(budget)
+            .prefetch(Prefetch.LOOKAHEAD)
+            .build()) {
       ring = generate(model, options, out);
       stats = model.ringStats().orElseThrow();
     }
     out.printf(Locale.ROOT, "%n%s%n", stats);
-    out.printf(Locale.ROOT, "peak device memory %.0f MB for a %.0f MB model (%.1fx larger than the budget)%n",
-        stats.peakDeviceBytes() / 1e6, config.float32WeightBytes() / 1e6,
+    out.printf(
+        Locale.ROOT,
+        "peak device memory %.0f MB for a %.0f MB model (%.1fx larger than the budget)%n",
+        stats.peakDeviceBytes() / 1e6,
+        config.float32WeightBytes() / 1e6,
         config.float32WeightBytes() / (double) budget);
     boolean same = Arrays.equals(resident.generatedIds(), ring.generatedIds());
     out.printf(Locale.ROOT, "same tokens as the resident run: %s%n", same ? "yes" : "NO");
     return same ? 0 : 1;
   }
 
-  private static GenerationResult generate(MoeModel model, GenerationOptions options, PrintStream out)
-      throws java.io.IOException {
+  private static GenerationResult generate(
+      MoeModel model, GenerationOptions options, PrintStream out) throws java.io.IOException {
     out.print("   " + PROMPT);
     out.flush();
-    GenerationResult r = model.generate(PROMPT, options, (id, text) -> {
-      out.print(text);
-      out.flush();
-    });
-    out.printf(Locale.ROOT, "%n   %d prompt tokens, %d generated; prefill %.1f tok/s, decode %.1f tok/s%n",
-        r.promptIds().length, r.generatedIds().length, r.prefillTokensPerSecond(), r.decodeTokensPerSecond());
+    GenerationResult r =
+        model.generate(
+            PROMPT,
+            options,
+            (id, text) -> {
+              out.print(text);
+              out.flush();
+            });
+    out.printf(
+        Locale.ROOT,
+        "%n   %d prompt tokens, %d generated; prefill %.1f tok/s, decode %.1f tok/s%n",
+        r.promptIds().length,
+        r.generatedIds().length,
+        r.prefillTokensPerSecond(),
+        r.decodeTokensPerSecond());
     return r;
   }
 }

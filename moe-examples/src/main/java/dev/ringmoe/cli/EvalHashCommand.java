@@ -16,8 +16,9 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * {@code ringmoe eval-hash}: how well a predictor foresees the router: per layer top-1 accuracy, hit rate for
- * k = 1..4 (the router's top-1 within the predicted top-k) and recall of the router's top-k set.
+ * {@code ringmoe eval-hash}: how well a predictor foresees the router: per layer top-1 accuracy,
+ * hit rate for k = 1..4 (the router's top-1 within the predicted top-k) and recall of the router's
+ * top-k set.
  */
 final class EvalHashCommand implements Command {
   @Override
@@ -69,7 +70,8 @@ final class EvalHashCommand implements Command {
       try (MoeModel model = MoeModel.builder().checkpoint(modelDir).build()) {
         TraceRecorder recorder = new TraceRecorder(model, needsHidden);
         predictors.forEach(p -> evaluations.add(PredictorEvaluation.forTrace(recorder.header())));
-        List<int[]> windows = PerplexityCommand.windows(data, window, max, model.config(), "ringmoe eval-hash");
+        List<int[]> windows =
+            PerplexityCommand.windows(data, window, max, model.config(), "ringmoe eval-hash");
         int done = 0;
         for (int[] ids : windows) {
           evaluate(recorder.trace(ids), predictors, evaluations);
@@ -80,8 +82,9 @@ final class EvalHashCommand implements Command {
     } else {
       try (RoutingTraceReader reader = RoutingTraceReader.open(data)) {
         if (needsHidden && !reader.header().hiddenStates()) {
-          throw new UsageException("ringmoe eval-hash: lookahead and combined need a trace recorded with"
-              + " --hidden-states, or .u16 data");
+          throw new UsageException(
+              "ringmoe eval-hash: lookahead and combined need a trace recorded with"
+                  + " --hidden-states, or .u16 data");
         }
         predictors.forEach(p -> evaluations.add(PredictorEvaluation.forTrace(reader.header())));
         int done = 0;
@@ -97,7 +100,8 @@ final class EvalHashCommand implements Command {
     for (int i = 0; i < predictors.size(); i++) {
       out.print(evaluations.get(i).table(predictors.get(i).name() + " on " + data.getFileName()));
       out.println();
-      json.append(i == 0 ? "" : ",\n").append(evaluations.get(i).toJson(predictors.get(i).name()).strip());
+      json.append(i == 0 ? "" : ",\n")
+          .append(evaluations.get(i).toJson(predictors.get(i).name()).strip());
     }
     if (predictors.size() > 1) {
       out.print(summary(predictors, evaluations));
@@ -109,7 +113,9 @@ final class EvalHashCommand implements Command {
     return 0;
   }
 
-  private static void evaluate(TraceSequence seq, List<SequencePredictor> predictors,
+  private static void evaluate(
+      TraceSequence seq,
+      List<SequencePredictor> predictors,
       List<PredictorEvaluation> evaluations) {
     for (int i = 0; i < predictors.size(); i++) {
       evaluations.get(i).add(seq, predictors.get(i).predict(seq));
@@ -117,7 +123,8 @@ final class EvalHashCommand implements Command {
   }
 
   /** One row per predictor: hit rate at the model's top-k for each layer and on average. */
-  private static String summary(List<SequencePredictor> predictors, List<PredictorEvaluation> evaluations) {
+  private static String summary(
+      List<SequencePredictor> predictors, List<PredictorEvaluation> evaluations) {
     PredictorEvaluation first = evaluations.get(0);
     int k = first.topK();
     StringBuilder sb = new StringBuilder("router top-1 within the predicted top-" + k + " (%)\n");

@@ -38,7 +38,8 @@ final class GenerateCommand implements Command {
 
   @Override
   public Set<String> valuedOptions() {
-    return ModelOptions.valuedWith("prompt", "max-new-tokens", "temperature", "top-k", "top-p", "seed");
+    return ModelOptions.valuedWith(
+        "prompt", "max-new-tokens", "temperature", "top-k", "top-p", "seed");
   }
 
   @Override
@@ -50,23 +51,37 @@ final class GenerateCommand implements Command {
   public int run(Args args, PrintStream out, PrintStream err) throws Exception {
     GenerationOptions options = options(args);
     String prompt = args.required("prompt");
-    Predictors.RunSequence sequence = () -> {
-      // The oracle replays this generation's routing: run it once with the weights resident to learn its tokens.
-      try (MoeModel resident = MoeModel.builder().checkpoint(ModelOptions.checkpointDir(args)).requireTokenizer(true)
-          .build()) {
-        return resident.generate(prompt, options, TokenListener.NONE).allIds();
-      }
-    };
-    try (MoeModel model = ModelOptions.builder(args, "ringmoe generate", sequence).requireTokenizer(true).build()) {
+    Predictors.RunSequence sequence =
+        () -> {
+          // The oracle replays this generation's routing: run it once with the weights resident to
+          // learn its tokens.
+          try (MoeModel resident =
+              MoeModel.builder()
+                  .checkpoint(ModelOptions.checkpointDir(args))
+                  .requireTokenizer(true)
+                  .build()) {
+            return resident.generate(prompt, options, TokenListener.NONE).allIds();
+          }
+        };
+    try (MoeModel model =
+        ModelOptions.builder(args, "ringmoe generate", sequence).requireTokenizer(true).build()) {
       out.print(prompt);
       out.flush();
-      GenerationResult r = model.generate(prompt, options, (id, text) -> {
-        out.print(text);
-        out.flush();
-      });
+      GenerationResult r =
+          model.generate(
+              prompt,
+              options,
+              (id, text) -> {
+                out.print(text);
+                out.flush();
+              });
       out.println();
-      err.printf("[%d prompt tokens, %d generated (%s); prefill %.1f tok/s, decode %.1f tok/s]%n",
-          r.promptIds().length, r.generatedIds().length, r.stopReason(), r.prefillTokensPerSecond(),
+      err.printf(
+          "[%d prompt tokens, %d generated (%s); prefill %.1f tok/s, decode %.1f tok/s]%n",
+          r.promptIds().length,
+          r.generatedIds().length,
+          r.stopReason(),
+          r.prefillTokensPerSecond(),
           r.decodeTokensPerSecond());
       ModelOptions.report(args, model, err);
     }
@@ -74,21 +89,26 @@ final class GenerateCommand implements Command {
   }
 
   static GenerationOptions options(Args args) {
-    // Checked here, not by the library's builder, so that every bad value is a usage error (exit 2).
+    // Checked here, not by the library's builder, so that every bad value is a usage error (exit
+    // 2).
     int maxNew = args.integer("max-new-tokens", 64);
     if (maxNew < 1) {
       throw new UsageException("ringmoe generate: --max-new-tokens must be >= 1, was " + maxNew);
     }
     GenerationOptions.Builder b = GenerationOptions.builder().maxNewTokens(maxNew);
-    boolean sampling = args.has("temperature") || args.has("top-k") || args.has("top-p") || args.has("seed");
+    boolean sampling =
+        args.has("temperature") || args.has("top-k") || args.has("top-p") || args.has("seed");
     if (args.has("greedy") && sampling) {
-      throw new UsageException("ringmoe generate: --greedy cannot be combined with sampling options");
+      throw new UsageException(
+          "ringmoe generate: --greedy cannot be combined with sampling options");
     }
     if (args.has("temperature")) {
       double t = args.decimal("temperature", 0);
       if (!(t > 0 && Double.isFinite(t))) {
-        throw new UsageException("ringmoe generate: --temperature must be a finite number > 0 (use --greedy for"
-            + " greedy decoding), was " + args.string("temperature", ""));
+        throw new UsageException(
+            "ringmoe generate: --temperature must be a finite number > 0 (use --greedy for"
+                + " greedy decoding), was "
+                + args.string("temperature", ""));
       }
       b.temperature(t);
     } else if (sampling) {
@@ -104,7 +124,8 @@ final class GenerateCommand implements Command {
     if (args.has("top-p")) {
       double p = args.decimal("top-p", 1);
       if (!(p > 0 && p <= 1)) {
-        throw new UsageException("ringmoe generate: --top-p must be in (0, 1], was " + args.string("top-p", ""));
+        throw new UsageException(
+            "ringmoe generate: --top-p must be in (0, 1], was " + args.string("top-p", ""));
       }
       b.topP(p);
     }

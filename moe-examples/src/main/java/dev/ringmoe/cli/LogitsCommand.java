@@ -49,13 +49,20 @@ final class LogitsCommand implements Command {
     Path file = args.path("out");
     try (MoeModel model = ModelOptions.builder(args, "ringmoe logits", () -> ids).build()) {
       if (ids.length > model.config().maxPositions()) {
-        throw new UsageException("ringmoe logits: --ids has " + ids.length + " ids, more than the model's "
-            + model.config().maxPositions() + " positions (max_position_embeddings)");
+        throw new UsageException(
+            "ringmoe logits: --ids has "
+                + ids.length
+                + " ids, more than the model's "
+                + model.config().maxPositions()
+                + " positions (max_position_embeddings)");
       }
       for (int id : ids) {
         if (id >= model.config().vocabSize()) {
-          throw new UsageException("ringmoe logits: token id " + id + " is outside the vocabulary of "
-              + model.config().vocabSize());
+          throw new UsageException(
+              "ringmoe logits: token id "
+                  + id
+                  + " is outside the vocabulary of "
+                  + model.config().vocabSize());
         }
       }
       float[][] logits = model.logits(ids);
@@ -75,8 +82,12 @@ final class LogitsCommand implements Command {
 
   static int[] parseIds(String text) {
     try {
-      int[] ids = Arrays.stream(text.split(",")).map(String::trim).filter(s -> !s.isEmpty())
-          .mapToInt(Integer::parseInt).toArray();
+      int[] ids =
+          Arrays.stream(text.split(","))
+              .map(String::trim)
+              .filter(s -> !s.isEmpty())
+              .mapToInt(Integer::parseInt)
+              .toArray();
       if (ids.length == 0) {
         throw new UsageException("ringmoe logits: --ids is empty");
       }
@@ -87,7 +98,8 @@ final class LogitsCommand implements Command {
       }
       return ids;
     } catch (NumberFormatException e) {
-      throw new UsageException("ringmoe logits: --ids must be comma-separated integers, was '" + text + "'");
+      throw new UsageException(
+          "ringmoe logits: --ids must be comma-separated integers, was '" + text + "'");
     }
   }
 }

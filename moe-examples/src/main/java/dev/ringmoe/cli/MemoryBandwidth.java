@@ -9,10 +9,11 @@ import java.util.concurrent.Future;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Measures the machine's memory read bandwidth two ways over 1 GiB (more than the last-level cache): threads summing
- * disjoint parts of Java {@code long[]} arrays, and ND4J's matrix-vector product over a 1 GiB float32 matrix (a
- * memory-bound kernel that reads every byte once). The roofline uses the higher of the two, so a decode step is
- * compared with the best this machine showed, not with a weak probe.
+ * Measures the machine's memory read bandwidth two ways over 1 GiB (more than the last-level
+ * cache): threads summing disjoint parts of Java {@code long[]} arrays, and ND4J's matrix-vector
+ * product over a 1 GiB float32 matrix (a memory-bound kernel that reads every byte once). The
+ * roofline uses the higher of the two, so a decode step is compared with the best this machine
+ * showed, not with a weak probe.
  */
 final class MemoryBandwidth {
   /** Bytes per second: Java read loop, ND4J matrix-vector, and the higher of the two. */
@@ -38,11 +39,14 @@ final class MemoryBandwidth {
       }
       arrays.add(a);
     }
-    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "ringmoe-bandwidth");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "ringmoe-bandwidth");
+              t.setDaemon(true);
+              return t;
+            });
     try {
       double best = 0;
       for (int pass = 0; pass < passes; pass++) {
@@ -50,13 +54,15 @@ final class MemoryBandwidth {
         List<Future<Long>> parts = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
           final int id = t;
-          parts.add(pool.submit(() -> {
-            long sum = 0;
-            for (int i = id; i < arrays.size(); i += threads) {
-              sum += sum(arrays.get(i));
-            }
-            return sum;
-          }));
+          parts.add(
+              pool.submit(
+                  () -> {
+                    long sum = 0;
+                    for (int i = id; i < arrays.size(); i += threads) {
+                      sum += sum(arrays.get(i));
+                    }
+                    return sum;
+                  }));
         }
         long checksum = 0;
         for (Future<Long> f : parts) {
@@ -90,7 +96,9 @@ final class MemoryBandwidth {
 
   private static double gemv(int passes) {
     int n = 16384; // 16384 x 16384 float32 = 1 GiB
-    try (INDArray w = Tensors.matrix(n, n); INDArray x = Tensors.matrix(1, n); INDArray y = Tensors.matrix(1, n)) {
+    try (INDArray w = Tensors.matrix(n, n);
+        INDArray x = Tensors.matrix(1, n);
+        INDArray y = Tensors.matrix(1, n)) {
       w.assign(1.0f); // touch every page: untouched pages would all map to the zero page
       x.assign(1.0f);
       double best = 0;

@@ -13,30 +13,30 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The options every model-running command shares: the checkpoint and how its weights are held (a device memory
- * budget in bytes or as a percentage of the float32 weights, ring slots, prefetch policy), and where to write the
- * ring's statistics.
+ * The options every model-running command shares: the checkpoint and how its weights are held (a
+ * device memory budget in bytes or as a percentage of the float32 weights, ring slots, prefetch
+ * policy), and where to write the ring's statistics.
  */
 final class ModelOptions {
-  static final Set<String> VALUED = Set.of("model", "device-memory", "ring-slots", "prefetch", "stats-json",
-      "predictor", "mode");
+  static final Set<String> VALUED =
+      Set.of("model", "device-memory", "ring-slots", "prefetch", "stats-json", "predictor", "mode");
   static final Set<String> FLAGS = Set.of("expert-cache");
 
   static final String USAGE =
       "  --model DIR           Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json)\n"
-      + "  --device-memory SIZE  cap the memory compute may use for weights: bytes with units (512MB, 2GiB) or a\n"
-      + "                        percentage of the float32 weights (25%); weights beyond it stream through a ring\n"
-      + "  --ring-slots K        ring slots, K >= 0; 0 (the default) uses as many as the budget holds\n"
-      + "  --prefetch POLICY     none | all | lookahead (default lookahead): what the ring loads ahead of compute\n"
-      + "  --expert-cache        cache streamed experts one by one across tokens (LRU) instead of whole-layer slots\n"
-      + "  --predictor SPEC      which experts to load ahead: sida:FILE (a trained hash network, run ahead on the\n"
-      + "                        ringmoe-hash thread), combined:FILE[@W] (that network refined by lookahead one\n"
-      + "                        layer ahead), lookahead, frequency:TRACE, or oracle (replays the routing the\n"
-      + "                        resident model chooses for this run: an upper bound); with --device-memory it\n"
-      + "                        selects the expert cache\n"
-      + "  --mode MODE           exact (default: the router decides, logits equal the resident run) or sida (the\n"
-      + "                        sida: predictor's experts and probabilities replace the router; approximate)\n"
-      + "  --stats-json FILE     write the ring's statistics (bytes moved, stall, peak device bytes) as JSON\n";
+          + "  --device-memory SIZE  cap the memory compute may use for weights: bytes with units (512MB, 2GiB) or a\n"
+          + "                        percentage of the float32 weights (25%); weights beyond it stream through a ring\n"
+          + "  --ring-slots K        ring slots, K >= 0; 0 (the default) uses as many as the budget holds\n"
+          + "  --prefetch POLICY     none | all | lookahead (default lookahead): what the ring loads ahead of compute\n"
+          + "  --expert-cache        cache streamed experts one by one across tokens (LRU) instead of whole-layer slots\n"
+          + "  --predictor SPEC      which experts to load ahead: sida:FILE (a trained hash network, run ahead on the\n"
+          + "                        ringmoe-hash thread), combined:FILE[@W] (that network refined by lookahead one\n"
+          + "                        layer ahead), lookahead, frequency:TRACE, or oracle (replays the routing the\n"
+          + "                        resident model chooses for this run: an upper bound); with --device-memory it\n"
+          + "                        selects the expert cache\n"
+          + "  --mode MODE           exact (default: the router decides, logits equal the resident run) or sida (the\n"
+          + "                        sida: predictor's experts and probabilities replace the router; approximate)\n"
+          + "  --stats-json FILE     write the ring's statistics (bytes moved, stall, peak device bytes) as JSON\n";
 
   private ModelOptions() {}
 
@@ -51,7 +51,10 @@ final class ModelOptions {
     return builder(args, command, null);
   }
 
-  /** As {@link #builder(Args, String)}; {@code sequence} gives the run's tokens to {@code --predictor oracle}. */
+  /**
+   * As {@link #builder(Args, String)}; {@code sequence} gives the run's tokens to {@code
+   * --predictor oracle}.
+   */
   static MoeModel.Builder builder(Args args, String command, Predictors.RunSequence sequence)
       throws java.io.IOException {
     // Every option value first (usage errors, exit 2), then what needs the files.
@@ -60,12 +63,14 @@ final class ModelOptions {
     if (!mode.equals("exact") && !mode.equals("sida")) {
       throw new UsageException(command + ": --mode must be exact or sida, was '" + mode + "'");
     }
-    if (mode.equals("sida") && !Predictors.canonical(args.string("predictor", "")).startsWith("sida:")) {
+    if (mode.equals("sida")
+        && !Predictors.canonical(args.string("predictor", "")).startsWith("sida:")) {
       throw new UsageException(command + ": --mode sida needs --predictor sida:FILE");
     }
     boolean ring = args.has("device-memory");
     if (!ring && (args.has("ring-slots") || args.has("prefetch") || args.has("expert-cache"))) {
-      throw new UsageException(command + ": --ring-slots, --prefetch and --expert-cache need --device-memory");
+      throw new UsageException(
+          command + ": --ring-slots, --prefetch and --expert-cache need --device-memory");
     }
     if (args.has("expert-cache") && args.has("ring-slots")) {
       throw new UsageException(command + ": --ring-slots does not apply to --expert-cache");
@@ -77,10 +82,12 @@ final class ModelOptions {
         try {
           percent = Double.parseDouble(memory.substring(0, memory.length() - 1));
         } catch (NumberFormatException e) {
-          throw new UsageException(command + ": --device-memory must be a size or a percentage, was '" + memory + "'");
+          throw new UsageException(
+              command + ": --device-memory must be a size or a percentage, was '" + memory + "'");
         }
         if (!(percent > 0 && percent <= 100)) {
-          throw new UsageException(command + ": --device-memory percentage must be in (0, 100], was " + memory);
+          throw new UsageException(
+              command + ": --device-memory percentage must be in (0, 100], was " + memory);
         }
         b.deviceMemoryFraction(percent / 100);
       } else {
@@ -88,10 +95,14 @@ final class ModelOptions {
       }
       int slots = args.integer("ring-slots", 0);
       if (slots < 0) {
-        throw new UsageException(command + ": --ring-slots must be >= 0 (0 uses as many slots as the budget holds),"
-            + " was " + slots);
+        throw new UsageException(
+            command
+                + ": --ring-slots must be >= 0 (0 uses as many slots as the budget holds),"
+                + " was "
+                + slots);
       }
-      b.ringSlots(slots).prefetch(prefetch(args.string("prefetch", "lookahead"), command))
+      b.ringSlots(slots)
+          .prefetch(prefetch(args.string("prefetch", "lookahead"), command))
           .expertCache(args.has("expert-cache") || args.has("predictor"));
     }
     Path dir = checkpointDir(args);
@@ -106,27 +117,36 @@ final class ModelOptions {
   }
 
   /**
-   * The {@code --model} directory, checked before anything reads it: a missing path or a file is reported for what
-   * it is (a file-system exception: exit 1, as other file problems).
+   * The {@code --model} directory, checked before anything reads it: a missing path or a file is
+   * reported for what it is (a file-system exception: exit 1, as other file problems).
    */
   static Path checkpointDir(Args args) throws IOException {
     Path dir = args.path("model");
     if (!Files.exists(dir)) {
-      throw new java.nio.file.NoSuchFileException(dir.toString(), null, "no such checkpoint directory");
+      throw new java.nio.file.NoSuchFileException(
+          dir.toString(), null, "no such checkpoint directory");
     }
     if (!Files.isDirectory(dir)) {
-      throw new java.nio.file.FileSystemException(dir.toString(), null, "not a directory (--model takes the"
-          + " checkpoint directory, the one with config.json)");
+      throw new java.nio.file.FileSystemException(
+          dir.toString(),
+          null,
+          "not a directory (--model takes the"
+              + " checkpoint directory, the one with config.json)");
     }
     return dir;
   }
 
   static Prefetch prefetch(String name, String command) {
     switch (name.toLowerCase(Locale.ROOT)) {
-      case "none": return Prefetch.NONE;
-      case "all": return Prefetch.ALL;
-      case "lookahead": return Prefetch.LOOKAHEAD;
-      default: throw new UsageException(command + ": --prefetch must be none, all or lookahead, was '" + name + "'");
+      case "none":
+        return Prefetch.NONE;
+      case "all":
+        return Prefetch.ALL;
+      case "lookahead":
+        return Prefetch.LOOKAHEAD;
+      default:
+        throw new UsageException(
+            command + ": --prefetch must be none, all or lookahead, was '" + name + "'");
     }
   }
 

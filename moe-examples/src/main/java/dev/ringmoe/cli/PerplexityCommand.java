@@ -13,9 +13,9 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * {@code ringmoe perplexity}: held-out perplexity of a configuration, and what it moved. With {@code --mode sida} the
- * same windows also run in exact mode (same budget and predictor) so that the cost of skipping the router is one
- * ratio measured in one run.
+ * {@code ringmoe perplexity}: held-out perplexity of a configuration, and what it moved. With
+ * {@code --mode sida} the same windows also run in exact mode (same budget and predictor) so that
+ * the cost of skipping the router is one ratio measured in one run.
  */
 final class PerplexityCommand implements Command {
   /** Sequences per {@code logits(List)} call: progress is printed per chunk. */
@@ -75,36 +75,68 @@ final class PerplexityCommand implements Command {
       try (MoeModel model = ModelOptions.builder(exact, "ringmoe perplexity").build()) {
         Result reference = score(model, windows, "exact", err);
         out.print(reference.line());
-        out.printf(Locale.ROOT, "sida vs exact: perplexity %+.2f%%, bytes moved per token %.2fx%n",
-            100 * (main.perplexity / reference.perplexity - 1), main.bytesPerToken / reference.bytesPerToken);
+        out.printf(
+            Locale.ROOT,
+            "sida vs exact: perplexity %+.2f%%, bytes moved per token %.2fx%n",
+            100 * (main.perplexity / reference.perplexity - 1),
+            main.bytesPerToken / reference.bytesPerToken);
       }
     }
     return 0;
   }
 
   /**
-   * Up to {@code max} windows of {@code window} tokens (BOS + window - 1 ids of {@code data}); refuses, as usage
-   * errors, a window longer than the model's positions and data shorter than one window.
+   * Up to {@code max} windows of {@code window} tokens (BOS + window - 1 ids of {@code data});
+   * refuses, as usage errors, a window longer than the model's positions and data shorter than one
+   * window.
    */
   static List<int[]> windows(Path data, int window, int max, ModelConfig config, String command)
       throws IOException {
     if (window > config.maxPositions()) {
-      throw new UsageException(command + ": --window " + window + " is longer than the model's "
-          + config.maxPositions() + " positions (max_position_embeddings)");
+      throw new UsageException(
+          command
+              + ": --window "
+              + window
+              + " is longer than the model's "
+              + config.maxPositions()
+              + " positions (max_position_embeddings)");
     }
-    List<int[]> windows = TokenWindows.fromFile(data, window - 1, window - 1, max, config.bosTokenId());
+    List<int[]> windows =
+        TokenWindows.fromFile(data, window - 1, window - 1, max, config.bosTokenId());
     if (windows.isEmpty()) {
-      throw new UsageException(command + ": --data " + data + " holds " + Files.size(data) / 2 + " tokens, fewer"
-          + " than one window of " + (window - 1) + " (--window " + window + " with BOS)");
+      throw new UsageException(
+          command
+              + ": --data "
+              + data
+              + " holds "
+              + Files.size(data) / 2
+              + " tokens, fewer"
+              + " than one window of "
+              + (window - 1)
+              + " (--window "
+              + window
+              + " with BOS)");
     }
     return windows;
   }
 
-  private record Result(String mode, int windows, long tokens, double perplexity, double bytesPerToken,
+  private record Result(
+      String mode,
+      int windows,
+      long tokens,
+      double perplexity,
+      double bytesPerToken,
       double hitRate) {
     String line() {
-      return String.format(Locale.ROOT, "%-5s  %d windows, %d predicted tokens: perplexity %.3f; %.2f MB moved per"
-          + " token; prefetch hit rate %s%n", mode, windows, tokens, perplexity, bytesPerToken / 1e6,
+      return String.format(
+          Locale.ROOT,
+          "%-5s  %d windows, %d predicted tokens: perplexity %.3f; %.2f MB moved per"
+              + " token; prefetch hit rate %s%n",
+          mode,
+          windows,
+          tokens,
+          perplexity,
+          bytesPerToken / 1e6,
           Double.isNaN(hitRate) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * hitRate));
     }
   }
@@ -113,7 +145,8 @@ final class PerplexityCommand implements Command {
     double nll = 0;
     long count = 0;
     model.resetStats();
-    // Chunks of sequences through logits(List): the store's prediction thread works on the queued ones ahead.
+    // Chunks of sequences through logits(List): the store's prediction thread works on the queued
+    // ones ahead.
     for (int from = 0; from < windows.size(); from += CHUNK) {
       List<int[]> chunk = windows.subList(from, Math.min(windows.size(), from + CHUNK));
       List<float[][]> logits = model.logits(chunk);
@@ -129,8 +162,13 @@ final class PerplexityCommand implements Command {
     err.println();
     RingStats stats = model.ringStats().orElse(null);
     long tokens = (long) windows.size() * windows.get(0).length;
-    return new Result(mode, windows.size(), count, Math.exp(nll / count),
-        stats == null ? 0 : stats.deviceBytesWritten() / (double) tokens, stats == null ? Double.NaN : stats.hitRate());
+    return new Result(
+        mode,
+        windows.size(),
+        count,
+        Math.exp(nll / count),
+        stats == null ? 0 : stats.deviceBytesWritten() / (double) tokens,
+        stats == null ? Double.NaN : stats.hitRate());
   }
 
   private static double logSoftmax(float[] row, int target) {

@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The process's resident memory from {@code /proc/self/status} (Linux); -1 where that is not available. */
+/**
+ * The process's resident memory from {@code /proc/self/status} (Linux); -1 where that is not
+ * available.
+ */
 final class ProcessMemory {
   private static final Path STATUS = Path.of("/proc/self/status");
 
@@ -20,7 +23,10 @@ final class ProcessMemory {
     return field("VmHWM:");
   }
 
-  /** Resets the kernel's peak RSS counter (writes 5 to /proc/self/clear_refs); false where not permitted. */
+  /**
+   * Resets the kernel's peak RSS counter (writes 5 to /proc/self/clear_refs); false where not
+   * permitted.
+   */
   static boolean resetPeak() {
     try {
       Files.writeString(Path.of("/proc/self/clear_refs"), "5");

@@ -5,8 +5,8 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * A one-line progress bar on a terminal stream, redrawn at most ten times a second; on a non-terminal stream it
- * prints a line every 10%.
+ * A one-line progress bar on a terminal stream, redrawn at most ten times a second; on a
+ * non-terminal stream it prints a line every 10%.
  */
 final class Progress implements AutoCloseable {
   private final PrintStream err;
@@ -46,8 +46,15 @@ final class Progress implements AutoCloseable {
     int filled = (int) (fraction * width);
     double seconds = (System.nanoTime() - start) / 1e9;
     double rate = seconds > 0 ? done / seconds : 0;
-    return String.format(Locale.ROOT, "[%s%s] %5.1f%% %s / %s  %s/s", "#".repeat(filled), " ".repeat(width - filled),
-        100 * fraction, ByteSizes.format(done), ByteSizes.format(total), ByteSizes.format((long) rate));
+    return String.format(
+        Locale.ROOT,
+        "[%s%s] %5.1f%% %s / %s  %s/s",
+        "#".repeat(filled),
+        " ".repeat(width - filled),
+        100 * fraction,
+        ByteSizes.format(done),
+        ByteSizes.format(total),
+        ByteSizes.format((long) rate));
   }
 
   @Override

@@ -13,7 +13,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
 
-/** {@code ringmoe synth}: writes a random-weight checkpoint of any supported family in the Hugging Face layout. */
+/**
+ * {@code ringmoe synth}: writes a random-weight checkpoint of any supported family in the Hugging
+ * Face layout.
+ */
 final class SynthCommand implements Command {
   @Override
   public String name() {
@@ -46,9 +49,26 @@ final class SynthCommand implements Command {
 
   @Override
   public Set<String> valuedOptions() {
-    return Set.of("out", "layers", "hidden", "heads", "kv-heads", "experts", "top-k", "intermediate", "vocab",
-        "dtype", "shard-size", "seed", "head-dim", "rope-theta", "max-positions", "arch", "dense-layers",
-        "dense-intermediate", "shared-intermediate");
+    return Set.of(
+        "out",
+        "layers",
+        "hidden",
+        "heads",
+        "kv-heads",
+        "experts",
+        "top-k",
+        "intermediate",
+        "vocab",
+        "dtype",
+        "shard-size",
+        "seed",
+        "head-dim",
+        "rope-theta",
+        "max-positions",
+        "arch",
+        "dense-layers",
+        "dense-intermediate",
+        "shared-intermediate");
   }
 
   @Override
@@ -64,38 +84,44 @@ final class SynthCommand implements Command {
       Architecture arch = architecture(args.string("arch", "mixtral"));
       int intermediate = args.integer("intermediate", 512);
       ModelConfig.Builder b = ModelConfig.builder(arch);
-      if (!arch.name().equals(Architecture.MIXTRAL.name()) && !arch.name().equals(Architecture.OLMOE.name())) {
+      if (!arch.name().equals(Architecture.MIXTRAL.name())
+          && !arch.name().equals(Architecture.OLMOE.name())) {
         b.denseIntermediateSize(args.integer("dense-intermediate", 4 * intermediate))
             .denseLayers(layerList(args.string("dense-layers", "")));
       }
       if (arch.name().equals(Architecture.QWEN2_MOE.name())) {
         b.sharedExpertIntermediateSize(args.integer("shared-intermediate", 2 * intermediate));
       }
-      config = b
-          .layers(args.integer("layers", 4))
-          .hiddenSize(args.integer("hidden", 256))
-          .heads(args.integer("heads", 8))
-          .kvHeads(args.integer("kv-heads", 4))
-          .headDim(args.integer("head-dim", 0))
-          .experts(args.integer("experts", 8))
-          .topK(args.integer("top-k", 2))
-          .intermediateSize(intermediate)
-          .vocabSize(args.integer("vocab", 1000))
-          .ropeTheta(args.decimal("rope-theta", 1e6))
-          .maxPositions(args.integer("max-positions", 2048))
-          .build();
+      config =
+          b.layers(args.integer("layers", 4))
+              .hiddenSize(args.integer("hidden", 256))
+              .heads(args.integer("heads", 8))
+              .kvHeads(args.integer("kv-heads", 4))
+              .headDim(args.integer("head-dim", 0))
+              .experts(args.integer("experts", 8))
+              .topK(args.integer("top-k", 2))
+              .intermediateSize(intermediate)
+              .vocabSize(args.integer("vocab", 1000))
+              .ropeTheta(args.decimal("rope-theta", 1e6))
+              .maxPositions(args.integer("max-positions", 2048))
+              .build();
     } catch (IllegalArgumentException e) {
       throw new UsageException("ringmoe synth: " + e.getMessage().replace("<builder>: ", ""));
     }
     if (config.vocabSize() < 259) {
-      throw new UsageException("ringmoe synth: --vocab must be at least 259 (3 special tokens and 256 byte tokens)");
+      throw new UsageException(
+          "ringmoe synth: --vocab must be at least 259 (3 special tokens and 256 byte tokens)");
     }
     DType dtype = dtype(args.string("dtype", "bf16"));
-    SyntheticCheckpoint synth = SyntheticCheckpoint.of(config).dtype(dtype)
-        .shardBytes(args.bytes("shard-size", 2L << 30)).seed(args.longValue("seed", 1234));
+    SyntheticCheckpoint synth =
+        SyntheticCheckpoint.of(config)
+            .dtype(dtype)
+            .shardBytes(args.bytes("shard-size", 2L << 30))
+            .seed(args.longValue("seed", 1234));
     prepare(dir, args.has("force"));
     long total = synth.weightBytes();
-    err.printf("writing %s (%s, %s of weights) to %s%n", config, dtype, ByteSizes.format(total), dir);
+    err.printf(
+        "writing %s (%s, %s of weights) to %s%n", config, dtype, ByteSizes.format(total), dir);
     try (Progress progress = new Progress(err, total)) {
       synth.progress(progress::update).write(dir);
     }
@@ -110,8 +136,14 @@ final class SynthCommand implements Command {
         return a;
       }
     }
-    throw new UsageException("ringmoe synth: --arch must be one of " + Architecture.supported().stream()
-        .map(Architecture::modelType).collect(java.util.stream.Collectors.joining(", ")) + ", was '" + name + "'");
+    throw new UsageException(
+        "ringmoe synth: --arch must be one of "
+            + Architecture.supported().stream()
+                .map(Architecture::modelType)
+                .collect(java.util.stream.Collectors.joining(", "))
+            + ", was '"
+            + name
+            + "'");
   }
 
   private static int[] layerList(String text) {
@@ -119,17 +151,22 @@ final class SynthCommand implements Command {
       return new int[0];
     }
     try {
-      return java.util.Arrays.stream(text.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+      return java.util.Arrays.stream(text.split(","))
+          .map(String::trim)
+          .mapToInt(Integer::parseInt)
+          .toArray();
     } catch (NumberFormatException e) {
-      throw new UsageException("ringmoe synth: --dense-layers must be layer numbers separated by commas, was '"
-          + text + "'");
+      throw new UsageException(
+          "ringmoe synth: --dense-layers must be layer numbers separated by commas, was '"
+              + text
+              + "'");
     }
   }
 
   /**
-   * Refuses to write into an existing file or a non-empty directory unless {@code force}: writing over an existing
-   * checkpoint would silently replace some of its files and leave others. With {@code force}, the old weight files
-   * are deleted first.
+   * Refuses to write into an existing file or a non-empty directory unless {@code force}: writing
+   * over an existing checkpoint would silently replace some of its files and leave others. With
+   * {@code force}, the old weight files are deleted first.
    */
   static void prepare(Path dir, boolean force) throws IOException {
     if (!Files.exists(dir)) {
@@ -144,8 +181,11 @@ final class SynthCommand implements Command {
       }
     }
     if (!force) {
-      throw new UsageException("ringmoe synth: --out " + dir + " is not empty; choose a new directory, or pass"
-          + " --force to write over the checkpoint there");
+      throw new UsageException(
+          "ringmoe synth: --out "
+              + dir
+              + " is not empty; choose a new directory, or pass"
+              + " --force to write over the checkpoint there");
     }
     try (DirectoryStream<Path> weights = Files.newDirectoryStream(dir, "*.safetensors")) {
       for (Path file : weights) {
@@ -157,10 +197,20 @@ final class SynthCommand implements Command {
 
   static DType dtype(String name) {
     switch (name.toLowerCase(Locale.ROOT)) {
-      case "bf16": case "bfloat16": return DType.BF16;
-      case "f16": case "fp16": case "float16": return DType.F16;
-      case "f32": case "fp32": case "float32": return DType.F32;
-      default: throw new UsageException("ringmoe synth: --dtype must be bf16, f16 or f32, was '" + name + "'");
+      case "bf16":
+      case "bfloat16":
+        return DType.BF16;
+      case "f16":
+      case "fp16":
+      case "float16":
+        return DType.F16;
+      case "f32":
+      case "fp32":
+      case "float32":
+        return DType.F32;
+      default:
+        throw new UsageException(
+            "ringmoe synth: --dtype must be bf16, f16 or f32, was '" + name + "'");
     }
   }
 }

@@ -49,26 +49,49 @@ final class TraceCommand implements Command {
     int stride = args.integer("stride", window - 1);
     int max = args.integer("max-windows", Integer.MAX_VALUE);
     if (window < 2 || stride < 1 || max < 1) {
-      throw new UsageException("ringmoe trace: --window >= 2, --stride >= 1 and --max-windows >= 1");
+      throw new UsageException(
+          "ringmoe trace: --window >= 2, --stride >= 1 and --max-windows >= 1");
     }
     try (MoeModel model = MoeModel.builder().checkpoint(ModelOptions.checkpointDir(args)).build()) {
       if (window > model.config().maxPositions()) {
-        throw new UsageException("ringmoe trace: --window " + window + " is longer than the model's "
-            + model.config().maxPositions() + " positions (max_position_embeddings)");
+        throw new UsageException(
+            "ringmoe trace: --window "
+                + window
+                + " is longer than the model's "
+                + model.config().maxPositions()
+                + " positions (max_position_embeddings)");
       }
       long tokens = java.nio.file.Files.size(data) / 2;
       if (tokens < window - 1) {
-        throw new UsageException("ringmoe trace: --data " + data + " holds " + tokens + " tokens, fewer than one"
-            + " window of " + (window - 1) + " (--window " + window + " with BOS)");
+        throw new UsageException(
+            "ringmoe trace: --data "
+                + data
+                + " holds "
+                + tokens
+                + " tokens, fewer than one"
+                + " window of "
+                + (window - 1)
+                + " (--window "
+                + window
+                + " with BOS)");
       }
       TraceRecorder recorder = new TraceRecorder(model, args.has("hidden-states"));
       long start = System.nanoTime();
-      int n = recorder.recordFile(data, window - 1, stride, max, trace, (done, total, seq) -> {
-        if (done == total || done % Math.max(1, total / 20) == 0) {
-          err.printf("\r%d / %d sequences (%.0f s)", done, total, (System.nanoTime() - start) / 1e9);
-          err.flush();
-        }
-      });
+      int n =
+          recorder.recordFile(
+              data,
+              window - 1,
+              stride,
+              max,
+              trace,
+              (done, total, seq) -> {
+                if (done == total || done % Math.max(1, total / 20) == 0) {
+                  err.printf(
+                      "\r%d / %d sequences (%.0f s)",
+                      done, total, (System.nanoTime() - start) / 1e9);
+                  err.flush();
+                }
+              });
       err.println();
       out.printf("recorded %d sequences of %d tokens to %s%n", n, window, trace);
     }

@@ -16,7 +16,10 @@ import java.util.Set;
 
 /** {@code ringmoe train-hash}: trains a SiDA hash network on a routing trace. */
 final class TrainHashCommand implements Command {
-  /** Training sequences the final loss is computed over: enough for a stable mean, cheap next to training. */
+  /**
+   * Training sequences the final loss is computed over: enough for a stable mean, cheap next to
+   * training.
+   */
   static final int FINAL_LOSS_SEQUENCES = 256;
 
   @Override
@@ -66,7 +69,8 @@ final class TrainHashCommand implements Command {
     double minutes = args.decimal("max-minutes", 18);
     int maxSequences = args.integer("max-sequences", Integer.MAX_VALUE);
     if (epochs < 1 || batch < 1 || !(lr > 0) || !(minutes > 0) || maxSequences < 1) {
-      throw new UsageException("ringmoe train-hash: --epochs, --batch, --max-sequences >= 1; --lr, --max-minutes > 0");
+      throw new UsageException(
+          "ringmoe train-hash: --epochs, --batch, --max-sequences >= 1; --lr, --max-minutes > 0");
     }
     List<SidaData.Sequence> data = new ArrayList<>();
     TraceHeader header;
@@ -79,7 +83,8 @@ final class TrainHashCommand implements Command {
           maxId = Math.max(maxId, id);
         }
       }
-      // The trace holds each token's embedding; rebuild the rows of the table the training data uses.
+      // The trace holds each token's embedding; rebuild the rows of the table the training data
+      // uses.
       table = new float[(maxId + 1) * header.hidden()];
       int n = 0;
       for (TraceSequence seq : reader) {
@@ -88,43 +93,64 @@ final class TrainHashCommand implements Command {
         }
         int[] ids = seq.tokenIds();
         for (int t = 0; t < ids.length; t++) {
-          System.arraycopy(seq.embeddings(), t * header.hidden(), table, ids[t] * header.hidden(), header.hidden());
+          System.arraycopy(
+              seq.embeddings(),
+              t * header.hidden(),
+              table,
+              ids[t] * header.hidden(),
+              header.hidden());
         }
         data.add(new SidaData.Sequence(ids, seq.routerLogits(), header.layers(), header.experts()));
       }
     }
-    HashNetworkConfig config = HashNetworkConfig.forModel(header.hidden(), header.layers(), header.experts(),
-        header.topK());
+    HashNetworkConfig config =
+        HashNetworkConfig.forModel(
+            header.hidden(), header.layers(), header.experts(), header.topK());
     int planned = epochs * ((data.size() + batch - 1) / batch);
     int halveAfter = (int) Math.round(0.7 * planned);
-    err.printf("training a SiDA hash network (%,d parameters) on %d sequences of %s: %d steps planned, lr %g then"
-        + " %g after step %d, at most %.1f min%n", config.parameterCount(), data.size(), tracePath, planned, lr, lr / 2,
-        halveAfter, minutes);
+    err.printf(
+        "training a SiDA hash network (%,d parameters) on %d sequences of %s: %d steps planned, lr %g then"
+            + " %g after step %d, at most %.1f min%n",
+        config.parameterCount(), data.size(), tracePath, planned, lr, lr / 2, halveAfter, minutes);
     long start = System.nanoTime();
     int[] steps = {0};
     double[] lastLoss = {Double.NaN};
-    SidaHashNetwork net = HashTrainer.builder().epochs(epochs).batchSize(batch).learningRate(lr)
-        .halveLearningRateAfter(halveAfter).seed(args.longValue("seed", 1)).timeLimit(Duration.ofSeconds((long) (minutes * 60)))
-        .onStep((step, loss) -> {
-          steps[0] = step;
-          if (!Double.isNaN(loss)) {
-            lastLoss[0] = loss;
-            err.printf("step %d / %d  loss %.5f  (%.0f s)%n", step, planned, loss, (System.nanoTime() - start) / 1e9);
-          }
-        })
-        .build().train(config, data, table);
+    SidaHashNetwork net =
+        HashTrainer.builder()
+            .epochs(epochs)
+            .batchSize(batch)
+            .learningRate(lr)
+            .halveLearningRateAfter(halveAfter)
+            .seed(args.longValue("seed", 1))
+            .timeLimit(Duration.ofSeconds((long) (minutes * 60)))
+            .onStep(
+                (step, loss) -> {
+                  steps[0] = step;
+                  if (!Double.isNaN(loss)) {
+                    lastLoss[0] = loss;
+                    err.printf(
+                        "step %d / %d  loss %.5f  (%.0f s)%n",
+                        step, planned, loss, (System.nanoTime() - start) / 1e9);
+                  }
+                })
+            .build()
+            .train(config, data, table);
     if (Double.isNaN(lastLoss[0])) {
-      // The loss is sampled every LOSS_EVERY steps: none was printed, so say how little training happened.
-      err.printf("ringmoe train-hash: warning: only %d training step%s ran (of %d planned), too few for a loss to be"
-          + " sampled (every %d steps); the saved network is close to its random initialisation: use more --epochs,"
-          + " a smaller --batch or a longer --max-minutes%n", steps[0], steps[0] == 1 ? "" : "s", planned,
-          HashTrainer.LOSS_EVERY);
+      // The loss is sampled every LOSS_EVERY steps: none was printed, so say how little training
+      // happened.
+      err.printf(
+          "ringmoe train-hash: warning: only %d training step%s ran (of %d planned), too few for a loss to be"
+              + " sampled (every %d steps); the saved network is close to its random initialisation: use more --epochs,"
+              + " a smaller --batch or a longer --max-minutes%n",
+          steps[0], steps[0] == 1 ? "" : "s", planned, HashTrainer.LOSS_EVERY);
     }
-    // The loss of the network as saved (the printed ones are of batches before their update), on a bounded sample.
+    // The loss of the network as saved (the printed ones are of batches before their update), on a
+    // bounded sample.
     List<SidaData.Sequence> sample = data.subList(0, Math.min(data.size(), FINAL_LOSS_SEQUENCES));
     double finalLoss = HashTrainer.loss(net, sample, table);
     net.save(file, header.fingerprint());
-    out.printf("trained %d steps in %.1f min; final loss %.5f (mean over %d training sequences); saved %s%n",
+    out.printf(
+        "trained %d steps in %.1f min; final loss %.5f (mean over %d training sequences); saved %s%n",
         steps[0], (System.nanoTime() - start) / 6e10, finalLoss, sample.size(), file);
     return 0;
   }

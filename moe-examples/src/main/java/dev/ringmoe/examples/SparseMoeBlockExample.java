@@ -13,8 +13,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The MoE building blocks without a checkpoint: one sparse block with a softmax top-2 router over 4 SwiGLU experts,
- * random weights, run on an INDArray of 3 tokens. What a host application composing its own layers writes.
+ * The MoE building blocks without a checkpoint: one sparse block with a softmax top-2 router over 4
+ * SwiGLU experts, random weights, run on an INDArray of 3 tokens. What a host application composing
+ * its own layers writes.
  *
  * <p>Run: {@code java -cp moe-examples/target/lib/*:moe-examples/target/classes
  * dev.ringmoe.examples.SparseMoeBlockExample}.
@@ -37,8 +38,11 @@ public final class SparseMoeBlockExample {
       SplittableRandom rng = new SplittableRandom(seed);
       router = random(rng, EXPERTS, HIDDEN, 1.0);
       for (int e = 0; e < EXPERTS; e++) {
-        experts.add(new ExpertWeights(random(rng, INTERMEDIATE, HIDDEN, 0.5), random(rng, INTERMEDIATE, HIDDEN, 0.5),
-            random(rng, HIDDEN, INTERMEDIATE, 0.5)));
+        experts.add(
+            new ExpertWeights(
+                random(rng, INTERMEDIATE, HIDDEN, 0.5),
+                random(rng, INTERMEDIATE, HIDDEN, 0.5),
+                random(rng, HIDDEN, INTERMEDIATE, 0.5)));
       }
       input = random(rng, tokens, HIDDEN, 1.0);
     }
@@ -61,14 +65,16 @@ public final class SparseMoeBlockExample {
 
   /** The block's output [tokens, hidden] for the example's weights; the caller owns it. */
   static INDArray run(Weights w) {
-    try (SparseMoeBlock block = new SparseMoeBlock(Router.softmaxTopK(EXPERTS, TOP_K, true), HIDDEN,
-        (int) w.input.rows())) {
+    try (SparseMoeBlock block =
+        new SparseMoeBlock(
+            Router.softmaxTopK(EXPERTS, TOP_K, true), HIDDEN, (int) w.input.rows())) {
       return block.forward(w.input, w.router, ExpertSource.of(w.experts));
     }
   }
 
   public static void main(String[] args) {
-    try (Weights w = new Weights(42, 3); INDArray out = run(w)) {
+    try (Weights w = new Weights(42, 3);
+        INDArray out = run(w)) {
       for (int t = 0; t < out.rows(); t++) {
         System.out.println("token " + t + ": " + Arrays.toString(out.getRow(t).toFloatVector()));
       }

@@ -10,12 +10,19 @@ record CliRun(int status, String out, String err) {
     return run(false, argv);
   }
 
-  /** With {@code debug}, as if {@code RINGMOE_LOG_LEVEL=debug}: refusals print their stack traces. */
+  /**
+   * With {@code debug}, as if {@code RINGMOE_LOG_LEVEL=debug}: refusals print their stack traces.
+   */
   static CliRun run(boolean debug, String... argv) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = RingMoeCli.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), debug);
-    return new CliRun(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    int status =
+        RingMoeCli.run(
+            argv,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            debug);
+    return new CliRun(
+        status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 }

@@ -6,24 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringmoe.MoeModel;
 import dev.ringmoe.ReferenceData;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The command line on the families beyond Mixtral: the SiDA pipeline on Qwen2-MoE, whose dense layer has no router
- * (traces and the hash network cover the two layers that route), and {@code synth --arch} plus {@code bench} for
- * every family.
+ * The command line on the families beyond Mixtral: the SiDA pipeline on Qwen2-MoE, whose dense
+ * layer has no router (traces and the hash network cover the two layers that route), and {@code
+ * synth --arch} plus {@code bench} for every family.
  */
 class FamilyCliTest {
   @TempDir Path tmp;
@@ -45,17 +42,45 @@ class FamilyCliTest {
     Path model = ReferenceData.family("qwen2_moe", "f32");
     Path data = tokens(2000, 1000);
     Path trace = tmp.resolve("q2.trace");
-    CliRun t = CliRun.run("trace", "--model", model.toString(), "--data", data.toString(), "--out", trace.toString(),
-        "--max-windows", "8", "--window", "24", "--hidden-states");
+    CliRun t =
+        CliRun.run(
+            "trace",
+            "--model",
+            model.toString(),
+            "--data",
+            data.toString(),
+            "--out",
+            trace.toString(),
+            "--max-windows",
+            "8",
+            "--window",
+            "24",
+            "--hidden-states");
     assertEquals(0, t.status(), t.err());
     Path hash = tmp.resolve("q2.hash");
-    CliRun train = CliRun.run("train-hash", "--trace", trace.toString(), "--out", hash.toString(), "--epochs", "10",
-        "--batch", "4");
+    CliRun train =
+        CliRun.run(
+            "train-hash",
+            "--trace",
+            trace.toString(),
+            "--out",
+            hash.toString(),
+            "--epochs",
+            "10",
+            "--batch",
+            "4");
     assertEquals(0, train.status(), train.err());
     assertTrue(train.out().contains("saved"), train.out());
 
-    CliRun eval = CliRun.run("eval-hash", "--model", model.toString(), "--data", trace.toString(), "--predictor",
-        "sida:" + hash + ",lookahead,oracle");
+    CliRun eval =
+        CliRun.run(
+            "eval-hash",
+            "--model",
+            model.toString(),
+            "--data",
+            trace.toString(),
+            "--predictor",
+            "sida:" + hash + ",lookahead,oracle");
     assertEquals(0, eval.status(), eval.err());
     // two routing layers (0 and 2; layer 1 is dense), and the oracle is right on both
     assertTrue(eval.out().contains("L0     L1  average"), eval.out());
@@ -63,22 +88,68 @@ class FamilyCliTest {
 
     String ids = "1,564,916,435,275,33,120,7";
     Path resident = tmp.resolve("resident.f32");
-    assertEquals(0, CliRun.run("logits", "--model", model.toString(), "--ids", ids, "--out", resident.toString()).status());
+    assertEquals(
+        0,
+        CliRun.run(
+                "logits", "--model", model.toString(), "--ids", ids, "--out", resident.toString())
+            .status());
     for (String predictor : new String[] {"sida:" + hash, "combined:" + hash, "oracle"}) {
       for (String store : new String[] {"--expert-cache", "--prefetch"}) {
         Path out = tmp.resolve("served.f32");
-        String[] args = store.equals("--expert-cache")
-            ? new String[] {"logits", "--model", model.toString(), "--ids", ids, "--out", out.toString(),
-                "--device-memory", "60%", "--predictor", predictor, "--expert-cache"}
-            : new String[] {"logits", "--model", model.toString(), "--ids", ids, "--out", out.toString(),
-                "--device-memory", "60%", "--predictor", predictor};
+        String[] args =
+            store.equals("--expert-cache")
+                ? new String[] {
+                  "logits",
+                  "--model",
+                  model.toString(),
+                  "--ids",
+                  ids,
+                  "--out",
+                  out.toString(),
+                  "--device-memory",
+                  "60%",
+                  "--predictor",
+                  predictor,
+                  "--expert-cache"
+                }
+                : new String[] {
+                  "logits",
+                  "--model",
+                  model.toString(),
+                  "--ids",
+                  ids,
+                  "--out",
+                  out.toString(),
+                  "--device-memory",
+                  "60%",
+                  "--predictor",
+                  predictor
+                };
         CliRun r = CliRun.run(args);
         assertEquals(0, r.status(), r.err());
-        assertArrayEquals(Files.readAllBytes(resident), Files.readAllBytes(out), predictor + " changed the logits");
+        assertArrayEquals(
+            Files.readAllBytes(resident),
+            Files.readAllBytes(out),
+            predictor + " changed the logits");
       }
     }
-    CliRun sida = CliRun.run("perplexity", "--model", model.toString(), "--data", data.toString(), "--max-windows", "2",
-        "--window", "24", "--device-memory", "60%", "--predictor", "sida:" + hash, "--mode", "sida");
+    CliRun sida =
+        CliRun.run(
+            "perplexity",
+            "--model",
+            model.toString(),
+            "--data",
+            data.toString(),
+            "--max-windows",
+            "2",
+            "--window",
+            "24",
+            "--device-memory",
+            "60%",
+            "--predictor",
+            "sida:" + hash,
+            "--mode",
+            "sida");
     assertEquals(0, sida.status(), sida.err());
     assertTrue(sida.out().contains("sida vs exact: perplexity"), sida.out());
   }
@@ -87,18 +158,60 @@ class FamilyCliTest {
   @ValueSource(strings = {"mixtral", "qwen2_moe", "qwen3_moe", "olmoe"})
   void synthWritesEachFamilyAndBenchRunsOnIt(String arch) throws IOException {
     Path dir = tmp.resolve(arch);
-    CliRun s = CliRun.run("synth", "--arch", arch, "--out", dir.toString(), "--layers", "3", "--dense-layers", "1",
-        "--hidden", "64", "--heads", "4", "--kv-heads", "2", "--head-dim", "32", "--experts", "8", "--top-k", "2",
-        "--intermediate", "32", "--vocab", "300", "--dtype", "bf16", "--seed", "3");
+    CliRun s =
+        CliRun.run(
+            "synth",
+            "--arch",
+            arch,
+            "--out",
+            dir.toString(),
+            "--layers",
+            "3",
+            "--dense-layers",
+            "1",
+            "--hidden",
+            "64",
+            "--heads",
+            "4",
+            "--kv-heads",
+            "2",
+            "--head-dim",
+            "32",
+            "--experts",
+            "8",
+            "--top-k",
+            "2",
+            "--intermediate",
+            "32",
+            "--vocab",
+            "300",
+            "--dtype",
+            "bf16",
+            "--seed",
+            "3");
     assertEquals(0, s.status(), s.err());
     try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
       assertEquals(arch, model.config().architecture().modelType());
       boolean denseLayer = arch.startsWith("qwen");
       assertEquals(denseLayer ? 2 : 3, model.config().moeLayers().length);
-      assertEquals(arch.equals("qwen2_moe") ? 64 : 0, model.config().sharedExpertIntermediateSize());
+      assertEquals(
+          arch.equals("qwen2_moe") ? 64 : 0, model.config().sharedExpertIntermediateSize());
     }
-    CliRun b = CliRun.run("bench", "--model", dir.toString(), "--prompt-tokens", "8", "--decode-tokens", "4", "--repeats",
-        "1", "--budgets", "80%", "--stores", "ring,cache");
+    CliRun b =
+        CliRun.run(
+            "bench",
+            "--model",
+            dir.toString(),
+            "--prompt-tokens",
+            "8",
+            "--decode-tokens",
+            "4",
+            "--repeats",
+            "1",
+            "--budgets",
+            "80%",
+            "--stores",
+            "ring,cache");
     assertEquals(0, b.status(), b.err());
     assertTrue(b.out().contains("80% cache"), b.out());
   }

@@ -6,7 +6,10 @@ import dev.ringmoe.model.ExpertWeights;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** The hand-built sparse block against a naive double-precision Mixtral-style block written from the definition. */
+/**
+ * The hand-built sparse block against a naive double-precision Mixtral-style block written from the
+ * definition.
+ */
 class SparseMoeBlockExampleTest {
   @Test
   void matchesNaiveImplementation() {
@@ -37,7 +40,8 @@ class SparseMoeBlockExampleTest {
       }
       System.out.printf("max |output| %.3g, vs naive %.3g%n", scale, maxDiff);
       assertTrue(scale > 0.1, "degenerate output");
-      assertTrue(maxDiff < 1e-5 * Math.max(1, scale), "block differs from the naive one by " + maxDiff);
+      assertTrue(
+          maxDiff < 1e-5 * Math.max(1, scale), "block differs from the naive one by " + maxDiff);
     }
   }
 

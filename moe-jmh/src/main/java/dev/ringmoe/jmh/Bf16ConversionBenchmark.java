@@ -25,21 +25,25 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Converting bf16 weights to float32, as loading a bf16 checkpoint into F32 arrays requires: a plain Java loop
- * ({@code Float.intBitsToFloat(bits << 16)}) from a direct {@link ShortBuffer} into a direct {@link FloatBuffer},
- * the same loop over heap arrays, and ND4J's {@code castTo(DataType.FLOAT)} of a {@code BFLOAT16} array.
+ * Converting bf16 weights to float32, as loading a bf16 checkpoint into F32 arrays requires: a
+ * plain Java loop ({@code Float.intBitsToFloat(bits << 16)}) from a direct {@link ShortBuffer} into
+ * a direct {@link FloatBuffer}, the same loop over heap arrays, and ND4J's {@code
+ * castTo(DataType.FLOAT)} of a {@code BFLOAT16} array.
  *
- * <p>Why: it decides whether conversion should be done in Java or handed to ND4J, and whether it costs
- * anything next to reading the bytes from disk.
+ * <p>Why: it decides whether conversion should be done in Java or handed to ND4J, and whether it
+ * costs anything next to reading the bytes from disk.
  *
- * <p>Units: ops/s, one op converting {@code size} values (16 M = 32 MiB in, 64 MiB out). Values per second are
- * {@code ops/s × size}; bytes read + written per second are {@code ops/s × size × 6}. The ND4J result array is
- * closed after each op so its native memory does not pile up; that close is measured too.
+ * <p>Units: ops/s, one op converting {@code size} values (16 M = 32 MiB in, 64 MiB out). Values per
+ * second are {@code ops/s × size}; bytes read + written per second are {@code ops/s × size × 6}.
+ * The ND4J result array is closed after each op so its native memory does not pile up; that close
+ * is measured too.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {Jvm.HEAP, Jvm.MAX_BYTES, Jvm.MAX_PHYSICAL_BYTES, Jvm.ONEDNN})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {Jvm.HEAP, Jvm.MAX_BYTES, Jvm.MAX_PHYSICAL_BYTES, Jvm.ONEDNN})
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class Bf16ConversionBenchmark {
@@ -68,13 +72,16 @@ public class Bf16ConversionBenchmark {
       bf16Array[i] = bits;
     }
     bf16Nd = Nd4j.create(DataType.BFLOAT16, size);
-    new ShortPointer(bf16Nd.data().addressPointer()).capacity(size).asBuffer().put(bf16.duplicate());
+    new ShortPointer(bf16Nd.data().addressPointer())
+        .capacity(size)
+        .asBuffer()
+        .put(bf16.duplicate());
     INDArray check = bf16Nd.castTo(DataType.FLOAT);
     javaBuffers();
     for (int i = 0; i < size; i += 9973) {
       if (check.getFloat(i) != f32.get(i)) {
-        throw new IllegalStateException("ND4J and Java disagree at " + i + ": " + check.getFloat(i) + " vs "
-            + f32.get(i));
+        throw new IllegalStateException(
+            "ND4J and Java disagree at " + i + ": " + check.getFloat(i) + " vs " + f32.get(i));
       }
     }
     check.close();

@@ -29,30 +29,35 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * End-to-end forward passes of a small Mixtral-shaped model with every weight resident: hidden 512, 8 layers,
- * 8 query / 2 KV heads, 8 experts top-2, intermediate 1792, vocabulary 1000, F32 (about 0.73 GB of weights).
+ * End-to-end forward passes of a small Mixtral-shaped model with every weight resident: hidden 512,
+ * 8 layers, 8 query / 2 KV heads, 8 experts top-2, intermediate 1792, vocabulary 1000, F32 (about
+ * 0.73 GB of weights).
  *
- * <p>Why: this is what the matrix-vector and bandwidth benchmarks are for; comparing its bytes per second with
- * theirs shows how much of a decode step is weight streaming and how much is overhead (per-op dispatch,
- * attention, routing).
+ * <p>Why: this is what the matrix-vector and bandwidth benchmarks are for; comparing its bytes per
+ * second with theirs shows how much of a decode step is weight streaming and how much is overhead
+ * (per-op dispatch, attention, routing).
  *
  * <ul>
- *   <li>{@link #decodeStep}: one token through {@link Decoder#forward} after a 16-token prompt; ops/s =
- *       tokens/s. The cache is cleared and the prompt re-run every 256 steps, inside the measured method, so
- *       the positions attended over stay between 16 and 272; that re-prefill is about 1/256 of the calls and
- *       is included in the score.
+ *   <li>{@link #decodeStep}: one token through {@link Decoder#forward} after a 16-token prompt;
+ *       ops/s = tokens/s. The cache is cleared and the prompt re-run every 256 steps, inside the
+ *       measured method, so the positions attended over stay between 16 and 272; that re-prefill is
+ *       about 1/256 of the calls and is included in the score.
  *   <li>{@link #prefill128}: a 128-token prompt into an empty cache; tokens/s = ops/s × 128.
  * </ul>
  *
- * <p>A decode step reads the attention weights (2.6 MB a layer), two experts' weights (11 MB each a layer) and
- * the LM head (2 MB): about 199 MB per token, so {@code tokens/s × 0.199} is the weight bandwidth in GB/s.
+ * <p>A decode step reads the attention weights (2.6 MB a layer), two experts' weights (11 MB each a
+ * layer) and the LM head (2 MB): about 199 MB per token, so {@code tokens/s × 0.199} is the weight
+ * bandwidth in GB/s.
  *
- * <p>The checkpoint is synthesized once per trial into a temporary directory, which the teardown deletes.
+ * <p>The checkpoint is synthesized once per trial into a temporary directory, which the teardown
+ * deletes.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {Jvm.HEAP, Jvm.MAX_BYTES, Jvm.MAX_PHYSICAL_BYTES, Jvm.ONEDNN})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {Jvm.HEAP, Jvm.MAX_BYTES, Jvm.MAX_PHYSICAL_BYTES, Jvm.ONEDNN})
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 2)
 public class DecodeBenchmark {
@@ -73,8 +78,16 @@ public class DecodeBenchmark {
   private int token;
 
   static ModelConfig benchmarkModel() {
-    return ModelConfig.builder(Architecture.MIXTRAL).layers(8).hiddenSize(512).heads(8).kvHeads(2).experts(8)
-        .topK(2).intermediateSize(1792).vocabSize(1000).build();
+    return ModelConfig.builder(Architecture.MIXTRAL)
+        .layers(8)
+        .hiddenSize(512)
+        .heads(8)
+        .kvHeads(2)
+        .experts(8)
+        .topK(2)
+        .intermediateSize(1792)
+        .vocabSize(1000)
+        .build();
   }
 
   @Setup(Level.Trial)
@@ -107,13 +120,16 @@ public class DecodeBenchmark {
     weights.close();
     checkpoint.close();
     try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      paths
+          .sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.delete(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
     }
   }
 

@@ -18,21 +18,24 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The SiDA hash network's serving latency for moe-text-16x's shape (hidden 192, 6 MoE layers, 16 experts; LSTM 256):
- * one decode step (one token's predictions for every layer, the work the {@code ringmoe-hash} thread does for each
- * sampled token; the session restarts every 128 tokens so the attention history stays 0..127) and a 128-token
- * prefill, with the matrix products on ND4J or in plain Java.
+ * The SiDA hash network's serving latency for moe-text-16x's shape (hidden 192, 6 MoE layers, 16
+ * experts; LSTM 256): one decode step (one token's predictions for every layer, the work the {@code
+ * ringmoe-hash} thread does for each sampled token; the session restarts every 128 tokens so the
+ * attention history stays 0..127) and a 128-token prefill, with the matrix products on ND4J or in
+ * plain Java.
  *
- * <p>Why: a prediction only helps if it reaches the store before the router of the layer it is for has run; this is
- * the time to compare with a decode step.
+ * <p>Why: a prediction only helps if it reaches the store before the router of the layer it is for
+ * has run; this is the time to compare with a decode step.
  *
- * <p>Units: microseconds per operation (one step, or one whole prefill). Weights are random: the cost does not depend
- * on them.
+ * <p>Units: microseconds per operation (one step, or one whole prefill). Weights are random: the
+ * cost does not depend on them.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {Jvm.HEAP, Jvm.MAX_BYTES, Jvm.MAX_PHYSICAL_BYTES, Jvm.ONEDNN})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {Jvm.HEAP, Jvm.MAX_BYTES, Jvm.MAX_PHYSICAL_BYTES, Jvm.ONEDNN})
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 2)
 public class HashPredictorBenchmark {

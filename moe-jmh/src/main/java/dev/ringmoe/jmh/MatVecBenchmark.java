@@ -20,35 +20,38 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * {@code y = x · Wᵀ} for a weight {@code W} stored {@code [out, in]} row-major, as HF checkpoints store linear
- * layers, with {@code x} one row (a decode step) or 32 rows (a prefill chunk).
+ * {@code y = x · Wᵀ} for a weight {@code W} stored {@code [out, in]} row-major, as HF checkpoints
+ * store linear layers, with {@code x} one row (a decode step) or 32 rows (a prefill chunk).
  *
- * <p>Why: decode time in a MoE model is almost all matrix-vector products over weights that are read once per
- * token, so what matters is how many weight bytes per second each way of calling ND4J streams. The four ways
- * compared are the ones the decoder could use:
+ * <p>Why: decode time in a MoE model is almost all matrix-vector products over weights that are
+ * read once per token, so what matters is how many weight bytes per second each way of calling ND4J
+ * streams. The four ways compared are the ones the decoder could use:
  *
  * <ul>
  *   <li>{@link #gemmXWt}: {@code Nd4j.gemm(x, w, y, false, true, 1, 0)}, {@code x [rows, in]} times
  *       {@code Wᵀ};
- *   <li>{@link #gemmWx}: {@code Nd4j.gemm(w, xColumn, yColumn, false, false, 1, 0)}, {@code W} times
- *       {@code xᵀ [in, rows]}, giving {@code yᵀ [out, rows]};
+ *   <li>{@link #gemmWx}: {@code Nd4j.gemm(w, xColumn, yColumn, false, false, 1, 0)}, {@code W}
+ *       times {@code xᵀ [in, rows]}, giving {@code yᵀ [out, rows]};
  *   <li>{@link #mmuliTranspose}: {@code x.mmuli(w.transpose(), y)};
- *   <li>{@link #javaLoop}: a single-threaded plain-Java loop over {@code w.data().asNioFloat()}, reading each
- *       row of {@code W} once for all rows of {@code x}.
+ *   <li>{@link #javaLoop}: a single-threaded plain-Java loop over {@code w.data().asNioFloat()},
+ *       reading each row of {@code W} once for all rows of {@code x}.
  * </ul>
  *
- * <p>Shapes ({@code in x out}) are those of the benchmark model (hidden 512, intermediate 1792): the expert
- * gate/up projections (512x1792), the down projection (1792x512), the attention projections (512x512), and one
- * Mixtral-8x7B-sized expert projection (4096x14336, 235 MB) that exceeds every cache and so measures DRAM.
+ * <p>Shapes ({@code in x out}) are those of the benchmark model (hidden 512, intermediate 1792):
+ * the expert gate/up projections (512x1792), the down projection (1792x512), the attention
+ * projections (512x512), and one Mixtral-8x7B-sized expert projection (4096x14336, 235 MB) that
+ * exceeds every cache and so measures DRAM.
  *
- * <p>Units: the score is ops/s, one op being one whole product. Weight bandwidth is
- * {@code ops/s × in × out × 4 bytes}: for example 512x1792 is 3.67 MB per op and 4096x14336 is 234.9 MB per op.
+ * <p>Units: the score is ops/s, one op being one whole product. Weight bandwidth is {@code ops/s ×
+ * in × out × 4 bytes}: for example 512x1792 is 3.67 MB per op and 4096x14336 is 234.9 MB per op.
  * The {@code x} and {@code y} traffic is at most 1/16 of that at 32 rows and is not counted.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {Jvm.HEAP, Jvm.MAX_BYTES, Jvm.MAX_PHYSICAL_BYTES, Jvm.ONEDNN})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {Jvm.HEAP, Jvm.MAX_BYTES, Jvm.MAX_PHYSICAL_BYTES, Jvm.ONEDNN})
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class MatVecBenchmark {
@@ -134,9 +137,9 @@ public class MatVecBenchmark {
   }
 
   /**
-   * Plain Java, one thread: for each output feature, one pass over its weight row, dotted with every row of
-   * {@code x}. Four accumulators per dot product give the JIT independent additions (it does not vectorize float
-   * reductions, whose order Java fixes).
+   * Plain Java, one thread: for each output feature, one pass over its weight row, dotted with
+   * every row of {@code x}. Four accumulators per dot product give the JIT independent additions
+   * (it does not vectorize float reductions, whose order Java fixes).
    */
   @Benchmark
   public float[][] javaLoop() {

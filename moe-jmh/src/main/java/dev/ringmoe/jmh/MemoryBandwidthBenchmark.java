@@ -18,20 +18,23 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Sequential read bandwidth of off-heap memory: each op sums every long of 1 GiB held in four 256 MiB direct
- * {@link ByteBuffer}s (native byte order, so no byte swapping), with 1 and with 2 threads.
+ * Sequential read bandwidth of off-heap memory: each op sums every long of 1 GiB held in four 256
+ * MiB direct {@link ByteBuffer}s (native byte order, so no byte swapping), with 1 and with 2
+ * threads.
  *
- * <p>Why: decode is bound by how fast weights stream from DRAM, so this is the ceiling against which the
- * matrix-vector and decode results are judged. 1 GiB is far larger than any cache.
+ * <p>Why: decode is bound by how fast weights stream from DRAM, so this is the ceiling against
+ * which the matrix-vector and decode results are judged. 1 GiB is far larger than any cache.
  *
- * <p>Units: ops/s, one op being one pass over 1 GiB by one thread. JMH sums ops/s over threads, so in both
- * benchmarks the aggregate read bandwidth is {@code ops/s × 1.073741824 GB/s} (each of the two threads reads the
- * whole shared 1 GiB).
+ * <p>Units: ops/s, one op being one pass over 1 GiB by one thread. JMH sums ops/s over threads, so
+ * in both benchmarks the aggregate read bandwidth is {@code ops/s × 1.073741824 GB/s} (each of the
+ * two threads reads the whole shared 1 GiB).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {Jvm.HEAP, Jvm.MAX_BYTES, Jvm.MAX_PHYSICAL_BYTES, Jvm.ONEDNN})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {Jvm.HEAP, Jvm.MAX_BYTES, Jvm.MAX_PHYSICAL_BYTES, Jvm.ONEDNN})
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 2)
 public class MemoryBandwidthBenchmark {
@@ -44,7 +47,8 @@ public class MemoryBandwidthBenchmark {
   public void setUp() {
     chunks = new LongBuffer[CHUNKS];
     for (int c = 0; c < CHUNKS; c++) {
-      LongBuffer longs = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
+      LongBuffer longs =
+          ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
       for (int i = 0; i < longs.capacity(); i++) {
         longs.put(i, i * 0x9E3779B97F4A7C15L + c);
       }

@@ -19,15 +19,18 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The same product, {@code Nd4j.gemm(x, w, y, false, true, 1, 0)} with {@code W [out, in]}, in two forked JVMs that
- * differ only in {@code -Dorg.bytedeco.javacpp.platform.extension}: {@link #onednnBuild} loads nd4j-native's
- * {@code linux-x86_64-onednn} build, {@link #defaultBuild} the plain {@code linux-x86_64} build.
+ * The same product, {@code Nd4j.gemm(x, w, y, false, true, 1, 0)} with {@code W [out, in]}, in two
+ * forked JVMs that differ only in {@code -Dorg.bytedeco.javacpp.platform.extension}: {@link
+ * #onednnBuild} loads nd4j-native's {@code linux-x86_64-onednn} build, {@link #defaultBuild} the
+ * plain {@code linux-x86_64} build.
  *
- * <p>Why: the parent POM selects the oneDNN build on linux-x86_64 for speed (see the {@code nd4j.native.extension}
- * property). This measures that choice directly, and nothing else. Each fork checks in its setup that the build it
- * loaded is the one its name says, from {@code NativeOps.buildInfo()}, and fails otherwise.
+ * <p>Why: the parent POM selects the oneDNN build on linux-x86_64 for speed (see the {@code
+ * nd4j.native.extension} property). This measures that choice directly, and nothing else. Each fork
+ * checks in its setup that the build it loaded is the one its name says, from {@code
+ * NativeOps.buildInfo()}, and fails otherwise.
  *
- * <p>Units: ops/s, one op being one product; weight bandwidth is {@code ops/s × in × out × 4 bytes}.
+ * <p>Units: ops/s, one op being one product; weight bandwidth is {@code ops/s × in × out × 4
+ * bytes}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -36,7 +39,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 1)
 public class NativeBuildBenchmark {
 
-  /** {@code in x out}: an expert projection of the benchmark model, and one larger than every cache. */
+  /**
+   * {@code in x out}: an expert projection of the benchmark model, and one larger than every cache.
+   */
   @Param({"512x1792", "4096x14336"})
   public String shape;
 
@@ -56,8 +61,8 @@ public class NativeBuildBenchmark {
     boolean onednnLoaded = info.toUpperCase().contains("ONEDNN");
     System.out.println("platform.extension='" + extension + "', build has oneDNN: " + onednnLoaded);
     if (onednnLoaded != extension.contains("onednn")) {
-      throw new IllegalStateException("asked for extension '" + extension + "' but loaded a build whose info is: "
-          + info);
+      throw new IllegalStateException(
+          "asked for extension '" + extension + "' but loaded a build whose info is: " + info);
     }
     String[] parts = shape.split("x");
     int in = Integer.parseInt(parts[0]);
@@ -68,7 +73,10 @@ public class NativeBuildBenchmark {
     y = Nd4j.create(DataType.FLOAT, rows, out);
   }
 
-  /** {@code NativeOpsHolder.getInstance().getDeviceNativeOps().buildInfo()}; nd4j-native-api is runtime only. */
+  /**
+   * {@code NativeOpsHolder.getInstance().getDeviceNativeOps().buildInfo()}; nd4j-native-api is
+   * runtime only.
+   */
   private static String buildInfo() throws ReflectiveOperationException {
     Class<?> holder = Class.forName("org.nd4j.nativeblas.NativeOpsHolder");
     Object instance = holder.getMethod("getInstance").invoke(null);
@@ -84,13 +92,17 @@ public class NativeBuildBenchmark {
   }
 
   @Benchmark
-  @Fork(value = 1, jvmArgsAppend = {Jvm.HEAP, Jvm.MAX_BYTES, Jvm.MAX_PHYSICAL_BYTES, Jvm.ONEDNN})
+  @Fork(
+      value = 1,
+      jvmArgsAppend = {Jvm.HEAP, Jvm.MAX_BYTES, Jvm.MAX_PHYSICAL_BYTES, Jvm.ONEDNN})
   public INDArray onednnBuild() {
     return Nd4j.gemm(x, w, y, false, true, 1.0, 0.0);
   }
 
   @Benchmark
-  @Fork(value = 1, jvmArgsAppend = {Jvm.HEAP, Jvm.MAX_BYTES, Jvm.MAX_PHYSICAL_BYTES, Jvm.DEFAULT_BUILD})
+  @Fork(
+      value = 1,
+      jvmArgsAppend = {Jvm.HEAP, Jvm.MAX_BYTES, Jvm.MAX_PHYSICAL_BYTES, Jvm.DEFAULT_BUILD})
   public INDArray defaultBuild() {
     return Nd4j.gemm(x, w, y, false, true, 1.0, 0.0);
   }

@@ -5,11 +5,12 @@ import java.util.function.LongPredicate;
 
 /**
  * Chooses which cached expert to evict when a new one needs a slot. Keys identify an expert as
- * {@code layer * experts + expert}. The cache tells the policy about every insertion, use and removal, and asks for a
- * victim among the keys it may evict (not in use, not being copied, not predicted for the current pass).
+ * {@code layer * experts + expert}. The cache tells the policy about every insertion, use and
+ * removal, and asks for a victim among the keys it may evict (not in use, not being copied, not
+ * predicted for the current pass).
  *
- * <p>Called under the cache's lock; implementations need no synchronisation of their own. A host application may
- * supply its own.
+ * <p>Called under the cache's lock; implementations need no synchronisation of their own. A host
+ * application may supply its own.
  */
 public interface CachePolicy {
   void inserted(long key);

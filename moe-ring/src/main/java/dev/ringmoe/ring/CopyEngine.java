@@ -8,11 +8,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The dedicated copy thread: takes {@link Load}s from one bounded queue, on-demand loads jumping ahead of
- * prefetches, and performs them with the given copier. A copy that fails completes its load exceptionally, so the compute thread
- * waiting for it sees the failure; the thread itself stays up for the loads after it.
+ * The dedicated copy thread: takes {@link Load}s from one bounded queue, on-demand loads jumping
+ * ahead of prefetches, and performs them with the given copier. A copy that fails completes its
+ * load exceptionally, so the compute thread waiting for it sees the failure; the thread itself
+ * stays up for the loads after it.
  *
- * <p>Owned by one {@link SectionRing}, which starts it and {@link #close() shuts it down}. Thread-safe.
+ * <p>Owned by one {@link SectionRing}, which starts it and {@link #close() shuts it down}.
+ * Thread-safe.
  */
 final class CopyEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CopyEngine.class);
@@ -51,15 +53,18 @@ final class CopyEngine implements AutoCloseable {
   }
 
   /**
-   * Waits for room in the queue. If the caller is interrupted or the engine is gone first, the load is
-   * {@linkplain Load#abandon abandoned} (failed, and never copied) before the exception is thrown, so that nobody
-   * waits for a load that is not in the queue; the caller's interrupt flag stays set.
+   * Waits for room in the queue. If the caller is interrupted or the engine is gone first, the load
+   * is {@linkplain Load#abandon abandoned} (failed, and never copied) before the exception is
+   * thrown, so that nobody waits for a load that is not in the queue; the caller's interrupt flag
+   * stays set.
    *
-   * @throws RingException naming the load, saying the caller was interrupted, or that the engine is closed or dead
+   * @throws RingException naming the load, saying the caller was interrupted, or that the engine is
+   *     closed or dead
    */
   private void offer(Load load, boolean first) {
     try {
-      while (!(first ? queue.offerFirst(load, 50, TimeUnit.MILLISECONDS)
+      while (!(first
+          ? queue.offerFirst(load, 50, TimeUnit.MILLISECONDS)
           : queue.offerLast(load, 50, TimeUnit.MILLISECONDS))) {
         checkAlive();
       }
@@ -117,16 +122,17 @@ final class CopyEngine implements AutoCloseable {
 
   private void failPending() {
     for (Load l; (l = queue.poll()) != null; ) {
-      l.done.completeExceptionally(new RingException("the weight ring was closed before " + l + " was copied"));
+      l.done.completeExceptionally(
+          new RingException("the weight ring was closed before " + l + " was copied"));
     }
   }
 
   /**
    * Stops the threads after their current copy and fails whatever is still queued. Idempotent.
    *
-   * <p>The threads are not interrupted: a thread interrupted inside a {@code FileChannel} operation closes the
-   * checkpoint's shared channel (and, with two copy threads, can deadlock inside the JDK's interrupt handling); they
-   * see {@code closed} within one poll interval instead.
+   * <p>The threads are not interrupted: a thread interrupted inside a {@code FileChannel} operation
+   * closes the checkpoint's shared channel (and, with two copy threads, can deadlock inside the
+   * JDK's interrupt handling); they see {@code closed} within one poll interval instead.
    */
   @Override
   public void close() {

@@ -3,8 +3,9 @@ package dev.ringmoe.ring;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The device tier's hard budget: every native allocation for weights (resident arrays and ring slots) is reserved
- * here first, and a reservation past the budget fails. Its peak is what {@link dev.ringmoe.RingStats} reports.
+ * The device tier's hard budget: every native allocation for weights (resident arrays and ring
+ * slots) is reserved here first, and a reservation past the budget fails. Its peak is what {@link
+ * dev.ringmoe.RingStats} reports.
  *
  * <p>Thread-safe. Sizes are bytes.
  */
@@ -26,8 +27,16 @@ final class DeviceMemory {
     long now = used.addAndGet(bytes);
     if (now > budget) {
       used.addAndGet(-bytes);
-      throw new IllegalStateException("device budget of " + budget + " bytes exceeded by " + what + " (" + bytes
-          + " bytes, " + (now - bytes) + " already in use)");
+      throw new IllegalStateException(
+          "device budget of "
+              + budget
+              + " bytes exceeded by "
+              + what
+              + " ("
+              + bytes
+              + " bytes, "
+              + (now - bytes)
+              + " already in use)");
     }
     peak.accumulateAndGet(now, Math::max);
   }

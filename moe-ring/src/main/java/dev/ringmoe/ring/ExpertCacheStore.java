@@ -1,7 +1,7 @@
 package dev.ringmoe.ring;
 
-import dev.ringmoe.ByteSizes;
 import com.google.common.base.Preconditions;
+import dev.ringmoe.ByteSizes;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.config.ModelConfig;
@@ -18,8 +18,8 @@ import java.util.BitSet;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,19 +27,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link WeightStore} that caches individual experts under the device budget: global weights and every layer's
- * dense weights are resident, and the rest of the budget is a pool of one-expert slots shared by all layers. Only
- * predicted experts are brought in ahead (per layer, the union over the pass's tokens), routed experts that were
- * not predicted are loaded on demand, and a {@link CachePolicy} (LRU by default) picks what to evict. Unlike the
- * layer ring, an expert stays cached across tokens for as long as the policy keeps it.
+ * A {@link WeightStore} that caches individual experts under the device budget: global weights and
+ * every layer's dense weights are resident, and the rest of the budget is a pool of one-expert
+ * slots shared by all layers. Only predicted experts are brought in ahead (per layer, the union
+ * over the pass's tokens), routed experts that were not predicted are loaded on demand, and a
+ * {@link CachePolicy} (LRU by default) picks what to evict. Unlike the layer ring, an expert stays
+ * cached across tokens for as long as the policy keeps it.
  *
- * <p>Exact: the router decides what runs and copies reproduce the resident float32 values. One decoding thread at a
- * time; owns its native memory (freed by {@link #close()}), not the {@link Checkpoint}.
+ * <p>Exact: the router decides what runs and copies reproduce the resident float32 values. One
+ * decoding thread at a time; owns its native memory (freed by {@link #close()}), not the {@link
+ * Checkpoint}.
  *
- * <p>Failure: a load that failed (its copy threw, or the caller was interrupted before it was queued) is dropped
- * from the cache, at once or when its expert is next looked up, and its slot goes back to the free pool; the expert
- * is loaded again when it is next needed. A call that fails while waiting gives back the use of its slot, so an
- * aborted pass leaves no slot pinned.
+ * <p>Failure: a load that failed (its copy threw, or the caller was interrupted before it was
+ * queued) is dropped from the cache, at once or when its expert is next looked up, and its slot
+ * goes back to the free pool; the expert is loaded again when it is next needed. A call that fails
+ * while waiting gives back the use of its slot, so an aborted pass leaves no slot pinned.
  */
 public final class ExpertCacheStore implements WeightStore {
   private static final Logger LOG = LoggerFactory.getLogger(ExpertCacheStore.class);
@@ -65,8 +67,13 @@ public final class ExpertCacheStore implements WeightStore {
   private long passStart;
   private boolean closed;
 
-  private ExpertCacheStore(Checkpoint checkpoint, ModelConfig config, StoreOptions options, CachePolicy policy,
-      int copyThreads) throws IOException {
+  private ExpertCacheStore(
+      Checkpoint checkpoint,
+      ModelConfig config,
+      StoreOptions options,
+      CachePolicy policy,
+      int copyThreads)
+      throws IOException {
     this.config = config;
     this.policy = Preconditions.checkNotNull(policy);
     this.predictions = new Predictions(config, options.predictor());
@@ -77,13 +84,18 @@ public final class ExpertCacheStore implements WeightStore {
     for (int l = 0; l < config.layers(); l++) {
       total += config.manifest().experts(l);
     }
-    long slotCount = Math.min(total, budget >= residentBytes ? (budget - residentBytes) / expertBytes : 0);
+    long slotCount =
+        Math.min(total, budget >= residentBytes ? (budget - residentBytes) / expertBytes : 0);
     if (slotCount < 1) {
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "a device budget of %s cannot hold the resident weights plus one expert: the minimum for the expert cache"
-              + " is %s (embedding, LM head and every layer's attention and router, %s, plus one expert, %s)",
-          ByteSizes.format(budget), ByteSizes.format(residentBytes + expertBytes), ByteSizes.format(residentBytes),
-          ByteSizes.format(expertBytes)));
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "a device budget of %s cannot hold the resident weights plus one expert: the minimum for the expert cache"
+                  + " is %s (embedding, LM head and every layer's attention and router, %s, plus one expert, %s)",
+              ByteSizes.format(budget),
+              ByteSizes.format(residentBytes + expertBytes),
+              ByteSizes.format(residentBytes),
+              ByteSizes.format(expertBytes)));
     }
     this.memory = new DeviceMemory(budget);
     this.layers = new LayerWeights[config.layers()];
@@ -102,25 +114,35 @@ public final class ExpertCacheStore implements WeightStore {
         free.add(slots[i]);
       }
       owned.add(predictions);
-      engine = new CopyEngine("ringmoe-copy-" + CACHES.incrementAndGet() + "c", copyThreads, 4 * slots.length + 16,
-          this::copy);
+      engine =
+          new CopyEngine(
+              "ringmoe-copy-" + CACHES.incrementAndGet() + "c",
+              copyThreads,
+              4 * slots.length + 16,
+              this::copy);
       owned.add(engine);
     } catch (IOException | RuntimeException e) {
       close();
       throw e;
     }
-    LOG.info("expert cache: {} slots x {} for {} experts, resident {}, budget {}", slots.length,
-        ByteSizes.format(expertBytes), total, ByteSizes.format(residentBytes), ByteSizes.format(budget));
+    LOG.info(
+        "expert cache: {} slots x {} for {} experts, resident {}, budget {}",
+        slots.length,
+        ByteSizes.format(expertBytes),
+        total,
+        ByteSizes.format(residentBytes),
+        ByteSizes.format(budget));
   }
 
   /**
    * Opens an expert cache with the given eviction policy.
    *
-   * @throws IllegalArgumentException if the budget cannot hold the resident weights plus one expert, naming the
-   *     minimum
+   * @throws IllegalArgumentException if the budget cannot hold the resident weights plus one
+   *     expert, naming the minimum
    */
-  public static ExpertCacheStore open(Checkpoint checkpoint, ModelConfig config, StoreOptions options,
-      CachePolicy policy) throws IOException {
+  public static ExpertCacheStore open(
+      Checkpoint checkpoint, ModelConfig config, StoreOptions options, CachePolicy policy)
+      throws IOException {
     return new ExpertCacheStore(checkpoint, config, options, policy, RingWeightStore.COPY_THREADS);
   }
 
@@ -155,7 +177,8 @@ public final class ExpertCacheStore implements WeightStore {
     synchronized (lock) {
       predicted.clear();
       for (ExpertSlot s : slots) {
-        // Nothing is acquired between passes; a use left over from an aborted pass would pin the slot forever.
+        // Nothing is acquired between passes; a use left over from an aborted pass would pin the
+        // slot forever.
         s.users = 0;
       }
     }
@@ -194,7 +217,9 @@ public final class ExpertCacheStore implements WeightStore {
     predictions.poll(this::prefetch);
   }
 
-  /** Queues copies of predicted experts that are not cached, as far as slots can be freed for them. */
+  /**
+   * Queues copies of predicted experts that are not cached, as far as slots can be freed for them.
+   */
   private void prefetch(int layer, BitSet experts) {
     synchronized (lock) {
       int routed = config.manifest().experts(layer); // 0 for a dense layer
@@ -216,9 +241,9 @@ public final class ExpertCacheStore implements WeightStore {
   }
 
   /**
-   * Takes a free slot or evicts one for {@code key} and creates its load (not queued). On demand, experts predicted
-   * for this pass may be evicted too; a prefetch never evicts them. Returns null when nothing can be evicted now.
-   * Caller holds the lock.
+   * Takes a free slot or evicts one for {@code key} and creates its load (not queued). On demand,
+   * experts predicted for this pass may be evicted too; a prefetch never evicts them. Returns null
+   * when nothing can be evicted now. Caller holds the lock.
    */
   private ExpertSlot claimSlot(long key, boolean demand) {
     ExpertSlot slot = free.poll();
@@ -237,15 +262,20 @@ public final class ExpertCacheStore implements WeightStore {
       }
     }
     slot.assign(key);
-    slot.load = new Load(slot, slot.generation(), (int) (key / config.experts()), (int) (key % config.experts()));
+    slot.load =
+        new Load(
+            slot,
+            slot.generation(),
+            (int) (key / config.experts()),
+            (int) (key % config.experts()));
     cached.put(key, slot);
     policy.inserted(key);
     return slot;
   }
 
   /**
-   * The slot caching {@code key}, or null if none does; a slot whose load failed is dropped here (when nobody uses
-   * it), so that the expert is claimed and loaded again. Caller holds the lock.
+   * The slot caching {@code key}, or null if none does; a slot whose load failed is dropped here
+   * (when nobody uses it), so that the expert is claimed and loaded again. Caller holds the lock.
    */
   private ExpertSlot lookup(long key) {
     ExpertSlot slot = cached.get(key);
@@ -264,9 +294,9 @@ public final class ExpertCacheStore implements WeightStore {
   }
 
   /**
-   * Queues a just-claimed slot's load. If queueing fails (the caller was interrupted, or the copy engine is gone),
-   * the engine has failed the load: the slot is dropped before the exception propagates, so that the cache never
-   * holds a load that nobody will copy. Caller holds the lock.
+   * Queues a just-claimed slot's load. If queueing fails (the caller was interrupted, or the copy
+   * engine is gone), the engine has failed the load: the slot is dropped before the exception
+   * propagates, so that the cache never holds a load that nobody will copy. Caller holds the lock.
    */
   private void queue(long key, ExpertSlot slot, boolean demand) {
     try {
@@ -285,7 +315,10 @@ public final class ExpertCacheStore implements WeightStore {
 
   private boolean evictable(long key, boolean evenPredicted) {
     ExpertSlot s = cached.get(key);
-    return s != null && s.users == 0 && s.load.done.isDone() && (evenPredicted || !predicted.contains(key));
+    return s != null
+        && s.users == 0
+        && s.load.done.isDone()
+        && (evenPredicted || !predicted.contains(key));
   }
 
   @Override
@@ -337,7 +370,8 @@ public final class ExpertCacheStore implements WeightStore {
     synchronized (lock) {
       ExpertSlot slot = cached.get(key(layer, expert));
       if (slot == null || slot.users <= 0) {
-        throw new IllegalStateException("expert " + expert + " of layer " + layer + " released but not acquired");
+        throw new IllegalStateException(
+            "expert " + expert + " of layer " + layer + " released but not acquired");
       }
       slot.users--;
     }
@@ -389,7 +423,8 @@ public final class ExpertCacheStore implements WeightStore {
 
   /** Whether close() freed every slot (for tests). */
   boolean released() {
-    return closed && java.util.Arrays.stream(slots).allMatch(s -> s == null || s.memory.wasClosed());
+    return closed
+        && java.util.Arrays.stream(slots).allMatch(s -> s == null || s.memory.wasClosed());
   }
 
   @Override

@@ -7,7 +7,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Device memory for one expert of any layer, with views made once. Guarded by the owning cache's lock. */
+/**
+ * Device memory for one expert of any layer, with views made once. Guarded by the owning cache's
+ * lock.
+ */
 final class ExpertSlot implements LoadTarget, AutoCloseable {
   final int index;
   final INDArray memory;
@@ -24,11 +27,18 @@ final class ExpertSlot implements LoadTarget, AutoCloseable {
     this.weights = views(section, memory, 0);
   }
 
-  /** An expert's gate, up and down matrices as views of {@code memory} from {@code base} floats on. */
+  /**
+   * An expert's gate, up and down matrices as views of {@code memory} from {@code base} floats on.
+   */
   static ExpertWeights views(Section section, INDArray memory, long base) {
-    return new ExpertWeights(view(memory, section.get(Role.EXPERT_GATE).shape(), base + section.offset(Role.EXPERT_GATE)),
+    return new ExpertWeights(
+        view(
+            memory, section.get(Role.EXPERT_GATE).shape(), base + section.offset(Role.EXPERT_GATE)),
         view(memory, section.get(Role.EXPERT_UP).shape(), base + section.offset(Role.EXPERT_UP)),
-        view(memory, section.get(Role.EXPERT_DOWN).shape(), base + section.offset(Role.EXPERT_DOWN)));
+        view(
+            memory,
+            section.get(Role.EXPERT_DOWN).shape(),
+            base + section.offset(Role.EXPERT_DOWN)));
   }
 
   /** A row-major [rows, cols] view of {@code memory} at {@code offset} floats. */

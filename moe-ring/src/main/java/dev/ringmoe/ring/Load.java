@@ -6,17 +6,17 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One section's copy into one slot assignment: claimed once by the copy thread, completed when the bytes are in
- * place (or failed with the copy's exception), waited for by compute.
+ * One section's copy into one slot assignment: claimed once by the copy thread, completed when the
+ * bytes are in place (or failed with the copy's exception), waited for by compute.
  *
  * <p>A load that could not be queued (the caller was interrupted, or the copy engine is gone) is
- * {@linkplain #abandon abandoned}: claimed by the failing caller, so no copy thread ever runs it, and failed, so
- * nobody waits for it. Stores never treat a {@linkplain #failed() failed} load as holding its section: they replace
- * it with a new load when the section is needed again.
+ * {@linkplain #abandon abandoned}: claimed by the failing caller, so no copy thread ever runs it,
+ * and failed, so nobody waits for it. Stores never treat a {@linkplain #failed() failed} load as
+ * holding its section: they replace it with a new load when the section is needed again.
  */
 final class Load {
   /** The dense section's index; experts use their expert id. */
@@ -28,10 +28,13 @@ final class Load {
   final int section;
   final CompletableFuture<Void> done = new CompletableFuture<>();
   private final AtomicBoolean claimed = new AtomicBoolean();
+
   /** Enqueued ahead of need (a prediction or a whole-layer prefetch), not on demand. */
   volatile boolean prefetched;
+
   /** The router chose this section's expert during this assignment. */
   volatile boolean used;
+
   /** Accepted by the copy queue at least once (set by {@link CopyEngine}). */
   volatile boolean offered;
 
@@ -52,7 +55,8 @@ final class Load {
   }
 
   /**
-   * Fails a load that was not queued, unless a copy thread has claimed it already (then that copy completes it).
+   * Fails a load that was not queued, unless a copy thread has claimed it already (then that copy
+   * completes it).
    *
    * @return whether the load is now failed with {@code failure}
    */
@@ -80,14 +84,16 @@ final class Load {
   }
 
   /**
-   * Waits for the copy, adding the wait to {@code stallNanos}; polls the copy threads' liveness so that a dead copy
-   * thread fails the wait instead of hanging it.
+   * Waits for the copy, adding the wait to {@code stallNanos}; polls the copy threads' liveness so
+   * that a dead copy thread fails the wait instead of hanging it.
    *
-   * @throws RingException if the copy failed (with its cause), was cancelled, or the wait was interrupted
+   * @throws RingException if the copy failed (with its cause), was cancelled, or the wait was
+   *     interrupted
    */
   void await(CopyEngine engine, AtomicLong stallNanos) {
     if (!done.isDone() && !offered) {
-      // Every load is offered, or abandoned, before anyone waits for it: waiting here would never end.
+      // Every load is offered, or abandoned, before anyone waits for it: waiting here would never
+      // end.
       throw new IllegalStateException(this + " was never queued for copying");
     }
     if (!done.isDone()) {
@@ -124,6 +130,10 @@ final class Load {
 
   @Override
   public String toString() {
-    return "layer " + layer + (section == DENSE ? " dense" : " expert " + section) + " -> slot " + slot.index();
+    return "layer "
+        + layer
+        + (section == DENSE ? " dense" : " expert " + section)
+        + " -> slot "
+        + slot.index();
   }
 }

@@ -5,8 +5,8 @@ import java.util.List;
 import org.slf4j.Logger;
 
 /**
- * What a store allocated, closed in reverse order of allocation; a failure to close one is logged and does not keep
- * the others open. Guarded by its owner.
+ * What a store allocated, closed in reverse order of allocation; a failure to close one is logged
+ * and does not keep the others open. Guarded by its owner.
  */
 final class Owned {
   private final List<AutoCloseable> resources = new ArrayList<>();

@@ -20,33 +20,39 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Asks a store's {@link ExpertPredictor} which experts each layer of a pass will use and hands the answers to the
- * store's prefetch: the one place where both ring stores meet their predictor.
+ * Asks a store's {@link ExpertPredictor} which experts each layer of a pass will use and hands the
+ * answers to the store's prefetch: the one place where both ring stores meet their predictor.
  *
- * <p>A predictor that needs the hidden state (gate lookahead) is asked on the decoding thread, one layer ahead, when
- * the store reaches that layer's predecessor. A predictor that works from the token ids alone (a SiDA hash network,
- * frequencies) runs on a named hash-building thread, {@code ringmoe-hash-N}: the decoding thread submits each pass as
- * soon as its tokens are known (the prompt, or a decode token right after it was sampled) through a bounded request
- * queue, and the thread hands every layer's expert set back through a bounded queue that the store drains, without
- * waiting, at each of its hooks. The sets of all layers therefore arrive while the first layers compute, further ahead
- * than lookahead can see; the decoding thread never waits for a prediction (only for a free request place when the
- * thread is {@value #AHEAD} passes behind). A predictor that {@linkplain ExpertPredictor#refines() refines} its
- * up-front answer is also asked on the decoding thread one layer ahead, as lookahead is, and both answers are loaded.
+ * <p>A predictor that needs the hidden state (gate lookahead) is asked on the decoding thread, one
+ * layer ahead, when the store reaches that layer's predecessor. A predictor that works from the
+ * token ids alone (a SiDA hash network, frequencies) runs on a named hash-building thread, {@code
+ * ringmoe-hash-N}: the decoding thread submits each pass as soon as its tokens are known (the
+ * prompt, or a decode token right after it was sampled) through a bounded request queue, and the
+ * thread hands every layer's expert set back through a bounded queue that the store drains, without
+ * waiting, at each of its hooks. The sets of all layers therefore arrive while the first layers
+ * compute, further ahead than lookahead can see; the decoding thread never waits for a prediction
+ * (only for a free request place when the thread is {@value #AHEAD} passes behind). A predictor
+ * that {@linkplain ExpertPredictor#refines() refines} its up-front answer is also asked on the
+ * decoding thread one layer ahead, as lookahead is, and both answers are loaded.
  *
- * <p>Queued requests ({@link #passQueued}) are submitted the same way before they start, so the thread predicts the
- * next sequences while the current one runs; their sets are kept until their pass starts.
+ * <p>Queued requests ({@link #passQueued}) are submitted the same way before they start, so the
+ * thread predicts the next sequences while the current one runs; their sets are kept until their
+ * pass starts.
  *
- * <p>Failure: a predictor that throws, or a hash thread that dies, is recorded for the pass; the store gets no more
- * predictions for that pass, so the rest of it loads on demand (exactly what the router chose), and
- * {@link #passFinished()} then throws {@link PredictorException} to the caller. The next pass asks the predictor
- * again, on a new thread if the old one died.
+ * <p>Failure: a predictor that throws, or a hash thread that dies, is recorded for the pass; the
+ * store gets no more predictions for that pass, so the rest of it loads on demand (exactly what the
+ * router chose), and {@link #passFinished()} then throws {@link PredictorException} to the caller.
+ * The next pass asks the predictor again, on a new thread if the old one died.
  *
- * <p>Confined to the decoding thread apart from the hash thread it owns; {@link #close()} stops that thread.
+ * <p>Confined to the decoding thread apart from the hash thread it owns; {@link #close()} stops
+ * that thread.
  */
 final class Predictions implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Predictions.class);
+
   /** Passes the hash thread may be behind before the decoding thread waits to submit another. */
   static final int AHEAD = 4;
+
   private static final AtomicInteger THREADS = new AtomicInteger();
 
   /** Where predictions go: the store's prefetch for one layer. */
@@ -57,7 +63,10 @@ final class Predictions implements AutoCloseable {
 
   private record Request(long pass, int[] tokenIds, int position, float[] embeddings) {}
 
-  /** One layer's prediction, or the failure that ended the pass's predictions ({@code experts} null). */
+  /**
+   * One layer's prediction, or the failure that ended the pass's predictions ({@code experts}
+   * null).
+   */
   private record LayerSet(long pass, int layer, BitSet experts, Throwable failure) {}
 
   private final ModelConfig config;
@@ -67,10 +76,13 @@ final class Predictions implements AutoCloseable {
   private final BlockingQueue<Request> requests = new ArrayBlockingQueue<>(AHEAD);
   private final BlockingQueue<LayerSet> ready;
   private final BitSet[] passSets;
+
   /** Passes submitted ahead of their start (queued requests), oldest first. */
   private final Deque<Request> queuedAhead = new ArrayDeque<>();
+
   /** Sets that arrived for queued passes that have not started. */
   private final List<LayerSet> pending = new ArrayList<>();
+
   private Thread thread;
   private volatile boolean closed;
   private long issued;
@@ -93,15 +105,23 @@ final class Predictions implements AutoCloseable {
   }
 
   /**
-   * A pass starts: submits it to the hash thread, or asks a hidden-state predictor for layer 0 from the embeddings.
+   * A pass starts: submits it to the hash thread, or asks a hidden-state predictor for layer 0 from
+   * the embeddings.
    *
-   * @param weights a layer's dense weights if resident, else {@code null} (for predictors that read the router)
+   * @param weights a layer's dense weights if resident, else {@code null} (for predictors that read
+   *     the router)
    */
-  void passStarting(int[] tokenIds, int position, float[] embeddings, IntFunction<LayerWeights> weights, Sink sink) {
+  void passStarting(
+      int[] tokenIds,
+      int position,
+      float[] embeddings,
+      IntFunction<LayerWeights> weights,
+      Sink sink) {
     Request queued = takeQueued(tokenIds, position);
     boolean wasQueued = queued != null;
     pass = wasQueued ? queued.pass() : ++issued;
-    pending.removeIf(p -> p.pass() != pass && !isQueued(p.pass())); // queued passes that were skipped
+    pending.removeIf(
+        p -> p.pass() != pass && !isQueued(p.pass())); // queued passes that were skipped
     passTokens = tokenIds;
     passPosition = position;
     nextLayer = 0;
@@ -122,8 +142,9 @@ final class Predictions implements AutoCloseable {
   }
 
   /**
-   * The queued request for this pass, if there is one: queued passes before it were skipped and are dropped; a pass
-   * that was not queued (one the caller runs before the queued ones) leaves the queue as it is.
+   * The queued request for this pass, if there is one: queued passes before it were skipped and are
+   * dropped; a pass that was not queued (one the caller runs before the queued ones) leaves the
+   * queue as it is.
    */
   private Request takeQueued(int[] tokenIds, int position) {
     int skipped = 0;
@@ -149,15 +170,17 @@ final class Predictions implements AutoCloseable {
   }
 
   /**
-   * A pass that will start later (a queued request): submitted to the hash thread now, so that its sets are ready, or
-   * nearly, when it starts. Its sets are kept until then, and dropped if a different pass starts first.
+   * A pass that will start later (a queued request): submitted to the hash thread now, so that its
+   * sets are ready, or nearly, when it starts. Its sets are kept until then, and dropped if a
+   * different pass starts first.
    */
   void passQueued(int[] tokenIds, int position, float[] embeddings) {
     if (!onThread || closed) {
       return;
     }
     Request r = new Request(++issued, tokenIds.clone(), position, embeddings);
-    // Registered only once the thread has it: a queued pass whose request was lost (an interrupt while submitting,
+    // Registered only once the thread has it: a queued pass whose request was lost (an interrupt
+    // while submitting,
     // a dead thread) is submitted again when it starts.
     if (submit(r)) {
       if (queuedAhead.size() >= 2 * AHEAD) {
@@ -168,8 +191,8 @@ final class Predictions implements AutoCloseable {
   }
 
   /**
-   * The router of {@code layer} has decided: predictions for it no longer matter. Takes what the hash thread has
-   * ready, or asks a hidden-state predictor for the next layer from {@code hidden}.
+   * The router of {@code layer} has decided: predictions for it no longer matter. Takes what the
+   * hash thread has ready, or asks a hidden-state predictor for the next layer from {@code hidden}.
    */
   void routed(int layer, float[] hidden, IntFunction<LayerWeights> weights, Sink sink) {
     nextLayer = layer + 1;
@@ -193,7 +216,9 @@ final class Predictions implements AutoCloseable {
       List<LayerSet> early = new ArrayList<>(pending);
       pending.clear();
       for (LayerSet s : early) {
-        accept(s, sink); // sets of a pass that was queued and has started now; later ones go back to pending
+        accept(
+            s, sink); // sets of a pass that was queued and has started now; later ones go back to
+        // pending
       }
     }
     for (LayerSet s; (s = ready.poll()) != null; ) {
@@ -204,7 +229,10 @@ final class Predictions implements AutoCloseable {
     }
   }
 
-  /** This pass's prediction for {@code layer}, if it has arrived (for stores that can only prefetch later). */
+  /**
+   * This pass's prediction for {@code layer}, if it has arrived (for stores that can only prefetch
+   * later).
+   */
   BitSet predicted(int layer) {
     return failure == null && layer >= nextLayer ? passSets[layer] : null;
   }
@@ -212,7 +240,8 @@ final class Predictions implements AutoCloseable {
   /**
    * The pass is done.
    *
-   * @throws PredictorException if the predictor failed during the pass (the pass itself completed exactly)
+   * @throws PredictorException if the predictor failed during the pass (the pass itself completed
+   *     exactly)
    */
   void passFinished() {
     if (predictor == null) {
@@ -224,13 +253,18 @@ final class Predictions implements AutoCloseable {
     if (failure != null) {
       Throwable cause = failure;
       failure = null;
-      throw new PredictorException(String.format(
-          "the expert predictor failed during the pass over %d token(s) at position %d (%s); the pass completed"
-              + " with on-demand loading", passTokens.length, passPosition, cause), cause);
+      throw new PredictorException(
+          String.format(
+              "the expert predictor failed during the pass over %d token(s) at position %d (%s); the pass completed"
+                  + " with on-demand loading",
+              passTokens.length, passPosition, cause),
+          cause);
     }
   }
 
-  /** Asks a hidden-state predictor, or the refinement of an up-front one, on the decoding thread. */
+  /**
+   * Asks a hidden-state predictor, or the refinement of an up-front one, on the decoding thread.
+   */
   private void askNow(int layer, float[] hidden, LayerWeights weights, Sink sink) {
     if (failure != null) {
       return;
@@ -281,7 +315,8 @@ final class Predictions implements AutoCloseable {
    * Hands a request to the hash thread, starting one if there is none.
    *
    * @return whether the thread has it; false if the thread died (recorded as this pass's failure)
-   * @throws RingException if the caller was interrupted while waiting for a request place (its flag stays set)
+   * @throws RingException if the caller was interrupted while waiting for a request place (its flag
+   *     stays set)
    */
   private boolean submit(Request r) {
     if (thread == null || !thread.isAlive()) {
@@ -296,7 +331,8 @@ final class Predictions implements AutoCloseable {
     }
     try {
       while (!requests.offer(r, 10, TimeUnit.MILLISECONDS)) {
-        // The thread may be blocked handing sets over: take them (sets of passes that ended are dropped).
+        // The thread may be blocked handing sets over: take them (sets of passes that ended are
+        // dropped).
         for (LayerSet s; (s = ready.poll()) != null; ) {
           if (s.pass() == pass || isQueued(s.pass())) {
             pending.add(s);
@@ -325,12 +361,15 @@ final class Predictions implements AutoCloseable {
         for (int l = 0; l < config.layers(); l++) {
           BitSet experts;
           try {
-            experts = predictor.predict(LayerInput.of(config, l, r.tokenIds(), r.position(), r.embeddings(), null));
+            experts =
+                predictor.predict(
+                    LayerInput.of(config, l, r.tokenIds(), r.position(), r.embeddings(), null));
           } catch (RuntimeException e) {
             hand(new LayerSet(r.pass(), l, null, e));
             break;
           } catch (Error e) {
-            // The thread dies with the error; the pass learns of it from the queue (or from the dead thread).
+            // The thread dies with the error; the pass learns of it from the queue (or from the
+            // dead thread).
             ready.offer(new LayerSet(r.pass(), l, null, e));
             throw e;
           }

@@ -8,15 +8,16 @@ import dev.ringmoe.model.ResidentWeightStore;
 import java.io.IOException;
 
 /**
- * Loads the weights a streaming store keeps resident for its lifetime: each is reserved against the device budget
- * before it is loaded (so an over-budget plan fails before allocating) and registered with the store's
- * {@link Owned} resources, which close it.
+ * Loads the weights a streaming store keeps resident for its lifetime: each is reserved against the
+ * device budget before it is loaded (so an over-budget plan fails before allocating) and registered
+ * with the store's {@link Owned} resources, which close it.
  */
 final class ResidentPart {
   private ResidentPart() {}
 
   /** The embedding, final norm and LM head. */
-  static GlobalWeights globals(Checkpoint checkpoint, ModelConfig config, DeviceMemory memory, Owned owned)
+  static GlobalWeights globals(
+      Checkpoint checkpoint, ModelConfig config, DeviceMemory memory, Owned owned)
       throws IOException {
     memory.reserve(4L * config.globalParameters(), "embedding, final norm and LM head");
     GlobalWeights globals = GlobalWeights.load(checkpoint, config, true);
@@ -25,9 +26,11 @@ final class ResidentPart {
   }
 
   /** One layer's dense weights (norms, attention, router). */
-  static LayerWeights layer(Checkpoint checkpoint, ModelConfig config, int layer, DeviceMemory memory, Owned owned)
+  static LayerWeights layer(
+      Checkpoint checkpoint, ModelConfig config, int layer, DeviceMemory memory, Owned owned)
       throws IOException {
-    memory.reserve(4L * config.manifest().dense(layer).parameters(), "layer " + layer + " dense weights");
+    memory.reserve(
+        4L * config.manifest().dense(layer).parameters(), "layer " + layer + " dense weights");
     LayerWeights weights = ResidentWeightStore.loadLayer(checkpoint, config, layer, true);
     owned.add(weights::close);
     return weights;

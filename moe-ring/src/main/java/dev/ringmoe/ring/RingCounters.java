@@ -19,8 +19,21 @@ final class RingCounters {
   final AtomicLong unused = new AtomicLong();
 
   void reset() {
-    for (AtomicLong a : new AtomicLong[] {tokens, passes, storageBytes, hostBytes, deviceBytes, copies, copyNanos,
-        stallNanos, computeNanos, hits, misses, unused}) {
+    for (AtomicLong a :
+        new AtomicLong[] {
+          tokens,
+          passes,
+          storageBytes,
+          hostBytes,
+          deviceBytes,
+          copies,
+          copyNanos,
+          stallNanos,
+          computeNanos,
+          hits,
+          misses,
+          unused
+        }) {
       a.set(0);
     }
   }
@@ -30,8 +43,23 @@ final class RingCounters {
   }
 
   RingStats snapshot(DeviceMemory memory, long residentBytes, int slots, long slotBytes) {
-    return new RingStats(tokens.get(), passes.get(), storageBytes.get(), hostBytes.get(), deviceBytes.get(),
-        copies.get(), copyNanos.get(), stallNanos.get(), computeNanos.get(), memory.budget(), memory.peak(),
-        residentBytes, slots, slotBytes, hits.get(), misses.get(), unused.get());
+    return new RingStats(
+        tokens.get(),
+        passes.get(),
+        storageBytes.get(),
+        hostBytes.get(),
+        deviceBytes.get(),
+        copies.get(),
+        copyNanos.get(),
+        stallNanos.get(),
+        computeNanos.get(),
+        memory.budget(),
+        memory.peak(),
+        residentBytes,
+        slots,
+        slotBytes,
+        hits.get(),
+        misses.get(),
+        unused.get());
   }
 }

@@ -19,19 +19,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link WeightStore} that keeps the model under a hard device memory budget: the global weights (and every
- * layer's dense weights when they fit) are resident, and the rest streams through a {@link SectionRing} of K slots.
- * The checkpoint's files are the storage tier; copies convert into float32 slots on the ring's copy thread.
+ * A {@link WeightStore} that keeps the model under a hard device memory budget: the global weights
+ * (and every layer's dense weights when they fit) are resident, and the rest streams through a
+ * {@link SectionRing} of K slots. The checkpoint's files are the storage tier; copies convert into
+ * float32 slots on the ring's copy thread.
  *
- * <p>Outputs are exact: the router decides which experts run, copies reproduce the resident float32 values bit for
- * bit, and a mispredicted expert is loaded on demand. Used by one decoding thread at a time. Owns its native memory
- * (freed by {@link #close()}); does not own the {@link Checkpoint}.
+ * <p>Outputs are exact: the router decides which experts run, copies reproduce the resident float32
+ * values bit for bit, and a mispredicted expert is loaded on demand. Used by one decoding thread at
+ * a time. Owns its native memory (freed by {@link #close()}); does not own the {@link Checkpoint}.
  */
 public final class RingWeightStore implements WeightStore {
   private static final Logger LOG = LoggerFactory.getLogger(RingWeightStore.class);
+
   /** Copy threads: two by default, so that synchronous loads use both cores while compute waits. */
-  static final int COPY_THREADS = Math.max(1, Integer.getInteger("ringmoe.copyThreads",
-      Math.min(2, Runtime.getRuntime().availableProcessors())));
+  static final int COPY_THREADS =
+      Math.max(
+          1,
+          Integer.getInteger(
+              "ringmoe.copyThreads", Math.min(2, Runtime.getRuntime().availableProcessors())));
 
   private final ModelConfig config;
   private final SectionPlan plan;
@@ -47,9 +52,12 @@ public final class RingWeightStore implements WeightStore {
   private long passStart;
   private boolean closed;
 
-  private RingWeightStore(Checkpoint checkpoint, ModelConfig config, StoreOptions options) throws IOException {
+  private RingWeightStore(Checkpoint checkpoint, ModelConfig config, StoreOptions options)
+      throws IOException {
     this.config = config;
-    this.plan = SectionPlan.plan(config, options.deviceBudget(config.float32WeightBytes()), options.slots());
+    this.plan =
+        SectionPlan.plan(
+            config, options.deviceBudget(config.float32WeightBytes()), options.slots());
     this.memory = new DeviceMemory(plan.budget());
     this.wholeLayers = options.prefetch() == Prefetch.ALL;
     this.predictions = new Predictions(config, wholeLayers ? null : options.predictor());
@@ -81,11 +89,11 @@ public final class RingWeightStore implements WeightStore {
   /**
    * Opens a ring store.
    *
-   * @throws IllegalArgumentException if the budget cannot hold the resident weights plus one slot, naming the
-   *     minimum
+   * @throws IllegalArgumentException if the budget cannot hold the resident weights plus one slot,
+   *     naming the minimum
    */
-  public static RingWeightStore open(Checkpoint checkpoint, ModelConfig config, StoreOptions options)
-      throws IOException {
+  public static RingWeightStore open(
+      Checkpoint checkpoint, ModelConfig config, StoreOptions options) throws IOException {
     return new RingWeightStore(checkpoint, config, options);
   }
 
@@ -108,7 +116,8 @@ public final class RingWeightStore implements WeightStore {
   @Override
   public void passStarting(int[] tokenIds, int position, float[] embeddings) {
     if (ring.beginPass() && wholeLayers) {
-      // The previous pass was aborted and the ring reset: queue the first slots' layers again, as at open.
+      // The previous pass was aborted and the ring reset: queue the first slots' layers again, as
+      // at open.
       for (int l = 0; l < plan.slots(); l++) {
         ring.prefetch(l, allExperts(l));
       }
@@ -165,7 +174,10 @@ public final class RingWeightStore implements WeightStore {
     }
   }
 
-  /** A layer's dense weights for a predictor that reads the router: resident, or already in its slot, or null. */
+  /**
+   * A layer's dense weights for a predictor that reads the router: resident, or already in its
+   * slot, or null.
+   */
   private LayerWeights denseIfPresent(int layer) {
     return plan.denseResident() ? residentLayers[layer] : ring.peekDense(layer);
   }

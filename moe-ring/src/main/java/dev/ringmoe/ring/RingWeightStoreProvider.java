@@ -8,14 +8,16 @@ import dev.ringmoe.model.WeightStoreProvider;
 import java.io.IOException;
 
 /**
- * Registers the streaming stores with {@code MoeModel.builder().deviceMemory(...)} through the service loader: the
- * layer ring ({@link RingWeightStore}) by default, the {@link ExpertCacheStore} (LRU) when options ask for an expert
- * cache.
+ * Registers the streaming stores with {@code MoeModel.builder().deviceMemory(...)} through the
+ * service loader: the layer ring ({@link RingWeightStore}) by default, the {@link ExpertCacheStore}
+ * (LRU) when options ask for an expert cache.
  */
 public final class RingWeightStoreProvider implements WeightStoreProvider {
   @Override
-  public WeightStore open(Checkpoint checkpoint, ModelConfig config, StoreOptions options) throws IOException {
-    return options.expertCache() ? ExpertCacheStore.open(checkpoint, config, options, CachePolicy.lru())
+  public WeightStore open(Checkpoint checkpoint, ModelConfig config, StoreOptions options)
+      throws IOException {
+    return options.expertCache()
+        ? ExpertCacheStore.open(checkpoint, config, options, CachePolicy.lru())
         : RingWeightStore.open(checkpoint, config, options);
   }
 }

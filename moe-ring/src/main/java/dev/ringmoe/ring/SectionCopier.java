@@ -13,9 +13,10 @@ import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Copies sections from the checkpoint (storage tier) into device memory as float32, counting what it moved. A
- * section's tensors and their layout in a slot are the manifest's ({@link Section#offset}): native tensors
- * consecutively in entry order, vectors (norms, biases) into the holder's heap arrays.
+ * Copies sections from the checkpoint (storage tier) into device memory as float32, counting what
+ * it moved. A section's tensors and their layout in a slot are the manifest's ({@link
+ * Section#offset}): native tensors consecutively in entry order, vectors (norms, biases) into the
+ * holder's heap arrays.
  *
  * <p>Stateless apart from the counters; safe for several copy threads writing disjoint regions.
  */
@@ -30,7 +31,10 @@ final class SectionCopier {
     this.counters = counters;
   }
 
-  /** Copies {@code layer}'s dense section: matrices into {@code memory} at its layout, vectors into {@code dense}. */
+  /**
+   * Copies {@code layer}'s dense section: matrices into {@code memory} at its layout, vectors into
+   * {@code dense}.
+   */
   void copyDense(int layer, INDArray memory, LayerWeights dense) {
     copy(manifest.dense(layer), memory, 0, dense);
   }
@@ -45,8 +49,10 @@ final class SectionCopier {
     long read = 0;
     try {
       for (TensorEntry t : section.tensors()) {
-        FloatBuffer dst = t.onHeap() ? FloatBuffer.wrap(vectors.vector(t.role()))
-            : at(memory, base + section.offset(t.role()));
+        FloatBuffer dst =
+            t.onHeap()
+                ? FloatBuffer.wrap(vectors.vector(t.role()))
+                : at(memory, base + section.offset(t.role()));
         read += Tensors.readInto(checkpoint, t.name(), dst, t.shape());
       }
     } catch (IOException e) {

@@ -5,13 +5,14 @@ import dev.ringmoe.config.ModelConfig;
 import java.util.Locale;
 
 /**
- * Which weights stay resident on the device and which stream through the ring, computed from the budget. A model is
- * a list of sections: per layer one dense section (attention, norms, router) and one section per expert; the global
- * weights (embedding, final norm, LM head) are always resident.
+ * Which weights stay resident on the device and which stream through the ring, computed from the
+ * budget. A model is a list of sections: per layer one dense section (attention, norms, router) and
+ * one section per expert; the global weights (embedding, final norm, LM head) are always resident.
  *
- * <p>The plan prefers keeping every dense section resident and streaming only experts; it streams dense sections
- * too (a slot then holds a whole layer) only when that buys more slots while fewer than two (the minimum for copies
- * to overlap compute) would fit otherwise. A slot holds one layer's streamed sections, so the ring has K slots of {@link #slotBytes()} each.
+ * <p>The plan prefers keeping every dense section resident and streaming only experts; it streams
+ * dense sections too (a slot then holds a whole layer) only when that buys more slots while fewer
+ * than two (the minimum for copies to overlap compute) would fit otherwise. A slot holds one
+ * layer's streamed sections, so the ring has K slots of {@link #slotBytes()} each.
  *
  * <p>Immutable and thread-safe. All sizes are bytes of float32 weights, the form compute reads.
  */
@@ -40,8 +41,8 @@ public final class SectionPlan {
    * Plans for {@code budget} device bytes.
    *
    * @param requestedSlots K, or 0 for as many as fit (at most the number of layers)
-   * @throws IllegalArgumentException if the budget cannot hold the resident part plus the slots; the message names
-   *     the minimum budget
+   * @throws IllegalArgumentException if the budget cannot hold the resident part plus the slots;
+   *     the message names the minimum budget
    */
   public static SectionPlan plan(ModelConfig config, long budget, int requestedSlots) {
     int layers = config.layers();
@@ -60,14 +61,23 @@ public final class SectionPlan {
       if (residentB + k * slotB <= budget) {
         return new SectionPlan(config, budget, false, k);
       }
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "a device budget of %s cannot hold the resident weights plus %d ring slot(s): the minimum for %d slot(s) "
-              + "is %s (resident %s + %d x %s per slot)", ByteSizes.format(budget), k, k, ByteSizes.format(residentB + k * slotB),
-          ByteSizes.format(residentB), k, ByteSizes.format(slotB)));
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "a device budget of %s cannot hold the resident weights plus %d ring slot(s): the minimum for %d slot(s) "
+                  + "is %s (resident %s + %d x %s per slot)",
+              ByteSizes.format(budget),
+              k,
+              k,
+              ByteSizes.format(residentB + k * slotB),
+              ByteSizes.format(residentB),
+              k,
+              ByteSizes.format(slotB)));
     }
     long kA = budget >= residentA ? (budget - residentA) / slotA : 0;
     long kB = budget >= residentB ? (budget - residentB) / slotB : 0;
-    // Dense sections resident means less to copy per token; prefer it unless streaming them buys more slots below
+    // Dense sections resident means less to copy per token; prefer it unless streaming them buys
+    // more slots below
     // the two that overlap needs.
     if (kA >= Math.min(2, layers) || (kA >= 1 && kA >= kB)) {
       return new SectionPlan(config, budget, true, (int) Math.min(kA, layers));
@@ -76,10 +86,15 @@ public final class SectionPlan {
       return new SectionPlan(config, budget, false, (int) Math.min(kB, layers));
     }
     long minimum = Math.min(residentA + slotA, residentB + slotB);
-    throw new IllegalArgumentException(String.format(Locale.ROOT,
-        "a device budget of %s cannot hold the resident weights plus one ring slot: the minimum is %s (the embedding "
-            + "and LM head, %s, plus one layer's slot, %s)", ByteSizes.format(budget), ByteSizes.format(minimum), ByteSizes.format(residentB),
-        ByteSizes.format(slotB)));
+    throw new IllegalArgumentException(
+        String.format(
+            Locale.ROOT,
+            "a device budget of %s cannot hold the resident weights plus one ring slot: the minimum is %s (the embedding "
+                + "and LM head, %s, plus one layer's slot, %s)",
+            ByteSizes.format(budget),
+            ByteSizes.format(minimum),
+            ByteSizes.format(residentB),
+            ByteSizes.format(slotB)));
   }
 
   public ModelConfig config() {
@@ -142,17 +157,24 @@ public final class SectionPlan {
 
   /** A printable description of the plan. */
   public String describe() {
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "device budget %s: resident %s (embedding, LM head%s), ring of %d slot(s) x %s (%s), %s allocated; "
-            + "float32 weights total %s", ByteSizes.format(budget), ByteSizes.format(residentBytes()),
-        denseResident ? ", every layer's attention and router" : "", slots, ByteSizes.format(slotBytes()),
-        denseResident ? config.experts() + " experts of one layer" : "one layer: dense + " + config.experts()
-            + " experts", ByteSizes.format(deviceBytes()), ByteSizes.format(config.float32WeightBytes()));
+            + "float32 weights total %s",
+        ByteSizes.format(budget),
+        ByteSizes.format(residentBytes()),
+        denseResident ? ", every layer's attention and router" : "",
+        slots,
+        ByteSizes.format(slotBytes()),
+        denseResident
+            ? config.experts() + " experts of one layer"
+            : "one layer: dense + " + config.experts() + " experts",
+        ByteSizes.format(deviceBytes()),
+        ByteSizes.format(config.float32WeightBytes()));
   }
 
   @Override
   public String toString() {
     return describe();
   }
-
 }

@@ -13,20 +13,22 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * SE-MoE's ring memory: K fixed slots through which the layers' streamed sections pass in order, with
- * calculation-released-load. The first K layers are assigned to the slots at start; when layer {@code l} finishes,
- * its slot is released and immediately assigned to layer {@code (l + K) mod L} (wrapping to the next token's first
- * layers), whose dense section (when dense sections stream) is queued for copying at once; experts are queued when
- * a predictor expects them or when the router demands them. Compute waits only for the loads it needs; a copy into
- * a slot only starts after the compute that last used that slot released it.
+ * SE-MoE's ring memory: K fixed slots through which the layers' streamed sections pass in order,
+ * with calculation-released-load. The first K layers are assigned to the slots at start; when layer
+ * {@code l} finishes, its slot is released and immediately assigned to layer {@code (l + K) mod L}
+ * (wrapping to the next token's first layers), whose dense section (when dense sections stream) is
+ * queued for copying at once; experts are queued when a predictor expects them or when the router
+ * demands them. Compute waits only for the loads it needs; a copy into a slot only starts after the
+ * compute that last used that slot released it.
  *
- * <p>Used by one compute thread at a time plus the ring's own copy thread; all slot bookkeeping is under one lock.
- * Closing stops the copy thread and frees the slots.
+ * <p>Used by one compute thread at a time plus the ring's own copy thread; all slot bookkeeping is
+ * under one lock. Closing stops the copy thread and frees the slots.
  *
- * <p>Failure: a pass that ends with an exception (a failed copy, an interrupted wait or queueing) leaves the ring as it
- * was at that point; the next {@link #beginPass()} reassigns every slot as at start, after any copy still writing
- * into a slot has finished, so nothing of the aborted pass is served or overwritten. A load that failed is never
- * served: it is replaced by a new load when its section is needed again.
+ * <p>Failure: a pass that ends with an exception (a failed copy, an interrupted wait or queueing)
+ * leaves the ring as it was at that point; the next {@link #beginPass()} reassigns every slot as at
+ * start, after any copy still writing into a slot has finished, so nothing of the aborted pass is
+ * served or overwritten. A load that failed is never served: it is replaced by a new load when its
+ * section is needed again.
  */
 public final class SectionRing implements AutoCloseable {
   private static final AtomicInteger RINGS = new AtomicInteger();
@@ -40,13 +42,24 @@ public final class SectionRing implements AutoCloseable {
   private final int[] slotOfLayer;
   private final CopyEngine engine;
   private final Object lock = new Object();
+
   /** The layer the next acquire must be for. */
   private int expectedLayer;
-  /** A pass began and its last layer has not finished: if the next pass begins now, this one was aborted. */
+
+  /**
+   * A pass began and its last layer has not finished: if the next pass begins now, this one was
+   * aborted.
+   */
   private boolean passOpen;
+
   private boolean closed;
 
-  SectionRing(SectionPlan plan, Checkpoint checkpoint, RingCounters counters, DeviceMemory memory, int copyThreads) {
+  SectionRing(
+      SectionPlan plan,
+      Checkpoint checkpoint,
+      RingCounters counters,
+      DeviceMemory memory,
+      int copyThreads) {
     this.plan = plan;
     this.config = plan.config();
     this.copier = new SectionCopier(checkpoint, plan.config(), counters);
@@ -64,7 +77,9 @@ public final class SectionRing implements AutoCloseable {
       throw e;
     }
     int capacity = 4 * slots.length * (config.experts() + 1) + 16;
-    this.engine = new CopyEngine("ringmoe-copy-" + RINGS.incrementAndGet(), copyThreads, capacity, this::copy);
+    this.engine =
+        new CopyEngine(
+            "ringmoe-copy-" + RINGS.incrementAndGet(), copyThreads, capacity, this::copy);
     synchronized (lock) {
       restart();
     }
@@ -75,8 +90,8 @@ public final class SectionRing implements AutoCloseable {
   }
 
   /**
-   * Puts layers 0..K-1 into the slots, as before the first pass, with new loads even where a slot holds its layer
-   * already (its loads may be from an aborted pass). Caller holds the lock.
+   * Puts layers 0..K-1 into the slots, as before the first pass, with new loads even where a slot
+   * holds its layer already (its loads may be from an aborted pass). Caller holds the lock.
    */
   private void restart() {
     Arrays.fill(slotOfLayer, -1);
@@ -87,12 +102,12 @@ public final class SectionRing implements AutoCloseable {
   }
 
   /**
-   * Called before a pass: if the previous pass did not finish (a failure or an interrupt mid-pass), every slot is
-   * reassigned as at start, so the ring never serves a layer from a half-used slot.
+   * Called before a pass: if the previous pass did not finish (a failure or an interrupt mid-pass),
+   * every slot is reassigned as at start, so the ring never serves a layer from a half-used slot.
    *
    * @return whether the ring was reset (its slots hold new, unqueued-ahead assignments)
-   * @throws RingException if the ring is closed, or the reset was interrupted while queueing (the next call resets
-   *     again)
+   * @throws RingException if the ring is closed, or the reset was interrupted while queueing (the
+   *     next call resets again)
    */
   boolean beginPass() {
     synchronized (lock) {
@@ -121,8 +136,10 @@ public final class SectionRing implements AutoCloseable {
     }
     Load[] previous = slot.expertLoads;
     Load previousDense = slot.denseLoad;
-    // Make the old loads stale first, then wait for those a copy thread had already started: a copy thread claims a
-    // load before checking that it is current, so any load not claimed by now will see the new generation and skip.
+    // Make the old loads stale first, then wait for those a copy thread had already started: a copy
+    // thread claims a
+    // load before checking that it is current, so any load not claimed by now will see the new
+    // generation and skip.
     slot.assign(layer, config.experts());
     if (previous != null) {
       for (Load l : previous) {
@@ -153,12 +170,16 @@ public final class SectionRing implements AutoCloseable {
   private Slot slotOf(int layer) {
     int index = slotOfLayer[layer];
     if (index < 0) {
-      throw new IllegalStateException("layer " + layer + " has no ring slot: layers must run in order");
+      throw new IllegalStateException(
+          "layer " + layer + " has no ring slot: layers must run in order");
     }
     return slots[index];
   }
 
-  /** Queues copies of {@code experts} of {@code layer} ahead of need, if its slot is assigned already. */
+  /**
+   * Queues copies of {@code experts} of {@code layer} ahead of need, if its slot is assigned
+   * already.
+   */
   void prefetch(int layer, BitSet experts) {
     synchronized (lock) {
       checkOpen();
@@ -180,8 +201,8 @@ public final class SectionRing implements AutoCloseable {
   }
 
   /**
-   * The router chose {@code experts} of {@code layer}: queues every one not yet loaded or loading at the front of
-   * the copy queue, and counts prefetch hits and misses.
+   * The router chose {@code experts} of {@code layer}: queues every one not yet loaded or loading
+   * at the front of the copy queue, and counts prefetch hits and misses.
    */
   void demand(int layer, BitSet experts) {
     synchronized (lock) {
@@ -206,7 +227,8 @@ public final class SectionRing implements AutoCloseable {
   }
 
   /**
-   * Enters {@code layer}: marks its slot in use and, when dense sections stream, waits for the dense section.
+   * Enters {@code layer}: marks its slot in use and, when dense sections stream, waits for the
+   * dense section.
    *
    * @return the slot's dense weights, or {@code null} when dense weights are resident
    */
@@ -216,12 +238,14 @@ public final class SectionRing implements AutoCloseable {
     synchronized (lock) {
       checkOpen();
       if (layer != expectedLayer) {
-        throw new IllegalStateException("layer " + layer + " acquired, but the ring expects layer " + expectedLayer);
+        throw new IllegalStateException(
+            "layer " + layer + " acquired, but the ring expects layer " + expectedLayer);
       }
       slot = slotOf(layer);
       load = slot.denseLoad;
       if (load != null && load.failed()) {
-        // Failed or never queued (an earlier pass was interrupted while queueing it): load it again.
+        // Failed or never queued (an earlier pass was interrupted while queueing it): load it
+        // again.
         load = new Load(slot, slot.generation(), layer, Load.DENSE);
         slot.denseLoad = load;
         engine.demand(load);
@@ -236,8 +260,8 @@ public final class SectionRing implements AutoCloseable {
   }
 
   /**
-   * The streamed dense weights of {@code layer} if its slot holds them already; {@code null} otherwise (never waits:
-   * a prediction is not worth a stall).
+   * The streamed dense weights of {@code layer} if its slot holds them already; {@code null}
+   * otherwise (never waits: a prediction is not worth a stall).
    */
   LayerWeights peekDense(int layer) {
     synchronized (lock) {
@@ -247,7 +271,9 @@ public final class SectionRing implements AutoCloseable {
       }
       Slot slot = slots[index];
       Load load = slot.denseLoad;
-      return load != null && load.done.isDone() && !load.done.isCompletedExceptionally() ? slot.dense(layer) : null;
+      return load != null && load.done.isDone() && !load.done.isCompletedExceptionally()
+          ? slot.dense(layer)
+          : null;
     }
   }
 
@@ -285,7 +311,8 @@ public final class SectionRing implements AutoCloseable {
   }
 
   /**
-   * {@code layer} is done: its slot is released and assigned to the layer K ahead (calculation-released-load).
+   * {@code layer} is done: its slot is released and assigned to the layer K ahead
+   * (calculation-released-load).
    *
    * @return the layer now assigned to the freed slot
    */
@@ -294,7 +321,8 @@ public final class SectionRing implements AutoCloseable {
       checkOpen();
       Slot slot = slotOf(layer);
       if (slot.users != 0) {
-        throw new IllegalStateException("layer " + layer + " finished with " + slot.users + " weights still in use");
+        throw new IllegalStateException(
+            "layer " + layer + " finished with " + slot.users + " weights still in use");
       }
       int next = (layer + slots.length) % config.layers();
       assign(slot, next, false);
@@ -312,8 +340,9 @@ public final class SectionRing implements AutoCloseable {
   }
 
   /**
-   * Waits for a load of a slot this thread has just marked in use; if the wait fails (the copy failed, or the thread
-   * was interrupted), the use is given back before the exception propagates, since no release will follow.
+   * Waits for a load of a slot this thread has just marked in use; if the wait fails (the copy
+   * failed, or the thread was interrupted), the use is given back before the exception propagates,
+   * since no release will follow.
    */
   private void awaitUsing(Slot slot, Load load) {
     try {
@@ -329,9 +358,10 @@ public final class SectionRing implements AutoCloseable {
   }
 
   /**
-   * Waits until a stale load's copy, already running, has stopped writing. Not interruptible: returning early would
-   * let a later copy into the slot race with this one, and the copy is short and bounded (a dead copy thread is
-   * reported instead). An interrupt that arrives meanwhile is kept for the caller's next wait.
+   * Waits until a stale load's copy, already running, has stopped writing. Not interruptible:
+   * returning early would let a later copy into the slot race with this one, and the copy is short
+   * and bounded (a dead copy thread is reported instead). An interrupt that arrives meanwhile is
+   * kept for the caller's next wait.
    */
   private void awaitQuietly(Load load) {
     long start = System.nanoTime();
@@ -357,7 +387,10 @@ public final class SectionRing implements AutoCloseable {
     }
   }
 
-  /** The copy thread's work: reads the section's tensors from the checkpoint, as float32, into the slot. */
+  /**
+   * The copy thread's work: reads the section's tensors from the checkpoint, as float32, into the
+   * slot.
+   */
   private void copy(Load load) {
     Slot slot = (Slot) load.slot;
     if (load.section == Load.DENSE) {

@@ -15,18 +15,24 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * One fixed-size region of device memory holding one layer's streamed sections at a time, at fixed offsets: the
- * dense section first (when dense sections stream), then expert 0, 1, ... Views over those offsets are made once, so
- * reusing a slot for another layer allocates nothing.
+ * One fixed-size region of device memory holding one layer's streamed sections at a time, at fixed
+ * offsets: the dense section first (when dense sections stream), then expert 0, 1, ... Views over
+ * those offsets are made once, so reusing a slot for another layer allocates nothing.
  *
- * <p>Guarded by the owning {@link SectionRing}'s lock, except the memory, which the copy thread writes only for a
- * claimed {@link Load} of the current assignment and compute reads only after that load completed.
+ * <p>Guarded by the owning {@link SectionRing}'s lock, except the memory, which the copy thread
+ * writes only for a claimed {@link Load} of the current assignment and compute reads only after
+ * that load completed.
  */
 final class Slot implements LoadTarget, AutoCloseable {
   final int index;
   final INDArray memory;
-  /** Views for each layer's dense section, by layer; layers of the same shapes share one. Null when resident. */
+
+  /**
+   * Views for each layer's dense section, by layer; layers of the same shapes share one. Null when
+   * resident.
+   */
   private final LayerWeights[] dense;
+
   final ExpertWeights[] experts;
   final long[] expertOffsets;
 
@@ -37,9 +43,9 @@ final class Slot implements LoadTarget, AutoCloseable {
   Load[] expertLoads;
 
   /**
-   * Lays out the slot by the manifest: a layer's dense section from offset 0 (layers whose dense sections differ,
-   * such as Qwen2-MoE's dense MLP layers, get views of their own over the same memory), then the experts, whose
-   * sections have the same shapes in every sparse layer.
+   * Lays out the slot by the manifest: a layer's dense section from offset 0 (layers whose dense
+   * sections differ, such as Qwen2-MoE's dense MLP layers, get views of their own over the same
+   * memory), then the experts, whose sections have the same shapes in every sparse layer.
    */
   Slot(int index, SectionPlan plan) {
     ModelConfig c = plan.config();
@@ -78,7 +84,8 @@ final class Slot implements LoadTarget, AutoCloseable {
     Map<Role, float[]> vectors = new EnumMap<>(Role.class);
     for (TensorEntry t : section.tensors()) {
       if (t.onHeap()) {
-        // Norms and biases are tiny and read by Java code: they live on the heap, outside the budgeted native
+        // Norms and biases are tiny and read by Java code: they live on the heap, outside the
+        // budgeted native
         // memory, and are counted in the dense section's bytes all the same.
         vectors.put(t.role(), new float[(int) t.elements()]);
       } else {

@@ -1,10 +1,10 @@
 package dev.ringmoe.ring;
 
-import dev.ringmoe.ByteSizes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringmoe.ByteSizes;
 import dev.ringmoe.MoeModel;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.config.Architecture;
@@ -15,7 +15,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Issue 8 item 9: a 1-byte budget was printed as "0.0 KiB"; sizes below 1 KiB now print exactly. */
+/**
+ * Issue 8 item 9: a 1-byte budget was printed as "0.0 KiB"; sizes below 1 KiB now print exactly.
+ */
 class BudgetBytesTest {
   @TempDir Path dir;
 
@@ -31,12 +33,28 @@ class BudgetBytesTest {
 
   @Test
   void aOneByteBudgetIsNamedAsOneByte() throws IOException {
-    ModelConfig config = ModelConfig.builder(Architecture.MIXTRAL).layers(2).hiddenSize(32).heads(4).kvHeads(2)
-        .experts(4).topK(2).intermediateSize(48).vocabSize(300).build();
+    ModelConfig config =
+        ModelConfig.builder(Architecture.MIXTRAL)
+            .layers(2)
+            .hiddenSize(32)
+            .heads(4)
+            .kvHeads(2)
+            .experts(4)
+            .topK(2)
+            .intermediateSize(48)
+            .vocabSize(300)
+            .build();
     SyntheticCheckpoint.of(config).dtype(DType.BF16).seed(1).write(dir);
     for (boolean expertCache : new boolean[] {false, true}) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> MoeModel.builder().checkpoint(dir).deviceMemory(1).expertCache(expertCache).build());
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  MoeModel.builder()
+                      .checkpoint(dir)
+                      .deviceMemory(1)
+                      .expertCache(expertCache)
+                      .build());
       assertTrue(e.getMessage().contains("1 B"), e.getMessage());
       assertTrue(!e.getMessage().contains("0.0 KiB"), e.getMessage());
     }

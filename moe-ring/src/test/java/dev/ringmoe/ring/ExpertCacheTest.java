@@ -23,28 +23,38 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The expert cache gives the resident logits bit for bit under any budget and predictor, and evicts by policy. */
+/**
+ * The expert cache gives the resident logits bit for bit under any budget and predictor, and evicts
+ * by policy.
+ */
 class ExpertCacheTest {
-  /** A predictor that works from token ids alone and guesses badly, to exercise wasted prefetches. */
-  static final ExpertPredictor WRONG = new ExpertPredictor() {
-    @Override
-    public BitSet predict(LayerInput input) {
-      BitSet s = new BitSet();
-      s.set((input.layer() * 5 + input.tokenIds()[0]) % input.config().experts());
-      return s;
-    }
+  /**
+   * A predictor that works from token ids alone and guesses badly, to exercise wasted prefetches.
+   */
+  static final ExpertPredictor WRONG =
+      new ExpertPredictor() {
+        @Override
+        public BitSet predict(LayerInput input) {
+          BitSet s = new BitSet();
+          s.set((input.layer() * 5 + input.tokenIds()[0]) % input.config().experts());
+          return s;
+        }
 
-    @Override
-    public boolean needsHiddenState() {
-      return false;
-    }
-  };
+        @Override
+        public boolean needsHiddenState() {
+          return false;
+        }
+      };
 
   static Stream<Arguments> cases() {
     List<Arguments> out = new ArrayList<>();
-    for (Path dir : List.of(ReferenceData.mixtralBf16(), ReferenceData.moeText16x(),
-        ReferenceData.family("qwen2_moe", "bf16"), ReferenceData.family("qwen3_moe", "f32"),
-        ReferenceData.family("olmoe", "bf16"))) {
+    for (Path dir :
+        List.of(
+            ReferenceData.mixtralBf16(),
+            ReferenceData.moeText16x(),
+            ReferenceData.family("qwen2_moe", "bf16"),
+            ReferenceData.family("qwen3_moe", "f32"),
+            ReferenceData.family("olmoe", "bf16"))) {
       for (String predictor : List.of("none", "lookahead", "wrong")) {
         for (double fraction : new double[] {0, 0.3, 0.6, 1.0}) {
           out.add(Arguments.of(dir, predictor, fraction));
@@ -74,14 +84,21 @@ class ExpertCacheTest {
     long budget = budget(c, fraction);
     MoeModel.Builder b = MoeModel.builder().checkpoint(dir).deviceMemory(budget).expertCache(true);
     switch (predictor) {
-      case "none": b.prefetch(Prefetch.NONE); break;
-      case "lookahead": b.prefetch(Prefetch.LOOKAHEAD); break;
-      default: b.predictor(WRONG);
+      case "none":
+        b.prefetch(Prefetch.NONE);
+        break;
+      case "lookahead":
+        b.prefetch(Prefetch.LOOKAHEAD);
+        break;
+      default:
+        b.predictor(WRONG);
     }
     try (MoeModel model = b.build()) {
       assertEquals(0.0, ReferenceData.maxAbsDiff(expected, model.logits(ids)));
-      assertEquals(0.0, ReferenceData.maxAbsDiff(expectedSteps,
-          model.logitsIncremental(java.util.Arrays.copyOf(ids, 8))));
+      assertEquals(
+          0.0,
+          ReferenceData.maxAbsDiff(
+              expectedSteps, model.logitsIncremental(java.util.Arrays.copyOf(ids, 8))));
       RingStats s = model.ringStats().orElseThrow();
       assertTrue(s.peakDeviceBytes() <= budget, s.toString());
       if (fraction == 1.0) {
@@ -94,8 +111,11 @@ class ExpertCacheTest {
   @Test
   void budgetBelowResidentPlusOneExpertNamesTheMinimum() {
     Path dir = ReferenceData.mixtralBf16();
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> MoeModel.builder().checkpoint(dir).deviceMemory(1 << 20).expertCache(true).build());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                MoeModel.builder().checkpoint(dir).deviceMemory(1 << 20).expertCache(true).build());
     assertTrue(e.getMessage().contains("minimum"), e.getMessage());
   }
 
@@ -107,17 +127,24 @@ class ExpertCacheTest {
     long budget = (long) (0.6 * c.float32WeightBytes());
     long cacheCopies;
     long ringCopies;
-    try (MoeModel model = MoeModel.builder().checkpoint(dir).deviceMemory(budget).expertCache(true)
-        .prefetch(Prefetch.NONE).build()) {
+    try (MoeModel model =
+        MoeModel.builder()
+            .checkpoint(dir)
+            .deviceMemory(budget)
+            .expertCache(true)
+            .prefetch(Prefetch.NONE)
+            .build()) {
       model.logitsIncremental(ids);
       cacheCopies = model.ringStats().orElseThrow().copies();
     }
-    try (MoeModel model = MoeModel.builder().checkpoint(dir).deviceMemory(budget).prefetch(Prefetch.NONE).build()) {
+    try (MoeModel model =
+        MoeModel.builder().checkpoint(dir).deviceMemory(budget).prefetch(Prefetch.NONE).build()) {
       model.logitsIncremental(ids);
       ringCopies = model.ringStats().orElseThrow().copies();
     }
-    System.out.printf("24 decode steps at 60%%: expert cache %d copies, layer ring %d copies%n", cacheCopies,
-        ringCopies);
+    System.out.printf(
+        "24 decode steps at 60%%: expert cache %d copies, layer ring %d copies%n",
+        cacheCopies, ringCopies);
     assertTrue(cacheCopies < ringCopies / 2, cacheCopies + " vs " + ringCopies);
   }
 

@@ -21,12 +21,16 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@code MoeModel.logits(List)} queues the sequences still waiting to the store's hash thread: each sequence is
- * predicted exactly once, on the hash thread, and the queued predictions are the ones the sequence uses when it
- * starts (a prediction per layer per sequence, no second request); outputs stay exact.
+ * {@code MoeModel.logits(List)} queues the sequences still waiting to the store's hash thread: each
+ * sequence is predicted exactly once, on the hash thread, and the queued predictions are the ones
+ * the sequence uses when it starts (a prediction per layer per sequence, no second request);
+ * outputs stay exact.
  */
 class QueuedPassesTest {
-  /** Records which sequence (its second token) each call was for; predicts the experts the first call is asked. */
+  /**
+   * Records which sequence (its second token) each call was for; predicts the experts the first
+   * call is asked.
+   */
   static final class Recording implements ExpertPredictor {
     final AtomicInteger calls = new AtomicInteger();
     final Map<Integer, AtomicInteger> perSequence = new ConcurrentHashMap<>();
@@ -69,16 +73,25 @@ class QueuedPassesTest {
       }
     }
     Recording predictor = new Recording();
-    try (MoeModel model = MoeModel.builder().checkpoint(dir).deviceMemory(c.float32WeightBytes() / 3)
-        .expertCache(expertCache).predictor(predictor).build()) {
+    try (MoeModel model =
+        MoeModel.builder()
+            .checkpoint(dir)
+            .deviceMemory(c.float32WeightBytes() / 3)
+            .expertCache(expertCache)
+            .predictor(predictor)
+            .build()) {
       List<float[][]> got = model.logits(sequences);
       for (int s = 0; s < sequences.size(); s++) {
         assertEquals(0.0, ReferenceData.maxAbsDiff(expected.get(s), got.get(s)), "sequence " + s);
       }
-      assertEquals(sequences.size() * c.layers(), predictor.calls.get(),
-          "each sequence predicted once per layer (queued requests reused): " + predictor.perSequence);
+      assertEquals(
+          sequences.size() * c.layers(),
+          predictor.calls.get(),
+          "each sequence predicted once per layer (queued requests reused): "
+              + predictor.perSequence);
       assertEquals(sequences.size(), predictor.perSequence.size());
-      assertTrue(predictor.threads.keySet().stream().allMatch(t -> t.startsWith("ringmoe-hash-")),
+      assertTrue(
+          predictor.threads.keySet().stream().allMatch(t -> t.startsWith("ringmoe-hash-")),
           "ran on " + predictor.threads.keySet());
       RingStats stats = model.ringStats().orElseThrow();
       assertTrue(stats.prefetchHits() > 0, stats.toString());

@@ -1,12 +1,12 @@
 package dev.ringmoe.ring;
 
-import dev.ringmoe.ByteSizes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringmoe.ByteSizes;
 import dev.ringmoe.MoeModel;
 import dev.ringmoe.Prefetch;
 import dev.ringmoe.RingStats;
@@ -30,11 +30,23 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Budgets that cannot work are refused with the minimum; failures surface in the caller; close frees everything. */
+/**
+ * Budgets that cannot work are refused with the minimum; failures surface in the caller; close
+ * frees everything.
+ */
 class RingBudgetAndFaultsTest {
   @TempDir Path dir;
-  private final ModelConfig config = ModelConfig.builder(Architecture.MIXTRAL).layers(4).hiddenSize(64).heads(4)
-      .kvHeads(2).experts(4).topK(2).intermediateSize(96).vocabSize(300).build();
+  private final ModelConfig config =
+      ModelConfig.builder(Architecture.MIXTRAL)
+          .layers(4)
+          .hiddenSize(64)
+          .heads(4)
+          .kvHeads(2)
+          .experts(4)
+          .topK(2)
+          .intermediateSize(96)
+          .vocabSize(300)
+          .build();
   private final int[] ids = {1, 20, 33, 47, 59, 61, 72, 88};
 
   @BeforeEach
@@ -43,15 +55,17 @@ class RingBudgetAndFaultsTest {
   }
 
   private long minimum() {
-    return 4L * config.globalParameters() + 4L * (config.denseLayerParameters()
-        + config.experts() * config.expertParameters());
+    return 4L * config.globalParameters()
+        + 4L * (config.denseLayerParameters() + config.experts() * config.expertParameters());
   }
 
   @Test
   void budgetBelowTheMinimumNamesTheMinimum() throws IOException {
     long min = minimum();
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> MoeModel.builder().checkpoint(dir).deviceMemory(min - 1).build());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> MoeModel.builder().checkpoint(dir).deviceMemory(min - 1).build());
     assertTrue(e.getMessage().contains("minimum"), e.getMessage());
     assertTrue(e.getMessage().contains(ByteSizes.format(min)), e.getMessage());
     try (MoeModel model = MoeModel.builder().checkpoint(dir).deviceMemory(min).build()) {
@@ -90,13 +104,21 @@ class RingBudgetAndFaultsTest {
 
   @Test
   void statsCountWhatMoved() throws IOException {
-    try (MoeModel model = MoeModel.builder().checkpoint(dir).deviceMemory(minimum()).prefetch(Prefetch.NONE)
-        .build()) {
-      model.generate(ids, GenerationOptions.builder().maxNewTokens(4).stopAtEos(false).build(), TokenListener.NONE);
+    try (MoeModel model =
+        MoeModel.builder()
+            .checkpoint(dir)
+            .deviceMemory(minimum())
+            .prefetch(Prefetch.NONE)
+            .build()) {
+      model.generate(
+          ids,
+          GenerationOptions.builder().maxNewTokens(4).stopAtEos(false).build(),
+          TokenListener.NONE);
       RingStats s = model.ringStats().orElseThrow();
       assertEquals(ids.length + 3, s.tokens());
       assertEquals(4, s.passes());
-      assertTrue(s.copies() > 0 && s.deviceBytesWritten() > 0 && s.storageBytesRead() > 0, s.toString());
+      assertTrue(
+          s.copies() > 0 && s.deviceBytesWritten() > 0 && s.storageBytesRead() > 0, s.toString());
       // bf16 storage: float32 device bytes are twice the bytes read.
       assertEquals(2 * s.storageBytesRead(), s.deviceBytesWritten());
       assertTrue(s.prefetchMisses() > 0, "synchronous loading misses every expert: " + s);
@@ -109,7 +131,8 @@ class RingBudgetAndFaultsTest {
 
   @Test
   void aShardTruncatedAfterOpeningFailsInTheCallerWithoutHanging() throws Exception {
-    MoeModel model = MoeModel.builder().checkpoint(dir).deviceMemory(minimum()).prefetch(Prefetch.ALL).build();
+    MoeModel model =
+        MoeModel.builder().checkpoint(dir).deviceMemory(minimum()).prefetch(Prefetch.ALL).build();
     try (Stream<Path> shards = Files.list(dir)) {
       for (Path shard : shards.filter(p -> p.toString().endsWith(".safetensors")).toList()) {
         try (FileChannel ch = FileChannel.open(shard, StandardOpenOption.WRITE)) {
@@ -117,12 +140,17 @@ class RingBudgetAndFaultsTest {
         }
       }
     }
-    RingException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
-        () -> assertThrows(RingException.class, () -> {
-          for (int i = 0; i < 3; i++) {
-            model.logits(ids);
-          }
-        }));
+    RingException e =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(60),
+            () ->
+                assertThrows(
+                    RingException.class,
+                    () -> {
+                      for (int i = 0; i < 3; i++) {
+                        model.logits(ids);
+                      }
+                    }));
     assertTrue(e.getMessage().contains("layer"), e.getMessage());
     model.close();
     assertFalse(copyThreadsAlive(), "copy thread still running after close");
@@ -130,41 +158,65 @@ class RingBudgetAndFaultsTest {
 
   @Test
   void closeStopsTheCopyThreadAndRepeatedCyclesDoNotGrowMemory() throws Exception {
-    // Large enough that leaking one model's native memory per cycle (about 20 MB) would dwarf the allocator's noise.
+    // Large enough that leaking one model's native memory per cycle (about 20 MB) would dwarf the
+    // allocator's noise.
     Path big = dir.resolve("big");
-    ModelConfig bigConfig = ModelConfig.builder(Architecture.MIXTRAL).layers(3).hiddenSize(256).heads(4).kvHeads(2)
-        .experts(4).topK(2).intermediateSize(1024).vocabSize(300).build();
+    ModelConfig bigConfig =
+        ModelConfig.builder(Architecture.MIXTRAL)
+            .layers(3)
+            .hiddenSize(256)
+            .heads(4)
+            .kvHeads(2)
+            .experts(4)
+            .topK(2)
+            .intermediateSize(1024)
+            .vocabSize(300)
+            .build();
     SyntheticCheckpoint.of(bigConfig).dtype(DType.BF16).seed(4).write(big);
     long budget = bigConfig.float32WeightBytes() / 2;
-    GenerationOptions options = GenerationOptions.builder().maxNewTokens(3).stopAtEos(false).build();
-    Runnable cycle = () -> {
-      try (MoeModel model = MoeModel.builder().checkpoint(big).deviceMemory(budget).build()) {
-        model.generate(ids, options, TokenListener.NONE);
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    };
-    // Warm up first: the JIT's code cache and the allocator's arenas grow during the first few dozen cycles.
+    GenerationOptions options =
+        GenerationOptions.builder().maxNewTokens(3).stopAtEos(false).build();
+    Runnable cycle =
+        () -> {
+          try (MoeModel model = MoeModel.builder().checkpoint(big).deviceMemory(budget).build()) {
+            model.generate(ids, options, TokenListener.NONE);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        };
+    // Warm up first: the JIT's code cache and the allocator's arenas grow during the first few
+    // dozen cycles.
     for (int i = 0; i < 60; i++) {
       cycle.run();
     }
-    // The collector runs only around the measurement, so that heap garbage does not count as growth; memory that
-    // close() fails to free deterministically is caught by closeFreesEveryNativeArrayDeterministically.
+    // The collector runs only around the measurement, so that heap garbage does not count as
+    // growth; memory that
+    // close() fails to free deterministically is caught by
+    // closeFreesEveryNativeArrayDeterministically.
     System.gc();
     long before = residentBytes();
     for (int i = 0; i < 200; i++) {
       cycle.run();
       if (i % 50 == 0) {
         Runtime rt = Runtime.getRuntime();
-        long maps = Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains("safetensors"))
-            .count();
-        System.out.printf("cycle %d: RSS %d MB, heap committed %d MB used %d MB, checkpoint mappings %d%n", i,
-            residentBytes() >> 20, rt.totalMemory() >> 20, (rt.totalMemory() - rt.freeMemory()) >> 20, maps);
+        long maps =
+            Files.readAllLines(Path.of("/proc/self/maps")).stream()
+                .filter(l -> l.contains("safetensors"))
+                .count();
+        System.out.printf(
+            "cycle %d: RSS %d MB, heap committed %d MB used %d MB, checkpoint mappings %d%n",
+            i,
+            residentBytes() >> 20,
+            rt.totalMemory() >> 20,
+            (rt.totalMemory() - rt.freeMemory()) >> 20,
+            maps);
       }
     }
     System.gc();
     long after = residentBytes();
-    System.out.printf("RSS before %d MB, after 200 open-generate-close cycles %d MB%n", before >> 20, after >> 20);
+    System.out.printf(
+        "RSS before %d MB, after 200 open-generate-close cycles %d MB%n",
+        before >> 20, after >> 20);
     assertFalse(copyThreadsAlive(), "copy threads still running after close");
     assertTrue(after - before < 64L << 20, "RSS grew by " + ((after - before) >> 20) + " MB");
   }
@@ -174,8 +226,9 @@ class RingBudgetAndFaultsTest {
     for (long budget : new long[] {minimum(), config.float32WeightBytes()}) {
       RingWeightStore store;
       try (Checkpoint ckpt = Checkpoint.open(dir);
-          RingWeightStore s = RingWeightStore.open(ckpt, config,
-              new StoreOptions(budget, 0, 0, Prefetch.LOOKAHEAD, null));
+          RingWeightStore s =
+              RingWeightStore.open(
+                  ckpt, config, new StoreOptions(budget, 0, 0, Prefetch.LOOKAHEAD, null));
           Decoder decoder = new Decoder(config, s)) {
         store = s;
         decoder.forward(ids, decoder.newCache(), false);
@@ -187,7 +240,8 @@ class RingBudgetAndFaultsTest {
 
   private static boolean copyThreadsAlive() throws InterruptedException {
     for (int i = 0; i < 50; i++) {
-      if (Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("ringmoe-copy"))) {
+      if (Thread.getAllStackTraces().keySet().stream()
+          .noneMatch(t -> t.getName().startsWith("ringmoe-copy"))) {
         return false;
       }
       Thread.sleep(20);

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringmoe.MoeModel;
 import dev.ringmoe.Prefetch;
-import dev.ringmoe.RingStats;
 import dev.ringmoe.ReferenceData;
+import dev.ringmoe.RingStats;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.config.Architecture;
 import dev.ringmoe.config.ModelConfig;
@@ -27,10 +27,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Logits through the ring equal the all-resident logits bit for bit, for K = 1, 2, 3 and all-layers, budgets from
- * the minimum to everything, every prefetch policy, on both reference checkpoints and generated ones of other
- * shapes, and on the Qwen2-MoE (shared experts, a dense layer), Qwen3-MoE and OLMoE references; and the device
- * tier's peak never exceeds the budget.
+ * Logits through the ring equal the all-resident logits bit for bit, for K = 1, 2, 3 and
+ * all-layers, budgets from the minimum to everything, every prefetch policy, on both reference
+ * checkpoints and generated ones of other shapes, and on the Qwen2-MoE (shared experts, a dense
+ * layer), Qwen3-MoE and OLMoE references; and the device tier's peak never exceeds the budget.
  */
 class RingExactnessTest {
   private static Path synthetic;
@@ -41,8 +41,17 @@ class RingExactnessTest {
   static void synthesize() throws IOException {
     synthetic = Files.createTempDirectory("ring-exact");
     TEMP.add(synthetic);
-    ModelConfig c = ModelConfig.builder(Architecture.MIXTRAL).layers(5).hiddenSize(64).heads(8).kvHeads(2)
-        .experts(6).topK(3).intermediateSize(80).vocabSize(320).build();
+    ModelConfig c =
+        ModelConfig.builder(Architecture.MIXTRAL)
+            .layers(5)
+            .hiddenSize(64)
+            .heads(8)
+            .kvHeads(2)
+            .experts(6)
+            .topK(3)
+            .intermediateSize(80)
+            .vocabSize(320)
+            .build();
     SyntheticCheckpoint.of(c).dtype(DType.BF16).shardBytes(300_000).seed(11).write(synthetic);
   }
 
@@ -56,12 +65,20 @@ class RingExactnessTest {
   }
 
   static Stream<Path> checkpoints() {
-    return Stream.of(ReferenceData.mixtralF32(), ReferenceData.mixtralBf16(), ReferenceData.moeText16x(), synthetic,
-        ReferenceData.family("qwen2_moe", "f32"), ReferenceData.family("qwen3_moe", "bf16"),
+    return Stream.of(
+        ReferenceData.mixtralF32(),
+        ReferenceData.mixtralBf16(),
+        ReferenceData.moeText16x(),
+        synthetic,
+        ReferenceData.family("qwen2_moe", "f32"),
+        ReferenceData.family("qwen3_moe", "bf16"),
         ReferenceData.family("olmoe", "f32"));
   }
 
-  /** Budgets: minimal for K (dense streamed) and generous (dense resident), for K = 1, 2, 3, and everything. */
+  /**
+   * Budgets: minimal for K (dense streamed) and generous (dense resident), for K = 1, 2, 3, and
+   * everything.
+   */
   static Stream<Arguments> cases() {
     List<Arguments> out = new ArrayList<>();
     for (Path ckpt : checkpoints().toList()) {
@@ -96,27 +113,39 @@ class RingExactnessTest {
 
   @ParameterizedTest(name = "{0} K={1} {2} {3}")
   @MethodSource("cases")
-  void ringLogitsEqualResidentLogits(Path dir, int k, String kind, Prefetch prefetch) throws IOException {
+  void ringLogitsEqualResidentLogits(Path dir, int k, String kind, Prefetch prefetch)
+      throws IOException {
     ModelConfig c = ModelConfig.load(dir);
     int[] ids = ids(c, 20);
     float[][][] reference = RESIDENT.get(dir);
     if (reference == null) {
       try (MoeModel resident = MoeModel.builder().checkpoint(dir).build()) {
-        reference = new float[][][] {resident.logits(ids), resident.logitsIncremental(java.util.Arrays.copyOf(ids, 6))};
+        reference =
+            new float[][][] {
+              resident.logits(ids), resident.logitsIncremental(java.util.Arrays.copyOf(ids, 6))
+            };
       }
       RESIDENT.put(dir, reference);
     }
     float[][] expected = reference[0];
     float[][] expectedSteps = reference[1];
     long budget = budget(c, Math.max(k, 1), kind);
-    try (MoeModel ring = MoeModel.builder().checkpoint(dir).deviceMemory(budget).ringSlots(k).prefetch(prefetch)
-        .build()) {
+    try (MoeModel ring =
+        MoeModel.builder()
+            .checkpoint(dir)
+            .deviceMemory(budget)
+            .ringSlots(k)
+            .prefetch(prefetch)
+            .build()) {
       float[][] actual = ring.logits(ids);
       float[][] steps = ring.logitsIncremental(java.util.Arrays.copyOf(ids, 6));
       assertEquals(0.0, ReferenceData.maxAbsDiff(expected, actual), "prefill logits differ");
       assertEquals(0.0, ReferenceData.maxAbsDiff(expectedSteps, steps), "decode logits differ");
       // A second generation reuses the ring from wherever it stands.
-      ring.generate(ids, GenerationOptions.builder().maxNewTokens(3).stopAtEos(false).build(), TokenListener.NONE);
+      ring.generate(
+          ids,
+          GenerationOptions.builder().maxNewTokens(3).stopAtEos(false).build(),
+          TokenListener.NONE);
       RingStats stats = ring.ringStats().orElseThrow();
       assertTrue(stats.peakDeviceBytes() <= budget, stats.peakDeviceBytes() + " > " + budget);
       assertTrue(stats.peakDeviceBytes() > 0);

@@ -8,9 +8,10 @@ import dev.ringmoe.model.LayerInput;
 import java.util.BitSet;
 
 /**
- * "Keep the popular experts": ranks each layer's experts by how often the router chose them (within its top-k) in a
- * training trace, and predicts that same ranking for every token. As an {@link ExpertPredictor} it expects, for every
- * pass, the {@code runtimeExperts} most used experts of the layer.
+ * "Keep the popular experts": ranks each layer's experts by how often the router chose them (within
+ * its top-k) in a training trace, and predicts that same ranking for every token. As an {@link
+ * ExpertPredictor} it expects, for every pass, the {@code runtimeExperts} most used experts of the
+ * layer.
  *
  * <p>Immutable and thread-safe once fitted.
  */
@@ -24,8 +25,11 @@ public final class FrequencyPredictor implements SequencePredictor, ExpertPredic
    */
   public FrequencyPredictor(long[][] counts, int runtimeExperts) {
     Preconditions.checkArgument(counts.length > 0 && counts[0].length > 0, "no counts");
-    Preconditions.checkArgument(runtimeExperts > 0 && runtimeExperts <= counts[0].length,
-        "run-time experts %s outside 1..%s", runtimeExperts, counts[0].length);
+    Preconditions.checkArgument(
+        runtimeExperts > 0 && runtimeExperts <= counts[0].length,
+        "run-time experts %s outside 1..%s",
+        runtimeExperts,
+        counts[0].length);
     this.counts = new long[counts.length][];
     for (int l = 0; l < counts.length; l++) {
       Preconditions.checkArgument(counts[l].length == counts[0].length, "ragged counts");
@@ -35,8 +39,8 @@ public final class FrequencyPredictor implements SequencePredictor, ExpertPredic
   }
 
   /**
-   * Counts the router's top-{@code topK} choices over {@code training}; the run-time predictor expects
-   * {@code topK} experts per layer.
+   * Counts the router's top-{@code topK} choices over {@code training}; the run-time predictor
+   * expects {@code topK} experts per layer.
    */
   public static FrequencyPredictor fit(Iterable<TraceSequence> training, int topK) {
     long[][] counts = null;
@@ -44,11 +48,14 @@ public final class FrequencyPredictor implements SequencePredictor, ExpertPredic
       if (counts == null) {
         counts = new long[seq.layers()][seq.experts()];
       }
-      Preconditions.checkArgument(seq.layers() == counts.length && seq.experts() == counts[0].length,
+      Preconditions.checkArgument(
+          seq.layers() == counts.length && seq.experts() == counts[0].length,
           "sequences of different shapes");
       for (int t = 0; t < seq.tokens(); t++) {
         for (int l = 0; l < seq.layers(); l++) {
-          for (int e : RoutingPrediction.topK(seq.routerLogits(), seq.logitsOffset(t, l), seq.experts(), topK)) {
+          for (int e :
+              RoutingPrediction.topK(
+                  seq.routerLogits(), seq.logitsOffset(t, l), seq.experts(), topK)) {
             counts[l][e]++;
           }
         }
@@ -74,8 +81,13 @@ public final class FrequencyPredictor implements SequencePredictor, ExpertPredic
 
   @Override
   public RoutingPrediction predict(TraceSequence seq) {
-    Preconditions.checkArgument(seq.layers() == counts.length && seq.experts() == counts[0].length,
-        "trace shape %s x %s, fitted on %s x %s", seq.layers(), seq.experts(), counts.length, counts[0].length);
+    Preconditions.checkArgument(
+        seq.layers() == counts.length && seq.experts() == counts[0].length,
+        "trace shape %s x %s, fitted on %s x %s",
+        seq.layers(),
+        seq.experts(),
+        counts.length,
+        counts[0].length);
     int layers = seq.layers();
     int experts = seq.experts();
     float[] scores = new float[seq.tokens() * layers * experts];

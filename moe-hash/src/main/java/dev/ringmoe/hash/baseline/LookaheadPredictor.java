@@ -15,24 +15,27 @@ import java.nio.file.Path;
 import java.util.BitSet;
 
 /**
- * Next-layer gate lookahead (mixtral-offloading's speculative prefetch), evaluated offline: layer {@code l}'s scores
- * are layer {@code l}'s router applied to {@code RMSNorm_l(x)}, with {@code RMSNorm_l} using layer {@code l}'s
- * post-attention norm weight and the model's eps, and {@code x} the latest hidden state available one layer earlier:
+ * Next-layer gate lookahead (mixtral-offloading's speculative prefetch), evaluated offline: layer
+ * {@code l}'s scores are layer {@code l}'s router applied to {@code RMSNorm_l(x)}, with {@code
+ * RMSNorm_l} using layer {@code l}'s post-attention norm weight and the model's eps, and {@code x}
+ * the latest hidden state available one layer earlier:
  *
  * <ul>
- *   <li>layer {@code l >= 1}: the residual after layer {@code l-1}'s attention (the state entering layer
- *       {@code l-1}'s MoE block), so the prefetch for layer {@code l} can overlap layer {@code l-1}'s experts;
- *   <li>layer 0: the token embeddings (the state entering layer 0; there is no earlier layer to overlap with, so this
- *       is lookahead over layer 0's attention only).
+ *   <li>layer {@code l >= 1}: the residual after layer {@code l-1}'s attention (the state entering
+ *       layer {@code l-1}'s MoE block), so the prefetch for layer {@code l} can overlap layer
+ *       {@code l-1}'s experts;
+ *   <li>layer 0: the token embeddings (the state entering layer 0; there is no earlier layer to
+ *       overlap with, so this is lookahead over layer 0's attention only).
  * </ul>
  *
- * <p>This is exactly what the ring gives {@link ExpertPredictor#gateLookahead()} at run time, so the offline numbers
- * are the run-time prefetch hit rates. Offline it needs traces recorded with hidden states
- * ({@link dev.ringmoe.hash.trace.TraceRecorder} with {@code hiddenStates = true}).
+ * <p>This is exactly what the ring gives {@link ExpertPredictor#gateLookahead()} at run time, so
+ * the offline numbers are the run-time prefetch hit rates. Offline it needs traces recorded with
+ * hidden states ({@link dev.ringmoe.hash.trace.TraceRecorder} with {@code hiddenStates = true}).
  *
- * <p>Holds float32 copies of every layer's router and norm (hidden × (experts + 1) floats a layer) and no native
- * memory. As an {@link ExpertPredictor} it applies its own copies to {@link LayerInput#hidden()}, so unlike the core
- * gate lookahead it does not need the layer's dense weights to be resident. Immutable and thread-safe.
+ * <p>Holds float32 copies of every layer's router and norm (hidden × (experts + 1) floats a layer)
+ * and no native memory. As an {@link ExpertPredictor} it applies its own copies to {@link
+ * LayerInput#hidden()}, so unlike the core gate lookahead it does not need the layer's dense
+ * weights to be resident. Immutable and thread-safe.
  */
 public final class LookaheadPredictor implements SequencePredictor, ExpertPredictor {
   private final float[][] routers;
@@ -46,8 +49,10 @@ public final class LookaheadPredictor implements SequencePredictor, ExpertPredic
    * @param routers per layer the router, [experts][hidden] row-major
    * @param norms per layer the post-attention RMSNorm weight, [hidden]
    */
-  public LookaheadPredictor(float[][] routers, float[][] norms, int hidden, int experts, int topK, double eps) {
-    Preconditions.checkArgument(routers.length > 0 && routers.length == norms.length, "routers and norms per layer");
+  public LookaheadPredictor(
+      float[][] routers, float[][] norms, int hidden, int experts, int topK, double eps) {
+    Preconditions.checkArgument(
+        routers.length > 0 && routers.length == norms.length, "routers and norms per layer");
     for (int l = 0; l < routers.length; l++) {
       Preconditions.checkArgument(routers[l].length == experts * hidden, "layer %s router size", l);
       Preconditions.checkArgument(norms[l].length == hidden, "layer %s norm size", l);
@@ -69,10 +74,11 @@ public final class LookaheadPredictor implements SequencePredictor, ExpertPredic
   }
 
   /**
-   * Reads the router and post-attention norm of every layer that routes from {@code checkpoint}, indexed as routing
-   * traces index them ({@link ModelConfig#routingIndex}).
+   * Reads the router and post-attention norm of every layer that routes from {@code checkpoint},
+   * indexed as routing traces index them ({@link ModelConfig#routingIndex}).
    */
-  public static LookaheadPredictor load(Checkpoint checkpoint, ModelConfig config) throws IOException {
+  public static LookaheadPredictor load(Checkpoint checkpoint, ModelConfig config)
+      throws IOException {
     int[] moeLayers = config.moeLayers();
     int layers = moeLayers.length;
     int h = config.hiddenSize();
@@ -83,7 +89,11 @@ public final class LookaheadPredictor implements SequencePredictor, ExpertPredic
       LayerWeights w = ResidentWeightStore.loadLayer(checkpoint, config, moeLayers[l]);
       try {
         float[][] m = w.router().toFloatMatrix();
-        Preconditions.checkState(m.length == e && m[0].length == h, "layer %s router is %sx%s", l, m.length,
+        Preconditions.checkState(
+            m.length == e && m[0].length == h,
+            "layer %s router is %sx%s",
+            l,
+            m.length,
             m[0].length);
         routers[l] = new float[e * h];
         for (int x = 0; x < e; x++) {
@@ -103,10 +113,18 @@ public final class LookaheadPredictor implements SequencePredictor, ExpertPredic
 
   /**
    * Layer {@code layer}'s router logits for {@code tokens} rows of {@code state} (row {@code r} at
-   * {@code stateOffset + r * stateStride}), written to {@code out} rows at {@code outOffset + r * outStride}.
+   * {@code stateOffset + r * stateStride}), written to {@code out} rows at {@code outOffset + r *
+   * outStride}.
    */
-  public void scores(int layer, float[] state, int stateOffset, int stateStride, int tokens, float[] out,
-      int outOffset, int outStride) {
+  public void scores(
+      int layer,
+      float[] state,
+      int stateOffset,
+      int stateStride,
+      int tokens,
+      float[] out,
+      int outOffset,
+      int outStride) {
     float[] router = routers[layer];
     float[] norm = norms[layer];
     float[] normed = new float[hidden];
@@ -126,9 +144,11 @@ public final class LookaheadPredictor implements SequencePredictor, ExpertPredic
 
   @Override
   public RoutingPrediction predict(TraceSequence seq) {
-    Preconditions.checkArgument(seq.hasHiddenStates(),
+    Preconditions.checkArgument(
+        seq.hasHiddenStates(),
         "gate lookahead needs hidden states: record the trace with hiddenStates = true");
-    Preconditions.checkArgument(seq.layers() == routers.length && seq.experts() == experts && seq.hidden() == hidden,
+    Preconditions.checkArgument(
+        seq.layers() == routers.length && seq.experts() == experts && seq.hidden() == hidden,
         "trace shape does not match the model");
     int layers = seq.layers();
     int t = seq.tokens();
@@ -137,7 +157,14 @@ public final class LookaheadPredictor implements SequencePredictor, ExpertPredic
     scores(0, seq.embeddings(), 0, hidden, t, scores, 0, layers * experts);
     // layer l from the state entering layer l-1's MoE block, [T][layers][hidden]
     for (int l = 1; l < layers; l++) {
-      scores(l, seq.hiddenBeforeMoe(), (l - 1) * hidden, layers * hidden, t, scores, l * experts,
+      scores(
+          l,
+          seq.hiddenBeforeMoe(),
+          (l - 1) * hidden,
+          layers * hidden,
+          t,
+          scores,
+          l * experts,
           layers * experts);
     }
     return new RoutingPrediction(t, layers, experts, scores);

@@ -10,21 +10,22 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Accumulates, per MoE layer, how well predictions match the router over many tokens (one routing decision = one
- * token at one layer):
+ * Accumulates, per MoE layer, how well predictions match the router over many tokens (one routing
+ * decision = one token at one layer):
  *
  * <ul>
  *   <li><b>top-1 accuracy</b>: the predicted top-1 expert is the router's top-1;
- *   <li><b>hit@k</b> for k = 1..{@link #maxK()}: the router's top-1 is among the predicted top k (SiDA's hit rate;
- *       hit@1 equals top-1 accuracy);
- *   <li><b>recall</b>: |router top-k ∩ predicted top-k| / k with k = the model's top-k, the share of the experts that
- *       actually run which a prefetch of k experts would have loaded.
+ *   <li><b>hit@k</b> for k = 1..{@link #maxK()}: the router's top-1 is among the predicted top k
+ *       (SiDA's hit rate; hit@1 equals top-1 accuracy);
+ *   <li><b>recall</b>: |router top-k ∩ predicted top-k| / k with k = the model's top-k, the share
+ *       of the experts that actually run which a prefetch of k experts would have loaded.
  * </ul>
  *
- * <p>The truth is what the recorded router logits say: the router's top-1 is their argmax (lower expert id on exact
- * equality), its set their top k. Near-ties are not excused: a decision whose router probabilities at rank 1/2 (or
- * k/k+1) differ by less than {@link #NEAR_TIE} is scored like any other and counted in {@link #top1Ties} (or
- * {@link #topKTies}) so that a reader can judge how many results hang on a coin flip.
+ * <p>The truth is what the recorded router logits say: the router's top-1 is their argmax (lower
+ * expert id on exact equality), its set their top k. Near-ties are not excused: a decision whose
+ * router probabilities at rank 1/2 (or k/k+1) differ by less than {@link #NEAR_TIE} is scored like
+ * any other and counted in {@link #top1Ties} (or {@link #topKTies}) so that a reader can judge how
+ * many results hang on a coin flip.
  *
  * <p>Not thread-safe.
  */
@@ -42,10 +43,14 @@ public final class PredictorEvaluation {
   private final long[] top1Ties;
   private final long[] topKTies;
 
-  /** An empty evaluation for a model with these dimensions; hit@k is reported for k = 1..min(4, experts). */
+  /**
+   * An empty evaluation for a model with these dimensions; hit@k is reported for k = 1..min(4,
+   * experts).
+   */
   public PredictorEvaluation(int layers, int experts, int topK) {
     Preconditions.checkArgument(layers > 0 && experts > 0, "non-positive dimension");
-    Preconditions.checkArgument(topK > 0 && topK <= experts, "top-k %s outside 1..%s", topK, experts);
+    Preconditions.checkArgument(
+        topK > 0 && topK <= experts, "top-k %s outside 1..%s", topK, experts);
     this.layers = layers;
     this.experts = experts;
     this.topK = topK;
@@ -64,25 +69,36 @@ public final class PredictorEvaluation {
 
   /** Scores {@code prediction} against the router logits recorded in {@code truth}. */
   public void add(TraceSequence truth, RoutingPrediction prediction) {
-    Preconditions.checkArgument(truth.tokens() == prediction.tokens(), "%s tokens predicted for %s",
-        prediction.tokens(), truth.tokens());
+    Preconditions.checkArgument(
+        truth.tokens() == prediction.tokens(),
+        "%s tokens predicted for %s",
+        prediction.tokens(),
+        truth.tokens());
     add(truth.routerLogits(), prediction);
   }
 
   /** Scores {@code prediction} against router logits [tokens][layers][experts]. */
   public void add(float[] routerLogits, RoutingPrediction prediction) {
-    Preconditions.checkArgument(prediction.layers() == layers && prediction.experts() == experts,
-        "prediction is %s layers x %s experts, evaluation %s x %s", prediction.layers(), prediction.experts(), layers,
+    Preconditions.checkArgument(
+        prediction.layers() == layers && prediction.experts() == experts,
+        "prediction is %s layers x %s experts, evaluation %s x %s",
+        prediction.layers(),
+        prediction.experts(),
+        layers,
         experts);
-    Preconditions.checkArgument(routerLogits.length == prediction.scores().length,
-        "%s router logits for %s scores", routerLogits.length, prediction.scores().length);
+    Preconditions.checkArgument(
+        routerLogits.length == prediction.scores().length,
+        "%s router logits for %s scores",
+        routerLogits.length,
+        prediction.scores().length);
     int kTruth = topK;
     int kSorted = Math.min(experts, Math.max(maxK, topK + 1));
     double[] probs = new double[experts];
     for (int t = 0; t < prediction.tokens(); t++) {
       for (int l = 0; l < layers; l++) {
         int off = prediction.offset(t, l);
-        int[] router = RoutingPrediction.topK(routerLogits, off, experts, Math.min(experts, kTruth + 1));
+        int[] router =
+            RoutingPrediction.topK(routerLogits, off, experts, Math.min(experts, kTruth + 1));
         int[] predicted = RoutingPrediction.topK(prediction.scores(), off, experts, kSorted);
         decisions[l]++;
         int top1 = router[0];
@@ -103,7 +119,8 @@ public final class PredictorEvaluation {
         if (router.length > 1 && probs[router[0]] - probs[router[1]] < NEAR_TIE) {
           top1Ties[l]++;
         }
-        if (router.length > kTruth && probs[router[kTruth - 1]] - probs[router[kTruth]] < NEAR_TIE) {
+        if (router.length > kTruth
+            && probs[router[kTruth - 1]] - probs[router[kTruth]] < NEAR_TIE) {
           topKTies[l]++;
         }
       }
@@ -158,7 +175,10 @@ public final class PredictorEvaluation {
     return hitRate(layer, 1);
   }
 
-  /** Share of decisions whose router top-1 is within the predicted top {@code k}, 1 <= k <= {@link #maxK()}. */
+  /**
+   * Share of decisions whose router top-1 is within the predicted top {@code k}, 1 <= k <= {@link
+   * #maxK()}.
+   */
   public double hitRate(int layer, int k) {
     Preconditions.checkArgument(k >= 1 && k <= maxK, "k %s outside 1..%s", k, maxK);
     return ratio(hits[layer][k], decisions[layer]);
@@ -174,7 +194,10 @@ public final class PredictorEvaluation {
     return top1Ties[layer];
   }
 
-  /** Decisions whose router top-k set is ambiguous (probabilities at rank k and k+1 within {@link #NEAR_TIE}). */
+  /**
+   * Decisions whose router top-k set is ambiguous (probabilities at rank k and k+1 within {@link
+   * #NEAR_TIE}).
+   */
   public long topKTies(int layer) {
     return topKTies[layer];
   }
@@ -219,16 +242,21 @@ public final class PredictorEvaluation {
     long ties1 = 0;
     long tiesK = 0;
     for (int l = 0; l < layers; l++) {
-      sb.append(String.format(Locale.ROOT, "%-7d %9d %7.2f", l, decisions[l], 100 * top1Accuracy(l)));
+      sb.append(
+          String.format(Locale.ROOT, "%-7d %9d %7.2f", l, decisions[l], 100 * top1Accuracy(l)));
       for (int k = 1; k <= maxK; k++) {
         sb.append(String.format(Locale.ROOT, " %7.2f", 100 * hitRate(l, k)));
       }
-      sb.append(String.format(Locale.ROOT, " %9.2f %6d %6d%n", 100 * recall(l), top1Ties[l], topKTies[l]));
+      sb.append(
+          String.format(
+              Locale.ROOT, " %9.2f %6d %6d%n", 100 * recall(l), top1Ties[l], topKTies[l]));
       total += decisions[l];
       ties1 += top1Ties[l];
       tiesK += topKTies[l];
     }
-    sb.append(String.format(Locale.ROOT, "%-7s %9d %7.2f", "average", total, 100 * averageTop1Accuracy()));
+    sb.append(
+        String.format(
+            Locale.ROOT, "%-7s %9d %7.2f", "average", total, 100 * averageTop1Accuracy()));
     for (int k = 1; k <= maxK; k++) {
       sb.append(String.format(Locale.ROOT, " %7.2f", 100 * averageHitRate(k)));
     }

@@ -4,9 +4,9 @@ import com.google.common.base.Preconditions;
 import dev.ringmoe.hash.trace.TraceSequence;
 
 /**
- * A predictor's opinion on one sequence: for every token and MoE layer a score per expert, higher meaning more
- * likely to be routed to. Only the order of a token's scores matters (logits, probabilities or counts all work);
- * equal scores rank the lower expert id first.
+ * A predictor's opinion on one sequence: for every token and MoE layer a score per expert, higher
+ * meaning more likely to be routed to. Only the order of a token's scores matters (logits,
+ * probabilities or counts all work); equal scores rank the lower expert id first.
  */
 public final class RoutingPrediction {
   private final int tokens;
@@ -17,8 +17,13 @@ public final class RoutingPrediction {
   /** Wraps {@code scores}, [tokens][layers][experts] row-major (not copied). */
   public RoutingPrediction(int tokens, int layers, int experts, float[] scores) {
     Preconditions.checkArgument(tokens > 0 && layers > 0 && experts > 0, "non-positive dimension");
-    Preconditions.checkArgument(scores.length == (long) tokens * layers * experts,
-        "%s scores for %s x %s x %s", scores.length, tokens, layers, experts);
+    Preconditions.checkArgument(
+        scores.length == (long) tokens * layers * experts,
+        "%s scores for %s x %s x %s",
+        scores.length,
+        tokens,
+        layers,
+        experts);
     this.tokens = tokens;
     this.layers = layers;
     this.experts = experts;
@@ -27,7 +32,10 @@ public final class RoutingPrediction {
 
   /** Zero scores of the shape of {@code seq}, to be filled through {@link #scores()}. */
   public static RoutingPrediction zeros(TraceSequence seq) {
-    return new RoutingPrediction(seq.tokens(), seq.layers(), seq.experts(),
+    return new RoutingPrediction(
+        seq.tokens(),
+        seq.layers(),
+        seq.experts(),
         new float[seq.tokens() * seq.layers() * seq.experts()]);
   }
 
@@ -63,8 +71,8 @@ public final class RoutingPrediction {
   }
 
   /**
-   * The {@code k} largest of {@code values[offset .. offset+n)} as indices relative to {@code offset}, largest first;
-   * ties go to the lower index; NaN ranks last.
+   * The {@code k} largest of {@code values[offset .. offset+n)} as indices relative to {@code
+   * offset}, largest first; ties go to the lower index; NaN ranks last.
    */
   public static int[] topK(float[] values, int offset, int n, int k) {
     Preconditions.checkArgument(k > 0 && k <= n, "k %s outside 1..%s", k, n);

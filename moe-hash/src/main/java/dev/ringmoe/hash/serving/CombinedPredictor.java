@@ -10,16 +10,18 @@ import dev.ringmoe.model.LayerInput;
 import java.util.BitSet;
 
 /**
- * The SiDA hash network's prediction for every layer up front, refined by gate lookahead one layer ahead. The two are
- * strong in different places (on moe-text-16x lookahead is nearly blind at layer 1, where the hash network is good,
- * and the hash network is weakest at layer 2, where lookahead is good), so their opinions are mixed per token:
- * {@code score = w · p_hash + (1 − w) · softmax(lookahead logits)}, {@code w} the hash weight.
+ * The SiDA hash network's prediction for every layer up front, refined by gate lookahead one layer
+ * ahead. The two are strong in different places (on moe-text-16x lookahead is nearly blind at layer
+ * 1, where the hash network is good, and the hash network is weakest at layer 2, where lookahead is
+ * good), so their opinions are mixed per token: {@code score = w · p_hash + (1 − w) ·
+ * softmax(lookahead logits)}, {@code w} the hash weight.
  *
- * <p>Serving: {@link #predict(LayerInput)} is the hash network alone, run on the store's hash-building thread for all
- * layers as soon as a pass starts; {@link #refine(LayerInput)} is asked on the decoding thread one layer ahead, with
- * the hidden state lookahead reads, and returns the experts the mixed scores expect (the store loads the ones not yet
- * loading). Offline ({@link #predict(TraceSequence)}) it needs traces with hidden states. Thread-safety as its parts:
- * the hash part is thread-safe, the lookahead part is stateless. Owns the hash part ({@link #close()}).
+ * <p>Serving: {@link #predict(LayerInput)} is the hash network alone, run on the store's
+ * hash-building thread for all layers as soon as a pass starts; {@link #refine(LayerInput)} is
+ * asked on the decoding thread one layer ahead, with the hidden state lookahead reads, and returns
+ * the experts the mixed scores expect (the store loads the ones not yet loading). Offline ({@link
+ * #predict(TraceSequence)}) it needs traces with hidden states. Thread-safety as its parts: the
+ * hash part is thread-safe, the lookahead part is stateless. Owns the hash part ({@link #close()}).
  */
 public final class CombinedPredictor implements ExpertPredictor, SequencePredictor, AutoCloseable {
   /** The hash weight used unless told otherwise. */
@@ -34,8 +36,10 @@ public final class CombinedPredictor implements ExpertPredictor, SequencePredict
    * @param hashWeight {@code w} in [0, 1]: 1 is the hash network alone, 0 lookahead alone
    * @param topK experts per token to predict (the model's top-k)
    */
-  public CombinedPredictor(SidaExpertPredictor hash, LookaheadPredictor lookahead, double hashWeight, int topK) {
-    Preconditions.checkArgument(hashWeight >= 0 && hashWeight <= 1, "hash weight %s outside [0, 1]", hashWeight);
+  public CombinedPredictor(
+      SidaExpertPredictor hash, LookaheadPredictor lookahead, double hashWeight, int topK) {
+    Preconditions.checkArgument(
+        hashWeight >= 0 && hashWeight <= 1, "hash weight %s outside [0, 1]", hashWeight);
     Preconditions.checkArgument(topK > 0, "topK must be positive");
     this.hash = Preconditions.checkNotNull(hash);
     this.lookahead = Preconditions.checkNotNull(lookahead);
@@ -77,13 +81,16 @@ public final class CombinedPredictor implements ExpertPredictor, SequencePredict
     int experts = input.config().experts();
     int tokens = input.tokens();
     int layer = input.routingLayer();
-    if (layer < 0 || layer >= lookahead.layers() || input.config().hiddenSize() * tokens != input.hidden().length) {
+    if (layer < 0
+        || layer >= lookahead.layers()
+        || input.config().hiddenSize() * tokens != input.hidden().length) {
       return null;
     }
     float[] hashProbs = new float[tokens * experts];
     hash.probabilities(input, hashProbs);
     float[] logits = new float[tokens * experts];
-    lookahead.scores(layer, input.hidden(), 0, input.config().hiddenSize(), tokens, logits, 0, experts);
+    lookahead.scores(
+        layer, input.hidden(), 0, input.config().hiddenSize(), tokens, logits, 0, experts);
     float[] mixed = new float[experts];
     BitSet out = new BitSet(experts);
     for (int t = 0; t < tokens; t++) {
@@ -96,7 +103,8 @@ public final class CombinedPredictor implements ExpertPredictor, SequencePredict
   }
 
   /** {@code out = w · hashProbs + (1 − w) · softmax(logits)} over one row of {@code experts}. */
-  private void mix(float[] hashProbs, float[] logits, int offset, int experts, float[] out, int outOffset) {
+  private void mix(
+      float[] hashProbs, float[] logits, int offset, int experts, float[] out, int outOffset) {
     float max = Float.NEGATIVE_INFINITY;
     for (int e = 0; e < experts; e++) {
       max = Math.max(max, logits[offset + e]);

@@ -14,29 +14,33 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A trained SiDA hash network serving a model: it predicts every layer's experts from the token ids alone, so a
- * streaming store can start loading the experts of all layers as soon as a pass starts, and in
- * {@link dev.ringmoe.RoutingMode#SIDA} its probabilities replace the router.
+ * A trained SiDA hash network serving a model: it predicts every layer's experts from the token ids
+ * alone, so a streaming store can start loading the experts of all layers as soon as a pass starts,
+ * and in {@link dev.ringmoe.RoutingMode#SIDA} its probabilities replace the router.
  *
- * <p>Keeps the network's causal state (LSTM state and attention keys) across the passes of one sequence: a pass at
- * position 0 starts a new sequence; a pass at the position where the previous one ended continues it. The network
- * runs once per pass: the last few passes' predictions are kept (by token ids and position), so the store's
- * hash-building thread and, in SIDA mode, the decoding thread share one computation. Thread-safe (calls are
- * serialised); one predictor per model. Owns its {@link HashPredictor}: {@link #close()} frees the network's native
- * weights.
+ * <p>Keeps the network's causal state (LSTM state and attention keys) across the passes of one
+ * sequence: a pass at position 0 starts a new sequence; a pass at the position where the previous
+ * one ended continues it. The network runs once per pass: the last few passes' predictions are kept
+ * (by token ids and position), so the store's hash-building thread and, in SIDA mode, the decoding
+ * thread share one computation. Thread-safe (calls are serialised); one predictor per model. Owns
+ * its {@link HashPredictor}: {@link #close()} frees the network's native weights.
  */
-public final class SidaExpertPredictor implements RoutingPredictor, SequencePredictor, AutoCloseable {
+public final class SidaExpertPredictor
+    implements RoutingPredictor, SequencePredictor, AutoCloseable {
   private final HashPredictor hash;
   private final int topK;
   private final String name;
   private HashPredictor.Session session;
+
   /** Recent passes' predictions, oldest first. */
-  private final LinkedHashMap<PassKey, float[][][]> recent = new LinkedHashMap<>() {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<PassKey, float[][][]> eldest) {
-      return size() > RECENT;
-    }
-  };
+  private final LinkedHashMap<PassKey, float[][][]> recent =
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<PassKey, float[][][]> eldest) {
+          return size() > RECENT;
+        }
+      };
+
   private static final int RECENT = 8;
 
   private record PassKey(int position, List<Integer> ids) {
@@ -63,7 +67,10 @@ public final class SidaExpertPredictor implements RoutingPredictor, SequencePred
     this.name = Preconditions.checkNotNull(name);
   }
 
-  /** Offline: the network's probabilities for every token and layer of a recorded sequence, run from its start. */
+  /**
+   * Offline: the network's probabilities for every token and layer of a recorded sequence, run from
+   * its start.
+   */
   @Override
   public RoutingPrediction predict(TraceSequence seq) {
     float[][][] p = hash.predict(seq.tokenIds());
@@ -97,10 +104,13 @@ public final class SidaExpertPredictor implements RoutingPredictor, SequencePred
       return known;
     }
     if (session == null || input.position() == 0 || input.position() != session.position()) {
-      // A new sequence, or a pass that does not continue the last one: the network can only see this pass.
+      // A new sequence, or a pass that does not continue the last one: the network can only see
+      // this pass.
       session = hash.newSession();
-      // Passes that continued the old session no longer match its state; whole sequences (position 0) still do, so
-      // queued prompts predicted ahead on the hash thread are not computed again for SIDA-mode routing.
+      // Passes that continued the old session no longer match its state; whole sequences (position
+      // 0) still do, so
+      // queued prompts predicted ahead on the hash thread are not computed again for SIDA-mode
+      // routing.
       recent.keySet().removeIf(k -> k.position() != 0);
     }
     float[][][] p = session.prefill(input.tokenIds());

@@ -4,12 +4,14 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Shape of a SiDA hash network: model width {@code dModel}, the network's own width {@code hidden} (256 in the
- * paper), the number of MoE layers {@code layers} it predicts, experts per layer {@code experts} and the router's
- * {@code topK}. {@code attention} selects the key-mixing function (sparsemax as in the paper, or softmax as an
- * ablation). Immutable; {@link #toText()} / {@link #fromText(String)} give a {@code key=value} form.
+ * Shape of a SiDA hash network: model width {@code dModel}, the network's own width {@code hidden}
+ * (256 in the paper), the number of MoE layers {@code layers} it predicts, experts per layer {@code
+ * experts} and the router's {@code topK}. {@code attention} selects the key-mixing function
+ * (sparsemax as in the paper, or softmax as an ablation). Immutable; {@link #toText()} / {@link
+ * #fromText(String)} give a {@code key=value} form.
  */
-public record HashNetworkConfig(int dModel, int hidden, int layers, int experts, int topK, Attention attention) {
+public record HashNetworkConfig(
+    int dModel, int hidden, int layers, int experts, int topK, Attention attention) {
 
   /** The attention normaliser over (causal) keys. */
   public enum Attention {
@@ -22,8 +24,17 @@ public record HashNetworkConfig(int dModel, int hidden, int layers, int experts,
 
   public HashNetworkConfig {
     if (dModel <= 0 || hidden <= 0 || layers <= 0 || experts <= 1 || topK <= 0 || topK > experts) {
-      throw new IllegalArgumentException("bad hash network shape: d_model=" + dModel + " hidden=" + hidden
-          + " layers=" + layers + " experts=" + experts + " topK=" + topK);
+      throw new IllegalArgumentException(
+          "bad hash network shape: d_model="
+              + dModel
+              + " hidden="
+              + hidden
+              + " layers="
+              + layers
+              + " experts="
+              + experts
+              + " topK="
+              + topK);
     }
     if (attention == null) {
       throw new IllegalArgumentException("attention is null");
@@ -36,7 +47,8 @@ public record HashNetworkConfig(int dModel, int hidden, int layers, int experts,
   }
 
   public static HashNetworkConfig forModel(dev.ringmoe.config.ModelConfig config) {
-    return forModel(config.hiddenSize(), config.moeLayers().length, config.experts(), config.topK());
+    return forModel(
+        config.hiddenSize(), config.moeLayers().length, config.experts(), config.topK());
   }
 
   public HashNetworkConfig withAttention(Attention a) {
@@ -44,8 +56,9 @@ public record HashNetworkConfig(int dModel, int hidden, int layers, int experts,
   }
 
   /**
-   * Exact parameter count: input projection {@code d*H+H}, two LSTM layers of {@code 4H(H+H)+4H} (one bias
-   * vector per gate), residual projection {@code H*H+H}, and {@code layers} heads of {@code H*E+E}.
+   * Exact parameter count: input projection {@code d*H+H}, two LSTM layers of {@code 4H(H+H)+4H}
+   * (one bias vector per gate), residual projection {@code H*H+H}, and {@code layers} heads of
+   * {@code H*E+E}.
    */
   public long parameterCount() {
     long h = hidden;
@@ -57,8 +70,19 @@ public record HashNetworkConfig(int dModel, int hidden, int layers, int experts,
   }
 
   public String toText() {
-    return "d_model=" + dModel + "\nhidden=" + hidden + "\nlayers=" + layers + "\nexperts=" + experts
-        + "\ntop_k=" + topK + "\nattention=" + attention.name().toLowerCase() + "\n";
+    return "d_model="
+        + dModel
+        + "\nhidden="
+        + hidden
+        + "\nlayers="
+        + layers
+        + "\nexperts="
+        + experts
+        + "\ntop_k="
+        + topK
+        + "\nattention="
+        + attention.name().toLowerCase()
+        + "\n";
   }
 
   public static HashNetworkConfig fromText(String text) {
@@ -75,8 +99,12 @@ public record HashNetworkConfig(int dModel, int hidden, int layers, int experts,
       kv.put(line.substring(0, eq).strip(), line.substring(eq + 1).strip());
     }
     try {
-      return new HashNetworkConfig(Integer.parseInt(kv.get("d_model")), Integer.parseInt(kv.get("hidden")),
-          Integer.parseInt(kv.get("layers")), Integer.parseInt(kv.get("experts")), Integer.parseInt(kv.get("top_k")),
+      return new HashNetworkConfig(
+          Integer.parseInt(kv.get("d_model")),
+          Integer.parseInt(kv.get("hidden")),
+          Integer.parseInt(kv.get("layers")),
+          Integer.parseInt(kv.get("experts")),
+          Integer.parseInt(kv.get("top_k")),
           Attention.valueOf(kv.getOrDefault("attention", "sparsemax").toUpperCase()));
     } catch (NullPointerException | NumberFormatException e) {
       throw new IllegalArgumentException("incomplete hash network config: " + kv, e);

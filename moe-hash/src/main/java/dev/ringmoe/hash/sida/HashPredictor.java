@@ -9,19 +9,21 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Serving form of a {@link SidaHashNetwork}. Given token ids it looks their embeddings up in the model's embedding
- * table and returns, for every token and every MoE layer, a probability vector over the experts (softmax of the
- * head's logits). {@link #newSession()} gives the streaming form: because the network is causal, feeding tokens one
- * at a time returns exactly what the full-sequence forward returns at each position.
+ * Serving form of a {@link SidaHashNetwork}. Given token ids it looks their embeddings up in the
+ * model's embedding table and returns, for every token and every MoE layer, a probability vector
+ * over the experts (softmax of the head's logits). {@link #newSession()} gives the streaming form:
+ * because the network is causal, feeding tokens one at a time returns exactly what the
+ * full-sequence forward returns at each position.
  *
- * <p>The matrix products run on ND4J ({@link Engine#ND4J}, the default: {@code Nd4j.gemm} over float32 copies of the
- * weights): a prompt's input, LSTM-input, residual and head projections as one product over all its tokens, the LSTM
- * recurrence token by token; gates, attention and softmax run in plain Java, where ND4J's per-op overhead would
- * exceed the work. {@link Engine#JAVA} does everything in plain Java (for comparison; {@code HashPredictorBenchmark}
- * measures both).
+ * <p>The matrix products run on ND4J ({@link Engine#ND4J}, the default: {@code Nd4j.gemm} over
+ * float32 copies of the weights): a prompt's input, LSTM-input, residual and head projections as
+ * one product over all its tokens, the LSTM recurrence token by token; gates, attention and softmax
+ * run in plain Java, where ND4J's per-op overhead would exceed the work. {@link Engine#JAVA} does
+ * everything in plain Java (for comparison; {@code HashPredictorBenchmark} measures both).
  *
- * <p>Thread-safe for concurrent sessions; a session itself is not thread-safe. Owns the native copies of the weights:
- * {@link #close()} frees them (later use fails); unclosed, they are freed when the predictor is garbage-collected.
+ * <p>Thread-safe for concurrent sessions; a session itself is not thread-safe. Owns the native
+ * copies of the weights: {@link #close()} frees them (later use fails); unclosed, they are freed
+ * when the predictor is garbage-collected.
  */
 public final class HashPredictor implements AutoCloseable {
 
@@ -46,7 +48,10 @@ public final class HashPredictor implements AutoCloseable {
   private final float[] headB;
   private volatile boolean closed;
 
-  /** A weight matrix [rows, cols] row-major (out = x · W), with its ND4J copy when the engine is ND4J. */
+  /**
+   * A weight matrix [rows, cols] row-major (out = x · W), with its ND4J copy when the engine is
+   * ND4J.
+   */
   private static final class Weight {
     final float[] w;
     final int rows;
@@ -55,7 +60,8 @@ public final class HashPredictor implements AutoCloseable {
 
     Weight(float[] w, int rows, int cols, Engine engine) {
       if (w.length != rows * cols) {
-        throw new IllegalArgumentException("weight of " + w.length + " floats is not [" + rows + ", " + cols + "]");
+        throw new IllegalArgumentException(
+            "weight of " + w.length + " floats is not [" + rows + ", " + cols + "]");
       }
       this.w = w;
       this.rows = rows;
@@ -70,8 +76,8 @@ public final class HashPredictor implements AutoCloseable {
     int d = cfg.dModel();
     int h = cfg.hidden();
     if (embeddingTable.length % d != 0) {
-      throw new IllegalArgumentException("embedding table of " + embeddingTable.length + " floats is not [vocab*" + d
-          + "]");
+      throw new IllegalArgumentException(
+          "embedding table of " + embeddingTable.length + " floats is not [vocab*" + d + "]");
     }
     this.embeddings = embeddingTable;
     this.vocab = embeddingTable.length / d;
@@ -110,7 +116,10 @@ public final class HashPredictor implements AutoCloseable {
     return newSession().prefill(ids);
   }
 
-  /** Raw head logits [tokens][layers*experts] from given embedding rows (for checking against the graph). */
+  /**
+   * Raw head logits [tokens][layers*experts] from given embedding rows (for checking against the
+   * graph).
+   */
   public float[][] logitsFromEmbeddings(float[][] emb) {
     int d = cfg.dModel();
     float[] flat = new float[emb.length * d];
@@ -161,7 +170,8 @@ public final class HashPredictor implements AutoCloseable {
       float[] emb = new float[ids.length * d];
       for (int t = 0; t < ids.length; t++) {
         if (ids[t] < 0 || ids[t] >= vocab) {
-          throw new IllegalArgumentException("token id " + ids[t] + " outside vocabulary of " + vocab);
+          throw new IllegalArgumentException(
+              "token id " + ids[t] + " outside vocabulary of " + vocab);
         }
         System.arraycopy(embeddings, ids[t] * d, emb, t * d, d);
       }
@@ -183,8 +193,8 @@ public final class HashPredictor implements AutoCloseable {
     }
 
     /**
-     * Head logits [tokens * layers * experts] of {@code tokens} new tokens, continuing the session, from their
-     * embeddings [tokens * dModel].
+     * Head logits [tokens * layers * experts] of {@code tokens} new tokens, continuing the session,
+     * from their embeddings [tokens * dModel].
      */
     float[] forward(float[] emb, int tokens) {
       if (closed) {
@@ -196,7 +206,8 @@ public final class HashPredictor implements AutoCloseable {
       }
       float[] layerIn = x;
       for (int l = 0; l < HashNetworkConfig.LSTM_LAYERS; l++) {
-        float[] zx = linear(layerIn, tokens, wx[l], lb[l]); // the input projection of every token at once
+        float[] zx =
+            linear(layerIn, tokens, wx[l], lb[l]); // the input projection of every token at once
         float[] out = new float[tokens * h];
         float[] c = cState[l];
         for (int t = 0; t < tokens; t++) {
@@ -225,7 +236,10 @@ public final class HashPredictor implements AutoCloseable {
       return linear(z, tokens, head, headB);
     }
 
-    /** Adds the causal attention over the keys so far, for query {@code q}, to {@code z[off .. off + h)}. */
+    /**
+     * Adds the causal attention over the keys so far, for query {@code q}, to {@code z[off .. off +
+     * h)}.
+     */
     private void attend(float[] q, float[] z, int off) {
       int n = keys.size();
       float[] scores = new float[n];
@@ -237,8 +251,10 @@ public final class HashPredictor implements AutoCloseable {
         }
         scores[s] = acc;
       }
-      float[] a = cfg.attention() == HashNetworkConfig.Attention.SPARSEMAX ? sparsemax(scores)
-          : softmax(scores, 0, n);
+      float[] a =
+          cfg.attention() == HashNetworkConfig.Attention.SPARSEMAX
+              ? sparsemax(scores)
+              : softmax(scores, 0, n);
       double sum = 0;
       for (float v : a) {
         sum += v;

@@ -20,13 +20,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Trains a {@link SidaHashNetwork} by truncated knowledge distillation from recorded router logits:
- * {@code loss = 0.005 · CE(student, argmax teacher) + L1(softmax(student[T]), softmax(teacher[T]))}, T the teacher's
- * top min(30, E) experts, averaged over tokens and layers (L1 summed over the experts), with Adam.
+ * {@code loss = 0.005 · CE(student, argmax teacher) + L1(softmax(student[T]),
+ * softmax(teacher[T]))}, T the teacher's top min(30, E) experts, averaged over tokens and layers
+ * (L1 summed over the experts), with Adam.
  *
- * <p>Defaults: Adam lr 1e-3, batch 16 windows, 1 epoch. The paper uses lr 5e-5 with batch 64 on a GPU; on a few CPU
- * cores and a ~20 minute budget that does not converge, so the default is a 20x larger rate with smaller batches
- * (more updates per second). Deterministic for a seed (weight init, shuffling) up to ND4J's multithreaded float
- * reductions.
+ * <p>Defaults: Adam lr 1e-3, batch 16 windows, 1 epoch. The paper uses lr 5e-5 with batch 64 on a
+ * GPU; on a few CPU cores and a ~20 minute budget that does not converge, so the default is a 20x
+ * larger rate with smaller batches (more updates per second). Deterministic for a seed (weight
+ * init, shuffling) up to ND4J's multithreaded float reductions.
  */
 public final class HashTrainer {
 
@@ -35,7 +36,10 @@ public final class HashTrainer {
   /** Truncation of the distillation target: the teacher's top min(TRUNCATE, E) experts. */
   public static final int TRUNCATE = 30;
 
-  /** Steps between loss samples: the loss costs an extra forward pass, so it is sampled, not computed every step. */
+  /**
+   * Steps between loss samples: the loss costs an extra forward pass, so it is sampled, not
+   * computed every step.
+   */
   public static final int LOSS_EVERY = 10;
 
   private final double learningRate;
@@ -65,34 +69,46 @@ public final class HashTrainer {
   }
 
   /** Trains a fresh network (initialised from the trainer's seed). */
-  public SidaHashNetwork train(HashNetworkConfig config, List<SidaData.Sequence> data, float[] embeddingTable) {
+  public SidaHashNetwork train(
+      HashNetworkConfig config, List<SidaData.Sequence> data, float[] embeddingTable) {
     return train(SidaHashNetwork.initialize(config, seed), data, embeddingTable);
   }
 
   /**
-   * Trains a copy of {@code initial} on {@code data} (all sequences of one length) and returns it. Stops after
-   * {@code epochs}, {@code maxSteps} or {@code timeLimit}, whichever comes first.
+   * Trains a copy of {@code initial} on {@code data} (all sequences of one length) and returns it.
+   * Stops after {@code epochs}, {@code maxSteps} or {@code timeLimit}, whichever comes first.
    */
-  public SidaHashNetwork train(SidaHashNetwork initial, List<SidaData.Sequence> data, float[] embeddingTable) {
+  public SidaHashNetwork train(
+      SidaHashNetwork initial, List<SidaData.Sequence> data, float[] embeddingTable) {
     if (data.isEmpty()) {
       throw new IllegalArgumentException("no training sequences");
     }
     int len = data.get(0).length();
     for (SidaData.Sequence s : data) {
       if (s.length() != len) {
-        throw new IllegalArgumentException("sequences must share one length: " + len + " vs " + s.length());
+        throw new IllegalArgumentException(
+            "sequences must share one length: " + len + " vs " + s.length());
       }
     }
     SidaHashNetwork net = initial.copy();
     SameDiff sd = net.buildGraph(len, true);
-    sd.setTrainingConfig(TrainingConfig.builder()
-        .updater(halveAfter == Integer.MAX_VALUE ? new Adam(learningRate) : new Adam(
-            new MapSchedule.Builder(ScheduleType.ITERATION).add(0, learningRate).add(halveAfter, learningRate / 2)
-                .build()))
-        .dataSetFeatureMapping(SidaHashNetwork.EMB)
-        .dataSetLabelMapping(SidaHashNetwork.TEACHER_PROBS, SidaHashNetwork.TEACHER_ONEHOT, SidaHashNetwork.TRUNC_BIAS)
-        .minimize(SidaHashNetwork.LOSS)
-        .build());
+    sd.setTrainingConfig(
+        TrainingConfig.builder()
+            .updater(
+                halveAfter == Integer.MAX_VALUE
+                    ? new Adam(learningRate)
+                    : new Adam(
+                        new MapSchedule.Builder(ScheduleType.ITERATION)
+                            .add(0, learningRate)
+                            .add(halveAfter, learningRate / 2)
+                            .build()))
+            .dataSetFeatureMapping(SidaHashNetwork.EMB)
+            .dataSetLabelMapping(
+                SidaHashNetwork.TEACHER_PROBS,
+                SidaHashNetwork.TEACHER_ONEHOT,
+                SidaHashNetwork.TRUNC_BIAS)
+            .minimize(SidaHashNetwork.LOSS)
+            .build());
     Random rnd = new Random(seed);
     List<Integer> order = new ArrayList<>();
     for (int i = 0; i < data.size(); i++) {
@@ -115,7 +131,8 @@ public final class HashTrainer {
           batch.add(data.get(order.get(i)));
         }
         INDArray[][] arrays = batchArrays(net.config(), batch, embeddingTable);
-        // M2.1's fit reports no loss to listeners here, so the batch loss (before the update) is computed with
+        // M2.1's fit reports no loss to listeners here, so the batch loss (before the update) is
+        // computed with
         // one extra forward pass on the steps that need it
         boolean wantLoss = (step + 1) % LOSS_EVERY == 0;
         double batchLoss = wantLoss ? batchLoss(sd, arrays) : Double.NaN;
@@ -127,7 +144,8 @@ public final class HashTrainer {
         }
         step++;
         if (step % 20 == 0) {
-          System.gc(); // SameDiff's per-step temporaries are off-heap; without this a long run outgrows memory
+          System.gc(); // SameDiff's per-step temporaries are off-heap; without this a long run
+          // outgrows memory
         }
         if (wantLoss) {
           runSum += batchLoss;
@@ -137,15 +155,21 @@ public final class HashTrainer {
           onStep.accept(step, batchLoss);
         }
         if (logEvery > 0 && step % logEvery == 0) {
-          LOG.info("step {} epoch {} loss {} (mean over {} sampled batches) {} s", step, epoch, String.format("%.4f", runSum / runN),
-              runN, String.format("%.1f", (System.nanoTime() - start) / 1e9));
+          LOG.info(
+              "step {} epoch {} loss {} (mean over {} sampled batches) {} s",
+              step,
+              epoch,
+              String.format("%.4f", runSum / runN),
+              runN,
+              String.format("%.1f", (System.nanoTime() - start) / 1e9));
           runSum = 0;
           runN = 0;
         }
       }
     }
     net.updateFrom(sd);
-    LOG.info("trained {} steps in {} s", step, String.format("%.1f", (System.nanoTime() - start) / 1e9));
+    LOG.info(
+        "trained {} steps in {} s", step, String.format("%.1f", (System.nanoTime() - start) / 1e9));
     return net;
   }
 
@@ -158,8 +182,11 @@ public final class HashTrainer {
     return sd.output(ph, SidaHashNetwork.LOSS).get(SidaHashNetwork.LOSS).getDouble(0);
   }
 
-  /** Mean distillation loss of {@code net} over {@code data} (batched through the SameDiff graph). */
-  public static double loss(SidaHashNetwork net, List<SidaData.Sequence> data, float[] embeddingTable) {
+  /**
+   * Mean distillation loss of {@code net} over {@code data} (batched through the SameDiff graph).
+   */
+  public static double loss(
+      SidaHashNetwork net, List<SidaData.Sequence> data, float[] embeddingTable) {
     int len = data.get(0).length();
     SameDiff sd = net.buildGraph(len, true);
     double sum = 0;
@@ -180,7 +207,8 @@ public final class HashTrainer {
   }
 
   /** {features: [emb]}, {labels: [teacher_probs, teacher_onehot, trunc_bias]} for a batch. */
-  static INDArray[][] batchArrays(HashNetworkConfig c, List<SidaData.Sequence> batch, float[] table) {
+  static INDArray[][] batchArrays(
+      HashNetworkConfig c, List<SidaData.Sequence> batch, float[] table) {
     int bs = batch.size();
     int len = batch.get(0).length();
     int d = c.dModel();
@@ -239,7 +267,9 @@ public final class HashTrainer {
       return this;
     }
 
-    /** Halves the learning rate after {@code steps} updates (a two-stage schedule; default: never). */
+    /**
+     * Halves the learning rate after {@code steps} updates (a two-stage schedule; default: never).
+     */
     public Builder halveLearningRateAfter(int steps) {
       this.halveAfter = steps;
       return this;
@@ -277,8 +307,8 @@ public final class HashTrainer {
     }
 
     /**
-     * Called after every step with (step, loss of that batch before the update); the loss is sampled every
-     * {@link #LOSS_EVERY} steps and NaN on the others.
+     * Called after every step with (step, loss of that batch before the update); the loss is
+     * sampled every {@link #LOSS_EVERY} steps and NaN on the others.
      */
     public Builder onStep(BiConsumer<Integer, Double> v) {
       this.onStep = v;

@@ -3,8 +3,9 @@ package dev.ringmoe.hash.sida;
 import java.util.List;
 
 /**
- * Hit rate of a predictor: the fraction of (token, layer) pairs where the router's top-1 expert (argmax of the
- * teacher's logits) is among the predictor's top-{@code k} experts; per layer and averaged over layers.
+ * Hit rate of a predictor: the fraction of (token, layer) pairs where the router's top-1 expert
+ * (argmax of the teacher's logits) is among the predictor's top-{@code k} experts; per layer and
+ * averaged over layers.
  */
 public final class SidaEvaluation {
 

@@ -29,8 +29,8 @@ import org.nd4j.linalg.api.ops.impl.layers.recurrent.weights.LSTMLayerWeights;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The SiDA "hash function" network: it predicts, for every MoE layer, the router's distribution over experts from
- * the token embeddings alone (plus causal context).
+ * The SiDA "hash function" network: it predicts, for every MoE layer, the router's distribution
+ * over experts from the token embeddings alone (plus causal context).
  *
  * <pre>
  *   x   = ReLU(emb · W_in + b_in)                         [T, H]   (H = 256)
@@ -43,20 +43,24 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Deviations from the paper's (bidirectional-free, but non-causal) network, all deliberate:
  *
  * <ul>
- *   <li>The attention is <b>causal</b> (the paper attends over the whole sequence); this lets a serving session
- *       predict token by token ({@link HashPredictor.Session}).
- *   <li>The L heads are stored as one {@code [H, L·E]} matrix; this is the same function and parameter count as L
- *       separate {@code Linear(H -&gt; E)} layers.
- *   <li>The LSTM has one bias vector per gate (PyTorch has two, summed); the function class is the same.
- *   <li>Sparsemax in the training graph: the threshold τ is bracketed by bisection under a stop-gradient, the support
- *       S = {z &gt; τ} is read off, and τ is then recomputed exactly as (Σ_S z − 1)/|S|, so the forward value and the
- *       gradient are those of exact sparsemax (Martins and Astudillo 2016). Serving
- *       ({@link HashPredictor}) uses the sort-based exact algorithm.
- *   <li>With {@link HashNetworkConfig.Attention#SOFTMAX} the attention is a causal softmax instead (an ablation).
+ *   <li>The attention is <b>causal</b> (the paper attends over the whole sequence); this lets a
+ *       serving session predict token by token ({@link HashPredictor.Session}).
+ *   <li>The L heads are stored as one {@code [H, L·E]} matrix; this is the same function and
+ *       parameter count as L separate {@code Linear(H -&gt; E)} layers.
+ *   <li>The LSTM has one bias vector per gate (PyTorch has two, summed); the function class is the
+ *       same.
+ *   <li>Sparsemax in the training graph: the threshold τ is bracketed by bisection under a
+ *       stop-gradient, the support S = {z &gt; τ} is read off, and τ is then recomputed exactly as
+ *       (Σ_S z − 1)/|S|, so the forward value and the gradient are those of exact sparsemax
+ *       (Martins and Astudillo 2016). Serving ({@link HashPredictor}) uses the sort-based exact
+ *       algorithm.
+ *   <li>With {@link HashNetworkConfig.Attention#SOFTMAX} the attention is a causal softmax instead
+ *       (an ablation).
  * </ul>
  *
- * <p>Weights live here as plain row-major float arrays; {@link #buildGraph} makes a SameDiff graph from them (for
- * training), {@link #predictor} the serving form (ND4J products, Java element-wise work).
+ * <p>Weights live here as plain row-major float arrays; {@link #buildGraph} makes a SameDiff graph
+ * from them (for training), {@link #predictor} the serving form (ND4J products, Java element-wise
+ * work).
  */
 public final class SidaHashNetwork {
 
@@ -67,7 +71,8 @@ public final class SidaHashNetwork {
   private final Map<String, float[]> params;
   private final Map<String, long[]> shapes;
 
-  private SidaHashNetwork(HashNetworkConfig config, Map<String, float[]> params, Map<String, long[]> shapes) {
+  private SidaHashNetwork(
+      HashNetworkConfig config, Map<String, float[]> params, Map<String, long[]> shapes) {
     this.config = config;
     this.params = params;
     this.shapes = shapes;
@@ -91,7 +96,10 @@ public final class SidaHashNetwork {
     return s;
   }
 
-  /** A freshly initialised network: uniform(±1/√fan_in) weights (PyTorch's default), LSTM forget bias 1. */
+  /**
+   * A freshly initialised network: uniform(±1/√fan_in) weights (PyTorch's default), LSTM forget
+   * bias 1.
+   */
   public static SidaHashNetwork initialize(HashNetworkConfig config, long seed) {
     Random rnd = new Random(seed);
     Map<String, long[]> shapes = shapesFor(config);
@@ -138,7 +146,10 @@ public final class SidaHashNetwork {
     return n;
   }
 
-  /** The named weight arrays (read-only view; arrays are row-major with the shapes of {@link #shape}). */
+  /**
+   * The named weight arrays (read-only view; arrays are row-major with the shapes of {@link
+   * #shape}).
+   */
   public Map<String, float[]> parameters() {
     return Collections.unmodifiableMap(params);
   }
@@ -166,10 +177,12 @@ public final class SidaHashNetwork {
     }
   }
 
-  // ---------------------------------------------------------------------------------------------- graph
+  // ----------------------------------------------------------------------------------------------
+  // graph
 
   /** Placeholder / output names of the graph made by {@link #buildGraph}. */
   static final String EMB = "emb";
+
   static final String LOGITS = "logits";
   static final String TEACHER_PROBS = "teacher_probs";
   static final String TEACHER_ONEHOT = "teacher_onehot";
@@ -179,12 +192,13 @@ public final class SidaHashNetwork {
   static final String L1 = "l1";
 
   /**
-   * A SameDiff graph of this network for sequences of exactly {@code seqLen} tokens, with placeholder
-   * {@code emb} [batch, seqLen, d_model] and output {@code logits} [batch, seqLen, layers, experts]. With
-   * {@code withLoss}, also placeholders {@code teacher_probs} (the teacher's softmax over its top-min(30,E) experts,
-   * zeros elsewhere), {@code teacher_onehot} (its argmax) and {@code trunc_bias} (0 on those experts, -1e6 elsewhere),
-   * all [batch, seqLen, layers, experts], and the scalar {@code loss} = 0.005·CE + L1 (both averaged over tokens and
-   * layers, L1 summed over experts), with {@code ce} and {@code l1} as well.
+   * A SameDiff graph of this network for sequences of exactly {@code seqLen} tokens, with
+   * placeholder {@code emb} [batch, seqLen, d_model] and output {@code logits} [batch, seqLen,
+   * layers, experts]. With {@code withLoss}, also placeholders {@code teacher_probs} (the teacher's
+   * softmax over its top-min(30,E) experts, zeros elsewhere), {@code teacher_onehot} (its argmax)
+   * and {@code trunc_bias} (0 on those experts, -1e6 elsewhere), all [batch, seqLen, layers,
+   * experts], and the scalar {@code loss} = 0.005·CE + L1 (both averaged over tokens and layers, L1
+   * summed over experts), with {@code ce} and {@code l1} as well.
    */
   public SameDiff buildGraph(int seqLen, boolean withLoss) {
     int d = config.dModel();
@@ -201,22 +215,24 @@ public final class SidaHashNetwork {
     SDVariable x2 = sd.nn.relu(emb2.mmul(v.get("in_W")).add(v.get("in_b")), 0);
     SDVariable x = sd.reshape(x2, -1, seqLen, h);
     SDVariable seq = x;
-    LSTMLayerConfig lc = LSTMLayerConfig.builder()
-        .lstmdataformat(LSTMDataFormat.NTS)
-        .directionMode(LSTMDirectionMode.FWD)
-        .gateAct(LSTMActivations.SIGMOID)
-        .cellAct(LSTMActivations.TANH)
-        .outAct(LSTMActivations.TANH)
-        .retFullSequence(true)
-        .retLastC(true)
-        .retLastH(true)
-        .build();
+    LSTMLayerConfig lc =
+        LSTMLayerConfig.builder()
+            .lstmdataformat(LSTMDataFormat.NTS)
+            .directionMode(LSTMDirectionMode.FWD)
+            .gateAct(LSTMActivations.SIGMOID)
+            .cellAct(LSTMActivations.TANH)
+            .outAct(LSTMActivations.TANH)
+            .retFullSequence(true)
+            .retLastC(true)
+            .retLastH(true)
+            .build();
     for (int l = 0; l < HashNetworkConfig.LSTM_LAYERS; l++) {
-      LSTMLayerWeights w = LSTMLayerWeights.builder()
-          .weights(v.get("lstm" + l + "_Wx"))
-          .rWeights(v.get("lstm" + l + "_Wr"))
-          .bias(v.get("lstm" + l + "_b"))
-          .build();
+      LSTMLayerWeights w =
+          LSTMLayerWeights.builder()
+              .weights(v.get("lstm" + l + "_Wx"))
+              .rWeights(v.get("lstm" + l + "_Wr"))
+              .bias(v.get("lstm" + l + "_b"))
+              .build();
       seq = sd.rnn().lstmLayer(seq, w, lc)[0];
     }
     SDVariable hs = seq; // [B, T, H]
@@ -227,7 +243,8 @@ public final class SidaHashNetwork {
         mask[t * seqLen + s] = MASK;
       }
     }
-    SDVariable maskC = sd.constant("causal_mask", Nd4j.create(mask, new long[] {seqLen, seqLen}, 'c'));
+    SDVariable maskC =
+        sd.constant("causal_mask", Nd4j.create(mask, new long[] {seqLen, seqLen}, 'c'));
     SDVariable z = scores.add(maskC);
     SDVariable att;
     if (config.attention() == HashNetworkConfig.Attention.SPARSEMAX) {
@@ -235,16 +252,23 @@ public final class SidaHashNetwork {
     } else {
       att = softmax(sd, z, 2);
     }
-    att = att.div(att.sum(true, 2).add(1e-12)); // L1 row normalisation (a no-op up to rounding for both)
+    att =
+        att.div(
+            att.sum(true, 2).add(1e-12)); // L1 row normalisation (a no-op up to rounding for both)
     SDVariable ctx = sd.mmul(att, hs); // [B, T, H]
     SDVariable res = sd.reshape(x2.mmul(v.get("res_W")).add(v.get("res_b")), -1, seqLen, h);
     SDVariable zz = sd.reshape(ctx.add(res), -1, h);
     SDVariable out = zz.mmul(v.get("head_W")).add(v.get("head_b"));
     SDVariable logits = sd.reshape(LOGITS, out, -1, seqLen, config.layers(), config.experts());
     if (withLoss) {
-      SDVariable tp = sd.placeHolder(TEACHER_PROBS, DataType.FLOAT, -1, seqLen, config.layers(), config.experts());
-      SDVariable oh = sd.placeHolder(TEACHER_ONEHOT, DataType.FLOAT, -1, seqLen, config.layers(), config.experts());
-      SDVariable tb = sd.placeHolder(TRUNC_BIAS, DataType.FLOAT, -1, seqLen, config.layers(), config.experts());
+      SDVariable tp =
+          sd.placeHolder(
+              TEACHER_PROBS, DataType.FLOAT, -1, seqLen, config.layers(), config.experts());
+      SDVariable oh =
+          sd.placeHolder(
+              TEACHER_ONEHOT, DataType.FLOAT, -1, seqLen, config.layers(), config.experts());
+      SDVariable tb =
+          sd.placeHolder(TRUNC_BIAS, DataType.FLOAT, -1, seqLen, config.layers(), config.experts());
       int e = config.experts();
       SDVariable logSm = logSoftmax(sd, logits, 3);
       SDVariable ce = sd.math.neg(oh.mul(logSm).mean()).mul(CE, e);
@@ -257,8 +281,8 @@ public final class SidaHashNetwork {
   }
 
   /**
-   * Softmax from elementary ops (SameDiff M2.1's softmax / log_softmax gradients fail to set their axis property
-   * when differentiated in this graph).
+   * Softmax from elementary ops (SameDiff M2.1's softmax / log_softmax gradients fail to set their
+   * axis property when differentiated in this graph).
    */
   static SDVariable softmax(SameDiff sd, SDVariable x, int axis) {
     SDVariable m = new StopGradient(sd, x.max(true, axis)).outputVariable();
@@ -273,10 +297,11 @@ public final class SidaHashNetwork {
   }
 
   /**
-   * Exact sparsemax over the last axis of a rank-3 variable: τ is bracketed in [max − 1, max] and located by
-   * {@link #BISECTION_STEPS} bisection steps under a stop-gradient (SameDiff M2.1's top_k, needed for the sort-based
-   * algorithm, has no gradient), the support S = {z &gt; τ} is read off and τ recomputed differentiably as
-   * (Σ_S z − 1)/|S|, so that both the value and the gradient are those of sparsemax.
+   * Exact sparsemax over the last axis of a rank-3 variable: τ is bracketed in [max − 1, max] and
+   * located by {@link #BISECTION_STEPS} bisection steps under a stop-gradient (SameDiff M2.1's
+   * top_k, needed for the sort-based algorithm, has no gradient), the support S = {z &gt; τ} is
+   * read off and τ recomputed differentiably as (Σ_S z − 1)/|S|, so that both the value and the
+   * gradient are those of sparsemax.
    */
   static SDVariable sparsemax(SameDiff sd, SDVariable z) {
     SDVariable zs = new StopGradient(sd, z).outputVariable();
@@ -295,7 +320,10 @@ public final class SidaHashNetwork {
     return sd.nn.relu(z.sub(tau), 0).mul(support);
   }
 
-  /** Full-sequence forward through the SameDiff graph: [tokens][layers*experts] logits for one sequence. */
+  /**
+   * Full-sequence forward through the SameDiff graph: [tokens][layers*experts] logits for one
+   * sequence.
+   */
   public float[][] forwardGraph(float[][] embeddings) {
     int t = embeddings.length;
     int d = config.dModel();
@@ -316,8 +344,8 @@ public final class SidaHashNetwork {
   }
 
   /**
-   * The serving form (matrix products on ND4J) over this network's weights (copied) and the model's embedding table
-   * [vocab*d_model]; the caller owns it ({@link HashPredictor#close()}).
+   * The serving form (matrix products on ND4J) over this network's weights (copied) and the model's
+   * embedding table [vocab*d_model]; the caller owns it ({@link HashPredictor#close()}).
    */
   public HashPredictor predictor(float[] embeddingTable) {
     return predictor(embeddingTable, HashPredictor.Engine.ND4J);
@@ -328,16 +356,17 @@ public final class SidaHashNetwork {
     return new HashPredictor(copy(), embeddingTable, engine);
   }
 
-  // ---------------------------------------------------------------------------------------------- save / load
+  // ----------------------------------------------------------------------------------------------
+  // save / load
 
   private static final String CONFIG_ENTRY = "hash_network.txt";
   private static final String MODEL_ENTRY = "model_fingerprint.txt";
   private static final String WEIGHTS_DIR = "weights/";
 
   /**
-   * Writes one zip: {@code hash_network.txt} (the {@link HashNetworkConfig}), {@code model_fingerprint.txt} (the
-   * fingerprint of the model it was trained for) and {@code weights/NAME.f32} (raw float32 little-endian, row-major,
-   * shapes as {@link #shape}).
+   * Writes one zip: {@code hash_network.txt} (the {@link HashNetworkConfig}), {@code
+   * model_fingerprint.txt} (the fingerprint of the model it was trained for) and {@code
+   * weights/NAME.f32} (raw float32 little-endian, row-major, shapes as {@link #shape}).
    */
   public void save(Path file, String modelFingerprint) throws IOException {
     Path parent = file.toAbsolutePath().getParent();
@@ -370,11 +399,13 @@ public final class SidaHashNetwork {
   /**
    * Loads a network saved by {@link #save}.
    *
-   * @param expected the model it is to serve: its layers, experts and width must match the saved network
+   * @param expected the model it is to serve: its layers, experts and width must match the saved
+   *     network
    * @param modelFingerprint the fingerprint of that model; must equal the saved one
    * @throws IllegalArgumentException naming both fingerprints (or shapes) when they differ
    */
-  public static SidaHashNetwork load(Path file, dev.ringmoe.config.ModelConfig expected, String modelFingerprint)
+  public static SidaHashNetwork load(
+      Path file, dev.ringmoe.config.ModelConfig expected, String modelFingerprint)
       throws IOException {
     Map<String, byte[]> entries = readEntries(file);
     if (!entries.containsKey(CONFIG_ENTRY) || !entries.containsKey(MODEL_ENTRY)) {
@@ -382,16 +413,40 @@ public final class SidaHashNetwork {
     }
     String saved = new String(entries.get(MODEL_ENTRY), StandardCharsets.UTF_8);
     if (!saved.equals(modelFingerprint)) {
-      throw new IllegalArgumentException("hash network " + file + " was trained for model [" + saved
-          + "], not for [" + modelFingerprint + "]");
+      throw new IllegalArgumentException(
+          "hash network "
+              + file
+              + " was trained for model ["
+              + saved
+              + "], not for ["
+              + modelFingerprint
+              + "]");
     }
-    HashNetworkConfig cfg = HashNetworkConfig.fromText(new String(entries.get(CONFIG_ENTRY), StandardCharsets.UTF_8));
-    int routing = expected == null ? 0 : expected.moeLayers().length; // the network predicts layers that route
-    if (expected != null && (cfg.dModel() != expected.hiddenSize() || cfg.layers() != routing
-        || cfg.experts() != expected.experts())) {
-      throw new IllegalArgumentException("hash network " + file + " has d_model=" + cfg.dModel() + " layers="
-          + cfg.layers() + " experts=" + cfg.experts() + " but the model has d_model=" + expected.hiddenSize()
-          + " routing layers=" + routing + " experts=" + expected.experts());
+    HashNetworkConfig cfg =
+        HashNetworkConfig.fromText(new String(entries.get(CONFIG_ENTRY), StandardCharsets.UTF_8));
+    int routing =
+        expected == null
+            ? 0
+            : expected.moeLayers().length; // the network predicts layers that route
+    if (expected != null
+        && (cfg.dModel() != expected.hiddenSize()
+            || cfg.layers() != routing
+            || cfg.experts() != expected.experts())) {
+      throw new IllegalArgumentException(
+          "hash network "
+              + file
+              + " has d_model="
+              + cfg.dModel()
+              + " layers="
+              + cfg.layers()
+              + " experts="
+              + cfg.experts()
+              + " but the model has d_model="
+              + expected.hiddenSize()
+              + " routing layers="
+              + routing
+              + " experts="
+              + expected.experts());
     }
     Map<String, long[]> shapes = shapesFor(cfg);
     Map<String, float[]> params = new LinkedHashMap<>();

@@ -13,10 +13,11 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 
 /**
- * Reads a routing trace written by {@link RoutingTraceWriter}: iterates its sequences in order or reads one by index.
- * Opening validates the header, the trailer, the index and every record's tag and length, and refuses a truncated or
- * malformed file with a {@link TraceFormatException} naming the file and the problem. Only the index is held in
- * memory; each sequence is read from disk when asked for.
+ * Reads a routing trace written by {@link RoutingTraceWriter}: iterates its sequences in order or
+ * reads one by index. Opening validates the header, the trailer, the index and every record's tag
+ * and length, and refuses a truncated or malformed file with a {@link TraceFormatException} naming
+ * the file and the problem. Only the index is held in memory; each sequence is read from disk when
+ * asked for.
  *
  * <p>Reads use positional I/O, so one reader may serve several threads.
  */
@@ -33,18 +34,28 @@ public final class RoutingTraceReader implements AutoCloseable, Iterable<TraceSe
     try {
       long size = channel.size();
       if (size < TraceFormat.FIXED_HEADER_BYTES) {
-        throw fail("truncated: " + size + " bytes, shorter than the " + TraceFormat.FIXED_HEADER_BYTES
-            + "-byte header");
+        throw fail(
+            "truncated: "
+                + size
+                + " bytes, shorter than the "
+                + TraceFormat.FIXED_HEADER_BYTES
+                + "-byte header");
       }
       ByteBuffer fixed = read(0, TraceFormat.FIXED_HEADER_BYTES);
       byte[] magic = new byte[8];
       fixed.get(magic);
       if (!Arrays.equals(magic, TraceFormat.MAGIC)) {
-        throw fail("bad magic " + printable(magic) + ", not a routing trace (expected \"RMOETRCE\")");
+        throw fail(
+            "bad magic " + printable(magic) + ", not a routing trace (expected \"RMOETRCE\")");
       }
       int version = fixed.getInt();
       if (version != TraceFormat.VERSION) {
-        throw fail("unsupported version " + version + " (this reader reads version " + TraceFormat.VERSION + ")");
+        throw fail(
+            "unsupported version "
+                + version
+                + " (this reader reads version "
+                + TraceFormat.VERSION
+                + ")");
       }
       int hidden = fixed.getInt();
       int layers = fixed.getInt();
@@ -53,7 +64,15 @@ public final class RoutingTraceReader implements AutoCloseable, Iterable<TraceSe
       int flags = fixed.getInt();
       int fingerprintBytes = fixed.getInt();
       if (hidden <= 0 || layers <= 0 || experts <= 0 || topK <= 0 || topK > experts) {
-        throw fail("bad dimensions hidden=" + hidden + " layers=" + layers + " experts=" + experts + " topK=" + topK);
+        throw fail(
+            "bad dimensions hidden="
+                + hidden
+                + " layers="
+                + layers
+                + " experts="
+                + experts
+                + " topK="
+                + topK);
       }
       if ((flags & ~TraceFormat.FLAG_HIDDEN_STATES) != 0) {
         throw fail("unknown flags 0x" + Integer.toHexString(flags));
@@ -68,15 +87,22 @@ public final class RoutingTraceReader implements AutoCloseable, Iterable<TraceSe
       ByteBuffer fp = read(TraceFormat.FIXED_HEADER_BYTES, fingerprintBytes);
       byte[] fpBytes = new byte[fingerprintBytes];
       fp.get(fpBytes);
-      this.header = new TraceHeader(hidden, layers, experts, topK, new String(fpBytes, StandardCharsets.UTF_8),
-          (flags & TraceFormat.FLAG_HIDDEN_STATES) != 0);
+      this.header =
+          new TraceHeader(
+              hidden,
+              layers,
+              experts,
+              topK,
+              new String(fpBytes, StandardCharsets.UTF_8),
+              (flags & TraceFormat.FLAG_HIDDEN_STATES) != 0);
 
       ByteBuffer trailer = read(size - TraceFormat.TRAILER_BYTES, TraceFormat.TRAILER_BYTES);
       long indexOffset = trailer.getLong();
       byte[] end = new byte[8];
       trailer.get(end);
       if (!Arrays.equals(end, TraceFormat.END_MAGIC)) {
-        throw fail("truncated or not closed: no trailer (expected \"RMTREND1\" in the last 8 bytes)");
+        throw fail(
+            "truncated or not closed: no trailer (expected \"RMTREND1\" in the last 8 bytes)");
       }
       if (indexOffset < dataStart || indexOffset > size - TraceFormat.TRAILER_BYTES - 12) {
         throw fail("index offset " + indexOffset + " outside the file (" + size + " bytes)");
@@ -87,7 +113,12 @@ public final class RoutingTraceReader implements AutoCloseable, Iterable<TraceSe
       }
       long count = indexHead.getLong();
       if (count < 0 || indexOffset + 12 + 8 * count != size - TraceFormat.TRAILER_BYTES) {
-        throw fail("index of " + count + " sequences does not fit between offset " + indexOffset + " and the trailer");
+        throw fail(
+            "index of "
+                + count
+                + " sequences does not fit between offset "
+                + indexOffset
+                + " and the trailer");
       }
       ByteBuffer index = read(indexOffset + 12, (int) (8 * count));
       this.offsets = new long[(int) count];
@@ -148,7 +179,8 @@ public final class RoutingTraceReader implements AutoCloseable, Iterable<TraceSe
   /** Reads sequence {@code index} (random access). */
   public TraceSequence read(int index) throws IOException {
     if (index < 0 || index >= offsets.length) {
-      throw new IndexOutOfBoundsException("sequence " + index + " of " + offsets.length + " in " + file);
+      throw new IndexOutOfBoundsException(
+          "sequence " + index + " of " + offsets.length + " in " + file);
     }
     int t = lengths[index];
     int h = header.hidden();
@@ -207,7 +239,13 @@ public final class RoutingTraceReader implements AutoCloseable, Iterable<TraceSe
     while (b.hasRemaining()) {
       int n = channel.read(b, at);
       if (n < 0) {
-        throw fail("truncated: end of file at offset " + at + " while reading " + bytes + " bytes at " + offset);
+        throw fail(
+            "truncated: end of file at offset "
+                + at
+                + " while reading "
+                + bytes
+                + " bytes at "
+                + offset);
       }
       at += n;
     }

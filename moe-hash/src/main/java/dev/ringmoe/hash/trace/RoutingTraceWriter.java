@@ -11,9 +11,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
 /**
- * Writes a routing trace sequence by sequence: a header, one record per sequence, and on {@link #close()} an index
- * of record offsets and a trailer. Only the offsets (8 bytes a sequence) stay in memory. A file whose writer was not
- * closed has no trailer, and {@link RoutingTraceReader} refuses it as truncated.
+ * Writes a routing trace sequence by sequence: a header, one record per sequence, and on {@link
+ * #close()} an index of record offsets and a trailer. Only the offsets (8 bytes a sequence) stay in
+ * memory. A file whose writer was not closed has no trailer, and {@link RoutingTraceReader} refuses
+ * it as truncated.
  *
  * <p>Not thread-safe.
  */
@@ -30,12 +31,18 @@ public final class RoutingTraceWriter implements AutoCloseable {
   private RoutingTraceWriter(Path file, TraceHeader header) throws IOException {
     this.file = file;
     this.header = header;
-    this.channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE);
+    this.channel =
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE);
     try {
       byte[] fingerprint = header.fingerprint().getBytes(StandardCharsets.UTF_8);
-      Preconditions.checkArgument(fingerprint.length <= TraceFormat.MAX_FINGERPRINT_BYTES,
-          "fingerprint longer than %s bytes", TraceFormat.MAX_FINGERPRINT_BYTES);
+      Preconditions.checkArgument(
+          fingerprint.length <= TraceFormat.MAX_FINGERPRINT_BYTES,
+          "fingerprint longer than %s bytes",
+          TraceFormat.MAX_FINGERPRINT_BYTES);
       buffer.put(TraceFormat.MAGIC);
       buffer.putInt(TraceFormat.VERSION);
       buffer.putInt(header.hidden());
@@ -69,10 +76,16 @@ public final class RoutingTraceWriter implements AutoCloseable {
     return count;
   }
 
-  /** Appends {@code seq}; its shape must match the header (and carry hidden states when the header says so). */
+  /**
+   * Appends {@code seq}; its shape must match the header (and carry hidden states when the header
+   * says so).
+   */
   public void write(TraceSequence seq) throws IOException {
-    Preconditions.checkArgument(seq.hidden() == header.hidden() && seq.layers() == header.layers()
-        && seq.experts() == header.experts(), "sequence shape does not match the trace header");
+    Preconditions.checkArgument(
+        seq.hidden() == header.hidden()
+            && seq.layers() == header.layers()
+            && seq.experts() == header.experts(),
+        "sequence shape does not match the trace header");
     write(seq.tokenIds(), seq.embeddings(), seq.routerLogits(), seq.hiddenBeforeMoe());
   }
 
@@ -82,20 +95,27 @@ public final class RoutingTraceWriter implements AutoCloseable {
    * @param tokenIds T token ids
    * @param embeddings [T][hidden]
    * @param routerLogits [T][layers][experts]
-   * @param hiddenBeforeMoe [T][layers][hidden] when the header records hidden states, else ignored (may be null)
+   * @param hiddenBeforeMoe [T][layers][hidden] when the header records hidden states, else ignored
+   *     (may be null)
    */
-  public void write(int[] tokenIds, float[] embeddings, float[] routerLogits, float[] hiddenBeforeMoe)
+  public void write(
+      int[] tokenIds, float[] embeddings, float[] routerLogits, float[] hiddenBeforeMoe)
       throws IOException {
     Preconditions.checkState(!closed, "writer closed");
     int t = tokenIds.length;
     Preconditions.checkArgument(t > 0 && t <= TraceFormat.MAX_TOKENS, "token count %s", t);
-    Preconditions.checkArgument(embeddings.length == t * header.hidden(), "embeddings length %s", embeddings.length);
-    Preconditions.checkArgument(routerLogits.length == t * header.layers() * header.experts(),
-        "router logits length %s", routerLogits.length);
+    Preconditions.checkArgument(
+        embeddings.length == t * header.hidden(), "embeddings length %s", embeddings.length);
+    Preconditions.checkArgument(
+        routerLogits.length == t * header.layers() * header.experts(),
+        "router logits length %s",
+        routerLogits.length);
     if (header.hiddenStates()) {
-      Preconditions.checkArgument(hiddenBeforeMoe != null
-          && hiddenBeforeMoe.length == t * header.layers() * header.hidden(),
-          "the trace records hidden states: expected %s floats", t * header.layers() * header.hidden());
+      Preconditions.checkArgument(
+          hiddenBeforeMoe != null
+              && hiddenBeforeMoe.length == t * header.layers() * header.hidden(),
+          "the trace records hidden states: expected %s floats",
+          t * header.layers() * header.hidden());
     }
     if (count == offsets.length) {
       offsets = Arrays.copyOf(offsets, count * 2);

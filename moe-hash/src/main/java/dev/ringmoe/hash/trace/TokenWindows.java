@@ -10,8 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Token windows for tracing: reads {@code .u16} token files (uint16 little-endian ids, documents concatenated) and
- * cuts them into sequences of {@code length} consecutive ids with BOS in front ({@code length + 1} ids each).
+ * Token windows for tracing: reads {@code .u16} token files (uint16 little-endian ids, documents
+ * concatenated) and cuts them into sequences of {@code length} consecutive ids with BOS in front
+ * ({@code length + 1} ids each).
  */
 public final class TokenWindows {
   private TokenWindows() {}
@@ -31,15 +32,16 @@ public final class TokenWindows {
   }
 
   /**
-   * Windows of {@code tokens}: window w holds BOS then {@code tokens[w*stride .. w*stride+length)}; at most
-   * {@code maxWindows} (or every whole window when {@code maxWindows <= 0}).
+   * Windows of {@code tokens}: window w holds BOS then {@code tokens[w*stride .. w*stride+length)};
+   * at most {@code maxWindows} (or every whole window when {@code maxWindows <= 0}).
    *
    * @param length ids taken from {@code tokens} per window (127 for 128-token sequences)
    * @param stride start-to-start distance between windows (= length for disjoint windows)
    * @param bos the BOS id put in front of each window (1 for Llama/Mixtral tokenizers)
    */
   public static List<int[]> windows(int[] tokens, int length, int stride, int maxWindows, int bos) {
-    Preconditions.checkArgument(length > 0 && stride > 0, "length %s and stride %s must be positive", length, stride);
+    Preconditions.checkArgument(
+        length > 0 && stride > 0, "length %s and stride %s must be positive", length, stride);
     List<int[]> out = new ArrayList<>();
     for (long start = 0; start + length <= tokens.length; start += stride) {
       if (maxWindows > 0 && out.size() >= maxWindows) {
@@ -54,7 +56,8 @@ public final class TokenWindows {
   }
 
   /** {@link #windows} of a {@code .u16} file. */
-  public static List<int[]> fromFile(Path file, int length, int stride, int maxWindows, int bos) throws IOException {
+  public static List<int[]> fromFile(Path file, int length, int stride, int maxWindows, int bos)
+      throws IOException {
     return windows(readU16(file), length, stride, maxWindows, bos);
   }
 }

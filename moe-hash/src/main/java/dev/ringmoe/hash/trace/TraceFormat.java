@@ -10,10 +10,13 @@ final class TraceFormat {
   static final byte[] END_MAGIC = "RMTREND1".getBytes(StandardCharsets.US_ASCII);
   static final int VERSION = 1;
   static final int FLAG_HIDDEN_STATES = 1;
+
   /** "SEQ1" read as a little-endian int32. */
   static final int RECORD_TAG = tag("SEQ1");
+
   /** "IDX1" read as a little-endian int32. */
   static final int INDEX_TAG = tag("IDX1");
+
   static final int FIXED_HEADER_BYTES = 36;
   static final int TRAILER_BYTES = 16;
   static final int MAX_FINGERPRINT_BYTES = 65_535;

@@ -15,9 +15,10 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * Runs a {@link MoeModel} over token sequences (one full forward pass each) and captures their routing: embeddings,
- * every layer's router logits and, optionally, the hidden state entering every MoE block (what offline gate-lookahead
- * evaluation needs). Writes each sequence to a {@link RoutingTraceWriter} as soon as it is traced.
+ * Runs a {@link MoeModel} over token sequences (one full forward pass each) and captures their
+ * routing: embeddings, every layer's router logits and, optionally, the hidden state entering every
+ * MoE block (what offline gate-lookahead evaluation needs). Writes each sequence to a {@link
+ * RoutingTraceWriter} as soon as it is traced.
  *
  * <p>Uses the model's {@code synchronized} forward pass; one recorder per model at a time.
  */
@@ -35,8 +36,8 @@ public final class TraceRecorder {
   private final String fingerprint;
 
   /**
-   * @param hiddenStates also record the residual after each layer's attention ([T][layers][hidden] more floats per
-   *     sequence: about 7 times the router logits at hidden 192 and 16 experts)
+   * @param hiddenStates also record the residual after each layer's attention ([T][layers][hidden]
+   *     more floats per sequence: about 7 times the router logits at hidden 192 and 16 experts)
    */
   public TraceRecorder(MoeModel model, boolean hiddenStates) throws IOException {
     this.model = Preconditions.checkNotNull(model);
@@ -60,44 +61,54 @@ public final class TraceRecorder {
     float[] logits = new float[t * layers * experts];
     float[] hidden = hiddenStates ? new float[t * layers * h] : null;
     boolean[] seen = new boolean[layers + 1];
-    model.logits(ids, new RoutingListener() {
-      @Override
-      public void embeddings(int[] tokenIds, int position, float[] embeddings) {
-        System.arraycopy(embeddings, 0, emb, 0, t * h);
-        seen[layers] = true;
-      }
-
-      @Override
-      public void hiddenBeforeMoe(int modelLayer, int tokens, float[] state) {
-        int layer = config.routingIndex(modelLayer);
-        if (hidden != null && layer >= 0) {
-          for (int i = 0; i < t; i++) {
-            System.arraycopy(state, i * h, hidden, (i * layers + layer) * h, h);
+    model.logits(
+        ids,
+        new RoutingListener() {
+          @Override
+          public void embeddings(int[] tokenIds, int position, float[] embeddings) {
+            System.arraycopy(embeddings, 0, emb, 0, t * h);
+            seen[layers] = true;
           }
-        }
-      }
 
-      @Override
-      public void routerLogits(int modelLayer, int tokens, float[] values) {
-        int layer = config.routingIndex(modelLayer);
-        for (int i = 0; i < t; i++) {
-          System.arraycopy(values, i * experts, logits, (i * layers + layer) * experts, experts);
-        }
-        seen[layer] = true;
-      }
-    });
+          @Override
+          public void hiddenBeforeMoe(int modelLayer, int tokens, float[] state) {
+            int layer = config.routingIndex(modelLayer);
+            if (hidden != null && layer >= 0) {
+              for (int i = 0; i < t; i++) {
+                System.arraycopy(state, i * h, hidden, (i * layers + layer) * h, h);
+              }
+            }
+          }
+
+          @Override
+          public void routerLogits(int modelLayer, int tokens, float[] values) {
+            int layer = config.routingIndex(modelLayer);
+            for (int i = 0; i < t; i++) {
+              System.arraycopy(
+                  values, i * experts, logits, (i * layers + layer) * experts, experts);
+            }
+            seen[layer] = true;
+          }
+        });
     for (int l = 0; l <= layers; l++) {
       if (!seen[l]) {
-        throw new IllegalStateException("the model did not report " + (l == layers ? "embeddings" : "layer " + l));
+        throw new IllegalStateException(
+            "the model did not report " + (l == layers ? "embeddings" : "layer " + l));
       }
     }
     return new TraceSequence(ids.clone(), emb, logits, hidden, h, layers, experts);
   }
 
-  /** Traces every sequence of {@code sequences} into {@code writer}; returns how many were written. */
-  public int record(Iterable<int[]> sequences, RoutingTraceWriter writer, Progress progress) throws IOException {
-    Preconditions.checkArgument(writer.header().equals(header()), "writer header %s differs from %s",
-        writer.header(), header());
+  /**
+   * Traces every sequence of {@code sequences} into {@code writer}; returns how many were written.
+   */
+  public int record(Iterable<int[]> sequences, RoutingTraceWriter writer, Progress progress)
+      throws IOException {
+    Preconditions.checkArgument(
+        writer.header().equals(header()),
+        "writer header %s differs from %s",
+        writer.header(),
+        header());
     int total = sequences instanceof Collection<?> c ? c.size() : -1;
     int done = 0;
     for (int[] ids : sequences) {
@@ -112,20 +123,23 @@ public final class TraceRecorder {
   }
 
   /**
-   * Traces windows of a {@code .u16} token file into a new trace file {@code out}: {@code length} ids per window
-   * after BOS, windows {@code stride} apart, at most {@code maxWindows} ({@code <= 0}: all).
+   * Traces windows of a {@code .u16} token file into a new trace file {@code out}: {@code length}
+   * ids per window after BOS, windows {@code stride} apart, at most {@code maxWindows} ({@code <=
+   * 0}: all).
    */
-  public int recordFile(Path u16, int length, int stride, int maxWindows, Path out, Progress progress)
+  public int recordFile(
+      Path u16, int length, int stride, int maxWindows, Path out, Progress progress)
       throws IOException {
-    List<int[]> windows = TokenWindows.fromFile(u16, length, stride, maxWindows, config.bosTokenId());
+    List<int[]> windows =
+        TokenWindows.fromFile(u16, length, stride, maxWindows, config.bosTokenId());
     try (RoutingTraceWriter writer = RoutingTraceWriter.create(out, header())) {
       return record(windows, writer, progress);
     }
   }
 
   /**
-   * A string naming the model: its directory name, shape, and a SHA-256 over {@code config.json} and the names and
-   * sizes of its {@code .safetensors} files (cheap: no weights are read).
+   * A string naming the model: its directory name, shape, and a SHA-256 over {@code config.json}
+   * and the names and sizes of its {@code .safetensors} files (cheap: no weights are read).
    */
   public static String fingerprint(MoeModel model) throws IOException {
     return fingerprint(model.directory(), model.config());
@@ -146,8 +160,14 @@ public final class TraceRecorder {
     for (Path p : shards) {
       hasher.putUnencodedChars(p.getFileName().toString()).putLong(Files.size(p));
     }
-    return String.format("%s %s hidden=%d layers=%d experts=%d topK=%d sha256=%s",
-        dir.getFileName(), c.architecture(), c.hiddenSize(), c.layers(), c.experts(), c.topK(),
+    return String.format(
+        "%s %s hidden=%d layers=%d experts=%d topK=%d sha256=%s",
+        dir.getFileName(),
+        c.architecture(),
+        c.hiddenSize(),
+        c.layers(),
+        c.experts(),
+        c.topK(),
         hasher.hash().toString().substring(0, 16));
   }
 }

@@ -31,7 +31,8 @@ class BaselineEvaluationTest {
     lookahead = LookaheadPredictor.load(MoeText16xTraces.dir());
   }
 
-  private static final java.util.Map<String, PredictorEvaluation> RESULTS = new java.util.HashMap<>();
+  private static final java.util.Map<String, PredictorEvaluation> RESULTS =
+      new java.util.HashMap<>();
 
   private static synchronized PredictorEvaluation evaluate(SequencePredictor p) throws IOException {
     PredictorEvaluation done = RESULTS.get(p.name());
@@ -69,7 +70,8 @@ class BaselineEvaluationTest {
     // near-uniform usage: hit@2 near 2/16, far below the oracle
     assertTrue(ev.averageHitRate(2) < 0.40, "frequency hit@2 " + ev.averageHitRate(2));
     assertTrue(ev.averageHitRate(4) < 0.60, "frequency hit@4 " + ev.averageHitRate(4));
-    // and the counts are what the training trace says: every token contributes top-k choices per layer
+    // and the counts are what the training trace says: every token contributes top-k choices per
+    // layer
     long total = 0;
     for (long c : frequency.counts(0)) {
       total += c;
@@ -82,7 +84,8 @@ class BaselineEvaluationTest {
     PredictorEvaluation ev = evaluate(lookahead);
     assertTrue(ev.averageHitRate(2) > 0.75, "lookahead hit@2 average " + ev.averageHitRate(2));
     assertTrue(ev.hitRate(0, 2) > 0.95, "layer 0 hit@2 " + ev.hitRate(0, 2));
-    // the calibration of next-layer gate lookahead (hit@2 per layer, same definition): within 2 points
+    // the calibration of next-layer gate lookahead (hit@2 per layer, same definition):
+    // within 2 points
     double[] calibration = {1.000, 0.319, 0.863, 0.893, 0.939, 0.917};
     for (int l = 0; l < ev.layers(); l++) {
       assertEquals(calibration[l], ev.hitRate(l, 2), 0.02, "layer " + l + " hit@2");
@@ -92,7 +95,9 @@ class BaselineEvaluationTest {
     }
     PredictorEvaluation freq = evaluate(frequency);
     for (int l = 0; l < ev.layers(); l++) {
-      assertTrue(ev.hitRate(l, 2) > freq.hitRate(l, 2) + 0.10, "lookahead not above frequency at layer " + l);
+      assertTrue(
+          ev.hitRate(l, 2) > freq.hitRate(l, 2) + 0.10,
+          "lookahead not above frequency at layer " + l);
     }
   }
 
@@ -102,7 +107,8 @@ class BaselineEvaluationTest {
     try (RoutingTraceReader heldout = RoutingTraceReader.open(MoeText16xTraces.heldout())) {
       TraceSequence seq = heldout.read(0);
       int h = config.hiddenSize();
-      // one decoding step at position 10 of sequence 0, layer 3: the ring passes layer 2's residual after attention
+      // one decoding step at position 10 of sequence 0, layer 3: the ring passes layer 2's residual
+      // after attention
       float[] state = new float[h];
       System.arraycopy(seq.hiddenBeforeMoe(), seq.hiddenOffset(10, 2), state, 0, h);
       LayerInput input = input(config, 3, seq.tokenIds()[10], state);

@@ -27,16 +27,18 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Exact mode with the SiDA predictors serving a streaming store: whatever the hash network predicts (here an
- * untrained one, so most predictions are wrong, and the combined and oracle predictors), the logits of a prefill and
- * of step-by-step decoding equal the all-resident run's bit for bit, at a device budget of 25% of the weights, for
- * the layer ring and the expert cache; on moe-text-16x and on the Qwen2-MoE, Qwen3-MoE and OLMoE references.
+ * Exact mode with the SiDA predictors serving a streaming store: whatever the hash network predicts
+ * (here an untrained one, so most predictions are wrong, and the combined and oracle predictors),
+ * the logits of a prefill and of step-by-step decoding equal the all-resident run's bit for bit, at
+ * a device budget of 25% of the weights, for the layer ring and the expert cache; on moe-text-16x
+ * and on the Qwen2-MoE, Qwen3-MoE and OLMoE references.
  */
 class ServingExactnessTest {
   private static final int[] IDS = {1, 415, 2936, 17, 99, 3001, 12, 7, 640, 2, 33, 1500};
 
   /** One checkpoint's resident logits and the hash network's embedding table. */
-  private record Model(Path dir, ModelConfig config, int[] ids, float[][] prefill, float[][] steps, float[] table) {}
+  private record Model(
+      Path dir, ModelConfig config, int[] ids, float[][] prefill, float[][] steps, float[] table) {}
 
   private static final Map<Path, Model> MODELS = new HashMap<>();
 
@@ -46,8 +48,14 @@ class ServingExactnessTest {
       ModelConfig config = ModelConfig.load(dir);
       int[] ids = Arrays.stream(IDS).map(id -> id % config.vocabSize()).toArray();
       try (MoeModel resident = MoeModel.builder().checkpoint(dir).build()) {
-        m = new Model(dir, config, ids, resident.logits(ids), resident.logitsIncremental(ids),
-            SidaData.embeddingTable(dir, config));
+        m =
+            new Model(
+                dir,
+                config,
+                ids,
+                resident.logits(ids),
+                resident.logitsIncremental(ids),
+                SidaData.embeddingTable(dir, config));
       }
       MODELS.put(dir, m);
     }
@@ -55,19 +63,21 @@ class ServingExactnessTest {
   }
 
   /**
-   * moe-text-16x at 25%; the families (whose tiny models are half embedding, so that the minimum budget is about
-   * half the weights) at 60% and 80%. Qwen2-MoE's dense layer has no router: the predictors and traces cover the
-   * layers that route.
+   * moe-text-16x at 25%; the families (whose tiny models are half embedding, so that the minimum
+   * budget is about half the weights) at 60% and 80%. Qwen2-MoE's dense layer has no router: the
+   * predictors and traces cover the layers that route.
    */
   static Stream<Arguments> cases() {
     List<Arguments> out = new ArrayList<>();
-    List<Object[]> models = List.of(new Object[] {ReferenceData.moeText16x(), 0.25},
-        new Object[] {ReferenceData.family("qwen2_moe", "f32"), 0.6},
-        new Object[] {ReferenceData.family("qwen2_moe", "bf16"), 0.8},
-        new Object[] {ReferenceData.family("qwen3_moe", "f32"), 0.6},
-        new Object[] {ReferenceData.family("qwen3_moe", "bf16"), 0.8},
-        new Object[] {ReferenceData.family("olmoe", "f32"), 0.8},
-        new Object[] {ReferenceData.family("olmoe", "bf16"), 0.6});
+    List<Object[]> models =
+        List.of(
+            new Object[] {ReferenceData.moeText16x(), 0.25},
+            new Object[] {ReferenceData.family("qwen2_moe", "f32"), 0.6},
+            new Object[] {ReferenceData.family("qwen2_moe", "bf16"), 0.8},
+            new Object[] {ReferenceData.family("qwen3_moe", "f32"), 0.6},
+            new Object[] {ReferenceData.family("qwen3_moe", "bf16"), 0.8},
+            new Object[] {ReferenceData.family("olmoe", "f32"), 0.8},
+            new Object[] {ReferenceData.family("olmoe", "bf16"), 0.6});
     for (Object[] m : models) {
       for (String p : List.of("sida", "combined", "oracle")) {
         for (boolean cache : new boolean[] {false, true}) {
@@ -79,36 +89,54 @@ class ServingExactnessTest {
   }
 
   private static ExpertPredictor predictor(Model m, String kind) throws IOException {
-    SidaExpertPredictor hash = new SidaExpertPredictor(
-        SidaHashNetwork.initialize(HashNetworkConfig.forModel(m.config()), 3).predictor(m.table()), m.config().topK());
+    SidaExpertPredictor hash =
+        new SidaExpertPredictor(
+            SidaHashNetwork.initialize(HashNetworkConfig.forModel(m.config()), 3)
+                .predictor(m.table()),
+            m.config().topK());
     switch (kind) {
       case "sida":
         return hash;
       case "combined":
-        return new CombinedPredictor(hash, LookaheadPredictor.load(m.dir()), 0.5, m.config().topK());
+        return new CombinedPredictor(
+            hash, LookaheadPredictor.load(m.dir()), 0.5, m.config().topK());
       default:
         try (MoeModel resident = MoeModel.builder().checkpoint(m.dir()).build()) {
-          return OraclePredictor.replay(new TraceRecorder(resident, false).trace(m.ids()), m.config().topK());
+          return OraclePredictor.replay(
+              new TraceRecorder(resident, false).trace(m.ids()), m.config().topK());
         }
     }
   }
 
   @ParameterizedTest(name = "{0} at {1}: {2}, expert cache {3}")
   @MethodSource("cases")
-  void exactModeLogitsEqualTheResidentRun(Path dir, double fraction, String kind, boolean expertCache)
-      throws IOException {
+  void exactModeLogitsEqualTheResidentRun(
+      Path dir, double fraction, String kind, boolean expertCache) throws IOException {
     Model m = model(dir);
-    try (MoeModel model = MoeModel.builder().checkpoint(dir).deviceMemoryFraction(fraction)
-        .expertCache(expertCache).predictor(predictor(m, kind)).build()) {
-      assertEquals(0.0, ReferenceData.maxAbsDiff(m.prefill(), model.logits(m.ids())), "prefill logits differ");
-      assertEquals(0.0, ReferenceData.maxAbsDiff(m.steps(), model.logitsIncremental(m.ids())),
+    try (MoeModel model =
+        MoeModel.builder()
+            .checkpoint(dir)
+            .deviceMemoryFraction(fraction)
+            .expertCache(expertCache)
+            .predictor(predictor(m, kind))
+            .build()) {
+      assertEquals(
+          0.0,
+          ReferenceData.maxAbsDiff(m.prefill(), model.logits(m.ids())),
+          "prefill logits differ");
+      assertEquals(
+          0.0,
+          ReferenceData.maxAbsDiff(m.steps(), model.logitsIncremental(m.ids())),
           "decode logits differ");
       RingStats stats = model.ringStats().orElseThrow();
       assertTrue(stats.peakDeviceBytes() <= stats.deviceBudgetBytes(), stats.toString());
       if (kind.equals("combined")) {
-        // its refinement runs on the decoding thread one layer ahead, so its loads are ahead whatever the timing
-        // (what the hash thread delivers in time depends on the machine; QueuedPassesTest checks delivery)
-        assertTrue(stats.prefetchHits() > 0, "the refined experts were loaded ahead and used: " + stats);
+        // its refinement runs on the decoding thread one layer ahead, so its loads are ahead
+        // whatever the timing
+        // (what the hash thread delivers in time depends on the machine; QueuedPassesTest checks
+        // delivery)
+        assertTrue(
+            stats.prefetchHits() > 0, "the refined experts were loaded ahead and used: " + stats);
       }
     }
   }

@@ -97,13 +97,21 @@ class SidaHashNetworkTest {
 
   @Test
   void saveLoadRoundTripAndFingerprintCheck(@TempDir Path dir) throws Exception {
-    HashNetworkConfig c = new HashNetworkConfig(16, 16, 3, 4, 2, HashNetworkConfig.Attention.SPARSEMAX);
+    HashNetworkConfig c =
+        new HashNetworkConfig(16, 16, 3, 4, 2, HashNetworkConfig.Attention.SPARSEMAX);
     SidaHashNetwork net = SidaHashNetwork.initialize(c, 11);
     Path f = dir.resolve("hash.zip");
     net.save(f, "modelA");
     assertTrue(Files.size(f) > net.parameterCount() * 4);
-    ModelConfig mc = ModelConfig.builder(Architecture.MIXTRAL).hiddenSize(16).heads(2).kvHeads(1).layers(3).experts(4).topK(2)
-        .build();
+    ModelConfig mc =
+        ModelConfig.builder(Architecture.MIXTRAL)
+            .hiddenSize(16)
+            .heads(2)
+            .kvHeads(1)
+            .layers(3)
+            .experts(4)
+            .topK(2)
+            .build();
     SidaHashNetwork back = SidaHashNetwork.load(f, mc, "modelA");
     assertEquals(c, back.config());
     float[] table = randomTable(20, 16, 1);
@@ -115,8 +123,9 @@ class SidaHashNetworkTest {
         assertTrue(java.util.Arrays.equals(a[t][l], b[t][l]));
       }
     }
-    IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
-        () -> SidaHashNetwork.load(f, mc, "modelB"));
-    assertTrue(ex.getMessage().contains("modelA") && ex.getMessage().contains("modelB"), ex.getMessage());
+    IllegalArgumentException ex =
+        assertThrows(IllegalArgumentException.class, () -> SidaHashNetwork.load(f, mc, "modelB"));
+    assertTrue(
+        ex.getMessage().contains("modelA") && ex.getMessage().contains("modelB"), ex.getMessage());
   }
 }

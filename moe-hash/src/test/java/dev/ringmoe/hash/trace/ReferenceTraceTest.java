@@ -10,7 +10,9 @@ import java.nio.file.Files;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The recorded trace of moe-text-16x's 32 held-out sequences against Hugging Face's router outputs. */
+/**
+ * The recorded trace of moe-text-16x's 32 held-out sequences against Hugging Face's router outputs.
+ */
 class ReferenceTraceTest {
   private static final int SEQS = 32;
   private static final int T = 128;
@@ -48,10 +50,12 @@ class ReferenceTraceTest {
             int r = ((s * T + t) * L + l) * 2;
             if (top[0] != routing[r] || top[1] != routing[r + 1]) {
               disagreements++;
-              // a near-tie of the reference: its 2nd and 3rd (or 1st and 2nd) probabilities within 1e-4
+              // a near-tie of the reference: its 2nd and 3rd (or 1st and 2nd) probabilities within
+              // 1e-4
               double[] p = softmax(ref, (s * T + t) * L * E + l * E);
               int[] refTop = RoutingPrediction.topK(ref, (s * T + t) * L * E + l * E, E, 3);
-              boolean tie = p[refTop[1]] - p[refTop[2]] < 1e-4 || p[refTop[0]] - p[refTop[1]] < 1e-4;
+              boolean tie =
+                  p[refTop[1]] - p[refTop[2]] < 1e-4 || p[refTop[0]] - p[refTop[1]] < 1e-4;
               if (tie) {
                 excused++;
               }
@@ -61,9 +65,10 @@ class ReferenceTraceTest {
         s++;
       }
     }
-    System.out.printf("trace vs HF: max |router logit diff| %.3g; %d of %d routing decisions differ, %d at near-ties;"
-        + " recording took %d ms%n", maxDiff, disagreements, SEQS * T * L, excused,
-        MoeText16xTraces.heldoutMillis());
+    System.out.printf(
+        "trace vs HF: max |router logit diff| %.3g; %d of %d routing decisions differ, %d at near-ties;"
+            + " recording took %d ms%n",
+        maxDiff, disagreements, SEQS * T * L, excused, MoeText16xTraces.heldoutMillis());
     assertTrue(maxDiff < 1e-4, "max abs diff " + maxDiff);
     assertEquals(disagreements, excused, "routing differs from routing.bin away from near-ties");
     assertTrue(disagreements <= 72, disagreements + " disagreements, more than the 72 near-ties");
@@ -81,7 +86,8 @@ class ReferenceTraceTest {
         }
         assertTrue(norm > 0, "layer " + l + " hidden state is zero");
       }
-      // layer 0's state entering the MoE = embeddings + attention output: differs from the embeddings
+      // layer 0's state entering the MoE = embeddings + attention output: differs from the
+      // embeddings
       assertTrue(Math.abs(hidden[seq.hiddenOffset(3, 0)] - seq.embeddings()[3 * seq.hidden()]) > 0);
     }
   }

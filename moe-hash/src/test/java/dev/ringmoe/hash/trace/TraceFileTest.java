@@ -23,8 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TraceFileTest {
   private static final TraceHeader HEADER = new TraceHeader(8, 3, 5, 2, "synthetic model ✓", true);
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private static List<TraceSequence> sequences(TraceHeader h, int n, long seed) {
     Random r = new Random(seed);
@@ -72,8 +71,13 @@ class TraceFileTest {
       TraceHeader h = new TraceHeader(8, 3, 5, 2, HEADER.fingerprint(), hidden);
       List<TraceSequence> seqs = sequences(h, 7, hidden ? 1 : 2);
       Path file = write(h, seqs);
-      long expectedBytes = 36 + h.fingerprint().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
-          + seqs.stream().mapToLong(s -> h.recordBytes(s.tokens())).sum() + 12 + 8 * 7 + 16;
+      long expectedBytes =
+          36
+              + h.fingerprint().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+              + seqs.stream().mapToLong(s -> h.recordBytes(s.tokens())).sum()
+              + 12
+              + 8 * 7
+              + 16;
       assertEquals(expectedBytes, Files.size(file));
       try (RoutingTraceReader r = RoutingTraceReader.open(file)) {
         assertEquals(h, r.header());
@@ -116,7 +120,8 @@ class TraceFileTest {
   }
 
   private String refusal(Path file) {
-    TraceFormatException e = assertThrows(TraceFormatException.class, () -> RoutingTraceReader.open(file).close());
+    TraceFormatException e =
+        assertThrows(TraceFormatException.class, () -> RoutingTraceReader.open(file).close());
     assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
     return e.getMessage();
   }
@@ -175,7 +180,8 @@ class TraceFileTest {
     assertTrue(refusal(badIndex).contains("sequence 1"));
 
     byte[] tag = good.clone();
-    int firstRecord = 36 + HEADER.fingerprint().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    int firstRecord =
+        36 + HEADER.fingerprint().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     tag[firstRecord] = 'Z';
     Path badTag = tmp.resolve("tag.trace");
     Files.write(badTag, tag);
