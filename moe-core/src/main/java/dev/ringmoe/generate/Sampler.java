@@ -1,5 +1,6 @@
 package dev.ringmoe.generate;
 
+import dev.ringmoe.tensor.VectorMath;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -45,13 +46,7 @@ public final class Sampler {
    */
   public static int argmax(float[] logits) {
     checkLogits(logits);
-    int best = 0;
-    for (int i = 1; i < logits.length; i++) {
-      if (logits[i] > logits[best]) {
-        best = i;
-      }
-    }
-    return best;
+    return VectorMath.argmax(logits, 0, logits.length);
   }
 
   /**
@@ -70,7 +65,7 @@ public final class Sampler {
       order[i] = i;
     }
     // Stable: equal logits keep index order, so top-k ties go to the lower ids.
-    Arrays.sort(order, (a, b) -> Float.compare(logits[b], logits[a]));
+    Arrays.sort(order, (a, b) -> VectorMath.compareRank(logits[a], logits[b]));
     int keep = options.topK() > 0 ? Math.min(options.topK(), n) : n;
     double temperature = options.temperature();
     double max = logits[order[0]];

@@ -3,6 +3,7 @@ package dev.ringmoe.model;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.tensor.Tensors;
+import dev.ringmoe.tensor.VectorMath;
 import java.util.Arrays;
 
 /**
@@ -157,20 +158,8 @@ final class Attention {
         }
         for (int g = 0; g < group; g++) {
           int row = g * span;
-          float max = Float.NEGATIVE_INFINITY;
-          for (int j = first; j <= position; j++) {
-            max = Math.max(max, scores[row + j]);
-          }
-          float sum = 0f;
-          for (int j = first; j <= position; j++) {
-            float e = (float) Math.exp(scores[row + j] - max);
-            scores[row + j] = e;
-            sum += e;
-          }
-          float inverse = 1f / sum;
-          for (int j = first; j <= position; j++) {
-            scores[row + j] *= inverse;
-          }
+          int visible = position - first + 1;
+          VectorMath.softmax(scores, row + first, visible, scores, row + first);
           Arrays.fill(out, qBase + g * headDim, qBase + (g + 1) * headDim, 0f);
         }
         for (int j = first; j <= position; j++) {

@@ -27,30 +27,66 @@ public final class VectorMath {
    *     is NaN
    */
   public static boolean softmax(float[] in, int inOffset, int n, float[] out, int outOffset) {
-    float max = Float.NEGATIVE_INFINITY;
-    boolean defined = n > 0;
-    for (int i = 0; i < n; i++) {
-      float v = in[inOffset + i];
-      if (Float.isNaN(v) || v == Float.POSITIVE_INFINITY) {
-        defined = false;
-      }
-      max = Math.max(max, v);
-    }
-    if (max == Float.NEGATIVE_INFINITY) {
-      defined = false;
-    }
-    if (!defined) {
+    double max = definedMax(in, inOffset, n);
+    if (Double.isNaN(max)) {
       java.util.Arrays.fill(out, outOffset, outOffset + n, Float.NaN);
       return false;
     }
-    double sum = 0;
-    for (int i = 0; i < n; i++) {
-      sum += Math.exp(in[inOffset + i] - max);
-    }
+    double sum = sumExp(in, inOffset, n, max);
     for (int i = 0; i < n; i++) {
       out[outOffset + i] = (float) (Math.exp(in[inOffset + i] - max) / sum);
     }
     return true;
+  }
+
+  /**
+   * {@link #softmax(float[], int, int, float[], int)} into a double array (for analyses that
+   * compare probabilities finer than float32 resolves).
+   */
+  public static boolean softmax(float[] in, int inOffset, int n, double[] out, int outOffset) {
+    double max = definedMax(in, inOffset, n);
+    if (Double.isNaN(max)) {
+      java.util.Arrays.fill(out, outOffset, outOffset + n, Double.NaN);
+      return false;
+    }
+    double sum = sumExp(in, inOffset, n, max);
+    for (int i = 0; i < n; i++) {
+      out[outOffset + i] = Math.exp(in[inOffset + i] - max) / sum;
+    }
+    return true;
+  }
+
+  /**
+   * {@code log(sum(exp(x)))} of the slice, computed from its maximum; NaN where softmax is
+   * undefined.
+   */
+  public static double logSumExp(float[] in, int inOffset, int n) {
+    double max = definedMax(in, inOffset, n);
+    return Double.isNaN(max) ? Double.NaN : max + Math.log(sumExp(in, inOffset, n, max));
+  }
+
+  /**
+   * The slice's maximum, or NaN if it holds NaN or +Infinity or only -Infinity (no defined
+   * softmax).
+   */
+  private static double definedMax(float[] in, int offset, int n) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < n; i++) {
+      float v = in[offset + i];
+      if (Float.isNaN(v) || v == Float.POSITIVE_INFINITY) {
+        return Double.NaN;
+      }
+      max = Math.max(max, v);
+    }
+    return max == Float.NEGATIVE_INFINITY ? Double.NaN : max;
+  }
+
+  private static double sumExp(float[] in, int offset, int n, double max) {
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      sum += Math.exp(in[offset + i] - max);
+    }
+    return sum;
   }
 
   /**
@@ -79,8 +115,36 @@ public final class VectorMath {
   }
 
   /**
-   * Whether {@code a} ranks strictly above {@code b} when {@code a} has the higher index: larger,
-   * or a number against NaN. Equal values (and two NaNs) never do, so the lower index wins ties.
+   * The indices of the {@code k} largest of the slice, best first (a new array); see {@link #topK}.
+   */
+  public static int[] topK(float[] scores, int offset, int n, int k) {
+    int[] ids = new int[k];
+    topK(scores, offset, n, k, ids, 0);
+    return ids;
+  }
+
+  /** The index of the largest value of the slice by the ordering rule (the first maximum). */
+  public static int argmax(float[] scores, int offset, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++) {
+      if (ranksAbove(scores[offset + i], scores[offset + best])) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * A comparator of values by the ordering rule, for a stable sort whose equal values keep index
+   * order: negative when {@code a} ranks above {@code b}.
+   */
+  public static int compareRank(float a, float b) {
+    return ranksAbove(a, b) ? -1 : ranksAbove(b, a) ? 1 : 0;
+  }
+
+  /**
+   * Whether {@code a} ranks strictly above {@code b}: larger, or a number against NaN. Equal values
+   * (and two NaNs) never do, so among equal values the lower index wins.
    */
   public static boolean ranksAbove(float a, float b) {
     if (Float.isNaN(a)) {

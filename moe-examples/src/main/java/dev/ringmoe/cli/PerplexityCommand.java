@@ -4,6 +4,7 @@ import dev.ringmoe.MoeModel;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.hash.trace.TokenWindows;
+import dev.ringmoe.tensor.VectorMath;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -172,14 +173,6 @@ final class PerplexityCommand implements Command {
   }
 
   private static double logSoftmax(float[] row, int target) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (float v : row) {
-      max = Math.max(max, v);
-    }
-    double sum = 0;
-    for (float v : row) {
-      sum += Math.exp(v - max);
-    }
-    return row[target] - max - Math.log(sum);
+    return row[target] - VectorMath.logSumExp(row, 0, row.length);
   }
 }

@@ -5,6 +5,7 @@ import dev.ringmoe.hash.eval.RoutingPrediction;
 import dev.ringmoe.hash.trace.TraceSequence;
 import dev.ringmoe.model.ExpertPredictor;
 import dev.ringmoe.model.LayerInput;
+import dev.ringmoe.tensor.VectorMath;
 import java.util.BitSet;
 
 /**
@@ -54,8 +55,7 @@ public final class FrequencyPredictor implements SequencePredictor, ExpertPredic
       for (int t = 0; t < seq.tokens(); t++) {
         for (int l = 0; l < seq.layers(); l++) {
           for (int e :
-              RoutingPrediction.topK(
-                  seq.routerLogits(), seq.logitsOffset(t, l), seq.experts(), topK)) {
+              VectorMath.topK(seq.routerLogits(), seq.logitsOffset(t, l), seq.experts(), topK)) {
             counts[l][e]++;
           }
         }
@@ -76,7 +76,7 @@ public final class FrequencyPredictor implements SequencePredictor, ExpertPredic
     for (int e = 0; e < f.length; e++) {
       f[e] = counts[layer][e];
     }
-    return RoutingPrediction.topK(f, 0, f.length, f.length);
+    return VectorMath.topK(f, 0, f.length, f.length);
   }
 
   @Override

@@ -10,6 +10,7 @@ import dev.ringmoe.model.LayerInput;
 import dev.ringmoe.model.LayerWeights;
 import dev.ringmoe.model.ResidentWeightStore;
 import dev.ringmoe.model.RmsNorm;
+import dev.ringmoe.tensor.VectorMath;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.BitSet;
@@ -182,7 +183,7 @@ public final class LookaheadPredictor implements SequencePredictor, ExpertPredic
     scores(layer, input.hidden(), 0, hidden, tokens, logits, 0, experts);
     BitSet out = new BitSet(experts);
     for (int r = 0; r < tokens; r++) {
-      for (int e : RoutingPrediction.topK(logits, r * experts, experts, topK)) {
+      for (int e : VectorMath.topK(logits, r * experts, experts, topK)) {
         out.set(e);
       }
     }

@@ -4,6 +4,7 @@ import dev.ringmoe.hash.eval.RoutingPrediction;
 import dev.ringmoe.hash.trace.TraceSequence;
 import dev.ringmoe.model.ExpertPredictor;
 import dev.ringmoe.model.LayerInput;
+import dev.ringmoe.tensor.VectorMath;
 import java.util.Arrays;
 import java.util.BitSet;
 
@@ -39,8 +40,7 @@ public final class OraclePredictor implements SequencePredictor {
         BitSet out = new BitSet(recorded.experts());
         for (int t = 0; t < pass.length; t++) {
           int offset = recorded.logitsOffset(from + t, input.routingLayer());
-          for (int e :
-              RoutingPrediction.topK(recorded.routerLogits(), offset, recorded.experts(), topK)) {
+          for (int e : VectorMath.topK(recorded.routerLogits(), offset, recorded.experts(), topK)) {
             out.set(e);
           }
         }

@@ -3,6 +3,7 @@ package dev.ringmoe.hash.eval;
 import com.google.common.base.Preconditions;
 import dev.ringmoe.hash.trace.TraceHeader;
 import dev.ringmoe.hash.trace.TraceSequence;
+import dev.ringmoe.tensor.VectorMath;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -97,9 +98,8 @@ public final class PredictorEvaluation {
     for (int t = 0; t < prediction.tokens(); t++) {
       for (int l = 0; l < layers; l++) {
         int off = prediction.offset(t, l);
-        int[] router =
-            RoutingPrediction.topK(routerLogits, off, experts, Math.min(experts, kTruth + 1));
-        int[] predicted = RoutingPrediction.topK(prediction.scores(), off, experts, kSorted);
+        int[] router = VectorMath.topK(routerLogits, off, experts, Math.min(experts, kTruth + 1));
+        int[] predicted = VectorMath.topK(prediction.scores(), off, experts, kSorted);
         decisions[l]++;
         int top1 = router[0];
         for (int k = 1; k <= maxK; k++) {
@@ -115,7 +115,7 @@ public final class PredictorEvaluation {
             overlap[l]++;
           }
         }
-        softmax(routerLogits, off, probs);
+        VectorMath.softmax(routerLogits, off, experts, probs, 0);
         if (router.length > 1 && probs[router[0]] - probs[router[1]] < NEAR_TIE) {
           top1Ties[l]++;
         }
@@ -134,21 +134,6 @@ public final class PredictorEvaluation {
       }
     }
     return false;
-  }
-
-  private void softmax(float[] logits, int off, double[] out) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (int e = 0; e < experts; e++) {
-      max = Math.max(max, logits[off + e]);
-    }
-    double sum = 0;
-    for (int e = 0; e < experts; e++) {
-      out[e] = Math.exp(logits[off + e] - max);
-      sum += out[e];
-    }
-    for (int e = 0; e < experts; e++) {
-      out[e] /= sum;
-    }
   }
 
   public int layers() {

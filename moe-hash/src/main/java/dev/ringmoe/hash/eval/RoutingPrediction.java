@@ -2,6 +2,7 @@ package dev.ringmoe.hash.eval;
 
 import com.google.common.base.Preconditions;
 import dev.ringmoe.hash.trace.TraceSequence;
+import dev.ringmoe.tensor.VectorMath;
 
 /**
  * A predictor's opinion on one sequence: for every token and MoE layer a score per expert, higher
@@ -67,34 +68,6 @@ public final class RoutingPrediction {
 
   /** The {@code k} highest-scoring experts of token {@code t} at {@code layer}, best first. */
   public int[] topK(int t, int layer, int k) {
-    return topK(scores, offset(t, layer), experts, k);
-  }
-
-  /**
-   * The {@code k} largest of {@code values[offset .. offset+n)} as indices relative to {@code
-   * offset}, largest first; ties go to the lower index; NaN ranks last.
-   */
-  public static int[] topK(float[] values, int offset, int n, int k) {
-    Preconditions.checkArgument(k > 0 && k <= n, "k %s outside 1..%s", k, n);
-    int[] out = new int[k];
-    boolean[] taken = new boolean[n];
-    for (int j = 0; j < k; j++) {
-      int best = -1;
-      for (int e = 0; e < n; e++) {
-        if (!taken[e] && (best < 0 || greater(values[offset + e], values[offset + best]))) {
-          best = e;
-        }
-      }
-      taken[best] = true;
-      out[j] = best;
-    }
-    return out;
-  }
-
-  private static boolean greater(float a, float b) {
-    if (Float.isNaN(a)) {
-      return false;
-    }
-    return Float.isNaN(b) || a > b;
+    return VectorMath.topK(scores, offset(t, layer), experts, k);
   }
 }

@@ -7,6 +7,7 @@ import dev.ringmoe.hash.eval.RoutingPrediction;
 import dev.ringmoe.hash.trace.TraceSequence;
 import dev.ringmoe.model.ExpertPredictor;
 import dev.ringmoe.model.LayerInput;
+import dev.ringmoe.tensor.VectorMath;
 import java.util.BitSet;
 
 /**
@@ -95,7 +96,7 @@ public final class CombinedPredictor implements ExpertPredictor, SequencePredict
     BitSet out = new BitSet(experts);
     for (int t = 0; t < tokens; t++) {
       mix(hashProbs, logits, t * experts, experts, mixed, 0);
-      for (int e : RoutingPrediction.topK(mixed, 0, experts, topK)) {
+      for (int e : VectorMath.topK(mixed, 0, experts, topK)) {
         out.set(e);
       }
     }
@@ -105,17 +106,10 @@ public final class CombinedPredictor implements ExpertPredictor, SequencePredict
   /** {@code out = w · hashProbs + (1 − w) · softmax(logits)} over one row of {@code experts}. */
   private void mix(
       float[] hashProbs, float[] logits, int offset, int experts, float[] out, int outOffset) {
-    float max = Float.NEGATIVE_INFINITY;
+    VectorMath.softmax(logits, offset, experts, out, outOffset);
     for (int e = 0; e < experts; e++) {
-      max = Math.max(max, logits[offset + e]);
-    }
-    double sum = 0;
-    for (int e = 0; e < experts; e++) {
-      sum += Math.exp(logits[offset + e] - max);
-    }
-    for (int e = 0; e < experts; e++) {
-      double p = Math.exp(logits[offset + e] - max) / sum;
-      out[outOffset + e] = (float) (hashWeight * hashProbs[offset + e] + (1 - hashWeight) * p);
+      out[outOffset + e] =
+          (float) (hashWeight * hashProbs[offset + e] + (1 - hashWeight) * out[outOffset + e]);
     }
   }
 

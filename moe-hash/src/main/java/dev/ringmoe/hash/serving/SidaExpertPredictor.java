@@ -7,6 +7,7 @@ import dev.ringmoe.hash.sida.HashPredictor;
 import dev.ringmoe.hash.trace.TraceSequence;
 import dev.ringmoe.model.LayerInput;
 import dev.ringmoe.model.RoutingPredictor;
+import dev.ringmoe.tensor.VectorMath;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.LinkedHashMap;
@@ -126,7 +127,9 @@ public final class SidaExpertPredictor
     float[][][] p = forPass(input);
     BitSet expected = new BitSet(input.config().experts());
     for (float[][] token : p) {
-      for (int e : HashPredictor.topK(token[input.routingLayer()], topK)) {
+      for (int e :
+          VectorMath.topK(
+              token[input.routingLayer()], 0, token[input.routingLayer()].length, topK)) {
         expected.set(e);
       }
     }

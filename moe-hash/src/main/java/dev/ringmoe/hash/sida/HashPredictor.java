@@ -1,5 +1,6 @@
 package dev.ringmoe.hash.sida;
 
+import dev.ringmoe.tensor.VectorMath;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -133,23 +134,6 @@ public final class HashPredictor implements AutoCloseable {
       out[t] = Arrays.copyOfRange(logits, t * width, (t + 1) * width);
     }
     return out;
-  }
-
-  /** The ids of the {@code k} largest entries, largest first (ties to the lower id). */
-  public static int[] topK(float[] probs, int k) {
-    int[] idx = new int[k];
-    boolean[] used = new boolean[probs.length];
-    for (int j = 0; j < k; j++) {
-      int best = -1;
-      for (int i = 0; i < probs.length; i++) {
-        if (!used[i] && (best < 0 || probs[i] > probs[best])) {
-          best = i;
-        }
-      }
-      used[best] = true;
-      idx[j] = best;
-    }
-    return idx;
   }
 
   /** Streaming state: the two LSTM layers' (h, c) and the attention keys seen so far. */
@@ -339,20 +323,10 @@ public final class HashPredictor implements AutoCloseable {
     }
   }
 
+  /** A new array: {@link VectorMath#softmax} of {@code v[off .. off + n)}. */
   static float[] softmax(float[] v, int off, int n) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (int i = 0; i < n; i++) {
-      max = Math.max(max, v[off + i]);
-    }
     float[] out = new float[n];
-    double sum = 0;
-    for (int i = 0; i < n; i++) {
-      out[i] = (float) Math.exp(v[off + i] - max);
-      sum += out[i];
-    }
-    for (int i = 0; i < n; i++) {
-      out[i] = (float) (out[i] / sum);
-    }
+    VectorMath.softmax(v, off, n, out, 0);
     return out;
   }
 

@@ -1,5 +1,6 @@
 package dev.ringmoe.hash.sida;
 
+import dev.ringmoe.tensor.VectorMath;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -228,17 +229,18 @@ public final class HashTrainer {
           int off = ((b * len + t) * layers + l) * experts;
           int src = (t * layers + l) * experts;
           float[] row = java.util.Arrays.copyOfRange(tl, src, src + experts);
-          int[] top = HashPredictor.topK(row, keep);
+          int[] top = VectorMath.topK(row, 0, row.length, keep);
           onehot[off + top[0]] = 1f;
           java.util.Arrays.fill(bias, off, off + experts, SidaHashNetwork.MASK);
-          double max = row[top[0]];
-          double z = 0;
-          for (int e : top) {
-            z += Math.exp(row[e] - max);
+          float[] kept = new float[top.length];
+          for (int j = 0; j < top.length; j++) {
+            kept[j] = row[top[j]];
           }
-          for (int e : top) {
-            bias[off + e] = 0f;
-            probs[off + e] = (float) (Math.exp(row[e] - max) / z);
+          VectorMath.softmax(
+              kept, 0, kept.length, kept, 0); // the teacher over its top experts only
+          for (int j = 0; j < top.length; j++) {
+            bias[off + top[j]] = 0f;
+            probs[off + top[j]] = kept[j];
           }
         }
       }

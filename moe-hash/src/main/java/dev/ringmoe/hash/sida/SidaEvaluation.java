@@ -1,5 +1,6 @@
 package dev.ringmoe.hash.sida;
 
+import dev.ringmoe.tensor.VectorMath;
 import java.util.List;
 
 /**
@@ -32,7 +33,7 @@ public final class SidaEvaluation {
       for (int t = 0; t < s.length(); t++) {
         for (int l = 0; l < layers; l++) {
           int top1 = argmax(s.logits(t, l));
-          for (int e : HashPredictor.topK(p[t][l], k)) {
+          for (int e : VectorMath.topK(p[t][l], 0, p[t][l].length, k)) {
             if (e == top1) {
               hits[l]++;
               break;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.ringmoe.tensor.VectorMath;
 import org.junit.jupiter.api.Test;
 
 /** The metrics on a hand-made example whose answers are worked out below. */
@@ -94,10 +95,8 @@ class PredictorEvaluationTest {
 
   @Test
   void topKOrdersAndBreaksTies() {
-    assertArrayEquals(
-        new int[] {2, 0, 1}, RoutingPrediction.topK(new float[] {9, 1, 1, 5, 1}, 1, 4, 3));
-    assertArrayEquals(
-        new int[] {1, 0}, RoutingPrediction.topK(new float[] {Float.NaN, 2}, 0, 2, 2));
+    assertArrayEquals(new int[] {2, 0, 1}, VectorMath.topK(new float[] {9, 1, 1, 5, 1}, 1, 4, 3));
+    assertArrayEquals(new int[] {1, 0}, VectorMath.topK(new float[] {Float.NaN, 2}, 0, 2, 2));
   }
 
   @Test

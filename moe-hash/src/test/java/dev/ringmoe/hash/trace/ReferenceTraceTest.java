@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringmoe.ReferenceData;
-import dev.ringmoe.hash.eval.RoutingPrediction;
+import dev.ringmoe.tensor.VectorMath;
 import java.nio.file.Files;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -46,14 +46,14 @@ class ReferenceTraceTest {
         }
         for (int t = 0; t < T; t++) {
           for (int l = 0; l < L; l++) {
-            int[] top = RoutingPrediction.topK(logits, seq.logitsOffset(t, l), E, 3);
+            int[] top = VectorMath.topK(logits, seq.logitsOffset(t, l), E, 3);
             int r = ((s * T + t) * L + l) * 2;
             if (top[0] != routing[r] || top[1] != routing[r + 1]) {
               disagreements++;
               // a near-tie of the reference: its 2nd and 3rd (or 1st and 2nd) probabilities within
               // 1e-4
               double[] p = softmax(ref, (s * T + t) * L * E + l * E);
-              int[] refTop = RoutingPrediction.topK(ref, (s * T + t) * L * E + l * E, E, 3);
+              int[] refTop = VectorMath.topK(ref, (s * T + t) * L * E + l * E, E, 3);
               boolean tie =
                   p[refTop[1]] - p[refTop[2]] < 1e-4 || p[refTop[0]] - p[refTop[1]] < 1e-4;
               if (tie) {
