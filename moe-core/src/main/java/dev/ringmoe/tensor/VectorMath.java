@@ -32,9 +32,16 @@ public final class VectorMath {
       java.util.Arrays.fill(out, outOffset, outOffset + n, Float.NaN);
       return false;
     }
-    double sum = sumExp(in, inOffset, n, max);
+    // One exp per value (attention calls this for every query row over the whole cache).
+    double sum = 0;
     for (int i = 0; i < n; i++) {
-      out[outOffset + i] = (float) (Math.exp(in[inOffset + i] - max) / sum);
+      float e = (float) Math.exp(in[inOffset + i] - max);
+      out[outOffset + i] = e;
+      sum += e;
+    }
+    float inverse = (float) (1.0 / sum);
+    for (int i = 0; i < n; i++) {
+      out[outOffset + i] *= inverse;
     }
     return true;
   }
