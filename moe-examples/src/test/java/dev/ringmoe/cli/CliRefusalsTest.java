@@ -38,38 +38,7 @@ class CliRefusalsTest {
   }
 
   private Path synth(String name) {
-    Path dir = tmp.resolve(name);
-    CliRun r =
-        CliRun.run(
-            "synth",
-            "--out",
-            dir.toString(),
-            "--layers",
-            "2",
-            "--hidden",
-            "64",
-            "--heads",
-            "4",
-            "--kv-heads",
-            "2",
-            "--experts",
-            "4",
-            "--top-k",
-            "2",
-            "--intermediate",
-            "96",
-            "--vocab",
-            "300",
-            "--dtype",
-            "bf16",
-            "--shard-size",
-            "60KB",
-            "--seed",
-            "5",
-            "--max-positions",
-            "64");
-    assertEquals(0, r.status(), r.err());
-    return dir;
+    return CliRun.synth(tmp.resolve(name), "--max-positions", "64");
   }
 
   // Item 9: --max-new-tokens 0 gave exit 2 but -1 exit 1 (the library's IllegalArgumentException).

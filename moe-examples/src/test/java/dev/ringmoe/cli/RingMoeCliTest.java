@@ -21,36 +21,7 @@ class RingMoeCliTest {
   @TempDir Path tmp;
 
   private Path synth() {
-    Path dir = tmp.resolve("model");
-    CliRun r =
-        CliRun.run(
-            "synth",
-            "--out",
-            dir.toString(),
-            "--layers",
-            "2",
-            "--hidden",
-            "64",
-            "--heads",
-            "4",
-            "--kv-heads",
-            "2",
-            "--experts",
-            "4",
-            "--top-k",
-            "2",
-            "--intermediate",
-            "96",
-            "--vocab",
-            "300",
-            "--dtype",
-            "bf16",
-            "--shard-size",
-            "60KB",
-            "--seed",
-            "5");
-    assertEquals(0, r.status(), r.err());
-    return dir;
+    return CliRun.synth(tmp.resolve("model"));
   }
 
   @Test
