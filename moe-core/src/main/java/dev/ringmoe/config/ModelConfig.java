@@ -111,7 +111,13 @@ public final class ModelConfig {
   private final int denseIntermediateSize;
   private final int sharedExpertIntermediateSize;
   private final boolean sharedExpertGate;
-  private final boolean[] moeLayers;
+
+  /** Per layer, its position among the layers that route, or -1 for a dense layer. */
+  private final int[] routingIndex;
+
+  /** The layers that route, ascending. */
+  private final int[] moeLayerIds;
+
   private final boolean attentionBias;
   private final QkNorm qkNorm;
   private volatile WeightManifest manifest;
@@ -141,13 +147,21 @@ public final class ModelConfig {
         b.denseIntermediateSize > 0 ? b.denseIntermediateSize : b.intermediateSize;
     this.sharedExpertIntermediateSize = b.sharedExpertIntermediateSize;
     this.sharedExpertGate = b.sharedExpertGate;
-    this.moeLayers = new boolean[Math.max(0, Math.min(b.layers, MAX_LAYERS))];
-    java.util.Arrays.fill(moeLayers, true);
+    // sized before validate() has checked the count, so bounded here
+    this.routingIndex = new int[Math.max(0, Math.min(b.layers, MAX_LAYERS))];
     for (int l : b.denseLayers) {
-      if (l >= 0 && l < moeLayers.length) {
-        moeLayers[l] = false;
+      if (l >= 0 && l < routingIndex.length) {
+        routingIndex[l] = -1;
       }
     }
+    int routing = 0;
+    for (int l = 0; l < routingIndex.length; l++) {
+      routingIndex[l] = routingIndex[l] < 0 ? -1 : routing++;
+    }
+    this.moeLayerIds =
+        java.util.stream.IntStream.range(0, routingIndex.length)
+            .filter(l -> routingIndex[l] >= 0)
+            .toArray();
     this.attentionBias = b.attentionBias;
     this.qkNorm = b.qkNorm;
   }
@@ -604,7 +618,7 @@ public final class ModelConfig {
 
   /** Whether {@code layer} has a sparse MoE block (otherwise a dense MLP). */
   public boolean isMoeLayer(int layer) {
-    return moeLayers[layer];
+    return routingIndex[layer] >= 0;
   }
 
   /**
@@ -612,19 +626,12 @@ public final class ModelConfig {
    * index by), or -1 for a dense layer or a layer the model does not have.
    */
   public int routingIndex(int layer) {
-    if (layer < 0 || layer >= moeLayers.length || !moeLayers[layer]) {
-      return -1;
-    }
-    int index = 0;
-    for (int l = 0; l < layer; l++) {
-      index += moeLayers[l] ? 1 : 0;
-    }
-    return index;
+    return layer < 0 || layer >= routingIndex.length ? -1 : routingIndex[layer];
   }
 
   /** The layers with a sparse MoE block, ascending. */
   public int[] moeLayers() {
-    return java.util.stream.IntStream.range(0, layers).filter(l -> moeLayers[l]).toArray();
+    return moeLayerIds.clone();
   }
 
   /** Whether the q, k and v projections have biases. */
@@ -648,7 +655,7 @@ public final class ModelConfig {
 
   /** Parameters in one routed expert (gate, up and down projections). */
   public long expertParameters() {
-    int l = moeLayers().length > 0 ? moeLayers()[0] : -1;
+    int l = moeLayerIds.length > 0 ? moeLayerIds[0] : -1;
     return l < 0 ? 0 : manifest().expert(l, 0).parameters();
   }
 

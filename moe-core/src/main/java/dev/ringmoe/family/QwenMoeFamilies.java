@@ -5,8 +5,7 @@ import com.google.gson.JsonObject;
 import dev.ringmoe.config.ConfigFields;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.config.ModelConfigException;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * The config fields Qwen2-MoE and Qwen3-MoE share: {@code num_experts}, {@code
@@ -28,22 +27,15 @@ final class QwenMoeFamilies {
       throw json.refuse("decoder_sparse_step must be at least 1, was " + step);
     }
     int[] mlpOnly = orElse(json.optionalInts("mlp_only_layers"), new int[0]);
-    List<Integer> dense = new ArrayList<>();
-    for (int l = 0; l < layers; l++) {
-      boolean listed = false;
-      for (int m : mlpOnly) {
-        listed |= m == l;
-      }
-      if (listed || (l + 1) % step != 0) {
-        dense.add(l);
-      }
-    }
+    boolean[] listed = new boolean[layers];
     for (int m : mlpOnly) {
       if (m < 0 || m >= layers) {
         throw json.refuse("mlp_only_layers names layer " + m + ", outside [0, " + layers + ")");
       }
+      listed[m] = true;
     }
-    b.denseLayers(dense.stream().mapToInt(Integer::intValue).toArray());
+    b.denseLayers(
+        IntStream.range(0, layers).filter(l -> listed[l] || (l + 1) % step != 0).toArray());
     if (orElse(json.optionalBoolean("use_sliding_window"), false)) {
       throw json.refuse("use_sliding_window true is not supported yet");
     }
