@@ -16,6 +16,7 @@ import dev.ringmoe.model.RoutingPredictor;
 import dev.ringmoe.model.StoreOptions;
 import dev.ringmoe.model.WeightStore;
 import dev.ringmoe.model.WeightStoreProvider;
+import dev.ringmoe.tensor.Tensors;
 import dev.ringmoe.tokenizer.Tokenizer;
 import dev.ringmoe.tokenizer.TokenizerException;
 import java.io.IOException;
@@ -507,11 +508,11 @@ public final class MoeModel implements AutoCloseable {
     }
 
     /**
-     * Float32 bytes of weights the default stores will hold: all of them, or at most the device
-     * budget.
+     * Bytes of weights the default stores will hold, in the model's weight type: all of them, or at
+     * most the device budget.
      */
-    private long heldWeightBytes(ModelConfig config) {
-      long all = config.float32WeightBytes();
+    private long heldWeightBytes(ModelConfig config, Checkpoint files) {
+      long all = config.weightBytes(Tensors.weightType(files, config.manifest()).width());
       if (deviceBytes == 0 && deviceFraction == 0) {
         return all;
       }
@@ -601,8 +602,8 @@ public final class MoeModel implements AutoCloseable {
         files = Checkpoint.open(checkpoint);
         if (weightStore == null) {
           NativeMemoryLimits.check(
-              heldWeightBytes(config),
-              "the model's float32 weights held in memory ("
+              heldWeightBytes(config, files),
+              "the model's weights held in memory ("
                   + (deviceBytes == 0 && deviceFraction == 0
                       ? "every weight resident"
                       : "the device memory budget")

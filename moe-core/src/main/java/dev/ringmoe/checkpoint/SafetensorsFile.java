@@ -652,6 +652,58 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   /**
+   * Copies the tensor's bytes as stored into {@code dst} from its position, advancing it by {@link
+   * TensorInfo#byteSize()}: through a mapping held for the call only (so the pages do not stay in
+   * the process's resident memory), with the same truncation checks as {@link #readFloat32}.
+   *
+   * @throws CheckpointFormatException if the file was truncated after open
+   * @throws IllegalArgumentException if {@code dst} has too little room or the tensor is not from
+   *     this file
+   */
+  public void readRaw(TensorInfo t, ByteBuffer dst) throws IOException {
+    checkOwned(t);
+    if (dst.remaining() < t.byteSize()) {
+      throw new IllegalArgumentException(
+          path
+              + ": tensor '"
+              + t.name()
+              + "' has "
+              + t.byteSize()
+              + " bytes but the destination has room for "
+              + dst.remaining());
+    }
+    ensureOpen();
+    long size = channel.size();
+    if (size < t.fileOffset() + t.byteSize()) {
+      throw new CheckpointFormatException(
+          path,
+          t.name(),
+          "file ends at byte " + size + ", inside the tensor's data (truncated after open?)");
+    }
+    MappedByteBuffer m;
+    try {
+      m = channel.map(FileChannel.MapMode.READ_ONLY, t.fileOffset(), t.byteSize());
+    } catch (ClosedChannelException e) {
+      if (closed) {
+        throw new IllegalStateException(path + " is closed", e);
+      }
+      throw e;
+    }
+    try {
+      dst.put(m);
+    } catch (InternalError e) {
+      throw new CheckpointFormatException(
+          path,
+          t.name(),
+          "reading the tensor's data failed: the file changed after it was opened ("
+              + e.getMessage()
+              + ")");
+    } finally {
+      Unmapper.unmap(m);
+    }
+  }
+
+  /**
    * The fast path: maps the tensor's bytes for the duration of the call and converts straight from
    * the mapping into {@code dst} (no intermediate copies, unlike positional reads into a staging
    * buffer), then unmaps, so the file's pages do not stay in the process's resident memory.

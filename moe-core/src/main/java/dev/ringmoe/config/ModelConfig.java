@@ -676,9 +676,17 @@ public final class ModelConfig {
     return manifest().globals().parameters();
   }
 
-  /** Bytes of every weight in float32, the form compute uses. */
+  /** Bytes of every weight in float32. */
   public long float32WeightBytes() {
     return 4L * manifest().parameters();
+  }
+
+  /**
+   * Bytes of every weight at {@code elementBytes} per parameter: 2 for a model held in bfloat16, 4
+   * in float32 (budgets given as fractions are fractions of this).
+   */
+  public long weightBytes(int elementBytes) {
+    return (long) elementBytes * manifest().parameters();
   }
 
   @Override

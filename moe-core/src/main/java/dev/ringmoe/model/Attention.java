@@ -5,6 +5,7 @@ import dev.ringmoe.manifest.Role;
 import dev.ringmoe.tensor.Tensors;
 import dev.ringmoe.tensor.VectorMath;
 import java.util.Arrays;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One layer's self-attention, as a component with the options the families need: pre-norm,
@@ -28,6 +29,8 @@ final class Attention {
   private final float[] cos;
   private final float[] sin;
   private float[] scores;
+  private INDArray[] qkvOut;
+  private Workspace qkvOutFor;
 
   /**
    * @param window this layer's attention window in tokens, 0 for full causal attention
@@ -51,9 +54,11 @@ final class Attention {
     RmsNorm.apply(
         ws.residual, ws.normed, lw.vector(Role.INPUT_NORM), n, hidden, config.rmsNormEps());
     ws.normedNd.write(ws.normed, n * hidden);
-    Tensors.linear(ws.normedNd.array(), lw.matrix(Role.QUERY), ws.qNd.array());
-    Tensors.linear(ws.normedNd.array(), lw.matrix(Role.KEY), ws.kNd.array());
-    Tensors.linear(ws.normedNd.array(), lw.matrix(Role.VALUE), ws.vNd.array());
+    // q, k and v share their input: one product group, one hand-off to the kernel threads
+    Tensors.linear(
+        ws.normedNd.array(),
+        new INDArray[] {lw.matrix(Role.QUERY), lw.matrix(Role.KEY), lw.matrix(Role.VALUE)},
+        qkv(ws));
     ws.qNd.read(ws.q, n * qDim);
     ws.kNd.read(ws.k, n * kvDim);
     ws.vNd.read(ws.v, n * kvDim);
@@ -82,6 +87,14 @@ final class Attention {
     for (int i = 0; i < n * hidden; i++) {
       ws.residual[i] += ws.projected[i];
     }
+  }
+
+  private INDArray[] qkv(Workspace ws) {
+    if (qkvOut == null || qkvOutFor != ws) {
+      qkvOut = new INDArray[] {ws.qNd.array(), ws.kNd.array(), ws.vNd.array()};
+      qkvOutFor = ws;
+    }
+    return qkvOut;
   }
 
   /**

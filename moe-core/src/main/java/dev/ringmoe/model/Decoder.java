@@ -198,9 +198,9 @@ public final class Decoder implements AutoCloseable {
   }
 
   private void embed(int[] tokens, float[] out) {
-    FloatBuffer table = weights.globals().embedding.data().asNioFloat();
+    GlobalWeights globals = weights.globals();
     for (int t = 0; t < tokens.length; t++) {
-      table.get(tokens[t] * hidden, out, t * hidden, hidden);
+      globals.embed(tokens[t], out, t * hidden);
     }
   }
 

@@ -1,11 +1,12 @@
 package dev.ringmoe.model;
 
 import com.google.common.base.Preconditions;
+import dev.ringmoe.tensor.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One SwiGLU expert: {@code down(silu(gate(x)) * up(x))}. Gate and up are [intermediate, hidden],
- * down is [hidden, intermediate], float32.
+ * down is [hidden, intermediate], float32 or bfloat16.
  *
  * <p>Immutable holder; the arrays are owned by the {@link WeightStore} that handed it out and are
  * valid until the expert is released to it.
@@ -38,7 +39,7 @@ public final class ExpertWeights {
 
   /** Native bytes of the three matrices. */
   public long bytes() {
-    return 4L * (gate.length() + up.length() + down.length());
+    return Tensors.bytes(gate) + Tensors.bytes(up) + Tensors.bytes(down);
   }
 
   /** Closes the arrays; for the store that owns them, never for the decoder. */

@@ -4,7 +4,7 @@ import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.moe.Router;
 import dev.ringmoe.moe.Routing;
-import java.nio.FloatBuffer;
+import dev.ringmoe.tensor.Tensors;
 import java.util.BitSet;
 
 /**
@@ -28,8 +28,6 @@ final class GateLookahead implements ExpertPredictor {
     int tokens = input.tokens();
     float[] normed = new float[tokens * h];
     RmsNorm.apply(input.hidden(), normed, w.postAttentionNorm(), tokens, h, c.rmsNormEps());
-    FloatBuffer router = w.router().data().asNioFloat();
-    long routerOffset = w.router().offset();
     float[] row = new float[h];
     float[] logits = new float[experts];
     Router gate = Decoder.router(c);
@@ -37,7 +35,7 @@ final class GateLookahead implements ExpertPredictor {
     BitSet expected = new BitSet(experts);
     for (int t = 0; t < tokens; t++) {
       for (int e = 0; e < experts; e++) {
-        router.get((int) (routerOffset + (long) e * h), row, 0, h);
+        Tensors.readRow(w.router(), e, row, 0);
         float s = 0f;
         for (int i = 0; i < h; i++) {
           s += row[i] * normed[t * h + i];

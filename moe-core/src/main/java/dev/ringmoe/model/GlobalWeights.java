@@ -4,8 +4,10 @@ import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.manifest.WeightManifest;
+import dev.ringmoe.tensor.Tensors;
 import java.io.IOException;
 import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -29,12 +31,14 @@ public final class GlobalWeights implements AutoCloseable {
   /**
    * Loads the global weights.
    *
-   * @param copy whether float32 tensors are copied into native memory rather than read through the
-   *     file mapping
+   * @param type the model's weight type ({@link Tensors#weightType})
+   * @param copy whether tensors stored in that type are copied into native memory rather than read
+   *     through the file mapping
    */
-  public static GlobalWeights load(Checkpoint checkpoint, ModelConfig config, boolean copy)
-      throws IOException {
-    SectionWeights w = SectionWeights.load(checkpoint, WeightManifest.of(config).globals(), copy);
+  public static GlobalWeights load(
+      Checkpoint checkpoint, ModelConfig config, DataType type, boolean copy) throws IOException {
+    SectionWeights w =
+        SectionWeights.load(checkpoint, WeightManifest.of(config).globals(), type, copy);
     INDArray embedding = w.matrices.get(Role.EMBEDDING);
     INDArray lmHead = config.tieWordEmbeddings() ? embedding : w.matrices.get(Role.LM_HEAD);
     return new GlobalWeights(embedding, w.vectors.get(Role.FINAL_NORM), lmHead);
@@ -45,9 +49,14 @@ public final class GlobalWeights implements AutoCloseable {
     return lmHead == embedding ? List.of(embedding) : List.of(embedding, lmHead);
   }
 
-  /** Bytes of the weights in float32, the final norm included. */
+  /** Bytes of the weights as held, the final norm included. */
   public long bytes() {
-    return arrays().stream().mapToLong(a -> 4L * a.length()).sum() + 4L * finalNorm.length;
+    return arrays().stream().mapToLong(Tensors::bytes).sum() + 4L * finalNorm.length;
+  }
+
+  /** Row {@code token} of the embedding, as float32, into {@code dst} from {@code offset}. */
+  public void embed(int token, float[] dst, int offset) {
+    Tensors.readRow(embedding, token, dst, offset);
   }
 
   @Override

@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.manifest.Section;
 import dev.ringmoe.manifest.TensorEntry;
+import dev.ringmoe.tensor.Tensors;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -83,7 +84,7 @@ public final class LayerWeights {
   public long bytes() {
     long n = 0;
     for (INDArray m : matrices.values()) {
-      n += 4L * m.length();
+      n += Tensors.bytes(m);
     }
     return n;
   }

@@ -5,15 +5,17 @@ import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.manifest.Section;
 import dev.ringmoe.manifest.WeightManifest;
+import dev.ringmoe.tensor.Tensors;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * A {@link WeightStore} that holds the whole model in memory for its lifetime: the all-resident
- * baseline that every streaming store must reproduce exactly. Float32 checkpoints are used in place
- * through memory mappings (no copy); BF16 and F16 checkpoints are converted to float32 once, at
- * load.
+ * baseline that every streaming store must reproduce exactly. Float32 and BF16 checkpoints are used
+ * in place through memory mappings (no copy), and products read BF16 weights as they are; F16 and
+ * mixed checkpoints are converted to float32 once, at load ({@link Tensors#weightType}).
  *
  * <p>Acquire and release are no-ops, so the store may be read by several threads. It does not own
  * the {@link Checkpoint}: the caller keeps it open while the store is used and closes it after the
@@ -44,17 +46,18 @@ public final class ResidentWeightStore implements WeightStore {
       throws IOException {
     List<AutoCloseable> loaded = new ArrayList<>();
     try {
-      GlobalWeights globals = GlobalWeights.load(checkpoint, config, false);
+      DataType type = Tensors.weightType(checkpoint, config.manifest());
+      GlobalWeights globals = GlobalWeights.load(checkpoint, config, type, false);
       loaded.add(globals);
       long bytes = globals.bytes();
       LayerWeights[] layers = new LayerWeights[config.layers()];
       ExpertWeights[][] experts = new ExpertWeights[config.layers()][config.experts()];
       for (int l = 0; l < config.layers(); l++) {
-        layers[l] = loadLayer(checkpoint, config, l);
+        layers[l] = loadLayer(checkpoint, config, l, type, false);
         loaded.add(layers[l]::close);
         bytes += layers[l].bytes();
         for (int e = 0; e < config.manifest().experts(l); e++) {
-          experts[l][e] = loadExpert(checkpoint, config, l, e);
+          experts[l][e] = loadExpert(checkpoint, config, l, e, type);
           loaded.add(experts[l][e]::close);
           bytes += experts[l][e].bytes();
         }
@@ -75,34 +78,39 @@ public final class ResidentWeightStore implements WeightStore {
   /** Loads the dense weights of one layer; the caller owns the result. */
   public static LayerWeights loadLayer(Checkpoint checkpoint, ModelConfig config, int layer)
       throws IOException {
-    return loadLayer(checkpoint, config, layer, false);
+    return loadLayer(
+        checkpoint, config, layer, Tensors.weightType(checkpoint, config.manifest()), false);
   }
 
   /**
    * Loads the dense weights of one layer; the caller owns the result.
    *
-   * @param copy whether F32 tensors are copied into native memory rather than read through the file
-   *     mapping
+   * @param type the model's weight type ({@link Tensors#weightType})
+   * @param copy whether tensors stored in that type are copied into native memory rather than read
+   *     through the file mapping
    */
   public static LayerWeights loadLayer(
-      Checkpoint checkpoint, ModelConfig config, int layer, boolean copy) throws IOException {
+      Checkpoint checkpoint, ModelConfig config, int layer, DataType type, boolean copy)
+      throws IOException {
     Section section = WeightManifest.of(config).dense(layer);
-    SectionWeights w = SectionWeights.load(checkpoint, section, copy);
+    SectionWeights w = SectionWeights.load(checkpoint, section, type, copy);
     return new LayerWeights(section, w.matrices, w.vectors);
   }
 
-  /** Loads one expert; the caller owns the result. */
+  /** Loads one expert in the model's weight type; the caller owns the result. */
   public static ExpertWeights loadExpert(
-      Checkpoint checkpoint, ModelConfig config, int layer, int expert) throws IOException {
+      Checkpoint checkpoint, ModelConfig config, int layer, int expert, DataType type)
+      throws IOException {
     SectionWeights w =
-        SectionWeights.load(checkpoint, WeightManifest.of(config).expert(layer, expert), false);
+        SectionWeights.load(
+            checkpoint, WeightManifest.of(config).expert(layer, expert), type, false);
     return new ExpertWeights(
         w.matrices.get(Role.EXPERT_GATE),
         w.matrices.get(Role.EXPERT_UP),
         w.matrices.get(Role.EXPERT_DOWN));
   }
 
-  /** Bytes of float32 weights held (the roofline's numerator for one all-resident pass). */
+  /** Bytes of weights held, in their dtypes (the roofline's numerator for one resident pass). */
   public long bytes() {
     return bytes;
   }

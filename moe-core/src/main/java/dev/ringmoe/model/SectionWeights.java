@@ -8,13 +8,14 @@ import dev.ringmoe.tensor.Tensors;
 import java.io.IOException;
 import java.util.EnumMap;
 import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A section's tensors read from a checkpoint by its manifest entries: vectors into Java arrays,
- * matrices into float32 ND4J arrays (over the file mapping for F32 unless {@code copy}). Optional
- * tensors the checkpoint lacks are left out. The caller owns the matrices; on failure nothing stays
- * allocated.
+ * matrices into ND4J arrays of the model's weight type ({@link Tensors#weightType}: over the file
+ * mapping when the checkpoint stores that type, unless {@code copy}). Optional tensors the
+ * checkpoint lacks are left out. The caller owns the matrices; on failure nothing stays allocated.
  */
 final class SectionWeights {
   final Map<Role, INDArray> matrices = new EnumMap<>(Role.class);
@@ -26,7 +27,7 @@ final class SectionWeights {
    * @throws dev.ringmoe.checkpoint.CheckpointFormatException naming the file and tensor if a
    *     required one is missing or has the wrong shape or dtype
    */
-  static SectionWeights load(Checkpoint checkpoint, Section section, boolean copy)
+  static SectionWeights load(Checkpoint checkpoint, Section section, DataType type, boolean copy)
       throws IOException {
     SectionWeights w = new SectionWeights();
     try {
@@ -38,11 +39,7 @@ final class SectionWeights {
         if (t.onHeap()) {
           w.vectors.put(t.role(), Tensors.loadJava(checkpoint, t.name(), shape));
         } else {
-          w.matrices.put(
-              t.role(),
-              copy
-                  ? Tensors.loadFloat32Copy(checkpoint, t.name(), shape)
-                  : Tensors.loadFloat32(checkpoint, t.name(), shape));
+          w.matrices.put(t.role(), Tensors.loadWeight(checkpoint, t.name(), type, copy, shape));
         }
       }
       return w;

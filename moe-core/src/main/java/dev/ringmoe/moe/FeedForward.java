@@ -10,8 +10,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * One SwiGLU feed-forward network, {@code down(silu(gate(x)) * up(x))}: an expert of a sparse
  * block, a shared expert, or the dense MLP of a layer without experts. The weights are passed in
- * ({@link ExpertWeights}: gate and up [intermediate, hidden], down [hidden, intermediate],
- * float32), so one instance serves every expert of a model, whatever its intermediate width.
+ * ({@link ExpertWeights}: gate and up [intermediate, hidden], down [hidden, intermediate], float32
+ * or bfloat16), so one instance serves every expert of a model, whatever its intermediate width.
  *
  * <p>Owns preallocated scratch matrices for up to {@code maxRows} rows, one set per intermediate
  * width it has seen (freed by {@link #close()}). Not thread-safe: one instance per decoding thread.
@@ -32,8 +32,8 @@ public final class FeedForward implements AutoCloseable {
     int intermediate = (int) w.gate().rows();
     Scratch s = scratch.computeIfAbsent(intermediate, i -> new Scratch(maxRows, i));
     INDArray g = s.gate.rows(rows);
-    Tensors.linear(in, w.gate(), g);
-    Tensors.linear(in, w.up(), s.up.rows(rows));
+    // gate and up share their input: one product group
+    Tensors.linear(in, new INDArray[] {w.gate(), w.up()}, new INDArray[] {g, s.up.rows(rows)});
     int n = rows * intermediate;
     s.gate.read(s.gateValues, n);
     s.up.read(s.upValues, n);

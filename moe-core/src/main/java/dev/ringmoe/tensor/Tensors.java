@@ -4,11 +4,17 @@ import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.CheckpointFormatException;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.checkpoint.TensorInfo;
+import dev.ringmoe.manifest.Section;
+import dev.ringmoe.manifest.TensorEntry;
+import dev.ringmoe.manifest.WeightManifest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.Optional;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.ShortPointer;
+import org.bytedeco.javacpp.indexer.Bfloat16Indexer;
 import org.bytedeco.javacpp.indexer.FloatIndexer;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -66,6 +72,125 @@ public final class Tensors {
       throw e;
     }
     return out;
+  }
+
+  /**
+   * The dtype a model's weight matrices are held and computed from: BFLOAT16 when every matrix the
+   * manifest lists is stored as BF16 (read in place, half the bytes of float32), else FLOAT (F16,
+   * F64 and mixed checkpoints are converted once, at load). Norms and biases are always float32
+   * Java arrays.
+   */
+  public static DataType weightType(Checkpoint checkpoint, WeightManifest manifest) {
+    boolean any = false;
+    for (Section section : manifest.sections()) {
+      for (TensorEntry t : section.tensors()) {
+        if (t.onHeap()) {
+          continue;
+        }
+        Optional<TensorInfo> info = checkpoint.find(t.name());
+        if (info.isEmpty()) {
+          continue;
+        }
+        if (info.get().dtype() != DType.BF16) {
+          return DataType.FLOAT;
+        }
+        any = true;
+      }
+    }
+    return any ? DataType.BFLOAT16 : DataType.FLOAT;
+  }
+
+  /**
+   * Loads a weight matrix in {@code type} (see {@link #weightType}): float32 as {@link
+   * #loadFloat32} / {@link #loadFloat32Copy}; BFLOAT16 from a BF16 tensor, over the file mapping
+   * (no copy) unless {@code copy}.
+   */
+  public static INDArray loadWeight(
+      Checkpoint checkpoint, String name, DataType type, boolean copy, long... expectedShape)
+      throws IOException {
+    if (type == DataType.FLOAT) {
+      return copy
+          ? loadFloat32Copy(checkpoint, name, expectedShape)
+          : loadFloat32(checkpoint, name, expectedShape);
+    }
+    TensorInfo info = checkpoint.tensor(name);
+    checkShape(info, expectedShape);
+    requireBf16(info);
+    if (!copy && info.byteSize() < Integer.MAX_VALUE) {
+      ByteBuffer mapped = checkpoint.map(info);
+      ShortPointer pointer = new ShortPointer(mapped.asShortBuffer());
+      DataBuffer buffer =
+          Nd4j.createBuffer(
+              pointer, DataType.BFLOAT16, info.elementCount(), Bfloat16Indexer.create(pointer));
+      return Nd4j.create(buffer, expectedShape);
+    }
+    INDArray out = Nd4j.create(DataType.BFLOAT16, expectedShape);
+    try {
+      readWeightInto(checkpoint, name, out, 0, expectedShape);
+    } catch (IOException | RuntimeException e) {
+      out.close();
+      throw e;
+    }
+    return out;
+  }
+
+  /**
+   * Reads a checkpoint tensor into {@code memory} (FLOAT or BFLOAT16, flat) from element {@code
+   * offset} on: converted to float32, or for BFLOAT16 memory the BF16 bytes as they are (a plain
+   * copy).
+   *
+   * @return the tensor's size in the checkpoint, bytes
+   */
+  public static long readWeightInto(
+      Checkpoint checkpoint, String name, INDArray memory, long offset, long... expectedShape)
+      throws IOException {
+    if (memory.dataType() == DataType.FLOAT) {
+      FloatBuffer dst = memory.data().asNioFloat();
+      dst.position(Math.toIntExact(memory.offset() + offset));
+      return readInto(checkpoint, name, dst, expectedShape);
+    }
+    TensorInfo info = checkpoint.tensor(name);
+    checkShape(info, expectedShape);
+    requireBf16(info);
+    ByteBuffer dst = Kernels.bytes(memory);
+    long start = offset * 2;
+    long end = start + info.byteSize();
+    if (end > dst.capacity()) {
+      throw new IllegalArgumentException(
+          name + ": " + info.byteSize() + " bytes do not fit at element " + offset);
+    }
+    dst.position((int) start).limit((int) end);
+    checkpoint.readRaw(info, dst);
+    return info.byteSize();
+  }
+
+  private static void requireBf16(TensorInfo info) throws CheckpointFormatException {
+    if (info.dtype() != DType.BF16) {
+      throw new CheckpointFormatException(
+          info.file(),
+          info.name(),
+          "dtype " + info.dtype() + " where the model's weights are BF16 (a mixed checkpoint)");
+    }
+  }
+
+  /** Row {@code row} of a FLOAT or BFLOAT16 row-major matrix, as float32, into {@code dst}. */
+  public static void readRow(INDArray matrix, long row, float[] dst, int dstOffset) {
+    int cols = (int) matrix.columns();
+    if (matrix.dataType() == DataType.FLOAT) {
+      FloatBuffer b = matrix.data().asNioFloat();
+      b.get(Math.toIntExact(matrix.offset() + row * cols), dst, dstOffset, cols);
+      return;
+    }
+    ByteBuffer b = Kernels.bytes(matrix);
+    int base = Math.toIntExact(row * cols * 2);
+    for (int i = 0; i < cols; i++) {
+      dst[dstOffset + i] = Float.intBitsToFloat((b.getShort(base + 2 * i) & 0xFFFF) << 16);
+    }
+  }
+
+  /** Native bytes of an array (its elements in its dtype). */
+  public static long bytes(INDArray array) {
+    return array.length() * array.dataType().width();
   }
 
   /**
@@ -142,6 +267,24 @@ public final class Tensors {
    * {@code out = x · wᵀ}: x is [n, in], w is [out, in] as checkpoints store it, out is [n, out].
    */
   public static void linear(INDArray x, INDArray w, INDArray out) {
-    Nd4j.gemm(x, w, out, false, true, 1.0, 0.0);
+    Kernels.linear(x, new INDArray[] {w}, new INDArray[] {out});
+  }
+
+  /**
+   * {@code outs[k] = x · ws[k]ᵀ} for products that share their input (q, k and v; gate and up), run
+   * as one: the same result as separate {@link #linear(INDArray, INDArray, INDArray)} calls, with
+   * one hand-off to the kernel threads instead of one per product. Weights are FLOAT or BFLOAT16
+   * [out, in]; x and the outputs are float32.
+   */
+  public static void linear(INDArray x, INDArray[] ws, INDArray[] outs) {
+    if (ws.length != outs.length) {
+      throw new IllegalArgumentException(ws.length + " weights but " + outs.length + " outputs");
+    }
+    Kernels.linear(x, ws, outs);
+  }
+
+  /** Which kernels the products use on this JVM, for reports. */
+  public static String kernels() {
+    return Kernels.describe();
   }
 }

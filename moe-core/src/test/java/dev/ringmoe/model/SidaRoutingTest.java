@@ -7,8 +7,8 @@ import dev.ringmoe.MoeModel;
 import dev.ringmoe.ReferenceData;
 import dev.ringmoe.RoutingMode;
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.tensor.Tensors;
 import java.io.IOException;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -36,15 +36,17 @@ class SidaRoutingTest {
           input.tokens(),
           h,
           c.rmsNormEps());
-      FloatBuffer router = input.weights().router().data().asNioFloat();
-      long base = input.weights().router().offset();
+      float[] router = new float[e * h];
+      for (int x = 0; x < e; x++) {
+        Tensors.readRow(input.weights().router(), x, router, x * h);
+      }
       for (int t = 0; t < input.tokens(); t++) {
         double max = Double.NEGATIVE_INFINITY;
         double[] logits = new double[e];
         for (int x = 0; x < e; x++) {
           double s = 0;
           for (int i = 0; i < h; i++) {
-            s += router.get((int) (base + (long) x * h + i)) * normed[t * h + i];
+            s += router[x * h + i] * normed[t * h + i];
           }
           logits[x] = s;
           max = Math.max(max, s);

@@ -138,7 +138,7 @@ final class BenchCommand implements Command {
     // Validate every budget before the long runs start.
     List<Long> budgetBytes = new ArrayList<>();
     for (String b : budgets) {
-      budgetBytes.add(parseBudget(b, config.float32WeightBytes()));
+      budgetBytes.add(parseBudget(b, WeightSizes.heldBytes(dir, config)));
     }
 
     int[] prompt;
@@ -227,9 +227,10 @@ final class BenchCommand implements Command {
     out.printf(Locale.ROOT, "model                      %s%n", config);
     out.printf(
         Locale.ROOT,
-        "checkpoint                 %s (float32 weights %.1f MB)%n",
+        "checkpoint                 %s (%s weights %.1f MB)%n",
         dir,
-        config.float32WeightBytes() / 1e6);
+        WeightSizes.name(WeightSizes.weightType(dir, config)),
+        WeightSizes.heldBytes(dir, config) / 1e6);
     out.printf(
         Locale.ROOT,
         "memory read bandwidth      %.1f GB/s (best of: Java read %.1f GB/s with %d threads,"

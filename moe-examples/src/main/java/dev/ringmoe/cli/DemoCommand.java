@@ -58,15 +58,17 @@ final class DemoCommand implements Command {
         SyntheticModels.ensure(
             "demo-mixtral-bf16", SyntheticModels.benchmarkShape(), DType.BF16, 1234, err);
     ModelConfig config = ModelConfig.load(dir);
-    long budget = BenchCommand.parseBudget(budgetText, config.float32WeightBytes());
+    long weightBytes = WeightSizes.heldBytes(dir, config);
+    long budget = BenchCommand.parseBudget(budgetText, weightBytes);
     GenerationOptions options =
         GenerationOptions.builder().maxNewTokens(maxNew).stopAtEos(false).build();
     out.printf(
         Locale.ROOT,
-        "model: %s%n       %s, float32 weights %.0f MB%n%n",
+        "model: %s%n       %s, %s weights %.0f MB%n%n",
         config,
         dir,
-        config.float32WeightBytes() / 1e6);
+        WeightSizes.name(WeightSizes.weightType(dir, config)),
+        weightBytes / 1e6);
 
     out.println("1) every weight resident");
     GenerationResult resident;
@@ -96,8 +98,8 @@ final class DemoCommand implements Command {
         Locale.ROOT,
         "peak device memory %.0f MB for a %.0f MB model (%.1fx larger than the budget)%n",
         stats.peakDeviceBytes() / 1e6,
-        config.float32WeightBytes() / 1e6,
-        config.float32WeightBytes() / (double) budget);
+        weightBytes / 1e6,
+        weightBytes / (double) budget);
     boolean same = Arrays.equals(resident.generatedIds(), ring.generatedIds());
     out.printf(Locale.ROOT, "same tokens as the resident run: %s%n", same ? "yes" : "NO");
     return same ? 0 : 1;

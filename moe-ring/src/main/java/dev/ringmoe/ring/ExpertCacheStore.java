@@ -12,6 +12,7 @@ import dev.ringmoe.model.GlobalWeights;
 import dev.ringmoe.model.LayerWeights;
 import dev.ringmoe.model.StoreOptions;
 import dev.ringmoe.model.WeightStore;
+import dev.ringmoe.tensor.Tensors;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.BitSet;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,9 +79,12 @@ public final class ExpertCacheStore implements WeightStore {
     this.config = config;
     this.policy = Preconditions.checkNotNull(policy);
     this.predictions = new Predictions(config, options.predictor());
-    long budget = options.deviceBudget(config.float32WeightBytes());
-    this.expertBytes = 4L * config.expertParameters();
-    this.residentBytes = 4L * config.globalParameters() + SectionPlan.residentDenseBytes(config);
+    DataType type = Tensors.weightType(checkpoint, config.manifest());
+    long budget = options.deviceBudget(config.weightBytes(type.width()));
+    this.expertBytes = type.width() * config.expertParameters();
+    this.residentBytes =
+        type.width() * config.globalParameters()
+            + SectionPlan.residentDenseBytes(config, type.width());
     long total = 0;
     for (int l = 0; l < config.layers(); l++) {
       total += config.manifest().experts(l);
@@ -102,14 +107,14 @@ public final class ExpertCacheStore implements WeightStore {
     this.slots = new ExpertSlot[(int) slotCount];
     this.copier = new SectionCopier(checkpoint, config, counters);
     try {
-      globals = ResidentPart.globals(checkpoint, config, memory, owned);
+      globals = ResidentPart.globals(checkpoint, config, type, memory, owned);
       for (int l = 0; l < config.layers(); l++) {
-        layers[l] = ResidentPart.layer(checkpoint, config, l, memory, owned);
+        layers[l] = ResidentPart.layer(checkpoint, config, l, type, memory, owned);
       }
       Section expertLayout = WeightManifest.of(config).expert(0, 0);
       for (int i = 0; i < slots.length; i++) {
         memory.reserve(expertBytes, "expert slot " + i);
-        slots[i] = new ExpertSlot(i, expertLayout);
+        slots[i] = new ExpertSlot(i, expertLayout, type);
         owned.add(slots[i]);
         free.add(slots[i]);
       }

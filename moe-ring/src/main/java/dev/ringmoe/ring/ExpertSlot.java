@@ -21,9 +21,9 @@ final class ExpertSlot implements LoadTarget, AutoCloseable {
   int users;
 
   /** A slot laid out as {@code section} (any expert: they all have the same shapes). */
-  ExpertSlot(int index, Section section) {
+  ExpertSlot(int index, Section section, DataType type) {
     this.index = index;
-    this.memory = Nd4j.create(DataType.FLOAT, section.nativeFloats());
+    this.memory = Nd4j.create(type, section.nativeFloats());
     this.weights = views(section, memory, 0);
   }
 
@@ -41,7 +41,7 @@ final class ExpertSlot implements LoadTarget, AutoCloseable {
             base + section.offset(Role.EXPERT_DOWN)));
   }
 
-  /** A row-major [rows, cols] view of {@code memory} at {@code offset} floats. */
+  /** A row-major [rows, cols] view of {@code memory} at {@code offset} elements. */
   static INDArray view(INDArray memory, long[] shape, long offset) {
     return Nd4j.create(memory.data(), shape, new long[] {shape[1], 1}, offset, 'c');
   }

@@ -6,6 +6,7 @@ import dev.ringmoe.model.GlobalWeights;
 import dev.ringmoe.model.LayerWeights;
 import dev.ringmoe.model.ResidentWeightStore;
 import java.io.IOException;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * Loads the weights a streaming store keeps resident for its lifetime: each is reserved against the
@@ -17,21 +18,27 @@ final class ResidentPart {
 
   /** The embedding, final norm and LM head. */
   static GlobalWeights globals(
-      Checkpoint checkpoint, ModelConfig config, DeviceMemory memory, Owned owned)
+      Checkpoint checkpoint, ModelConfig config, DataType type, DeviceMemory memory, Owned owned)
       throws IOException {
-    memory.reserve(4L * config.globalParameters(), "embedding, final norm and LM head");
-    GlobalWeights globals = GlobalWeights.load(checkpoint, config, true);
+    memory.reserve(type.width() * config.globalParameters(), "embedding, final norm and LM head");
+    GlobalWeights globals = GlobalWeights.load(checkpoint, config, type, true);
     owned.add(globals);
     return globals;
   }
 
   /** One layer's dense weights (norms, attention, router). */
   static LayerWeights layer(
-      Checkpoint checkpoint, ModelConfig config, int layer, DeviceMemory memory, Owned owned)
+      Checkpoint checkpoint,
+      ModelConfig config,
+      int layer,
+      DataType type,
+      DeviceMemory memory,
+      Owned owned)
       throws IOException {
     memory.reserve(
-        4L * config.manifest().dense(layer).parameters(), "layer " + layer + " dense weights");
-    LayerWeights weights = ResidentWeightStore.loadLayer(checkpoint, config, layer, true);
+        type.width() * config.manifest().dense(layer).parameters(),
+        "layer " + layer + " dense weights");
+    LayerWeights weights = ResidentWeightStore.loadLayer(checkpoint, config, layer, type, true);
     owned.add(weights::close);
     return weights;
   }

@@ -9,11 +9,13 @@ import dev.ringmoe.model.GlobalWeights;
 import dev.ringmoe.model.LayerWeights;
 import dev.ringmoe.model.StoreOptions;
 import dev.ringmoe.model.WeightStore;
+import dev.ringmoe.tensor.Tensors;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,19 +57,20 @@ public final class RingWeightStore implements WeightStore {
   private RingWeightStore(Checkpoint checkpoint, ModelConfig config, StoreOptions options)
       throws IOException {
     this.config = config;
+    DataType type = Tensors.weightType(checkpoint, config.manifest());
     this.plan =
         SectionPlan.plan(
-            config, options.deviceBudget(config.float32WeightBytes()), options.slots());
+            config, type, options.deviceBudget(config.weightBytes(type.width())), options.slots());
     this.memory = new DeviceMemory(plan.budget());
     this.wholeLayers = options.prefetch() == Prefetch.ALL;
     this.predictions = new Predictions(config, wholeLayers ? null : options.predictor());
     try {
-      globals = ResidentPart.globals(checkpoint, config, memory, owned);
+      globals = ResidentPart.globals(checkpoint, config, type, memory, owned);
       nativeArrays.addAll(globals.arrays());
       residentLayers = new LayerWeights[config.layers()];
       if (plan.denseResident()) {
         for (int l = 0; l < config.layers(); l++) {
-          residentLayers[l] = ResidentPart.layer(checkpoint, config, l, memory, owned);
+          residentLayers[l] = ResidentPart.layer(checkpoint, config, l, type, memory, owned);
           nativeArrays.addAll(residentLayers[l].arrays());
         }
       }

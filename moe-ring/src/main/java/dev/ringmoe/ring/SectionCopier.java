@@ -13,8 +13,9 @@ import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Copies sections from the checkpoint (storage tier) into device memory as float32, counting what
- * it moved. A section's tensors and their layout in a slot are the manifest's ({@link
+ * Copies sections from the checkpoint (storage tier) into device memory in its weight type,
+ * counting what it moved: for a BF16 checkpoint held in bfloat16 a plain copy of the bytes, else a
+ * conversion to float32. A section's tensors and their layout in a slot are the manifest's ({@link
  * Section#offset}): native tensors consecutively in entry order, vectors (norms, biases) into the
  * holder's heap arrays.
  *
@@ -39,7 +40,7 @@ final class SectionCopier {
     copy(manifest.dense(layer), memory, 0, dense);
   }
 
-  /** Copies one expert into {@code memory} from {@code offset} floats on. */
+  /** Copies one expert into {@code memory} from {@code offset} elements on. */
   void copyExpert(int layer, int expert, INDArray memory, long offset) {
     copy(manifest.expert(layer, expert), memory, offset, null);
   }
@@ -49,16 +50,17 @@ final class SectionCopier {
     long read = 0;
     try {
       for (TensorEntry t : section.tensors()) {
-        FloatBuffer dst =
+        read +=
             t.onHeap()
-                ? FloatBuffer.wrap(vectors.vector(t.role()))
-                : at(memory, base + section.offset(t.role()));
-        read += Tensors.readInto(checkpoint, t.name(), dst, t.shape());
+                ? Tensors.readInto(
+                    checkpoint, t.name(), FloatBuffer.wrap(vectors.vector(t.role())), t.shape())
+                : Tensors.readWeightInto(
+                    checkpoint, t.name(), memory, base + section.offset(t.role()), t.shape());
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e.getMessage(), e);
     }
-    count(read, 4L * section.parameters(), start);
+    count(read, memory.dataType().width() * section.parameters(), start);
   }
 
   private void count(long read, long written, long start) {
@@ -67,12 +69,5 @@ final class SectionCopier {
     counters.deviceBytes.addAndGet(written);
     counters.copies.incrementAndGet();
     counters.copyNanos.addAndGet(System.nanoTime() - start);
-  }
-
-  /** A buffer over {@code memory} positioned at {@code offset} floats. */
-  static FloatBuffer at(INDArray memory, long offset) {
-    FloatBuffer b = memory.data().asNioFloat();
-    b.position(Math.toIntExact(memory.offset() + offset));
-    return b;
   }
 }

@@ -2,7 +2,9 @@ package dev.ringmoe.ring;
 
 import dev.ringmoe.ByteSizes;
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.tensor.Tensors;
 import java.util.Locale;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * Which weights stay resident on the device and which stream through the ring, computed from the
@@ -14,7 +16,8 @@ import java.util.Locale;
  * than two (the minimum for copies to overlap compute) would fit otherwise. A slot holds one
  * layer's streamed sections, so the ring has K slots of {@link #slotBytes()} each.
  *
- * <p>Immutable and thread-safe. All sizes are bytes of float32 weights, the form compute reads.
+ * <p>Immutable and thread-safe. All sizes are bytes of weights in the model's weight type ({@link
+ * Tensors#weightType}: bfloat16 for a BF16 checkpoint, else float32), the form compute reads.
  */
 public final class SectionPlan {
   private final ModelConfig config;
@@ -25,14 +28,19 @@ public final class SectionPlan {
   private final long expertBytes;
   private final boolean denseResident;
   private final int slots;
+  private final DataType type;
+  private final int width;
 
-  private SectionPlan(ModelConfig config, long budget, boolean denseResident, int slots) {
+  private SectionPlan(
+      ModelConfig config, DataType type, long budget, boolean denseResident, int slots) {
     this.config = config;
+    this.type = type;
+    this.width = type.width();
     this.budget = budget;
-    this.globalBytes = 4L * config.globalParameters();
-    this.denseBytes = 4L * config.denseLayerParameters();
-    this.residentDenseBytes = residentDenseBytes(config);
-    this.expertBytes = 4L * config.expertParameters();
+    this.globalBytes = width * config.globalParameters();
+    this.denseBytes = width * config.denseLayerParameters();
+    this.residentDenseBytes = residentDenseBytes(config, width);
+    this.expertBytes = width * config.expertParameters();
     this.denseResident = denseResident;
     this.slots = slots;
   }
@@ -45,21 +53,34 @@ public final class SectionPlan {
    *     the message names the minimum budget
    */
   public static SectionPlan plan(ModelConfig config, long budget, int requestedSlots) {
+    return plan(config, DataType.FLOAT, budget, requestedSlots);
+  }
+
+  /**
+   * Plans for {@code budget} device bytes of weights held as {@code type} (FLOAT or BFLOAT16).
+   *
+   * @param requestedSlots K, or 0 for as many as fit (at most the number of layers)
+   * @throws IllegalArgumentException if the budget cannot hold the resident part plus the slots;
+   *     the message names the minimum
+   */
+  public static SectionPlan plan(
+      ModelConfig config, DataType type, long budget, int requestedSlots) {
     int layers = config.layers();
-    long global = 4L * config.globalParameters();
-    long dense = 4L * config.denseLayerParameters();
-    long experts = 4L * config.experts() * config.expertParameters();
-    long residentA = global + residentDenseBytes(config);
+    long width = type.width();
+    long global = width * config.globalParameters();
+    long dense = width * config.denseLayerParameters();
+    long experts = width * config.experts() * config.expertParameters();
+    long residentA = global + residentDenseBytes(config, (int) width);
     long slotA = experts;
     long residentB = global;
     long slotB = dense + experts;
     if (requestedSlots > 0) {
       int k = Math.min(requestedSlots, layers);
       if (residentA + k * slotA <= budget) {
-        return new SectionPlan(config, budget, true, k);
+        return new SectionPlan(config, type, budget, true, k);
       }
       if (residentB + k * slotB <= budget) {
-        return new SectionPlan(config, budget, false, k);
+        return new SectionPlan(config, type, budget, false, k);
       }
       throw new IllegalArgumentException(
           String.format(
@@ -80,10 +101,10 @@ public final class SectionPlan {
     // more slots below
     // the two that overlap needs.
     if (kA >= Math.min(2, layers) || (kA >= 1 && kA >= kB)) {
-      return new SectionPlan(config, budget, true, (int) Math.min(kA, layers));
+      return new SectionPlan(config, type, budget, true, (int) Math.min(kA, layers));
     }
     if (kB >= 1) {
-      return new SectionPlan(config, budget, false, (int) Math.min(kB, layers));
+      return new SectionPlan(config, type, budget, false, (int) Math.min(kB, layers));
     }
     long minimum = Math.min(residentA + slotA, residentB + slotB);
     throw new IllegalArgumentException(
@@ -137,12 +158,17 @@ public final class SectionPlan {
   }
 
   /** Every layer's dense section (they differ where some layers are dense MLPs). */
-  static long residentDenseBytes(ModelConfig config) {
+  static long residentDenseBytes(ModelConfig config, int width) {
     long sum = 0;
     for (int l = 0; l < config.layers(); l++) {
-      sum += 4L * config.manifest().dense(l).parameters();
+      sum += (long) width * config.manifest().dense(l).parameters();
     }
     return sum;
+  }
+
+  /** The dtype weights are held and computed in. */
+  public DataType weightType() {
+    return type;
   }
 
   /** Resident bytes plus every slot: the device bytes the plan allocates. */
@@ -160,7 +186,7 @@ public final class SectionPlan {
     return String.format(
         Locale.ROOT,
         "device budget %s: resident %s (embedding, LM head%s), ring of %d slot(s) x %s (%s), %s allocated; "
-            + "float32 weights total %s",
+            + "%s weights total %s",
         ByteSizes.format(budget),
         ByteSizes.format(residentBytes()),
         denseResident ? ", every layer's attention and router" : "",
@@ -170,7 +196,8 @@ public final class SectionPlan {
             ? config.experts() + " experts of one layer"
             : "one layer: dense + " + config.experts() + " experts",
         ByteSizes.format(deviceBytes()),
-        ByteSizes.format(config.float32WeightBytes()));
+        type == DataType.BFLOAT16 ? "bfloat16" : "float32",
+        ByteSizes.format(config.weightBytes(width)));
   }
 
   @Override

@@ -10,7 +10,6 @@ import dev.ringmoe.model.LayerWeights;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -51,8 +50,8 @@ final class Slot implements LoadTarget, AutoCloseable {
     ModelConfig c = plan.config();
     WeightManifest manifest = WeightManifest.of(c);
     this.index = index;
-    long floats = plan.slotBytes() / 4;
-    this.memory = Nd4j.create(DataType.FLOAT, floats);
+    int width = plan.weightType().width();
+    this.memory = Nd4j.create(plan.weightType(), plan.slotBytes() / width);
     long offset = 0;
     if (plan.denseResident()) {
       dense = null;
@@ -63,7 +62,7 @@ final class Slot implements LoadTarget, AutoCloseable {
         Section section = manifest.dense(l);
         dense[l] = byLayout.computeIfAbsent(layout(section), k -> views(section));
       }
-      offset = plan.denseBytes() / 4;
+      offset = plan.denseBytes() / width;
     }
     experts = new ExpertWeights[c.experts()];
     expertOffsets = new long[c.experts()];

@@ -64,10 +64,11 @@ class ExpertCacheTest {
     return out.stream();
   }
 
-  private static long budget(ModelConfig c, double fraction) {
-    long resident = 4L * (c.globalParameters() + (long) c.layers() * c.denseLayerParameters());
-    long minimum = resident + 4L * c.expertParameters();
-    return fraction == 0 ? minimum : Math.max(minimum, (long) (fraction * c.float32WeightBytes()));
+  private static long budget(ModelConfig c, int width, double fraction) {
+    long resident =
+        (long) width * (c.globalParameters() + (long) c.layers() * c.denseLayerParameters());
+    long minimum = resident + (long) width * c.expertParameters();
+    return fraction == 0 ? minimum : Math.max(minimum, (long) (fraction * c.weightBytes(width)));
   }
 
   @ParameterizedTest(name = "{0} {1} {2}")
@@ -81,7 +82,7 @@ class ExpertCacheTest {
       expected = resident.logits(ids);
       expectedSteps = resident.logitsIncremental(java.util.Arrays.copyOf(ids, 8));
     }
-    long budget = budget(c, fraction);
+    long budget = budget(c, WeightWidth.of(dir, c), fraction);
     MoeModel.Builder b = MoeModel.builder().checkpoint(dir).deviceMemory(budget).expertCache(true);
     switch (predictor) {
       case "none":
@@ -124,7 +125,7 @@ class ExpertCacheTest {
     Path dir = ReferenceData.moeText16x();
     ModelConfig c = ModelConfig.load(dir);
     int[] ids = new SplittableRandom(9).ints(24, 3, c.vocabSize()).toArray();
-    long budget = (long) (0.6 * c.float32WeightBytes());
+    long budget = (long) (0.6 * c.weightBytes(WeightWidth.of(dir, c)));
     long cacheCopies;
     long ringCopies;
     try (MoeModel model =

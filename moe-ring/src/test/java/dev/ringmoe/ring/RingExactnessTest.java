@@ -93,17 +93,17 @@ class RingExactnessTest {
     return out.stream();
   }
 
-  private static long budget(ModelConfig c, int k, String kind) {
-    long global = 4L * c.globalParameters();
-    long dense = 4L * c.denseLayerParameters();
-    long experts = 4L * c.experts() * c.expertParameters();
+  private static long budget(ModelConfig c, int width, int k, String kind) {
+    long global = (long) width * c.globalParameters();
+    long dense = (long) width * c.denseLayerParameters();
+    long experts = (long) width * c.experts() * c.expertParameters();
     switch (kind) {
       case "minimum":
         return global + k * (dense + experts);
       case "generous":
         return global + c.layers() * dense + k * experts;
       default:
-        return c.float32WeightBytes();
+        return c.weightBytes(width);
     }
   }
 
@@ -129,7 +129,7 @@ class RingExactnessTest {
     }
     float[][] expected = reference[0];
     float[][] expectedSteps = reference[1];
-    long budget = budget(c, Math.max(k, 1), kind);
+    long budget = budget(c, WeightWidth.of(dir, c), Math.max(k, 1), kind);
     try (MoeModel ring =
         MoeModel.builder()
             .checkpoint(dir)

@@ -1,0 +1,237 @@
+package dev.ringmoe.tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.BytePointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Chooses and runs the kernel of each product {@code out = x · wᵀ} (w stored [out, in]), by
+ * measurement (docs/benchmarks.md §7): with few rows (decode, an expert that few tokens chose) the
+ * Vector API kernels of {@link VectorKernels}, split among the cores by {@link KernelPool}, which
+ * read float32 or bfloat16 weights where they lie; with many rows (prefill) ND4J's {@code gemm}
+ * (oneDNN), BF16 weights widened into a float32 scratch first. Products that share their input (q,
+ * k and v; gate and up) run as one split, so a token pays one hand-off per group.
+ *
+ * <p>Without {@code --add-modules jdk.incubator.vector} every product runs on {@code gemm}, BF16
+ * weights widened first (correct, slower; logged once). {@code -Dringmoe.kernels=nd4j} forces that
+ * path, {@code -Dringmoe.kernel.gemmRows=N} moves the threshold. Thread-safe: scratch is per
+ * calling thread.
+ */
+final class Kernels {
+  private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
+  static final boolean VECTOR = vectorAvailable();
+  private static final int GEMM_ROWS = Integer.getInteger("ringmoe.kernel.gemmRows", 8);
+
+  /** Below this many multiply-adds a product runs on the calling thread alone. */
+  private static final long SPLIT_WORK = 1 << 16;
+
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  private Kernels() {}
+
+  private static boolean vectorAvailable() {
+    if ("nd4j".equals(System.getProperty("ringmoe.kernels"))) {
+      return false;
+    }
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      LOG.warn(
+          "the JVM runs without --add-modules jdk.incubator.vector: matrix products use ND4J's gemm"
+              + " and BF16 weights are widened to float32 for every product (slower)");
+      return false;
+    }
+    try {
+      VectorKernels.lanes();
+      return true;
+    } catch (LinkageError e) {
+      LOG.warn(
+          "the Java Vector API kernels cannot run on this JVM ({}); using ND4J's gemm",
+          e.toString());
+      return false;
+    }
+  }
+
+  /** Which kernels products with few rows use, for reports. */
+  static String describe() {
+    return VECTOR
+        ? "Java Vector API ("
+            + VectorKernels.lanes() * 32
+            + "-bit), "
+            + KernelPool.SHARED.threads()
+            + " threads"
+        : "ND4J gemm";
+  }
+
+  static void linear(INDArray x, INDArray[] ws, INDArray[] outs) {
+    int n = (int) x.rows();
+    int in = (int) x.columns();
+    if (!VECTOR || n >= GEMM_ROWS) {
+      for (int k = 0; k < ws.length; k++) {
+        gemm(x, ws[k], outs[k]);
+      }
+      return;
+    }
+    Scratch s = SCRATCH.get();
+    s.prepare(x, n, in, ws);
+    long work = (long) n * in * s.totalRows;
+    if (work < SPLIT_WORK) {
+      s.run(0, 1);
+    } else {
+      KernelPool.SHARED.run(s);
+    }
+    s.finish(outs);
+  }
+
+  private static void gemm(INDArray x, INDArray w, INDArray out) {
+    if (w.dataType() == DataType.FLOAT) {
+      Nd4j.gemm(x, w, out, false, true, 1.0, 0.0);
+      return;
+    }
+    requireBf16(w);
+    Scratch s = SCRATCH.get();
+    INDArray wide = s.wide((int) w.rows(), (int) w.columns());
+    widen(w, wide);
+    Nd4j.gemm(x, wide, out, false, true, 1.0, 0.0);
+  }
+
+  /** Widens a BF16 matrix into {@code dst}, a float32 array of the same shape. */
+  static void widen(INDArray w, INDArray dst) {
+    ByteBuffer src = bytes(w);
+    FloatBuffer d = dst.data().asNioFloat();
+    int base = Math.toIntExact(dst.offset());
+    long count = w.length();
+    for (int i = 0; i < count; i++) {
+      d.put(base + i, Float.intBitsToFloat((src.getShort(2 * i) & 0xFFFF) << 16));
+    }
+  }
+
+  private static void requireBf16(INDArray w) {
+    if (w.dataType() != DataType.BFLOAT16) {
+      throw new IllegalArgumentException("weights must be FLOAT or BFLOAT16, were " + w.dataType());
+    }
+  }
+
+  /** The native bytes of a contiguous row-major matrix (or view), little-endian, from index 0. */
+  static ByteBuffer bytes(INDArray w) {
+    long width = w.dataType().width();
+    long start = w.offset() * width;
+    long length = w.length() * width;
+    if (length > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("a weight matrix over 2 GiB: " + w.shapeInfoToString());
+    }
+    // asByteBuffer() starts at the pointer's address, whatever its position: move the address.
+    BytePointer p = new BytePointer(w.data().pointer()).getPointer(start);
+    p.capacity(length);
+    p.limit(length);
+    return p.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** One product group's operands, reused by its thread; also the job the pool splits. */
+  private static final class Scratch implements KernelPool.Job {
+    float[] x = new float[0];
+    float[] xd = new float[0];
+    float[] out = new float[0];
+    ByteBuffer[] w = new ByteBuffer[4];
+    boolean[] bf16 = new boolean[4];
+    int[] rows = new int[4];
+    int[] firstRow = new int[4];
+    int count;
+    int n;
+    int in;
+    int totalRows;
+    private INDArray wide;
+
+    void prepare(INDArray xa, int n, int in, INDArray[] ws) {
+      this.n = n;
+      this.in = in;
+      count = ws.length;
+      if (w.length < count) {
+        w = new ByteBuffer[count];
+        bf16 = new boolean[count];
+        rows = new int[count];
+        firstRow = new int[count];
+      }
+      boolean anyBf16 = false;
+      totalRows = 0;
+      for (int k = 0; k < count; k++) {
+        INDArray m = ws[k];
+        if (m.columns() != in) {
+          throw new IllegalArgumentException(
+              "x has " + in + " columns, the weights " + m.shapeInfoToString());
+        }
+        if (m.dataType() != DataType.FLOAT) {
+          requireBf16(m);
+        }
+        w[k] = bytes(m);
+        bf16[k] = m.dataType() == DataType.BFLOAT16;
+        anyBf16 |= bf16[k];
+        rows[k] = (int) m.rows();
+        firstRow[k] = totalRows;
+        totalRows += rows[k];
+      }
+      int xLength = n * in;
+      if (x.length < xLength) {
+        x = new float[xLength];
+        xd = new float[xLength];
+      }
+      FloatBuffer xb = xa.data().asNioFloat();
+      xb.get(Math.toIntExact(xa.offset()), x, 0, xLength);
+      if (anyBf16) {
+        if (in % 2 != 0) {
+          throw new IllegalArgumentException("BF16 weights need an even input width, was " + in);
+        }
+        VectorKernels.deinterleave(x, n, in, xd);
+      }
+      if (out.length < n * totalRows) {
+        out = new float[n * totalRows];
+      }
+    }
+
+    /** Rows of all matrices in blocks of four, a contiguous range of blocks per part. */
+    @Override
+    public void run(int part, int parts) {
+      int blocks = (totalRows + 3) / 4;
+      int from = Math.min(totalRows, (int) ((long) blocks * part / parts) * 4);
+      int to = Math.min(totalRows, (int) ((long) blocks * (part + 1) / parts) * 4);
+      for (int k = 0; k < count && from < to; k++) {
+        int lo = Math.max(from, firstRow[k]) - firstRow[k];
+        int hi = Math.min(to, firstRow[k] + rows[k]) - firstRow[k];
+        if (lo >= hi) {
+          continue;
+        }
+        // Each matrix writes its own [n, rows] block of out, so the outputs are plain row-major.
+        int base = n * firstRow[k];
+        if (bf16[k]) {
+          VectorKernels.bf16(w[k], in, xd, n, out, base, rows[k], lo, hi);
+        } else {
+          VectorKernels.f32(w[k], in, x, n, out, base, rows[k], lo, hi);
+        }
+      }
+    }
+
+    void finish(INDArray[] outs) {
+      for (int k = 0; k < count; k++) {
+        INDArray o = outs[k];
+        FloatBuffer ob = o.data().asNioFloat();
+        ob.put(Math.toIntExact(o.offset()), out, n * firstRow[k], n * rows[k]);
+        w[k] = null;
+      }
+    }
+
+    INDArray wide(int r, int c) {
+      long need = (long) r * c;
+      if (wide == null || wide.length() < need) {
+        if (wide != null) {
+          wide.close();
+        }
+        wide = Nd4j.create(DataType.FLOAT, need);
+      }
+      return Nd4j.create(wide.data(), new long[] {r, c});
+    }
+  }
+}
