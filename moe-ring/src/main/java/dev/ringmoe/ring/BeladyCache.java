@@ -15,10 +15,10 @@ import java.util.TreeSet;
  *
  * <p>The sequence is a list of steps; a step is the experts one layer runs for one token (the
  * router's top-k), accessed together: none of them may be evicted while the step loads the others.
- * On a miss with a full cache, MIN evicts the resident expert, not needed by the current step, whose
- * next use is farthest in the future (never used again first). A step that needs more distinct
- * experts than the cache holds is accessed one expert at a time, as a store with too few slots
- * does. The cache starts empty; every load is counted, the first ones included.
+ * On a miss with a full cache, MIN evicts the resident expert, not needed by the current step,
+ * whose next use is farthest in the future (never used again first). A step that needs more
+ * distinct experts than the cache holds is accessed one expert at a time, as a store with too few
+ * slots does. The cache starts empty; every load is counted, the first ones included.
  *
  * <p>Not thread-safe; build the sequence with {@link #access}, then ask {@link #misses(int)} for as
  * many capacities as needed.
@@ -97,8 +97,7 @@ public final class BeladyCache {
     // The cache: each resident expert's next use; ordered by next use, farthest last.
     Map<Long, Integer> nextUse = new HashMap<>();
     TreeSet<long[]> byNextUse =
-        new TreeSet<>(
-            (a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+        new TreeSet<>((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
     long misses = 0;
     for (int s = 0; s < run.size(); s++) {
       long[] step = run.get(s);
