@@ -1,15 +1,22 @@
 package dev.ringmoe.cli;
 
+import com.google.gson.JsonObject;
 import dev.ringmoe.MoeModel;
 import dev.ringmoe.Prefetch;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.RoutingMode;
+import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.generate.GenerationOptions;
 import dev.ringmoe.generate.GenerationResult;
 import dev.ringmoe.generate.TokenListener;
+import dev.ringmoe.hash.baseline.OraclePredictor;
 import dev.ringmoe.hash.trace.TokenWindows;
+import dev.ringmoe.hash.trace.TraceSequence;
+import dev.ringmoe.manifest.TensorEntry;
+import dev.ringmoe.ring.BeladyCache;
+import dev.ringmoe.tensor.VectorMath;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -17,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -41,7 +49,8 @@ final class BenchCommand implements Command {
   public String usage() {
     return "Usage: ringmoe bench [--model DIR] [--prompt-tokens N] [--decode-tokens N] [--repeats N]\n"
         + "                     [--budgets 100%,50%,25%,12.5%] [--prefetch lookahead,none] [--ring-slots K]\n"
-        + "                     [--stores ring,cache] [--predictor LIST] [--mode exact|sida] [--data FILE.u16]\n\n"
+        + "                     [--stores ring,cache] [--predictor LIST] [--mode exact|sida] [--data FILE.u16]\n"
+        + "                     [--json FILE] [--plot FILE.png]\n\n"
         + "  --model DIR         checkpoint to measure; default: a synthetic float32 Mixtral (hidden 512, 8 layers,\n"
         + "                      8/2 heads, 8 experts top-2, intermediate 1792, vocab 1000), synthesized once\n"
         + "  --prompt-tokens N   prompt length for prefill (default 128)\n"
@@ -58,12 +67,19 @@ final class BenchCommand implements Command {
         + "                      defaults to none, the on-demand baseline)\n"
         + "  --mode MODE         exact (default) or sida: sida:FILE rows skip the router (SiDA's mode)\n"
         + "  --data FILE.u16     take the prompt from these token ids (BOS + the first tokens) instead of random\n"
-        + "                      ids: learned predictors need real text\n\n"
+        + "                      ids: learned predictors need real text\n"
+        + "  --json FILE         also write every row, the settings and the machine as JSON (schema 1, see\n"
+        + "                      docs/benchmarks.md)\n"
+        + "  --plot FILE.png     also draw decode tok/s and storage bytes per decode token against the budget\n\n"
         + "Also measures the memory read bandwidth (the best of a Java read loop on all cores and ND4J's\n"
         + "matrix-vector product, each over 1 GiB) and reports resident decode speed as a fraction of\n"
         + "bandwidth / (weight bytes one decode token reads). Ring rows report the share of time compute waited\n"
         + "for copies (stall), bytes copied into device slots per decode token, the ring's peak device bytes and\n"
-        + "the process's peak resident memory above its level before the model was loaded.\n";
+        + "the process's peak resident memory and the machine's page cache above their levels before the model\n"
+        + "was loaded. Cache rows compare the bytes they read from storage with Belady's optimal replacement\n"
+        + "(MIN) at the same number of expert slots, over the routing of the resident run. After the table,\n"
+        + "the CPU time other processes and the hypervisor took during the measurements, with a warning\n"
+        + "when the machine was not idle.\n";
   }
 
   @Override
@@ -79,7 +95,9 @@ final class BenchCommand implements Command {
         "stores",
         "data",
         "predictor",
-        "mode");
+        "mode",
+        "json",
+        "plot");
   }
 
   @Override
@@ -162,6 +180,13 @@ final class BenchCommand implements Command {
     } else {
       prompt = new SplittableRandom(7).ints(promptTokens, 3, config.vocabSize()).toArray();
     }
+    Path jsonFile = args.has("json") ? args.path("json") : null;
+    Path plotFile = args.has("plot") ? args.path("plot") : null;
+    if (plotFile != null) {
+      System.setProperty("java.awt.headless", "true"); // before anything touches AWT
+    }
+    Optional<Double> loadAtStart = MachineLoad.loadAverage();
+    Optional<MachineLoad.Sample> loadStart = MachineLoad.sample();
     int threads = Runtime.getRuntime().availableProcessors();
     err.printf("measuring memory read bandwidth (%d threads, 1 GiB)...%n", threads);
     MemoryBandwidth.Result measured = MemoryBandwidth.measure(threads, 5);
@@ -187,11 +212,22 @@ final class BenchCommand implements Command {
           }
           return replayed[0];
         };
+    // The resident run's routing, recorded once: what the oracle replays and what Belady's MIN runs
+    // over.
+    TraceSequence[] routing = new TraceSequence[1];
+    RoutingSource recorded =
+        () -> {
+          if (routing[0] == null) {
+            routing[0] = Predictors.record(dir, run.ids());
+          }
+          return routing[0];
+        };
 
-    List<Row> rows = new ArrayList<>();
-    rows.add(
-        measure(
-            "resident", MoeModel.builder().checkpoint(dir), prompt, decodeTokens, repeats, err));
+    List<BenchRow> rows = new ArrayList<>();
+    BenchRow residentRow =
+        measure("resident", MoeModel.builder().checkpoint(dir), prompt, decodeTokens, repeats, err);
+    residentRow.store = "resident";
+    rows.add(residentRow);
     for (int i = 0; i < budgets.size(); i++) {
       for (String store : stores) {
         for (String policy : policies) {
@@ -201,7 +237,10 @@ final class BenchCommand implements Command {
                   .deviceMemory(budgetBytes.get(i))
                   .ringSlots(slots)
                   .expertCache(store.equals("cache"));
-          if (policy.contains(":") || policy.equals("oracle")) {
+          if (policy.equals("oracle")) {
+            b.prefetch(Prefetch.LOOKAHEAD)
+                .predictor(OraclePredictor.replay(recorded.trace(), config.topK()));
+          } else if (policy.contains(":")) {
             b.prefetch(Prefetch.LOOKAHEAD)
                 .predictor(Predictors.runtime(policy, dir, "ringmoe bench", run));
             if (mode.equals("sida") && policy.startsWith("sida:")) {
@@ -216,8 +255,38 @@ final class BenchCommand implements Command {
                   + " "
                   + shortName(policy)
                   + (mode.equals("sida") && policy.startsWith("sida:") ? " (sida mode)" : "");
-          rows.add(measure(name, b, prompt, decodeTokens, repeats, err));
+          BenchRow row = measure(name, b, prompt, decodeTokens, repeats, err);
+          row.store = store;
+          row.budget = budgets.get(i);
+          row.budgetBytes = budgetBytes.get(i);
+          row.policy = policy;
+          rows.add(row);
         }
+      }
+    }
+
+    Optional<MachineLoad.Interval> load =
+        loadStart.flatMap(
+            start -> MachineLoad.sample().flatMap(end -> MachineLoad.Interval.between(start, end)));
+    long expertStorageBytes = expertStorageBytes(dir, config);
+    BeladyCache belady = null;
+    for (BenchRow r : rows) {
+      if (r.stats != null && expertStorageBytes > 0) {
+        r.unusedPrefetchFraction =
+            r.stats.storageBytesRead() == 0
+                ? 0
+                : r.stats.prefetchUnused()
+                    * (double) expertStorageBytes
+                    / r.stats.storageBytesRead();
+      }
+      if ("cache".equals(r.store) && r.stats != null && expertStorageBytes > 0) {
+        if (belady == null) {
+          belady =
+              decodeAccesses(recorded.trace(), config.topK(), prompt.length, decodeTokens, repeats);
+        }
+        long steps = (long) repeats * (decodeTokens - 1);
+        r.beladyBytesPerToken =
+            belady.misses(r.stats.slots()) * (double) expertStorageBytes / steps;
       }
     }
 
@@ -269,7 +338,7 @@ final class BenchCommand implements Command {
           config.topK());
       out.printf(
           Locale.ROOT,
-          "%-30s %3s %12s %12s %8s %13s %8s %9s %14s %12s%n",
+          "%-30s %3s %12s %12s %8s %13s %8s %13s %9s %9s %9s %14s %9s %10s%n",
           "configuration",
           "K",
           "prefill t/s",
@@ -277,43 +346,121 @@ final class BenchCommand implements Command {
           "stall %",
           "MB moved/tok",
           "x ideal",
+          "read MB/tok",
+          "x Belady",
           "hit %",
+          "unused %",
           "peak device MB",
-          "RSS +MB");
-      for (Row r : rows) {
+          "RSS +MB",
+          "cache +MB");
+      for (BenchRow r : rows) {
+        boolean ring = r.stats != null;
         out.printf(
             Locale.ROOT,
-            "%-30s %3s %12.1f %12.2f %8s %13s %8s %9s %14s %12s%n",
+            "%-30s %3s %12.1f %12.2f %8s %13s %8s %13s %9s %9s %9s %14s %9s %10s%n",
             r.name,
-            r.stats == null ? "-" : String.valueOf(r.stats.slots()),
+            ring ? String.valueOf(r.stats.slots()) : "-",
             r.prefill,
             r.decode,
-            r.stats == null ? "-" : String.format(Locale.ROOT, "%.1f", 100 * r.decodeStall),
-            r.stats == null ? "0" : String.format(Locale.ROOT, "%.2f", r.decodeBytesPerToken / 1e6),
-            r.stats == null
-                ? "-"
-                : String.format(Locale.ROOT, "%.2f", r.decodeBytesPerToken / idealBytes),
-            r.stats == null ? "-" : String.format(Locale.ROOT, "%.1f", 100 * r.stats.hitRate()),
-            r.stats == null
-                ? "-"
-                : String.format(Locale.ROOT, "%.1f", r.stats.peakDeviceBytes() / 1e6),
-            r.rssGrowth < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", r.rssGrowth / 1e6));
+            ring ? fixed(100 * r.decodeStall, 1) : "-",
+            ring ? fixed(r.deviceBytesPerToken / 1e6, 2) : "0",
+            ring ? fixed(r.deviceBytesPerToken / idealBytes, 2) : "-",
+            ring ? fixed(r.storageBytesPerToken / 1e6, 2) : "0",
+            fixed(r.overBelady(), 2),
+            ring ? fixed(100 * r.stats.hitRate(), 1) : "-",
+            fixed(100 * r.unusedPrefetchFraction, 1),
+            ring ? fixed(r.stats.peakDeviceBytes() / 1e6, 1) : "-",
+            r.rssGrowth < 0 ? "n/a" : fixed(r.rssGrowth / 1e6, 1),
+            r.pageCacheGrowth < 0 ? "n/a" : fixed(r.pageCacheGrowth / 1e6, 1));
       }
+    }
+    out.println();
+    out.print(MachineLoad.report(load, loadAtStart));
+
+    if (jsonFile != null) {
+      JsonObject model = new JsonObject();
+      model.addProperty("checkpoint", dir.toString());
+      model.addProperty("config", config.toString());
+      model.addProperty("float32_weight_bytes", config.float32WeightBytes());
+      model.addProperty("decode_weight_bytes_per_token", bytesPerToken);
+      model.addProperty("ideal_expert_bytes_per_decode_token", idealBytes);
+      model.add("expert_storage_bytes", BenchReport.size(expertStorageBytes));
+      JsonObject settings = new JsonObject();
+      settings.addProperty("prompt_tokens", prompt.length);
+      settings.addProperty("decode_tokens", decodeTokens);
+      settings.addProperty("repeats", repeats);
+      settings.addProperty("ring_slots", slots);
+      settings.addProperty("mode", mode);
+      JsonObject machine = new JsonObject();
+      machine.addProperty("cpu_model", MachineLoad.cpuModel().orElse(null));
+      machine.addProperty("cores", threads);
+      machine.addProperty("memory_read_bytes_per_s", bandwidth);
+      machine.addProperty("java_read_bytes_per_s", measured.javaRead());
+      machine.addProperty("nd4j_gemv_bytes_per_s", measured.nd4jGemv());
+      machine.add("idle_check", BenchReport.idle(load, loadAtStart));
+      BenchReport.write(jsonFile, BenchReport.document(model, settings, machine, roofline, rows));
+      err.printf("wrote %s%n", jsonFile);
+    }
+    if (plotFile != null) {
+      BenchPlot.write(
+          plotFile,
+          rows,
+          "ringmoe bench " + dir.getFileName(),
+          expertStorageBytes < 0
+              ? -1
+              : (double) config.moeLayers().length * config.topK() * expertStorageBytes);
+      err.printf("wrote %s%n", plotFile);
     }
     return 0;
   }
 
-  private static final class Row {
-    String name;
-    double prefill;
-    double decode;
-    RingStats stats;
-    double decodeStall;
-    double decodeBytesPerToken;
-    long rssGrowth;
+  /** The resident run's routing, recorded when first asked for. */
+  @FunctionalInterface
+  private interface RoutingSource {
+    TraceSequence trace() throws IOException;
   }
 
-  private static Row measure(
+  /**
+   * The expert accesses of the measured decode steps, in order: for each of the {@code repeats}
+   * runs, each decode step's token (the prompt's last token is prefill's, the last generated one is
+   * never run), each routing layer's top-k experts.
+   */
+  static BeladyCache decodeAccesses(
+      TraceSequence trace, int topK, int promptTokens, int decodeTokens, int repeats) {
+    BeladyCache c = new BeladyCache();
+    for (int r = 0; r < repeats; r++) {
+      for (int t = promptTokens; t < promptTokens + decodeTokens - 1; t++) {
+        for (int l = 0; l < trace.layers(); l++) {
+          c.access(
+              l,
+              VectorMath.topK(
+                  trace.routerLogits(), trace.logitsOffset(t, l), trace.experts(), topK));
+        }
+      }
+    }
+    return c;
+  }
+
+  /** Bytes one expert occupies in the checkpoint (its stored dtype); -1 for a dense model. */
+  private static long expertStorageBytes(Path dir, ModelConfig config) throws IOException {
+    if (config.moeLayers().length == 0) {
+      return -1;
+    }
+    try (Checkpoint checkpoint = Checkpoint.open(dir)) {
+      long n = 0;
+      for (TensorEntry t : config.manifest().expert(config.moeLayers()[0], 0).tensors()) {
+        n += checkpoint.find(t.name()).map(i -> i.byteSize()).orElse(0L);
+      }
+      return n;
+    }
+  }
+
+  /** {@code v} with {@code decimals} decimals, or "-" where not measured. */
+  private static String fixed(double v, int decimals) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, "%." + decimals + "f", v) : "-";
+  }
+
+  private static BenchRow measure(
       String name,
       MoeModel.Builder builder,
       int[] prompt,
@@ -324,8 +471,10 @@ final class BenchCommand implements Command {
     err.printf("%s: loading...%n", name);
     System.gc();
     long rssBefore = ProcessMemory.resident();
+    long cacheBefore = ProcessMemory.pageCache();
+    long cachePeak = cacheBefore;
     boolean peakReset = ProcessMemory.resetPeak();
-    Row row = new Row();
+    BenchRow row = new BenchRow();
     row.name = name;
     try (MoeModel model = builder.build()) {
       GenerationOptions full =
@@ -342,6 +491,8 @@ final class BenchCommand implements Command {
       double[] prefill = new double[repeats];
       double[] decode = new double[repeats];
       long prefillBytes = 0;
+      long prefillStorage = 0;
+      long prefillHost = 0;
       long prefillStall = 0;
       long prefillNanos = 0;
       for (int i = 0; i < repeats; i++) {
@@ -352,6 +503,8 @@ final class BenchCommand implements Command {
           model.generate(prompt, first, TokenListener.NONE);
           RingStats p = model.ringStats().orElseThrow();
           prefillBytes = p.deviceBytesWritten();
+          prefillStorage = p.storageBytesRead();
+          prefillHost = p.hostBytesStaged();
           prefillStall = p.stallNanos();
           prefillNanos = p.computeNanos();
           model.resetStats();
@@ -359,6 +512,7 @@ final class BenchCommand implements Command {
         GenerationResult r = model.generate(prompt, full, TokenListener.NONE);
         prefill[i] = r.prefillTokensPerSecond();
         decode[i] = r.decodeTokensPerSecond();
+        cachePeak = Math.max(cachePeak, ProcessMemory.pageCache());
         err.printf(
             "  run %d: prefill %.1f tok/s, decode %.2f tok/s%n", i + 1, prefill[i], decode[i]);
       }
@@ -367,8 +521,12 @@ final class BenchCommand implements Command {
       row.stats = model.ringStats().orElse(null);
       if (row.stats != null) {
         long steps = (long) repeats * (decodeTokens - 1);
-        row.decodeBytesPerToken =
+        row.deviceBytesPerToken =
             (row.stats.deviceBytesWritten() - repeats * prefillBytes) / (double) steps;
+        row.storageBytesPerToken =
+            (row.stats.storageBytesRead() - repeats * prefillStorage) / (double) steps;
+        row.hostBytesPerToken =
+            (row.stats.hostBytesStaged() - repeats * prefillHost) / (double) steps;
         double decodeNanos = row.stats.computeNanos() - repeats * (double) prefillNanos;
         row.decodeStall =
             decodeNanos <= 0
@@ -377,7 +535,10 @@ final class BenchCommand implements Command {
         err.printf("  %s%n", row.stats);
       }
       long peak = peakReset ? ProcessMemory.peak() : ProcessMemory.resident();
+      row.peakRss = peak;
       row.rssGrowth = rssBefore < 0 || peak < 0 ? -1 : peak - rssBefore;
+      cachePeak = Math.max(cachePeak, ProcessMemory.pageCache());
+      row.pageCacheGrowth = cacheBefore < 0 || cachePeak < 0 ? -1 : cachePeak - cacheBefore;
     }
     return row;
   }

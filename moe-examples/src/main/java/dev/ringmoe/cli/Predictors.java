@@ -129,9 +129,13 @@ final class Predictors {
 
   /** Replays the routing the resident model chooses for {@code ids}. */
   static ExpertPredictor oracle(Path modelDir, int[] ids) throws IOException {
+    return OraclePredictor.replay(record(modelDir, ids), ModelConfig.load(modelDir).topK());
+  }
+
+  /** The router logits the resident model computes for {@code ids}, every routing layer. */
+  static TraceSequence record(Path modelDir, int[] ids) throws IOException {
     try (MoeModel resident = MoeModel.builder().checkpoint(modelDir).build()) {
-      TraceSequence recorded = new TraceRecorder(resident, false).trace(ids);
-      return OraclePredictor.replay(recorded, resident.config().topK());
+      return new TraceRecorder(resident, false).trace(ids);
     }
   }
 

@@ -5,11 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The process's resident memory from {@code /proc/self/status} (Linux); -1 where that is not
- * available.
+ * The process's resident memory from {@code /proc/self/status} and the machine's page cache from
+ * {@code /proc/meminfo} (Linux); -1 where that is not available.
  */
 final class ProcessMemory {
   private static final Path STATUS = Path.of("/proc/self/status");
+  private static final Path MEMINFO = Path.of("/proc/meminfo");
 
   private ProcessMemory() {}
 
@@ -36,9 +37,22 @@ final class ProcessMemory {
     }
   }
 
+  /**
+   * The machine's page cache ({@code Cached} in /proc/meminfo), bytes: what reading the checkpoint
+   * files through the kernel keeps in memory outside the process.
+   */
+  static long pageCache() {
+    return field(MEMINFO, "Cached:");
+  }
+
   private static long field(String name) {
+    return field(STATUS, name);
+  }
+
+  /** A {@code Name: N kB} line's value in bytes; -1 if missing or unreadable. */
+  static long field(Path file, String name) {
     try {
-      for (String line : Files.readAllLines(STATUS)) {
+      for (String line : Files.readAllLines(file)) {
         if (line.startsWith(name)) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
         }
