@@ -27,6 +27,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,16 +82,16 @@ class RingBudgetAndFaultsTest {
 
   @Test
   void planIsComputedFromTheBudgetAndPrintable() {
-    long everything = config.float32WeightBytes();
-    SectionPlan all = SectionPlan.plan(config, everything, 0);
+    long everything = config.weightBytes(WIDTH);
+    SectionPlan all = SectionPlan.plan(config, DataType.BFLOAT16, everything, 0);
     assertTrue(all.holdsEveryLayer() && all.denseResident());
     assertTrue(all.deviceBytes() <= everything);
-    SectionPlan half = SectionPlan.plan(config, everything / 2, 0);
+    SectionPlan half = SectionPlan.plan(config, DataType.BFLOAT16, everything / 2, 0);
     assertTrue(half.slots() >= 1 && half.slots() < config.layers(), half.describe());
     assertTrue(half.deviceBytes() <= everything / 2);
     assertTrue(half.describe().contains(half.slots() + " slot"), half.describe());
     for (long budget = minimum(); budget <= everything; budget += everything / 37) {
-      SectionPlan p = SectionPlan.plan(config, budget, 0);
+      SectionPlan p = SectionPlan.plan(config, DataType.BFLOAT16, budget, 0);
       assertTrue(p.deviceBytes() <= budget, p.describe());
     }
   }
