@@ -359,6 +359,10 @@ public final class DirectTensorReader implements TensorReader {
     boolean done = false;
     try {
       for (Chunk c : chunks) {
+        // Checked here as well: a wait on a read that already finished does not see an interrupt.
+        if (Thread.currentThread().isInterrupted()) {
+          throw interrupted(c);
+        }
         Staging s = acquire(inflight, c);
         Future<Integer> f;
         try {

@@ -321,8 +321,15 @@ class TensorReaderTest {
     }
   }
 
-  /** A safetensors file of {@code count} U8 tensors of {@code size} bytes, written directly. */
+  /**
+   * A safetensors file of {@code count} U8 tensors of {@code size} bytes (a multiple of 4096),
+   * written with direct I/O where the file system allows it, so that none of it is left in the page
+   * cache (the header is padded with spaces to a multiple of 4096 bytes for that).
+   */
   static Path writeU8(Path dir, int count, int size) throws IOException {
+    if (size % 4096 != 0) {
+      throw new IllegalArgumentException("size must be a multiple of 4096: " + size);
+    }
     StringBuilder json = new StringBuilder("{");
     for (int i = 0; i < count; i++) {
       json.append(i == 0 ? "" : ",")
@@ -336,24 +343,44 @@ class TensorReaderTest {
           .append((long) (i + 1) * size)
           .append("]}");
     }
-    byte[] header = json.append('}').toString().getBytes(StandardCharsets.UTF_8);
+    json.append('}');
+    while ((8 + json.length()) % 4096 != 0) {
+      json.append(' ');
+    }
+    byte[] header = json.toString().getBytes(StandardCharsets.UTF_8);
     Files.createDirectories(dir);
     Path file = dir.resolve(Checkpoint.SINGLE_FILE);
-    try (FileChannel ch =
-        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      ByteBuffer h = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
-      h.putLong(header.length).put(header).flip();
-      ch.write(h);
-      ByteBuffer block = ByteBuffer.allocateDirect(1 << 20);
-      long seed = 0x9E3779B97F4A7C15L;
-      while (block.hasRemaining()) {
-        seed = seed * 6364136223846793005L + 1442695040888963407L;
-        block.putLong(seed);
+    ByteBuffer block = ByteBuffer.allocateDirect((1 << 20) + 4096).alignedSlice(4096);
+    block.limit(1 << 20);
+    long seed = 0x9E3779B97F4A7C15L;
+    while (block.hasRemaining()) {
+      seed = seed * 6364136223846793005L + 1442695040888963407L;
+      block.putLong(seed);
+    }
+    ByteBuffer h = ByteBuffer.allocateDirect(8 + header.length + 4096).alignedSlice(4096);
+    h.order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).put(header).flip();
+    FileChannel opened;
+    try {
+      opened =
+          FileChannel.open(
+              file,
+              StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.WRITE,
+              com.sun.nio.file.ExtendedOpenOption.DIRECT);
+    } catch (IOException | UnsupportedOperationException e) {
+      Files.deleteIfExists(file);
+      opened = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    }
+    try (FileChannel ch = opened) {
+      while (h.hasRemaining()) {
+        ch.write(h);
       }
       long left = (long) count * size;
       while (left > 0) {
         block.clear().limit((int) Math.min(block.capacity(), left));
-        left -= ch.write(block);
+        while (block.hasRemaining()) {
+          left -= ch.write(block);
+        }
       }
       ch.force(true);
     }
