@@ -2,6 +2,7 @@ package dev.ringmoe;
 
 import com.google.common.base.Preconditions;
 import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.checkpoint.Storage;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.generate.GenerationOptions;
 import dev.ringmoe.generate.GenerationResult;
@@ -407,6 +408,7 @@ public final class MoeModel implements AutoCloseable {
     private ExpertPredictor predictor;
     private boolean expertCache;
     private RoutingMode routingMode = RoutingMode.EXACT;
+    private Storage storage = Storage.MAPPED;
 
     private Builder() {}
 
@@ -486,6 +488,16 @@ public final class MoeModel implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How a streaming store reads the checkpoint: {@link Storage#MAPPED} (the default) or {@link
+     * Storage#DIRECT}, direct I/O that keeps the model out of the page cache (see {@code
+     * docs/storage.md}). Applies with a device memory budget.
+     */
+    public Builder storage(Storage storage) {
+      this.storage = Preconditions.checkNotNull(storage);
+      return this;
+    }
+
     private WeightStoreFactory storeFactory() {
       if (weightStore != null) {
         return weightStore;
@@ -494,8 +506,8 @@ public final class MoeModel implements AutoCloseable {
         return ResidentWeightStore::load;
       }
       StoreOptions options =
-          new StoreOptions(
-              deviceBytes, deviceFraction, ringSlots, prefetch, predictor, expertCache);
+          new StoreOptions(deviceBytes, deviceFraction, ringSlots, prefetch, predictor, expertCache)
+              .withStorage(storage);
       WeightStoreProvider provider =
           ServiceLoader.load(WeightStoreProvider.class)
               .findFirst()

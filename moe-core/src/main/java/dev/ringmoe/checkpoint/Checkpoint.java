@@ -306,6 +306,15 @@ public final class Checkpoint implements AutoCloseable {
   }
 
   /**
+   * A {@link TensorReader} of this checkpoint's raw tensor bytes ({@link TensorReader#open}): by
+   * memory mappings, or by direct I/O through a host staging area of {@code stagingBytes}. Close
+   * the reader before the checkpoint.
+   */
+  public TensorReader reader(Storage storage, long stagingBytes) throws IOException {
+    return TensorReader.open(this, storage, stagingBytes);
+  }
+
+  /**
    * Sum of all tensors' data sizes in bytes (headers excluded), as {@code total_size} in an index
    * counts it.
    */

@@ -6,10 +6,8 @@ import com.google.gson.stream.JsonToken;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.MappedByteBuffer;
-import java.nio.ShortBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -599,7 +597,7 @@ public final class SafetensorsFile implements AutoCloseable {
   public void readFloat32(TensorInfo t, FloatBuffer dst) throws IOException {
     checkOwned(t);
     DType dtype = t.dtype();
-    if (dtype != DType.F32 && dtype != DType.F64 && dtype != DType.F16 && dtype != DType.BF16) {
+    if (!RawFloats.convertible(dtype)) {
       throw new CheckpointFormatException(
           path, t.name(), "dtype " + dtype + " cannot be read as float32");
     }
@@ -619,8 +617,7 @@ public final class SafetensorsFile implements AutoCloseable {
       readMapped(t, dst);
       return;
     }
-    Scratch s = SCRATCH.get();
-    ByteBuffer bb = s.bytes;
+    ByteBuffer bb = SCRATCH.get().bytes;
     long pos = t.fileOffset();
     long left = t.byteSize();
     try {
@@ -639,7 +636,7 @@ public final class SafetensorsFile implements AutoCloseable {
           }
         }
         bb.flip();
-        convert(dtype, bb, n / dtype.byteSize(), dst, s);
+        RawFloats.toFloat32(dtype, bb, dst, n / dtype.byteSize());
         pos += n;
         left -= n;
       }
@@ -652,63 +649,85 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   /**
-   * Copies the tensor's bytes as stored into {@code dst} from its position, advancing it by {@link
-   * TensorInfo#byteSize()}: through a mapping held for the call only (so the pages do not stay in
-   * the process's resident memory), with the same truncation checks as {@link #readFloat32}.
-   *
-   * @throws CheckpointFormatException if the file was truncated after open
-   * @throws IllegalArgumentException if {@code dst} has too little room or the tensor is not from
-   *     this file
+   * The fast path: maps the tensor's bytes for the duration of the call and converts straight from
+   * the mapping into {@code dst} (no intermediate copies, unlike positional reads into a staging
+   * buffer), then unmaps, so the file's pages do not stay in the process's resident memory.
    */
-  public void readRaw(TensorInfo t, ByteBuffer dst) throws IOException {
-    checkOwned(t);
-    if (dst.remaining() < t.byteSize()) {
-      throw new IllegalArgumentException(
-          path
-              + ": tensor '"
-              + t.name()
-              + "' has "
-              + t.byteSize()
-              + " bytes but the destination has room for "
-              + dst.remaining());
-    }
-    ensureOpen();
-    long size = channel.size();
-    if (size < t.fileOffset() + t.byteSize()) {
-      throw new CheckpointFormatException(
-          path,
-          t.name(),
-          "file ends at byte " + size + ", inside the tensor's data (truncated after open?)");
-    }
-    MappedByteBuffer m;
+  private void readMapped(TensorInfo t, FloatBuffer dst) throws IOException {
+    int count = Math.toIntExact(t.elementCount());
+    MappedByteBuffer m = mapForRead(t);
     try {
-      m = channel.map(FileChannel.MapMode.READ_ONLY, t.fileOffset(), t.byteSize());
-    } catch (ClosedChannelException e) {
-      if (closed) {
-        throw new IllegalStateException(path + " is closed", e);
-      }
-      throw e;
-    }
-    try {
-      dst.put(m);
+      RawFloats.toFloat32(t.dtype(), m, dst, count);
     } catch (InternalError e) {
-      throw new CheckpointFormatException(
-          path,
-          t.name(),
-          "reading the tensor's data failed: the file changed after it was opened ("
-              + e.getMessage()
-              + ")");
+      throw changedUnderUs(t, e);
     } finally {
       Unmapper.unmap(m);
     }
   }
 
   /**
-   * The fast path: maps the tensor's bytes for the duration of the call and converts straight from
-   * the mapping into {@code dst} (no intermediate copies, unlike positional reads into a staging
-   * buffer), then unmaps, so the file's pages do not stay in the process's resident memory.
+   * Copies the tensor's raw bytes, as stored, into {@code dst} from its position and advances the
+   * position by the byte size: through a mapping made for the call and unmapped after it where the
+   * JVM can unmap, else through positional reads. Used by {@link MappedTensorReader}.
+   *
+   * @throws IllegalArgumentException if {@code dst} has fewer bytes remaining than the tensor, or
+   *     the tensor is not from this file
+   * @throws IllegalStateException if this file is closed
    */
-  private void readMapped(TensorInfo t, FloatBuffer dst) throws IOException {
+  void readRaw(TensorInfo t, ByteBuffer dst) throws IOException {
+    checkOwned(t);
+    long bytes = t.byteSize();
+    if (dst.remaining() < bytes) {
+      throw new IllegalArgumentException(
+          path
+              + ": tensor '"
+              + t.name()
+              + "' has "
+              + bytes
+              + " bytes but the destination has only "
+              + dst.remaining()
+              + " remaining");
+    }
+    ensureOpen();
+    if (bytes == 0) {
+      return;
+    }
+    if (Unmapper.available()) {
+      MappedByteBuffer m = mapForRead(t);
+      try {
+        dst.put(m);
+      } catch (InternalError e) {
+        throw changedUnderUs(t, e);
+      } finally {
+        Unmapper.unmap(m);
+      }
+      return;
+    }
+    ByteBuffer window = dst.duplicate();
+    window.limit(window.position() + (int) bytes);
+    long start = t.fileOffset() - window.position();
+    try {
+      while (window.hasRemaining()) {
+        if (channel.read(window, start + window.position()) < 0) {
+          throw new CheckpointFormatException(
+              path,
+              t.name(),
+              "file ends at byte "
+                  + (start + window.position())
+                  + ", inside the tensor's data (truncated after open?)");
+        }
+      }
+    } catch (ClosedChannelException e) {
+      if (closed) {
+        throw new IllegalStateException(path + " is closed", e);
+      }
+      throw e;
+    }
+    dst.position(window.position());
+  }
+
+  /** A read-only mapping of exactly the tensor's bytes, for one call; the caller unmaps it. */
+  private MappedByteBuffer mapForRead(TensorInfo t) throws IOException {
     long end = t.fileOffset() + t.byteSize();
     long size = channel.size();
     if (size < end) {
@@ -717,110 +736,25 @@ public final class SafetensorsFile implements AutoCloseable {
           t.name(),
           "file ends at byte " + size + ", inside the tensor's data (truncated after open?)");
     }
-    int count = Math.toIntExact(t.elementCount());
-    MappedByteBuffer m;
     try {
-      m = channel.map(FileChannel.MapMode.READ_ONLY, t.fileOffset(), t.byteSize());
+      return channel.map(FileChannel.MapMode.READ_ONLY, t.fileOffset(), t.byteSize());
     } catch (ClosedChannelException e) {
       if (closed) {
         throw new IllegalStateException(path + " is closed", e);
       }
       throw e;
     }
-    try {
-      m.order(ByteOrder.LITTLE_ENDIAN);
-      int base = dst.position();
-      switch (t.dtype()) {
-        case F32:
-          dst.put(m.asFloatBuffer());
-          return;
-        case BF16:
-          {
-            ShortBuffer in = m.asShortBuffer();
-            for (int i = 0; i < count; i++) {
-              dst.put(base + i, Float.intBitsToFloat((in.get(i) & 0xFFFF) << 16));
-            }
-            break;
-          }
-        case F16:
-          {
-            ShortBuffer in = m.asShortBuffer();
-            for (int i = 0; i < count; i++) {
-              dst.put(base + i, HalfFloats.f16ToFloat(in.get(i)));
-            }
-            break;
-          }
-        case F64:
-          {
-            DoubleBuffer in = m.asDoubleBuffer();
-            for (int i = 0; i < count; i++) {
-              dst.put(base + i, (float) in.get(i));
-            }
-            break;
-          }
-        default:
-          throw new AssertionError(t.dtype());
-      }
-      dst.position(base + count);
-    } catch (InternalError e) {
-      // The JVM reports a fault on a mapped page (the file shrank under us) as an InternalError.
-      throw new CheckpointFormatException(
-          path,
-          t.name(),
-          "reading the tensor's data failed: the file changed"
-              + " after it was opened ("
-              + e.getMessage()
-              + ")");
-    } finally {
-      Unmapper.unmap(m);
-    }
   }
 
-  private static void convert(DType dtype, ByteBuffer bb, int count, FloatBuffer dst, Scratch s) {
-    switch (dtype) {
-      case F32:
-        // Bulk copy: memcpy when the platform is little-endian.
-        dst.put(bb.asFloatBuffer());
-        break;
-      case BF16:
-        {
-          ShortBuffer sb = bb.asShortBuffer();
-          short[] in = s.shorts;
-          float[] out = s.floats;
-          sb.get(in, 0, count);
-          for (int i = 0; i < count; i++) {
-            out[i] = Float.intBitsToFloat((in[i] & 0xFFFF) << 16);
-          }
-          dst.put(out, 0, count);
-          break;
-        }
-      case F16:
-        {
-          ShortBuffer sb = bb.asShortBuffer();
-          short[] in = s.shorts;
-          float[] out = s.floats;
-          sb.get(in, 0, count);
-          for (int i = 0; i < count; i++) {
-            out[i] = HalfFloats.f16ToFloat(in[i]);
-          }
-          dst.put(out, 0, count);
-          break;
-        }
-      case F64:
-        {
-          DoubleBuffer db = bb.asDoubleBuffer();
-          double[] in = s.doubles;
-          float[] out = s.floats;
-          db.get(in, 0, count);
-          for (int i = 0; i < count; i++) {
-            out[i] = (float) in[i];
-          }
-          dst.put(out, 0, count);
-          break;
-        }
-      default:
-        throw new AssertionError(dtype);
-    }
+  /** The JVM reports a fault on a mapped page (the file shrank under us) as an InternalError. */
+  private CheckpointFormatException changedUnderUs(TensorInfo t, InternalError e) {
+    return new CheckpointFormatException(
+        path,
+        t.name(),
+        "reading the tensor's data failed: the file changed"
+            + " after it was opened ("
+            + e.getMessage()
+            + ")");
   }
 
   private void checkOwned(TensorInfo t) {
@@ -864,8 +798,5 @@ public final class SafetensorsFile implements AutoCloseable {
   /** Per-thread conversion buffers, so reads allocate nothing after a thread's first one. */
   private static final class Scratch {
     final ByteBuffer bytes = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    final short[] shorts = new short[CHUNK_BYTES / 2];
-    final float[] floats = new float[CHUNK_BYTES / 2];
-    final double[] doubles = new double[CHUNK_BYTES / 8];
   }
 }

@@ -2,11 +2,14 @@ package dev.ringmoe.model;
 
 import com.google.common.base.Preconditions;
 import dev.ringmoe.Prefetch;
+import dev.ringmoe.checkpoint.Storage;
+import dev.ringmoe.checkpoint.TensorReader;
 
 /**
  * How a streaming {@link WeightStore} should hold the weights: the device memory budget (bytes, or
  * a fraction of the model's float32 weights), the number of ring slots (0 chooses the most the
- * budget holds), and what to load ahead.
+ * budget holds), what to load ahead, and how the storage tier reads the checkpoint ({@link
+ * Storage#MAPPED} by default, or {@link Storage#DIRECT} through a host staging area).
  *
  * <p>Immutable and thread-safe.
  */
@@ -17,6 +20,8 @@ public final class StoreOptions {
   private final Prefetch prefetch;
   private final ExpertPredictor predictor;
   private final boolean expertCache;
+  private final Storage storage;
+  private final long stagingBytes;
 
   /** Options for the layer ring (see the full constructor). */
   public StoreOptions(
@@ -44,6 +49,26 @@ public final class StoreOptions {
       Prefetch prefetch,
       ExpertPredictor predictor,
       boolean expertCache) {
+    this(
+        deviceBytes,
+        deviceFraction,
+        slots,
+        prefetch,
+        predictor,
+        expertCache,
+        Storage.MAPPED,
+        TensorReader.DEFAULT_STAGING_BYTES);
+  }
+
+  private StoreOptions(
+      long deviceBytes,
+      double deviceFraction,
+      int slots,
+      Prefetch prefetch,
+      ExpertPredictor predictor,
+      boolean expertCache,
+      Storage storage,
+      long stagingBytes) {
     Preconditions.checkArgument(
         deviceBytes >= 0, "device memory must be >= 0 bytes, was %s", deviceBytes);
     Preconditions.checkArgument(
@@ -57,6 +82,42 @@ public final class StoreOptions {
     this.prefetch = Preconditions.checkNotNull(prefetch);
     this.predictor = predictor;
     this.expertCache = expertCache;
+    this.storage = Preconditions.checkNotNull(storage);
+    Preconditions.checkArgument(
+        stagingBytes > 0, "staging bytes must be positive, was %s", stagingBytes);
+    this.stagingBytes = stagingBytes;
+  }
+
+  /** These options with the storage tier reading by {@code storage}. */
+  public StoreOptions withStorage(Storage storage) {
+    return new StoreOptions(
+        deviceBytes,
+        deviceFraction,
+        slots,
+        prefetch,
+        predictor,
+        expertCache,
+        storage,
+        stagingBytes);
+  }
+
+  /** These options with a host staging area of {@code bytes} for {@link Storage#DIRECT}. */
+  public StoreOptions withStagingBytes(long bytes) {
+    return new StoreOptions(
+        deviceBytes, deviceFraction, slots, prefetch, predictor, expertCache, storage, bytes);
+  }
+
+  /** How the storage tier reads the checkpoint (default {@link Storage#MAPPED}). */
+  public Storage storage() {
+    return storage;
+  }
+
+  /**
+   * The host staging area for {@link Storage#DIRECT}, in bytes (default {@link
+   * TensorReader#DEFAULT_STAGING_BYTES}); see {@link TensorReader#stagingBytes()}.
+   */
+  public long stagingBytes() {
+    return stagingBytes;
   }
 
   /** Whether experts are cached one by one (see the constructor). */
@@ -103,6 +164,7 @@ public final class StoreOptions {
             : Math.round(deviceFraction * 1000) / 10.0 + "%")
         + (expertCache ? ", expert cache" : ", slots " + (slots == 0 ? "auto" : slots))
         + ", prefetch "
-        + prefetch;
+        + prefetch
+        + (storage == Storage.DIRECT ? ", direct I/O (staging " + stagingBytes + " bytes)" : "");
   }
 }

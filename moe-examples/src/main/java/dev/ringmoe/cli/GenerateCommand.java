@@ -23,7 +23,7 @@ final class GenerateCommand implements Command {
   public String usage() {
     return "Usage: ringmoe generate --model DIR --prompt TEXT [--max-new-tokens N]\n"
         + "                        [--greedy | --temperature T [--top-k K] [--top-p P] [--seed S]]\n"
-        + "                        [--device-memory SIZE|P% [--ring-slots K | --expert-cache] [--prefetch POLICY]]\n"
+        + "                        [--device-memory SIZE|P% [--ring-slots K | --expert-cache] [--prefetch POLICY] [--direct-io]]\n"
         + "                        [--stats-json FILE]\n\n"
         + ModelOptions.USAGE
         + "  --prompt TEXT         the prompt; BOS is added as the checkpoint's tokenizer says\n"
@@ -44,7 +44,7 @@ final class GenerateCommand implements Command {
 
   @Override
   public Set<String> flags() {
-    return Set.of("greedy", "expert-cache");
+    return Set.of("greedy", "expert-cache", "direct-io");
   }
 
   @Override

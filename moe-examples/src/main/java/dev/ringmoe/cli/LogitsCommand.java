@@ -26,7 +26,7 @@ final class LogitsCommand implements Command {
   @Override
   public String usage() {
     return "Usage: ringmoe logits --model DIR --ids 1,2,3 --out FILE\n"
-        + "                      [--device-memory SIZE|P% [--ring-slots K | --expert-cache] [--prefetch POLICY]]\n"
+        + "                      [--device-memory SIZE|P% [--ring-slots K | --expert-cache] [--prefetch POLICY] [--direct-io]]\n"
         + "                      [--stats-json FILE]\n\n"
         + ModelOptions.USAGE
         + "  --ids LIST            comma-separated token ids, used as they are (no BOS is added)\n"

@@ -3,6 +3,7 @@ package dev.ringmoe.cli;
 import dev.ringmoe.MoeModel;
 import dev.ringmoe.Prefetch;
 import dev.ringmoe.RingStats;
+import dev.ringmoe.checkpoint.Storage;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +21,7 @@ import java.util.Set;
 final class ModelOptions {
   static final Set<String> VALUED =
       Set.of("model", "device-memory", "ring-slots", "prefetch", "stats-json", "predictor", "mode");
-  static final Set<String> FLAGS = Set.of("expert-cache");
+  static final Set<String> FLAGS = Set.of("expert-cache", "direct-io");
 
   static final String USAGE =
       "  --model DIR           Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json)\n"
@@ -29,6 +30,8 @@ final class ModelOptions {
           + "  --ring-slots K        ring slots, K >= 0; 0 (the default) uses as many as the budget holds\n"
           + "  --prefetch POLICY     none | all | lookahead (default lookahead): what the ring loads ahead of compute\n"
           + "  --expert-cache        cache streamed experts one by one across tokens (LRU) instead of whole-layer slots\n"
+          + "  --direct-io           with --device-memory: read the checkpoint with direct I/O (O_DIRECT) through a\n"
+          + "                        64 MiB staging area, so the model stays out of the page cache (docs/storage.md)\n"
           + "  --predictor SPEC      which experts to load ahead: sida:FILE (a trained hash network, run ahead on the\n"
           + "                        ringmoe-hash thread), combined:FILE[@W] (that network refined by lookahead one\n"
           + "                        layer ahead), lookahead, frequency:TRACE, or oracle (replays the routing the\n"
@@ -68,9 +71,14 @@ final class ModelOptions {
       throw new UsageException(command + ": --mode sida needs --predictor sida:FILE");
     }
     boolean ring = args.has("device-memory");
-    if (!ring && (args.has("ring-slots") || args.has("prefetch") || args.has("expert-cache"))) {
+    if (!ring
+        && (args.has("ring-slots")
+            || args.has("prefetch")
+            || args.has("expert-cache")
+            || args.has("direct-io"))) {
       throw new UsageException(
-          command + ": --ring-slots, --prefetch and --expert-cache need --device-memory");
+          command
+              + ": --ring-slots, --prefetch, --expert-cache and --direct-io need --device-memory");
     }
     if (args.has("expert-cache") && args.has("ring-slots")) {
       throw new UsageException(command + ": --ring-slots does not apply to --expert-cache");
@@ -103,7 +111,8 @@ final class ModelOptions {
       }
       b.ringSlots(slots)
           .prefetch(prefetch(args.string("prefetch", "lookahead"), command))
-          .expertCache(args.has("expert-cache") || args.has("predictor"));
+          .expertCache(args.has("expert-cache") || args.has("predictor"))
+          .storage(args.has("direct-io") ? Storage.DIRECT : Storage.MAPPED);
     }
     Path dir = checkpointDir(args);
     b.checkpoint(dir);

@@ -56,6 +56,7 @@ class CliRefusalsTest {
       {"generate", "--model", "m", "--prompt", "x", "--top-p", "NaN"},
       {"generate", "--model", "m", "--prompt", "x", "--top-k", "0"},
       {"generate", "--model", "m", "--prompt", "x", "--device-memory", "1GB", "--ring-slots", "-1"},
+      {"generate", "--model", "m", "--prompt", "x", "--direct-io"},
       {
         "logits",
         "--model",
