@@ -409,6 +409,7 @@ public final class MoeModel implements AutoCloseable {
     private boolean expertCache;
     private RoutingMode routingMode = RoutingMode.EXACT;
     private Storage storage = Storage.MAPPED;
+    private long stagingBytes = dev.ringmoe.checkpoint.TensorReader.DEFAULT_STAGING_BYTES;
 
     private Builder() {}
 
@@ -498,6 +499,16 @@ public final class MoeModel implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The host staging area of {@link Storage#DIRECT}, bytes (default {@link
+     * dev.ringmoe.checkpoint.TensorReader#DEFAULT_STAGING_BYTES}); it is part of the device budget.
+     */
+    public Builder stagingBytes(long bytes) {
+      Preconditions.checkArgument(bytes > 0, "staging bytes must be positive, was %s", bytes);
+      this.stagingBytes = bytes;
+      return this;
+    }
+
     private WeightStoreFactory storeFactory() {
       if (weightStore != null) {
         return weightStore;
@@ -507,7 +518,8 @@ public final class MoeModel implements AutoCloseable {
       }
       StoreOptions options =
           new StoreOptions(deviceBytes, deviceFraction, ringSlots, prefetch, predictor, expertCache)
-              .withStorage(storage);
+              .withStorage(storage)
+              .withStagingBytes(stagingBytes);
       WeightStoreProvider provider =
           ServiceLoader.load(WeightStoreProvider.class)
               .findFirst()

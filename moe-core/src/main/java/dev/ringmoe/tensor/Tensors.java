@@ -9,6 +9,7 @@ import dev.ringmoe.manifest.TensorEntry;
 import dev.ringmoe.manifest.WeightManifest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Optional;
@@ -186,6 +187,45 @@ public final class Tensors {
     for (int i = 0; i < cols; i++) {
       dst[dstOffset + i] = Float.intBitsToFloat((b.getShort(base + 2 * i) & 0xFFFF) << 16);
     }
+  }
+
+  /**
+   * The checkpoint's tensor {@code name} after checking that its shape is {@code expectedShape} and
+   * its dtype a floating-point one.
+   *
+   * @throws CheckpointFormatException naming the file and tensor otherwise
+   */
+  public static TensorInfo tensor(Checkpoint checkpoint, String name, long... expectedShape)
+      throws CheckpointFormatException {
+    TensorInfo info = checkpoint.tensor(name);
+    checkShape(info, expectedShape);
+    return info;
+  }
+
+  /**
+   * Whether {@code info}'s bytes are {@code memory}'s elements as they are (F32 in FLOAT, BF16 in
+   * BFLOAT16 memory), so that loading it is a plain copy.
+   */
+  public static boolean storedAs(TensorInfo info, INDArray memory) {
+    return (info.dtype() == DType.F32 && memory.dataType() == DataType.FLOAT)
+        || (info.dtype() == DType.BF16 && memory.dataType() == DataType.BFLOAT16);
+  }
+
+  /**
+   * A little-endian byte view of {@code bytes} bytes of a flat array's memory from element {@code
+   * offset} on (valid while the array is open).
+   */
+  public static ByteBuffer bytesAt(INDArray memory, long offset, long bytes) {
+    ByteBuffer all = Kernels.bytes(memory);
+    long start = offset * memory.dataType().width();
+    if (start + bytes > all.capacity()) {
+      throw new IllegalArgumentException(
+          bytes + " bytes do not fit at element " + offset + " of " + memory.shapeInfoToString());
+    }
+    return all.position((int) start)
+        .limit((int) (start + bytes))
+        .slice()
+        .order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /** Native bytes of an array (its elements in its dtype). */

@@ -4,6 +4,8 @@ import com.google.common.base.Preconditions;
 import dev.ringmoe.ByteSizes;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.checkpoint.Storage;
+import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.manifest.Section;
 import dev.ringmoe.manifest.WeightManifest;
@@ -81,6 +83,10 @@ public final class ExpertCacheStore implements WeightStore {
     this.predictions = new Predictions(config, options.predictor());
     DataType type = Tensors.weightType(checkpoint, config.manifest());
     long budget = options.deviceBudget(config.weightBytes(type.width()));
+    TensorReader reader = TensorReader.open(checkpoint, options.storage(), options.stagingBytes());
+    owned.add(reader);
+    // One budget: direct I/O's host staging area comes out of it before the slots are counted.
+    long staging = options.storage() == Storage.DIRECT ? reader.stagingBytes() : 0;
     this.expertBytes = type.width() * config.expertParameters();
     this.residentBytes =
         type.width() * config.globalParameters()
@@ -90,22 +96,28 @@ public final class ExpertCacheStore implements WeightStore {
       total += config.manifest().experts(l);
     }
     long slotCount =
-        Math.min(total, budget >= residentBytes ? (budget - residentBytes) / expertBytes : 0);
+        Math.min(
+            total,
+            budget >= residentBytes + staging
+                ? (budget - residentBytes - staging) / expertBytes
+                : 0);
     if (slotCount < 1) {
+      owned.closeAll(LOG, "the storage reader");
       throw new IllegalArgumentException(
           String.format(
               Locale.ROOT,
               "a device budget of %s cannot hold the resident weights plus one expert: the minimum for the expert cache"
                   + " is %s (embedding, LM head and every layer's attention and router, %s, plus one expert, %s)",
               ByteSizes.format(budget),
-              ByteSizes.format(residentBytes + expertBytes),
+              ByteSizes.format(residentBytes + staging + expertBytes),
               ByteSizes.format(residentBytes),
               ByteSizes.format(expertBytes)));
     }
     this.memory = new DeviceMemory(budget);
     this.layers = new LayerWeights[config.layers()];
     this.slots = new ExpertSlot[(int) slotCount];
-    this.copier = new SectionCopier(checkpoint, config, counters);
+    this.copier = new SectionCopier(checkpoint, reader, config, counters);
+    memory.reserve(staging, "the direct I/O staging area");
     try {
       globals = ResidentPart.globals(checkpoint, config, type, memory, owned);
       for (int l = 0; l < config.layers(); l++) {

@@ -3,6 +3,8 @@ package dev.ringmoe.ring;
 import dev.ringmoe.Prefetch;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.checkpoint.Storage;
+import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.model.GlobalWeights;
@@ -58,10 +60,22 @@ public final class RingWeightStore implements WeightStore {
       throws IOException {
     this.config = config;
     DataType type = Tensors.weightType(checkpoint, config.manifest());
-    this.plan =
-        SectionPlan.plan(
-            config, type, options.deviceBudget(config.weightBytes(type.width())), options.slots());
-    this.memory = new DeviceMemory(plan.budget());
+    long budget = options.deviceBudget(config.weightBytes(type.width()));
+    TensorReader reader = TensorReader.open(checkpoint, options.storage(), options.stagingBytes());
+    owned.add(reader);
+    // One budget: direct I/O's host staging area comes out of it before the slots are planned.
+    long staging = options.storage() == Storage.DIRECT ? reader.stagingBytes() : 0;
+    try {
+      this.plan = SectionPlan.plan(config, type, budget - staging, options.slots());
+    } catch (RuntimeException e) {
+      owned.closeAll(LOG, "the storage reader");
+      throw staging > 0
+          ? new IllegalArgumentException(
+              e.getMessage() + ", after the direct I/O staging area of " + staging + " bytes", e)
+          : e;
+    }
+    this.memory = new DeviceMemory(budget);
+    memory.reserve(staging, "the direct I/O staging area");
     this.wholeLayers = options.prefetch() == Prefetch.ALL;
     this.predictions = new Predictions(config, wholeLayers ? null : options.predictor());
     try {
@@ -74,7 +88,7 @@ public final class RingWeightStore implements WeightStore {
           nativeArrays.addAll(residentLayers[l].arrays());
         }
       }
-      ring = new SectionRing(plan, checkpoint, counters, memory, COPY_THREADS);
+      ring = new SectionRing(plan, checkpoint, reader, counters, memory, COPY_THREADS);
       owned.add(ring);
       owned.add(predictions);
     } catch (IOException | RuntimeException e) {

@@ -1,6 +1,9 @@
 package dev.ringmoe.ring;
 
 import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.checkpoint.RawFloats;
+import dev.ringmoe.checkpoint.TensorInfo;
+import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.manifest.Section;
 import dev.ringmoe.manifest.TensorEntry;
@@ -9,13 +12,20 @@ import dev.ringmoe.model.LayerWeights;
 import dev.ringmoe.tensor.Tensors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Copies sections from the checkpoint (storage tier) into device memory in its weight type,
- * counting what it moved: for a BF16 checkpoint held in bfloat16 a plain copy of the bytes, else a
- * conversion to float32. A section's tensors and their layout in a slot are the manifest's ({@link
+ * Copies sections from the storage tier into device memory in its weight type, counting what it
+ * moved. The checkpoint is read through a {@link TensorReader} (the file mapping, or direct I/O
+ * into a host staging area); tensors stored in the memory's own dtype (BF16 into bfloat16 slots,
+ * F32 into float32 ones) are read straight into the slot in one batch per section, so nearby ranges
+ * become one request and a copy is a plain copy; others (F16, a BF16 tensor into float32 memory)
+ * are read as they are and converted. A section's layout in a slot is the manifest's ({@link
  * Section#offset}): native tensors consecutively in entry order, vectors (norms, biases) into the
  * holder's heap arrays.
  *
@@ -23,11 +33,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class SectionCopier {
   private final Checkpoint checkpoint;
+  private final TensorReader reader;
   private final WeightManifest manifest;
   private final RingCounters counters;
 
-  SectionCopier(Checkpoint checkpoint, ModelConfig config, RingCounters counters) {
+  SectionCopier(
+      Checkpoint checkpoint, TensorReader reader, ModelConfig config, RingCounters counters) {
     this.checkpoint = checkpoint;
+    this.reader = reader;
     this.manifest = WeightManifest.of(config);
     this.counters = counters;
   }
@@ -49,18 +62,38 @@ final class SectionCopier {
     long start = System.nanoTime();
     long read = 0;
     try {
+      List<TensorInfo> direct = new ArrayList<>();
+      List<ByteBuffer> targets = new ArrayList<>();
       for (TensorEntry t : section.tensors()) {
-        read +=
-            t.onHeap()
-                ? Tensors.readInto(
-                    checkpoint, t.name(), FloatBuffer.wrap(vectors.vector(t.role())), t.shape())
-                : Tensors.readWeightInto(
-                    checkpoint, t.name(), memory, base + section.offset(t.role()), t.shape());
+        TensorInfo info = Tensors.tensor(checkpoint, t.name(), t.shape());
+        read += info.byteSize();
+        if (t.onHeap()) {
+          convert(info, FloatBuffer.wrap(vectors.vector(t.role())));
+        } else if (Tensors.storedAs(info, memory)) {
+          direct.add(info);
+          targets.add(Tensors.bytesAt(memory, base + section.offset(t.role()), info.byteSize()));
+        } else {
+          FloatBuffer dst = memory.data().asNioFloat();
+          dst.position(Math.toIntExact(memory.offset() + base + section.offset(t.role())));
+          convert(info, dst);
+        }
+      }
+      if (!direct.isEmpty()) {
+        reader.readRaw(direct, targets);
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e.getMessage(), e);
     }
     count(read, memory.dataType().width() * section.parameters(), start);
+  }
+
+  /** Reads a tensor as stored and converts it to float32 into {@code dst} at its position. */
+  private void convert(TensorInfo info, FloatBuffer dst) throws IOException {
+    ByteBuffer raw =
+        ByteBuffer.allocate(Math.toIntExact(info.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+    reader.readRaw(info, raw);
+    raw.flip();
+    RawFloats.toFloat32(info.dtype(), raw, dst, info.elementCount());
   }
 
   private void count(long read, long written, long start) {

@@ -1,6 +1,7 @@
 package dev.ringmoe.ring;
 
 import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.model.LayerWeights;
@@ -57,12 +58,13 @@ public final class SectionRing implements AutoCloseable {
   SectionRing(
       SectionPlan plan,
       Checkpoint checkpoint,
+      TensorReader reader,
       RingCounters counters,
       DeviceMemory memory,
       int copyThreads) {
     this.plan = plan;
     this.config = plan.config();
-    this.copier = new SectionCopier(checkpoint, plan.config(), counters);
+    this.copier = new SectionCopier(checkpoint, reader, plan.config(), counters);
     this.counters = counters;
     this.memory = memory;
     this.slots = new Slot[plan.slots()];

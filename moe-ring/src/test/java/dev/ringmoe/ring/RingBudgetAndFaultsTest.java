@@ -27,9 +27,9 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * Budgets that cannot work are refused with the minimum; failures surface in the caller; close
