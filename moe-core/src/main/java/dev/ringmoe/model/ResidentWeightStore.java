@@ -53,7 +53,7 @@ public final class ResidentWeightStore implements WeightStore {
       LayerWeights[] layers = new LayerWeights[config.layers()];
       ExpertWeights[][] experts = new ExpertWeights[config.layers()][config.experts()];
       for (int l = 0; l < config.layers(); l++) {
-        layers[l] = loadLayer(checkpoint, config, l, type, false);
+        layers[l] = loadLayer(checkpoint, config, l, type, Boolean.getBoolean("ringmoe.copy"));
         loaded.add(layers[l]::close);
         bytes += layers[l].bytes();
         for (int e = 0; e < config.manifest().experts(l); e++) {
@@ -103,7 +103,10 @@ public final class ResidentWeightStore implements WeightStore {
       throws IOException {
     SectionWeights w =
         SectionWeights.load(
-            checkpoint, WeightManifest.of(config).expert(layer, expert), type, false);
+            checkpoint,
+            WeightManifest.of(config).expert(layer, expert),
+            type,
+            Boolean.getBoolean("ringmoe.copy"));
     return new ExpertWeights(
         w.matrices.get(Role.EXPERT_GATE),
         w.matrices.get(Role.EXPERT_UP),

@@ -19,14 +19,19 @@ import org.slf4j.LoggerFactory;
  * k and v; gate and up) run as one split, so a token pays one hand-off per group.
  *
  * <p>Without {@code --add-modules jdk.incubator.vector} every product runs on {@code gemm}, BF16
- * weights widened first (correct, slower; logged once). {@code -Dringmoe.kernels=nd4j} forces that
- * path, {@code -Dringmoe.kernel.gemmRows=N} moves the threshold. Thread-safe: scratch is per
- * calling thread.
+ * weights widened first (correct, much slower; logged once). {@code -Dringmoe.kernels=nd4j} forces
+ * that path; {@code -Dringmoe.kernel.f32VectorRows=N} sends float32 products of fewer than N rows
+ * to the Vector API kernel (for measurements). Thread-safe: scratch is per calling thread.
  */
 final class Kernels {
   private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
   static final boolean VECTOR = vectorAvailable();
-  private static final int GEMM_ROWS = Integer.getInteger("ringmoe.kernel.gemmRows", 8);
+
+  /**
+   * Float32 weights take the Vector API kernel below this many rows; by default never: oneDNN's
+   * {@code gemm} read float32 weights faster at every size measured (docs/benchmarks.md §8).
+   */
+  static volatile int f32VectorRows = Integer.getInteger("ringmoe.kernel.f32VectorRows", 0);
 
   /** Below this many multiply-adds a product runs on the calling thread alone. */
   private static final long SPLIT_WORK = 1 << 16;
@@ -59,22 +64,44 @@ final class Kernels {
   /** Which kernels products with few rows use, for reports. */
   static String describe() {
     return VECTOR
-        ? "Java Vector API ("
+        ? "BF16 weights: Java Vector API ("
             + VectorKernels.lanes() * 32
-            + "-bit), "
+            + "-bit, "
             + KernelPool.SHARED.threads()
-            + " threads"
-        : "ND4J gemm";
+            + " threads); F32 weights: ND4J gemm"
+        : "ND4J gemm (BF16 weights widened per product: run with --add-modules jdk.incubator.vector)";
   }
 
   static void linear(INDArray x, INDArray[] ws, INDArray[] outs) {
     int n = (int) x.rows();
     int in = (int) x.columns();
-    if (!VECTOR || n >= GEMM_ROWS) {
-      for (int k = 0; k < ws.length; k++) {
-        gemm(x, ws[k], outs[k]);
+    int vector = 0;
+    for (INDArray w : ws) {
+      if (onVector(w, n)) {
+        vector++;
       }
-      return;
+    }
+    if (vector < ws.length) {
+      for (int k = 0; k < ws.length; k++) {
+        if (!onVector(ws[k], n)) {
+          gemm(x, ws[k], outs[k]);
+        }
+      }
+      if (vector == 0) {
+        return;
+      }
+      if (vector < ws.length) {
+        INDArray[] vw = new INDArray[vector];
+        INDArray[] vo = new INDArray[vector];
+        for (int k = 0, j = 0; k < ws.length; k++) {
+          if (onVector(ws[k], n)) {
+            vw[j] = ws[k];
+            vo[j++] = outs[k];
+          }
+        }
+        ws = vw;
+        outs = vo;
+      }
     }
     Scratch s = SCRATCH.get();
     s.prepare(x, n, in, ws);
@@ -85,6 +112,18 @@ final class Kernels {
       KernelPool.SHARED.run(s);
     }
     s.finish(outs);
+  }
+
+  /**
+   * Whether a product over {@code n} rows with weights {@code w} runs on the Vector API kernel:
+   * BF16 weights always (read as they are, at every row count measured faster than widening them
+   * for {@code gemm}), float32 weights below {@link #f32VectorRows} rows.
+   */
+  private static boolean onVector(INDArray w, int n) {
+    if (!VECTOR) {
+      return false;
+    }
+    return w.dataType() == DataType.BFLOAT16 || n < f32VectorRows;
   }
 
   private static void gemm(INDArray x, INDArray w, INDArray out) {

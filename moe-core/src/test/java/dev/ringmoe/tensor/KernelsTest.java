@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,6 +18,17 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class KernelsTest {
   private final SplittableRandom random = new SplittableRandom(11);
+
+  /** Float32 products go to gemm by default; the tests also cover the Vector API f32 kernel. */
+  @BeforeEach
+  void float32OnTheVectorKernelBelow12Rows() {
+    Kernels.f32VectorRows = 12;
+  }
+
+  @AfterEach
+  void restore() {
+    Kernels.f32VectorRows = 0;
+  }
 
   @Test
   void vectorKernelsAreInUse() {

@@ -16,6 +16,7 @@ import dev.ringmoe.hash.trace.TokenWindows;
 import dev.ringmoe.hash.trace.TraceSequence;
 import dev.ringmoe.manifest.TensorEntry;
 import dev.ringmoe.ring.BeladyCache;
+import dev.ringmoe.tensor.Tensors;
 import dev.ringmoe.tensor.VectorMath;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -27,6 +28,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * {@code ringmoe bench}: prefill and decode tokens per second of the all-resident model against the
@@ -291,7 +293,8 @@ final class BenchCommand implements Command {
     }
 
     long idealBytes = 4L * config.moeLayers().length * config.topK() * config.expertParameters();
-    long bytesPerToken = decodeBytesPerToken(config);
+    DataType heldType = WeightSizes.weightType(dir, config);
+    long bytesPerToken = decodeBytesPerToken(config, heldType.width());
     double roofline = bandwidth / bytesPerToken;
     out.printf(Locale.ROOT, "model                      %s%n", config);
     out.printf(
@@ -300,6 +303,7 @@ final class BenchCommand implements Command {
         dir,
         WeightSizes.name(WeightSizes.weightType(dir, config)),
         WeightSizes.heldBytes(dir, config) / 1e6);
+    out.printf(Locale.ROOT, "matrix products            %s%n", Tensors.kernels());
     out.printf(
         Locale.ROOT,
         "memory read bandwidth      %.1f GB/s (best of: Java read %.1f GB/s with %d threads,"
@@ -310,9 +314,10 @@ final class BenchCommand implements Command {
         measured.nd4jGemv() / 1e9);
     out.printf(
         Locale.ROOT,
-        "weights read per decode    %.1f MB (dense + top-%d experts + LM head, float32)%n",
+        "weights read per decode    %.1f MB (dense + top-%d experts + LM head, %s)%n",
         bytesPerToken / 1e6,
-        config.topK());
+        config.topK(),
+        WeightSizes.name(heldType));
     out.printf(Locale.ROOT, "decode roofline            %.1f tok/s%n", roofline);
     out.printf(
         Locale.ROOT,
@@ -591,7 +596,7 @@ final class BenchCommand implements Command {
    * Float32 weight bytes one decode token reads: every layer's dense section, top-k experts per
    * sparse layer, the embedding row, final norm and LM head.
    */
-  static long decodeBytesPerToken(ModelConfig c) {
+  static long decodeBytesPerToken(ModelConfig c, int width) {
     long h = c.hiddenSize();
     long n = 0;
     for (int l = 0; l < c.layers(); l++) {
@@ -599,7 +604,7 @@ final class BenchCommand implements Command {
           c.manifest().dense(l).parameters()
               + (c.isMoeLayer(l) ? c.topK() * c.expertParameters() : 0);
     }
-    return 4L * (n + (long) c.vocabSize() * h + h + h);
+    return width * (n + (long) c.vocabSize() * h + h + h);
   }
 
   private static double median(double[] values) {
