@@ -51,7 +51,14 @@ final class Kernels {
       return false;
     }
     try {
-      VectorKernels.lanes();
+      // A product, not just the class: JDK 19 and later removed the ByteBuffer loads these
+      // kernels use (they fail at the first call, not at class loading).
+      int in = 2 * VectorKernels.lanes();
+      ByteBuffer w = ByteBuffer.allocateDirect(4 * in * 4).order(ByteOrder.LITTLE_ENDIAN);
+      float[] x = new float[in];
+      float[] out = new float[4];
+      VectorKernels.bf16(w, in, x, 1, out, 0, 4, 0, 4);
+      VectorKernels.f32(w, in, x, 1, out, 0, 4, 0, 4);
       return true;
     } catch (LinkageError e) {
       LOG.warn(
