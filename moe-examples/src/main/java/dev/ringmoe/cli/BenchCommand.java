@@ -7,6 +7,7 @@ import dev.ringmoe.RingStats;
 import dev.ringmoe.RoutingMode;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.DType;
+import dev.ringmoe.checkpoint.Storage;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.generate.GenerationOptions;
 import dev.ringmoe.generate.GenerationResult;
@@ -52,7 +53,7 @@ final class BenchCommand implements Command {
     return "Usage: ringmoe bench [--model DIR] [--prompt-tokens N] [--decode-tokens N] [--repeats N]\n"
         + "                     [--budgets 100%,50%,25%,12.5%] [--prefetch lookahead,none] [--ring-slots K]\n"
         + "                     [--stores ring,cache] [--predictor LIST] [--mode exact|sida] [--data FILE.u16]\n"
-        + "                     [--json FILE] [--plot FILE.png]\n\n"
+        + "                     [--json FILE] [--plot FILE.png] [--direct-io]\n\n"
         + "  --model DIR         checkpoint to measure; default: a synthetic float32 Mixtral (hidden 512, 8 layers,\n"
         + "                      8/2 heads, 8 experts top-2, intermediate 1792, vocab 1000), synthesized once\n"
         + "  --prompt-tokens N   prompt length for prefill (default 128)\n"
@@ -65,6 +66,8 @@ final class BenchCommand implements Command {
         + "                      resident run's routing: the upper bound) (default lookahead,none)\n"
         + "  --ring-slots K      fix K instead of taking as many slots as each budget holds (0, the default)\n"
         + "  --stores LIST       ring (whole-layer slots, the default) and/or cache (experts cached one by one, LRU)\n"
+        + "  --direct-io         budget rows read the checkpoint with direct I/O through a 64 MiB staging area\n"
+        + "                      inside the budget, so the model stays out of the page cache (docs/storage.md)\n"
         + "  --predictor LIST    predictors to compare as well (same specs as in --prefetch; --prefetch then\n"
         + "                      defaults to none, the on-demand baseline)\n"
         + "  --mode MODE         exact (default) or sida: sida:FILE rows skip the router (SiDA's mode)\n"
@@ -82,6 +85,11 @@ final class BenchCommand implements Command {
         + "(MIN) at the same number of expert slots, over the routing of the resident run. After the table,\n"
         + "the CPU time other processes and the hypervisor took during the measurements, with a warning\n"
         + "when the machine was not idle.\n";
+  }
+
+  @Override
+  public Set<String> flags() {
+    return Set.of("direct-io");
   }
 
   @Override
@@ -136,6 +144,7 @@ final class BenchCommand implements Command {
       parseBudget(b, 1L << 40); // syntax first, before anything slow happens
     }
     List<String> stores = split(args.string("stores", "ring"));
+    boolean directIo = args.has("direct-io");
     for (String store : stores) {
       if (!store.equals("ring") && !store.equals("cache")) {
         throw new UsageException(
@@ -238,7 +247,8 @@ final class BenchCommand implements Command {
                   .checkpoint(dir)
                   .deviceMemory(budgetBytes.get(i))
                   .ringSlots(slots)
-                  .expertCache(store.equals("cache"));
+                  .expertCache(store.equals("cache"))
+                  .storage(directIo ? Storage.DIRECT : Storage.MAPPED);
           if (policy.equals("oracle")) {
             b.prefetch(Prefetch.LOOKAHEAD)
                 .predictor(OraclePredictor.replay(recorded.trace(), config.topK()));
@@ -292,8 +302,12 @@ final class BenchCommand implements Command {
       }
     }
 
-    long idealBytes = 4L * config.moeLayers().length * config.topK() * config.expertParameters();
     DataType heldType = WeightSizes.weightType(dir, config);
+    long idealBytes =
+        (long) heldType.width()
+            * config.moeLayers().length
+            * config.topK()
+            * config.expertParameters();
     long bytesPerToken = decodeBytesPerToken(config, heldType.width());
     double roofline = bandwidth / bytesPerToken;
     out.printf(Locale.ROOT, "model                      %s%n", config);
@@ -337,10 +351,11 @@ final class BenchCommand implements Command {
       out.printf(
           Locale.ROOT,
           "ideal bytes per decode token: %.2f MB (the %d x %d experts the router chooses,"
-              + " float32)%n",
+              + " %s)%n",
           idealBytes / 1e6,
           config.moeLayers().length,
-          config.topK());
+          config.topK(),
+          WeightSizes.name(heldType));
       out.printf(
           Locale.ROOT,
           "%-30s %3s %12s %12s %8s %13s %8s %13s %9s %9s %9s %14s %9s %10s%n",
