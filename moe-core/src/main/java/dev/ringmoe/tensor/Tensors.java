@@ -33,6 +33,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * checkpoint is open.
  */
 public final class Tensors {
+  private static final boolean CPU_BACKEND =
+      Nd4j.getBackend().getClass().getName().endsWith("CpuBackend");
+
   private Tensors() {}
 
   /**
@@ -79,9 +82,13 @@ public final class Tensors {
    * The dtype a model's weight matrices are held and computed from: BFLOAT16 when every matrix the
    * manifest lists is stored as BF16 (read in place, half the bytes of float32), else FLOAT (F16,
    * F64 and mixed checkpoints are converted once, at load). Norms and biases are always float32
-   * Java arrays.
+   * Java arrays. On a backend other than nd4j-native (CUDA) always FLOAT.
    */
   public static DataType weightType(Checkpoint checkpoint, WeightManifest manifest) {
+    if (!CPU_BACKEND) {
+      // The BF16 kernels read the arrays' host memory; other backends keep theirs on the device.
+      return DataType.FLOAT;
+    }
     boolean any = false;
     for (Section section : manifest.sections()) {
       for (TensorEntry t : section.tensors()) {

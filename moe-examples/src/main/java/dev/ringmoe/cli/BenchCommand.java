@@ -441,24 +441,51 @@ final class BenchCommand implements Command {
   }
 
   /**
-   * The expert accesses of the measured decode steps, in order: for each of the {@code repeats}
-   * runs, each decode step's token (the prompt's last token is prefill's, the last generated one is
-   * never run), each routing layer's top-k experts.
+   * The expert accesses of a bench row in the order its runs make them: the warm-up run (prefill
+   * and {@code min(8, decodeTokens) - 1} decode steps), the prefill-only run, then {@code repeats}
+   * full runs (prefill, then decode steps); only the full runs' decode steps count, as in the row's
+   * bytes per decode token. A prefill is one step per routing layer with every expert any prompt
+   * token chose; a decode step is one token's top-k per layer (the prompt's last token is
+   * prefill's, the last generated one is never run).
    */
   static BeladyCache decodeAccesses(
       TraceSequence trace, int topK, int promptTokens, int decodeTokens, int repeats) {
     BeladyCache c = new BeladyCache();
+    prefillAccesses(c, trace, topK, promptTokens);
+    decodeSteps(c, false, trace, topK, promptTokens, Math.min(8, decodeTokens));
+    prefillAccesses(c, trace, topK, promptTokens);
     for (int r = 0; r < repeats; r++) {
-      for (int t = promptTokens; t < promptTokens + decodeTokens - 1; t++) {
-        for (int l = 0; l < trace.layers(); l++) {
-          c.access(
-              l,
-              VectorMath.topK(
-                  trace.routerLogits(), trace.logitsOffset(t, l), trace.experts(), topK));
-        }
-      }
+      prefillAccesses(c, trace, topK, promptTokens);
+      decodeSteps(c, true, trace, topK, promptTokens, decodeTokens);
     }
     return c;
+  }
+
+  private static void prefillAccesses(
+      BeladyCache c, TraceSequence trace, int topK, int promptTokens) {
+    for (int l = 0; l < trace.layers(); l++) {
+      java.util.BitSet used = new java.util.BitSet(trace.experts());
+      for (int t = 0; t < promptTokens; t++) {
+        for (int e :
+            VectorMath.topK(
+                trace.routerLogits(), trace.logitsOffset(t, l), trace.experts(), topK)) {
+          used.set(e);
+        }
+      }
+      c.access(false, l, used.stream().toArray());
+    }
+  }
+
+  private static void decodeSteps(
+      BeladyCache c, boolean counted, TraceSequence trace, int topK, int promptTokens, int tokens) {
+    for (int t = promptTokens; t < promptTokens + tokens - 1; t++) {
+      for (int l = 0; l < trace.layers(); l++) {
+        c.access(
+            counted,
+            l,
+            VectorMath.topK(trace.routerLogits(), trace.logitsOffset(t, l), trace.experts(), topK));
+      }
+    }
   }
 
   /** Bytes one expert occupies in the checkpoint (its stored dtype); -1 for a dense model. */

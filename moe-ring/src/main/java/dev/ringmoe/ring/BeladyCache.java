@@ -18,13 +18,15 @@ import java.util.TreeSet;
  * On a miss with a full cache, MIN evicts the resident expert, not needed by the current step,
  * whose next use is farthest in the future (never used again first). A step that needs more
  * distinct experts than the cache holds is accessed one expert at a time, as a store with too few
- * slots does. The cache starts empty; every load is counted, the first ones included.
+ * slots does. The cache starts empty; every load of a counted step is counted, the first ones
+ * included, and steps appended as uncounted only warm the cache.
  *
  * <p>Not thread-safe; build the sequence with {@link #access}, then ask {@link #misses(int)} for as
  * many capacities as needed.
  */
 public final class BeladyCache {
   private final List<long[]> steps = new ArrayList<>();
+  private final List<Boolean> counted = new ArrayList<>();
 
   /** An empty sequence. */
   public BeladyCache() {}
@@ -35,7 +37,18 @@ public final class BeladyCache {
    * @return this, for chaining
    */
   public BeladyCache access(int layer, int... experts) {
+    return access(true, layer, experts);
+  }
+
+  /**
+   * Appends one step whose loads count ({@code counted}) or only warm the cache (a warm-up run, a
+   * prefill the measurement subtracts): {@link #misses(int)} counts the loads of counted steps.
+   *
+   * @return this, for chaining
+   */
+  public BeladyCache access(boolean counted, int layer, int... experts) {
     Preconditions.checkArgument(layer >= 0, "layer %s < 0", layer);
+    this.counted.add(counted);
     long[] keys = new long[experts.length];
     for (int i = 0; i < experts.length; i++) {
       Preconditions.checkArgument(experts[i] >= 0, "expert %s < 0", experts[i]);
@@ -68,16 +81,23 @@ public final class BeladyCache {
     return misses((int) Math.max(1, Math.min(Integer.MAX_VALUE, capacityBytes / expertBytes)));
   }
 
-  /** The minimum number of loads for a cache of {@code capacity} experts. */
+  /**
+   * The minimum number of loads, in the counted steps, for a cache of {@code capacity} experts
+   * (replacement is optimal over the whole sequence, uncounted steps included).
+   */
   public long misses(int capacity) {
     Preconditions.checkArgument(capacity >= 1, "capacity %s < 1", capacity);
     List<long[]> run = new ArrayList<>(steps.size());
-    for (long[] s : steps) {
+    List<Boolean> runCounted = new ArrayList<>(steps.size());
+    for (int i = 0; i < steps.size(); i++) {
+      long[] s = steps.get(i);
       if (s.length <= capacity) {
         run.add(s);
+        runCounted.add(counted.get(i));
       } else {
         for (long k : s) {
           run.add(new long[] {k});
+          runCounted.add(counted.get(i));
         }
       }
     }
@@ -111,7 +131,9 @@ public final class BeladyCache {
           loads++;
         }
       }
-      misses += loads;
+      if (runCounted.get(s)) {
+        misses += loads;
+      }
       while (nextUse.size() + loads > capacity) {
         long[] victim = byNextUse.pollLast(); // not empty: the step alone fits
         nextUse.remove(victim[1]);

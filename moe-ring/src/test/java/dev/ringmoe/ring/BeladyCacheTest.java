@@ -32,6 +32,20 @@ class BeladyCacheTest {
   }
 
   @Test
+  void uncountedStepsWarmTheCacheWithoutCounting() {
+    // Warm-up {0,1} {2} uncounted, then {0} {1} {2} {3} counted with 3 slots: the warm cache holds
+    // 0, 1 and 2, so only 3 loads (evicting one of the others, never used again).
+    BeladyCache c = new BeladyCache();
+    c.access(false, 0, 0, 1).access(false, 0, 2);
+    c.access(0, 0).access(0, 1).access(0, 2).access(0, 3);
+    assertEquals(1, c.misses(3));
+    // All counted: 4 loads.
+    BeladyCache all = new BeladyCache();
+    all.access(0, 0, 1).access(0, 2).access(0, 0).access(0, 1).access(0, 2).access(0, 3);
+    assertEquals(4, all.misses(3));
+  }
+
+  @Test
   void aStepIsNotEvictedWhileItLoads() {
     // Step {0,1} then {0,2} with 2 slots: 2 must evict 1, not 0 which the step needs, although 0
     // is never used again: 3 loads.
