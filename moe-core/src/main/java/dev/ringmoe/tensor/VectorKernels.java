@@ -52,63 +52,66 @@ final class VectorKernels {
       int r0,
       int r1) {
     int rowBytes = in * 4;
-    int vecEnd = in - in % L;
     int o = r0;
     for (; o + 4 <= r1; o += 4) {
-      int b0 = o * rowBytes;
-      int b1 = b0 + rowBytes;
-      int b2 = b1 + rowBytes;
-      int b3 = b2 + rowBytes;
       for (int t = 0; t < n; t++) {
-        int xo = t * in;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        int i = 0;
-        for (; i < vecEnd; i += L) {
-          FloatVector xv = FloatVector.fromArray(F, x, xo + i);
-          a0 = FloatVector.fromByteBuffer(F, w, b0 + 4 * i, LE).fma(xv, a0);
-          a1 = FloatVector.fromByteBuffer(F, w, b1 + 4 * i, LE).fma(xv, a1);
-          a2 = FloatVector.fromByteBuffer(F, w, b2 + 4 * i, LE).fma(xv, a2);
-          a3 = FloatVector.fromByteBuffer(F, w, b3 + 4 * i, LE).fma(xv, a3);
-        }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
-        for (; i < in; i++) {
-          float xi = x[xo + i];
-          s0 += w.getFloat(b0 + 4 * i) * xi;
-          s1 += w.getFloat(b1 + 4 * i) * xi;
-          s2 += w.getFloat(b2 + 4 * i) * xi;
-          s3 += w.getFloat(b3 + 4 * i) * xi;
-        }
-        int dst = outBase + t * outRows + o;
-        out[dst] = s0;
-        out[dst + 1] = s1;
-        out[dst + 2] = s2;
-        out[dst + 3] = s3;
+        rows4F32(w, in, o * rowBytes, x, t * in, out, outBase + t * outRows + o);
       }
     }
     for (; o < r1; o++) {
-      int b0 = o * rowBytes;
       for (int t = 0; t < n; t++) {
-        int xo = t * in;
-        FloatVector a0 = FloatVector.zero(F);
-        int i = 0;
-        for (; i < vecEnd; i += L) {
-          a0 =
-              FloatVector.fromByteBuffer(F, w, b0 + 4 * i, LE)
-                  .fma(FloatVector.fromArray(F, x, xo + i), a0);
-        }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        for (; i < in; i++) {
-          s0 += w.getFloat(b0 + 4 * i) * x[xo + i];
-        }
-        out[outBase + t * outRows + o] = s0;
+        row1F32(w, in, o * rowBytes, x, t * in, out, outBase + t * outRows + o);
       }
     }
+  }
+
+  /**
+   * Four float32 rows from byte {@code b0} against the input row at {@code xo}, into {@code da}..
+   */
+  private static void rows4F32(
+      ByteBuffer w, int in, int b0, float[] x, int xo, float[] out, int da) {
+    int rowBytes = in * 4;
+    int vecEnd = in - in % L;
+    int b1 = b0 + rowBytes;
+    int b2 = b1 + rowBytes;
+    int b3 = b2 + rowBytes;
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = a0;
+    FloatVector a2 = a0;
+    FloatVector a3 = a0;
+    int i = 0;
+    for (; i < vecEnd; i += L) {
+      FloatVector xv = FloatVector.fromArray(F, x, xo + i);
+      a0 = FloatVector.fromByteBuffer(F, w, b0 + 4 * i, LE).fma(xv, a0);
+      a1 = FloatVector.fromByteBuffer(F, w, b1 + 4 * i, LE).fma(xv, a1);
+      a2 = FloatVector.fromByteBuffer(F, w, b2 + 4 * i, LE).fma(xv, a2);
+      a3 = FloatVector.fromByteBuffer(F, w, b3 + 4 * i, LE).fma(xv, a3);
+    }
+    out[da] = tailF32(w, b0, i, in, x, xo, a0.reduceLanes(VectorOperators.ADD));
+    out[da + 1] = tailF32(w, b1, i, in, x, xo, a1.reduceLanes(VectorOperators.ADD));
+    out[da + 2] = tailF32(w, b2, i, in, x, xo, a2.reduceLanes(VectorOperators.ADD));
+    out[da + 3] = tailF32(w, b3, i, in, x, xo, a3.reduceLanes(VectorOperators.ADD));
+  }
+
+  /** One float32 row from byte {@code b0} against the input row at {@code xo}, into {@code dst}. */
+  private static void row1F32(
+      ByteBuffer w, int in, int b0, float[] x, int xo, float[] out, int dst) {
+    int vecEnd = in - in % L;
+    FloatVector a0 = FloatVector.zero(F);
+    int i = 0;
+    for (; i < vecEnd; i += L) {
+      a0 =
+          FloatVector.fromByteBuffer(F, w, b0 + 4 * i, LE)
+              .fma(FloatVector.fromArray(F, x, xo + i), a0);
+    }
+    out[dst] = tailF32(w, b0, i, in, x, xo, a0.reduceLanes(VectorOperators.ADD));
+  }
+
+  private static float tailF32(ByteBuffer w, int b0, int i, int in, float[] x, int xo, float s) {
+    for (; i < in; i++) {
+      s += w.getFloat(b0 + 4 * i) * x[xo + i];
+    }
+    return s;
   }
 
   /**

@@ -88,6 +88,26 @@ class KernelsTest {
   }
 
   @Test
+  void aBf16TokensResultDoesNotDependOnTheTokensBesideIt() {
+    for (int in : new int[] {64, 70, 512}) {
+      INDArray w = randomMatrix(DataType.BFLOAT16, 37, in);
+      INDArray x = randomMatrix(DataType.FLOAT, 7, in);
+      INDArray all = Nd4j.create(DataType.FLOAT, 7, 37);
+      Tensors.linear(x, w, all);
+      for (int t = 0; t < 7; t++) {
+        INDArray one = Nd4j.create(DataType.FLOAT, 1, 37);
+        Tensors.linear(x.getRow(t, true).dup(), w, one);
+        for (int o = 0; o < 37; o++) {
+          assertEquals(
+              Float.floatToIntBits(one.getFloat(0, o)),
+              Float.floatToIntBits(all.getFloat(t, o)),
+              "in=" + in + " token " + t + " row " + o);
+        }
+      }
+    }
+  }
+
+  @Test
   void largeProductsSplitAmongThreadsGiveTheSameBits() {
     int in = 1024;
     INDArray x = randomMatrix(DataType.FLOAT, 1, in);
