@@ -13,6 +13,7 @@ package dev.ringmoe.jmh;
  *       plain one.
  *   <li>{@link #DEFAULT_BUILD}: an empty extension, which loads the plain {@code linux-x86_64}
  *       build; only {@link NativeBuildBenchmark} uses it.
+ *   <li>{@link #VECTOR}: the Java Vector API module the BF16 product kernels need.
  * </ul>
  */
 final class Jvm {
@@ -21,6 +22,7 @@ final class Jvm {
   static final String MAX_PHYSICAL_BYTES = "-Dorg.bytedeco.javacpp.maxphysicalbytes=0";
   static final String ONEDNN = "-Dorg.bytedeco.javacpp.platform.extension=-onednn";
   static final String DEFAULT_BUILD = "-Dorg.bytedeco.javacpp.platform.extension=";
+  static final String VECTOR = "--add-modules=jdk.incubator.vector";
 
   private Jvm() {}
 }
