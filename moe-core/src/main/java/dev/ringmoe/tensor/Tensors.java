@@ -33,8 +33,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * checkpoint is open.
  */
 public final class Tensors {
-  private static final boolean CPU_BACKEND =
-      Nd4j.getBackend().getClass().getName().endsWith("CpuBackend");
+  /**
+   * Whether ND4J runs on nd4j-native: told by the CUDA backend's absence from the class path, since
+   * asking ND4J would load its native libraries (before {@code MoeModel.build()} has checked that
+   * the JVM's native memory limits leave room for them and the weights).
+   */
+  private static final boolean CPU_BACKEND = !onClassPath("org.nd4j.linalg.jcublas.JCublasBackend");
 
   private Tensors() {}
 
@@ -298,6 +302,15 @@ public final class Tensors {
     DataBuffer buffer =
         Nd4j.createBuffer(pointer, DataType.FLOAT, length, FloatIndexer.create(pointer));
     return Nd4j.create(buffer, shape);
+  }
+
+  private static boolean onClassPath(String className) {
+    try {
+      Class.forName(className, false, Tensors.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException e) {
+      return false;
+    }
   }
 
   /** A float32 row-major matrix of zeros, owned by the caller. */
