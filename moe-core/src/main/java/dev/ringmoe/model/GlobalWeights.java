@@ -1,6 +1,7 @@
 package dev.ringmoe.model;
 
 import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.manifest.WeightManifest;
@@ -37,8 +38,23 @@ public final class GlobalWeights implements AutoCloseable {
    */
   public static GlobalWeights load(
       Checkpoint checkpoint, ModelConfig config, DataType type, boolean copy) throws IOException {
-    SectionWeights w =
-        SectionWeights.load(checkpoint, WeightManifest.of(config).globals(), type, copy);
+    return of(
+        config, SectionWeights.load(checkpoint, WeightManifest.of(config).globals(), type, copy));
+  }
+
+  /**
+   * Loads the global weights into native memory through {@code reader} (a streaming store's storage
+   * tier, so that direct I/O keeps them out of the page cache too).
+   */
+  public static GlobalWeights load(
+      Checkpoint checkpoint, TensorReader reader, ModelConfig config, DataType type)
+      throws IOException {
+    return of(
+        config,
+        SectionWeights.load(checkpoint, reader, WeightManifest.of(config).globals(), type, true));
+  }
+
+  private static GlobalWeights of(ModelConfig config, SectionWeights w) {
     INDArray embedding = w.matrices.get(Role.EMBEDDING);
     INDArray lmHead = config.tieWordEmbeddings() ? embedding : w.matrices.get(Role.LM_HEAD);
     return new GlobalWeights(embedding, w.vectors.get(Role.FINAL_NORM), lmHead);

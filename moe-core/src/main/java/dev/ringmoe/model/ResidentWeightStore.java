@@ -1,6 +1,7 @@
 package dev.ringmoe.model;
 
 import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.manifest.Section;
@@ -94,6 +95,18 @@ public final class ResidentWeightStore implements WeightStore {
       throws IOException {
     Section section = WeightManifest.of(config).dense(layer);
     SectionWeights w = SectionWeights.load(checkpoint, section, type, copy);
+    return new LayerWeights(section, w.matrices, w.vectors);
+  }
+
+  /**
+   * Loads the dense weights of one layer into native memory through {@code reader} (a streaming
+   * store's storage tier); the caller owns the result.
+   */
+  public static LayerWeights loadLayer(
+      Checkpoint checkpoint, TensorReader reader, ModelConfig config, int layer, DataType type)
+      throws IOException {
+    Section section = WeightManifest.of(config).dense(layer);
+    SectionWeights w = SectionWeights.load(checkpoint, reader, section, type, true);
     return new LayerWeights(section, w.matrices, w.vectors);
   }
 

@@ -1,6 +1,7 @@
 package dev.ringmoe.model;
 
 import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.manifest.Section;
 import dev.ringmoe.manifest.TensorEntry;
@@ -29,6 +30,16 @@ final class SectionWeights {
    */
   static SectionWeights load(Checkpoint checkpoint, Section section, DataType type, boolean copy)
       throws IOException {
+    return load(checkpoint, null, section, type, copy);
+  }
+
+  /**
+   * As {@link #load(Checkpoint, Section, DataType, boolean)}, every tensor copied through {@code
+   * reader} when it is given.
+   */
+  static SectionWeights load(
+      Checkpoint checkpoint, TensorReader reader, Section section, DataType type, boolean copy)
+      throws IOException {
     SectionWeights w = new SectionWeights();
     try {
       for (TensorEntry t : section.tensors()) {
@@ -37,9 +48,17 @@ final class SectionWeights {
         }
         long[] shape = t.shape();
         if (t.onHeap()) {
-          w.vectors.put(t.role(), Tensors.loadJava(checkpoint, t.name(), shape));
+          w.vectors.put(
+              t.role(),
+              reader != null
+                  ? Tensors.loadJava(reader, checkpoint, t.name(), shape)
+                  : Tensors.loadJava(checkpoint, t.name(), shape));
         } else {
-          w.matrices.put(t.role(), Tensors.loadWeight(checkpoint, t.name(), type, copy, shape));
+          w.matrices.put(
+              t.role(),
+              reader != null
+                  ? Tensors.loadWeight(reader, checkpoint, t.name(), type, shape)
+                  : Tensors.loadWeight(checkpoint, t.name(), type, copy, shape));
         }
       }
       return w;

@@ -3,7 +3,9 @@ package dev.ringmoe.tensor;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.CheckpointFormatException;
 import dev.ringmoe.checkpoint.DType;
+import dev.ringmoe.checkpoint.RawFloats;
 import dev.ringmoe.checkpoint.TensorInfo;
+import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.manifest.Section;
 import dev.ringmoe.manifest.TensorEntry;
 import dev.ringmoe.manifest.WeightManifest;
@@ -12,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.ShortPointer;
@@ -144,6 +147,56 @@ public final class Tensors {
       throw e;
     }
     return out;
+  }
+
+  /**
+   * Loads a weight matrix in {@code type} into new native memory through {@code reader} (the
+   * store's storage tier: with direct I/O nothing passes through the page cache): a tensor stored
+   * in that type is read straight into the array, others are read as stored and converted to
+   * float32.
+   */
+  public static INDArray loadWeight(
+      TensorReader reader, Checkpoint checkpoint, String name, DataType type, long... expectedShape)
+      throws IOException {
+    TensorInfo info = tensor(checkpoint, name, expectedShape);
+    if (type == DataType.BFLOAT16) {
+      requireBf16(info);
+    }
+    INDArray out = Nd4j.create(type, expectedShape);
+    try {
+      if (storedAs(info, out)) {
+        reader.readRaw(List.of(info), List.of(bytesAt(out, 0, info.byteSize())));
+      } else {
+        readConverted(reader, info, out.data().asNioFloat());
+      }
+    } catch (IOException | RuntimeException e) {
+      out.close();
+      throw e;
+    }
+    return out;
+  }
+
+  /** {@link #loadJava(Checkpoint, String, long...)} through {@code reader}. */
+  public static float[] loadJava(
+      TensorReader reader, Checkpoint checkpoint, String name, long... expectedShape)
+      throws IOException {
+    TensorInfo info = tensor(checkpoint, name, expectedShape);
+    float[] out = new float[Math.toIntExact(info.elementCount())];
+    readConverted(reader, info, FloatBuffer.wrap(out));
+    return out;
+  }
+
+  /**
+   * Reads {@code info} as stored through {@code reader} and converts it to float32 into {@code dst}
+   * at its position.
+   */
+  public static void readConverted(TensorReader reader, TensorInfo info, FloatBuffer dst)
+      throws IOException {
+    ByteBuffer raw =
+        ByteBuffer.allocate(Math.toIntExact(info.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+    reader.readRaw(info, raw);
+    raw.flip();
+    RawFloats.toFloat32(info.dtype(), raw, dst, info.elementCount());
   }
 
   /**

@@ -119,9 +119,9 @@ public final class ExpertCacheStore implements WeightStore {
     this.copier = new SectionCopier(checkpoint, reader, config, counters);
     memory.reserve(staging, "the direct I/O staging area");
     try {
-      globals = ResidentPart.globals(checkpoint, config, type, memory, owned);
+      globals = ResidentPart.globals(checkpoint, reader, config, type, memory, owned);
       for (int l = 0; l < config.layers(); l++) {
-        layers[l] = ResidentPart.layer(checkpoint, config, l, type, memory, owned);
+        layers[l] = ResidentPart.layer(checkpoint, reader, config, l, type, memory, owned);
       }
       Section expertLayout = WeightManifest.of(config).expert(0, 0);
       for (int i = 0; i < slots.length; i++) {

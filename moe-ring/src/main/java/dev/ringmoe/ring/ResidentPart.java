@@ -1,6 +1,7 @@
 package dev.ringmoe.ring;
 
 import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.model.GlobalWeights;
 import dev.ringmoe.model.LayerWeights;
@@ -18,10 +19,15 @@ final class ResidentPart {
 
   /** The embedding, final norm and LM head. */
   static GlobalWeights globals(
-      Checkpoint checkpoint, ModelConfig config, DataType type, DeviceMemory memory, Owned owned)
+      Checkpoint checkpoint,
+      TensorReader reader,
+      ModelConfig config,
+      DataType type,
+      DeviceMemory memory,
+      Owned owned)
       throws IOException {
     memory.reserve(type.width() * config.globalParameters(), "embedding, final norm and LM head");
-    GlobalWeights globals = GlobalWeights.load(checkpoint, config, type, true);
+    GlobalWeights globals = GlobalWeights.load(checkpoint, reader, config, type);
     owned.add(globals);
     return globals;
   }
@@ -29,6 +35,7 @@ final class ResidentPart {
   /** One layer's dense weights (norms, attention, router). */
   static LayerWeights layer(
       Checkpoint checkpoint,
+      TensorReader reader,
       ModelConfig config,
       int layer,
       DataType type,
@@ -38,7 +45,7 @@ final class ResidentPart {
     memory.reserve(
         type.width() * config.manifest().dense(layer).parameters(),
         "layer " + layer + " dense weights");
-    LayerWeights weights = ResidentWeightStore.loadLayer(checkpoint, config, layer, type, true);
+    LayerWeights weights = ResidentWeightStore.loadLayer(checkpoint, reader, config, layer, type);
     owned.add(weights::close);
     return weights;
   }

@@ -79,12 +79,13 @@ public final class RingWeightStore implements WeightStore {
     this.wholeLayers = options.prefetch() == Prefetch.ALL;
     this.predictions = new Predictions(config, wholeLayers ? null : options.predictor());
     try {
-      globals = ResidentPart.globals(checkpoint, config, type, memory, owned);
+      globals = ResidentPart.globals(checkpoint, reader, config, type, memory, owned);
       nativeArrays.addAll(globals.arrays());
       residentLayers = new LayerWeights[config.layers()];
       if (plan.denseResident()) {
         for (int l = 0; l < config.layers(); l++) {
-          residentLayers[l] = ResidentPart.layer(checkpoint, config, l, type, memory, owned);
+          residentLayers[l] =
+              ResidentPart.layer(checkpoint, reader, config, l, type, memory, owned);
           nativeArrays.addAll(residentLayers[l].arrays());
         }
       }

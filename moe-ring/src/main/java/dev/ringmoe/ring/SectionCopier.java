@@ -1,7 +1,6 @@
 package dev.ringmoe.ring;
 
 import dev.ringmoe.checkpoint.Checkpoint;
-import dev.ringmoe.checkpoint.RawFloats;
 import dev.ringmoe.checkpoint.TensorInfo;
 import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.config.ModelConfig;
@@ -13,7 +12,6 @@ import dev.ringmoe.tensor.Tensors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,14 +66,14 @@ final class SectionCopier {
         TensorInfo info = Tensors.tensor(checkpoint, t.name(), t.shape());
         read += info.byteSize();
         if (t.onHeap()) {
-          convert(info, FloatBuffer.wrap(vectors.vector(t.role())));
+          Tensors.readConverted(reader, info, FloatBuffer.wrap(vectors.vector(t.role())));
         } else if (Tensors.storedAs(info, memory)) {
           direct.add(info);
           targets.add(Tensors.bytesAt(memory, base + section.offset(t.role()), info.byteSize()));
         } else {
           FloatBuffer dst = memory.data().asNioFloat();
           dst.position(Math.toIntExact(memory.offset() + base + section.offset(t.role())));
-          convert(info, dst);
+          Tensors.readConverted(reader, info, dst);
         }
       }
       if (!direct.isEmpty()) {
@@ -85,15 +83,6 @@ final class SectionCopier {
       throw new UncheckedIOException(e.getMessage(), e);
     }
     count(read, memory.dataType().width() * section.parameters(), start);
-  }
-
-  /** Reads a tensor as stored and converts it to float32 into {@code dst} at its position. */
-  private void convert(TensorInfo info, FloatBuffer dst) throws IOException {
-    ByteBuffer raw =
-        ByteBuffer.allocate(Math.toIntExact(info.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
-    reader.readRaw(info, raw);
-    raw.flip();
-    RawFloats.toFloat32(info.dtype(), raw, dst, info.elementCount());
   }
 
   private void count(long read, long written, long start) {
