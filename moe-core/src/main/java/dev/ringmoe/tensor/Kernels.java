@@ -76,7 +76,8 @@ final class Kernels {
             + "-bit, "
             + KernelPool.SHARED.threads()
             + " threads); F32 weights: ND4J gemm"
-        : "ND4J gemm (BF16 weights widened per product: run with --add-modules jdk.incubator.vector)";
+        : "ND4J gemm (BF16 weights widened per product: the Vector API kernels need JDK 17 or 18"
+            + " with --add-modules jdk.incubator.vector)";
   }
 
   static void linear(INDArray x, INDArray[] ws, INDArray[] outs) {
