@@ -51,14 +51,15 @@ final class Kernels {
       return false;
     }
     try {
-      // A product, not just the class: JDK 19 and later removed the ByteBuffer loads these
-      // kernels use (they fail at the first call, not at class loading).
+      // A product, not just the class: JDK 19 to 21 have neither the ByteBuffer loads of JDK 17
+      // nor a final MemorySegment API (they fail at the first call, not at class loading).
       int in = 2 * VectorKernels.lanes();
       ByteBuffer w = ByteBuffer.allocateDirect(4 * in * 4).order(ByteOrder.LITTLE_ENDIAN);
       float[] x = new float[in];
       float[] out = new float[4];
-      VectorKernels.bf16(w, in, x, 1, out, 0, 4, 0, 4);
-      VectorKernels.f32(w, in, x, 1, out, 0, 4, 0, 4);
+      Object memory = VectorLoads.memory(w);
+      VectorKernels.bf16(memory, in, x, 1, out, 0, 4, 0, 4);
+      VectorKernels.f32(memory, in, x, 1, out, 0, 4, 0, 4);
       return true;
     } catch (LinkageError e) {
       LOG.warn(
@@ -183,7 +184,7 @@ final class Kernels {
     float[] x = new float[0];
     float[] xd = new float[0];
     float[] out = new float[0];
-    ByteBuffer[] w = new ByteBuffer[4];
+    Object[] w = new Object[4];
     boolean[] bf16 = new boolean[4];
     int[] rows = new int[4];
     int[] firstRow = new int[4];
@@ -198,7 +199,7 @@ final class Kernels {
       this.in = in;
       count = ws.length;
       if (w.length < count) {
-        w = new ByteBuffer[count];
+        w = new Object[count];
         bf16 = new boolean[count];
         rows = new int[count];
         firstRow = new int[count];
@@ -214,7 +215,7 @@ final class Kernels {
         if (m.dataType() != DataType.FLOAT) {
           requireBf16(m);
         }
-        w[k] = bytes(m);
+        w[k] = VectorLoads.memory(bytes(m));
         bf16[k] = m.dataType() == DataType.BFLOAT16;
         anyBf16 |= bf16[k];
         rows[k] = (int) m.rows();

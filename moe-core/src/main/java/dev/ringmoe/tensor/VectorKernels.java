@@ -1,7 +1,5 @@
 package dev.ringmoe.tensor;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -20,15 +18,15 @@ import jdk.incubator.vector.VectorSpecies;
  * #deinterleave}). The sum order is fixed by the shapes alone, so the result does not depend on how
  * the rows are split among threads.
  *
- * <p>Loaded only when the JVM runs with {@code --add-modules jdk.incubator.vector} ({@link Kernels}
- * checks); stateless and thread-safe.
+ * <p>The weights are an opaque handle from {@link VectorLoads#memory}, read only through {@link
+ * VectorLoads} (the JDK-specific part). Loaded only when the JVM runs with {@code --add-modules
+ * jdk.incubator.vector} ({@link Kernels} checks); stateless and thread-safe.
  */
 final class VectorKernels {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
   private static final int L = F.length();
   private static final int HIGH = 0xFFFF0000;
-  private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
   private VectorKernels() {}
 
@@ -42,15 +40,7 @@ final class VectorKernels {
    * n}.
    */
   static void f32(
-      ByteBuffer w,
-      int in,
-      float[] x,
-      int n,
-      float[] out,
-      int outBase,
-      int outRows,
-      int r0,
-      int r1) {
+      Object w, int in, float[] x, int n, float[] out, int outBase, int outRows, int r0, int r1) {
     int rowBytes = in * 4;
     int o = r0;
     for (; o + 4 <= r1; o += 4) {
@@ -68,8 +58,7 @@ final class VectorKernels {
   /**
    * Four float32 rows from byte {@code b0} against the input row at {@code xo}, into {@code da}..
    */
-  private static void rows4F32(
-      ByteBuffer w, int in, int b0, float[] x, int xo, float[] out, int da) {
+  private static void rows4F32(Object w, int in, int b0, float[] x, int xo, float[] out, int da) {
     int rowBytes = in * 4;
     int vecEnd = in - in % L;
     int b1 = b0 + rowBytes;
@@ -82,10 +71,10 @@ final class VectorKernels {
     int i = 0;
     for (; i < vecEnd; i += L) {
       FloatVector xv = FloatVector.fromArray(F, x, xo + i);
-      a0 = FloatVector.fromByteBuffer(F, w, b0 + 4 * i, LE).fma(xv, a0);
-      a1 = FloatVector.fromByteBuffer(F, w, b1 + 4 * i, LE).fma(xv, a1);
-      a2 = FloatVector.fromByteBuffer(F, w, b2 + 4 * i, LE).fma(xv, a2);
-      a3 = FloatVector.fromByteBuffer(F, w, b3 + 4 * i, LE).fma(xv, a3);
+      a0 = VectorLoads.floats(F, w, b0 + 4 * i).fma(xv, a0);
+      a1 = VectorLoads.floats(F, w, b1 + 4 * i).fma(xv, a1);
+      a2 = VectorLoads.floats(F, w, b2 + 4 * i).fma(xv, a2);
+      a3 = VectorLoads.floats(F, w, b3 + 4 * i).fma(xv, a3);
     }
     out[da] = tailF32(w, b0, i, in, x, xo, a0.reduceLanes(VectorOperators.ADD));
     out[da + 1] = tailF32(w, b1, i, in, x, xo, a1.reduceLanes(VectorOperators.ADD));
@@ -94,22 +83,19 @@ final class VectorKernels {
   }
 
   /** One float32 row from byte {@code b0} against the input row at {@code xo}, into {@code dst}. */
-  private static void row1F32(
-      ByteBuffer w, int in, int b0, float[] x, int xo, float[] out, int dst) {
+  private static void row1F32(Object w, int in, int b0, float[] x, int xo, float[] out, int dst) {
     int vecEnd = in - in % L;
     FloatVector a0 = FloatVector.zero(F);
     int i = 0;
     for (; i < vecEnd; i += L) {
-      a0 =
-          FloatVector.fromByteBuffer(F, w, b0 + 4 * i, LE)
-              .fma(FloatVector.fromArray(F, x, xo + i), a0);
+      a0 = VectorLoads.floats(F, w, b0 + 4 * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
     }
     out[dst] = tailF32(w, b0, i, in, x, xo, a0.reduceLanes(VectorOperators.ADD));
   }
 
-  private static float tailF32(ByteBuffer w, int b0, int i, int in, float[] x, int xo, float s) {
+  private static float tailF32(Object w, int b0, int i, int in, float[] x, int xo, float s) {
     for (; i < in; i++) {
-      s += w.getFloat(b0 + 4 * i) * x[xo + i];
+      s += VectorLoads.getFloat(w, b0 + 4 * i) * x[xo + i];
     }
     return s;
   }
@@ -122,15 +108,7 @@ final class VectorKernels {
    * the full forward bit for bit).
    */
   static void bf16(
-      ByteBuffer w,
-      int in,
-      float[] xd,
-      int n,
-      float[] out,
-      int outBase,
-      int outRows,
-      int r0,
-      int r1) {
+      Object w, int in, float[] xd, int n, float[] out, int outBase, int outRows, int r0, int r1) {
     int rowBytes = in * 2;
     int o = r0;
     for (; o + 4 <= r1; o += 4) {
@@ -154,7 +132,7 @@ final class VectorKernels {
 
   /** Four rows from byte {@code b0} for tokens {@code t} and {@code t + 1}, into {@code da}.. */
   private static void rows4Tokens2(
-      ByteBuffer w, int in, int b0, float[] xd, int t, float[] out, int da, int outRows) {
+      Object w, int in, int b0, float[] xd, int t, float[] out, int da, int outRows) {
     int rowBytes = in * 2;
     int half = in / 2;
     int vecEnd = half - half % L;
@@ -179,10 +157,10 @@ final class VectorKernels {
       FloatVector xoa = FloatVector.fromArray(F, xd, oa + j);
       FloatVector xeb = FloatVector.fromArray(F, xd, eb + j);
       FloatVector xob = FloatVector.fromArray(F, xd, ob + j);
-      IntVector p0 = IntVector.fromByteBuffer(I, w, b0 + 4 * j, LE);
-      IntVector p1 = IntVector.fromByteBuffer(I, w, b1 + 4 * j, LE);
-      IntVector p2 = IntVector.fromByteBuffer(I, w, b2 + 4 * j, LE);
-      IntVector p3 = IntVector.fromByteBuffer(I, w, b3 + 4 * j, LE);
+      IntVector p0 = VectorLoads.ints(I, w, b0 + 4 * j);
+      IntVector p1 = VectorLoads.ints(I, w, b1 + 4 * j);
+      IntVector p2 = VectorLoads.ints(I, w, b2 + 4 * j);
+      IntVector p3 = VectorLoads.ints(I, w, b3 + 4 * j);
       FloatVector l0 = low(p0);
       FloatVector h0 = high(p0);
       FloatVector l1 = low(p1);
@@ -213,7 +191,7 @@ final class VectorKernels {
 
   /** Four rows from byte {@code b0} for token {@code t}, into {@code da}... */
   private static void rows4Token1(
-      ByteBuffer w, int in, int b0, float[] xd, int t, float[] out, int da) {
+      Object w, int in, int b0, float[] xd, int t, float[] out, int da) {
     int rowBytes = in * 2;
     int half = in / 2;
     int vecEnd = half - half % L;
@@ -230,10 +208,10 @@ final class VectorKernels {
     for (; j < vecEnd; j += L) {
       FloatVector xea = FloatVector.fromArray(F, xd, ea + j);
       FloatVector xoa = FloatVector.fromArray(F, xd, oa + j);
-      IntVector p0 = IntVector.fromByteBuffer(I, w, b0 + 4 * j, LE);
-      IntVector p1 = IntVector.fromByteBuffer(I, w, b1 + 4 * j, LE);
-      IntVector p2 = IntVector.fromByteBuffer(I, w, b2 + 4 * j, LE);
-      IntVector p3 = IntVector.fromByteBuffer(I, w, b3 + 4 * j, LE);
+      IntVector p0 = VectorLoads.ints(I, w, b0 + 4 * j);
+      IntVector p1 = VectorLoads.ints(I, w, b1 + 4 * j);
+      IntVector p2 = VectorLoads.ints(I, w, b2 + 4 * j);
+      IntVector p3 = VectorLoads.ints(I, w, b3 + 4 * j);
       a0 = high(p0).fma(xoa, low(p0).fma(xea, a0));
       a1 = high(p1).fma(xoa, low(p1).fma(xea, a1));
       a2 = high(p2).fma(xoa, low(p2).fma(xea, a2));
@@ -247,7 +225,7 @@ final class VectorKernels {
 
   /** One row from byte {@code b0} for token {@code t}, into {@code dst}. */
   private static void row1Token1(
-      ByteBuffer w, int in, int b0, float[] xd, int t, float[] out, int dst) {
+      Object w, int in, int b0, float[] xd, int t, float[] out, int dst) {
     int half = in / 2;
     int vecEnd = half - half % L;
     int ea = t * in;
@@ -255,7 +233,7 @@ final class VectorKernels {
     FloatVector a0 = FloatVector.zero(F);
     int j = 0;
     for (; j < vecEnd; j += L) {
-      IntVector p0 = IntVector.fromByteBuffer(I, w, b0 + 4 * j, LE);
+      IntVector p0 = VectorLoads.ints(I, w, b0 + 4 * j);
       a0 =
           high(p0)
               .fma(
@@ -271,9 +249,9 @@ final class VectorKernels {
    * half} that do not fill a vector.
    */
   private static float tail(
-      ByteBuffer w, int rowBase, int j, int half, float[] xd, int even, int odd, float s) {
+      Object w, int rowBase, int j, int half, float[] xd, int even, int odd, float s) {
     for (; j < half; j++) {
-      s += pairDot(w.getInt(rowBase + 4 * j), xd[even + j], xd[odd + j]);
+      s += pairDot(VectorLoads.getInt(w, rowBase + 4 * j), xd[even + j], xd[odd + j]);
     }
     return s;
   }
