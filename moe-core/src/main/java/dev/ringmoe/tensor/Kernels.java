@@ -28,10 +28,13 @@ final class Kernels {
   static final boolean VECTOR = vectorAvailable();
 
   /**
-   * Float32 weights take the Vector API kernel below this many rows; by default never: oneDNN's
-   * {@code gemm} read float32 weights faster at every size measured (docs/benchmarks.md §8).
+   * Float32 weights take the Vector API kernel below this many rows: on JDK 17 never (oneDNN's
+   * {@code gemm} read float32 weights faster at every size measured), on JDK 22+ for one row (its
+   * {@code MemorySegment} loads decoded the f32 bench model 1.1x faster than {@code gemm}; with
+   * more rows {@code gemm} is faster); docs/benchmarks.md §8.
    */
-  static volatile int f32VectorRows = Integer.getInteger("ringmoe.kernel.f32VectorRows", 0);
+  static volatile int f32VectorRows =
+      Integer.getInteger("ringmoe.kernel.f32VectorRows", Runtime.version().feature() >= 22 ? 2 : 0);
 
   /** Below this many multiply-adds a product runs on the calling thread alone. */
   private static final long SPLIT_WORK = 1 << 16;
@@ -76,9 +79,12 @@ final class Kernels {
             + VectorKernels.lanes() * 32
             + "-bit, "
             + KernelPool.SHARED.threads()
-            + " threads); F32 weights: ND4J gemm"
-        : "ND4J gemm (BF16 weights widened per product: the Vector API kernels need JDK 17 or 18"
-            + " with --add-modules jdk.incubator.vector)";
+            + " threads); F32 weights: "
+            + (f32VectorRows > 1
+                ? "the Vector API below " + f32VectorRows + " rows, else ND4J gemm"
+                : "ND4J gemm")
+        : "ND4J gemm (BF16 weights widened per product: the Vector API kernels need JDK 17-18 or"
+            + " 22+ with --add-modules jdk.incubator.vector)";
   }
 
   static void linear(INDArray x, INDArray[] ws, INDArray[] outs) {
