@@ -66,7 +66,9 @@ final class Kernels {
       return true;
     } catch (LinkageError e) {
       LOG.warn(
-          "the Java Vector API kernels cannot run on this JVM ({}); using ND4J's gemm",
+          "the Java Vector API kernels cannot run on this JVM ({}); using ND4J's gemm, BF16 weights"
+              + " widened per product (slower). They run on JDK 17-18, and on JDK 22+ from a moe-core"
+              + " jar built on JDK 22 or newer (its META-INF/versions/22); JDK 19-21 have neither",
           e.toString());
       return false;
     }
