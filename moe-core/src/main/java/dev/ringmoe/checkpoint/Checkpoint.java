@@ -292,14 +292,6 @@ public final class Checkpoint implements AutoCloseable {
     return fileOf(t).map(t);
   }
 
-  /**
-   * {@link SafetensorsFile#readRaw} on the tensor's shard: the tensor's bytes as stored
-   * (little-endian, its own dtype) into {@code dst}.
-   */
-  public void readRaw(TensorInfo t, ByteBuffer dst) throws IOException {
-    fileOf(t).readRaw(t, dst);
-  }
-
   /** {@link SafetensorsFile#readFloat32} on the tensor's shard. */
   public void readFloat32(TensorInfo t, FloatBuffer dst) throws IOException {
     fileOf(t).readFloat32(t, dst);

@@ -50,8 +50,7 @@ public final class GlobalWeights implements AutoCloseable {
       Checkpoint checkpoint, TensorReader reader, ModelConfig config, DataType type)
       throws IOException {
     return of(
-        config,
-        SectionWeights.load(checkpoint, reader, WeightManifest.of(config).globals(), type, true));
+        config, SectionWeights.load(checkpoint, reader, WeightManifest.of(config).globals(), type));
   }
 
   private static GlobalWeights of(ModelConfig config, SectionWeights w) {

@@ -54,7 +54,7 @@ public final class ResidentWeightStore implements WeightStore {
       LayerWeights[] layers = new LayerWeights[config.layers()];
       ExpertWeights[][] experts = new ExpertWeights[config.layers()][config.experts()];
       for (int l = 0; l < config.layers(); l++) {
-        layers[l] = loadLayer(checkpoint, config, l, type, Boolean.getBoolean("ringmoe.copy"));
+        layers[l] = loadLayer(checkpoint, config, l, type, false);
         loaded.add(layers[l]::close);
         bytes += layers[l].bytes();
         for (int e = 0; e < config.manifest().experts(l); e++) {
@@ -106,7 +106,7 @@ public final class ResidentWeightStore implements WeightStore {
       Checkpoint checkpoint, TensorReader reader, ModelConfig config, int layer, DataType type)
       throws IOException {
     Section section = WeightManifest.of(config).dense(layer);
-    SectionWeights w = SectionWeights.load(checkpoint, reader, section, type, true);
+    SectionWeights w = SectionWeights.load(checkpoint, reader, section, type);
     return new LayerWeights(section, w.matrices, w.vectors);
   }
 
@@ -116,10 +116,7 @@ public final class ResidentWeightStore implements WeightStore {
       throws IOException {
     SectionWeights w =
         SectionWeights.load(
-            checkpoint,
-            WeightManifest.of(config).expert(layer, expert),
-            type,
-            Boolean.getBoolean("ringmoe.copy"));
+            checkpoint, WeightManifest.of(config).expert(layer, expert), type, false);
     return new ExpertWeights(
         w.matrices.get(Role.EXPERT_GATE),
         w.matrices.get(Role.EXPERT_UP),

@@ -1,6 +1,7 @@
 package dev.ringmoe.model;
 
 import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.checkpoint.MappedTensorReader;
 import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.manifest.Section;
@@ -30,15 +31,20 @@ final class SectionWeights {
    */
   static SectionWeights load(Checkpoint checkpoint, Section section, DataType type, boolean copy)
       throws IOException {
-    return load(checkpoint, null, section, type, copy);
+    if (!copy) {
+      return load(checkpoint, null, section, type);
+    }
+    try (TensorReader mapped = new MappedTensorReader(checkpoint)) {
+      return load(checkpoint, mapped, section, type);
+    }
   }
 
   /**
-   * As {@link #load(Checkpoint, Section, DataType, boolean)}, every tensor copied through {@code
-   * reader} when it is given.
+   * As {@link #load(Checkpoint, Section, DataType, boolean)}: every tensor copied into memory of
+   * its own through {@code reader}, or with {@code null} matrices over the file mapping.
    */
   static SectionWeights load(
-      Checkpoint checkpoint, TensorReader reader, Section section, DataType type, boolean copy)
+      Checkpoint checkpoint, TensorReader reader, Section section, DataType type)
       throws IOException {
     SectionWeights w = new SectionWeights();
     try {
@@ -58,7 +64,7 @@ final class SectionWeights {
               t.role(),
               reader != null
                   ? Tensors.loadWeight(reader, checkpoint, t.name(), type, shape)
-                  : Tensors.loadWeight(checkpoint, t.name(), type, copy, shape));
+                  : Tensors.loadWeight(checkpoint, t.name(), type, shape));
         }
       }
       return w;

@@ -1,5 +1,7 @@
 package dev.ringmoe.tensor;
 
+import dev.ringmoe.checkpoint.DType;
+import dev.ringmoe.checkpoint.RawFloats;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -157,13 +159,9 @@ final class Kernels {
 
   /** Widens a BF16 matrix into {@code dst}, a float32 array of the same shape. */
   static void widen(INDArray w, INDArray dst) {
-    ByteBuffer src = bytes(w);
     FloatBuffer d = dst.data().asNioFloat();
-    int base = Math.toIntExact(dst.offset());
-    long count = w.length();
-    for (int i = 0; i < count; i++) {
-      d.put(base + i, Float.intBitsToFloat((src.getShort(2 * i) & 0xFFFF) << 16));
-    }
+    d.position(Math.toIntExact(dst.offset()));
+    RawFloats.toFloat32(DType.BF16, bytes(w), d, w.length());
   }
 
   private static void requireBf16(INDArray w) {

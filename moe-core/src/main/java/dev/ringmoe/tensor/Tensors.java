@@ -3,6 +3,7 @@ package dev.ringmoe.tensor;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.CheckpointFormatException;
 import dev.ringmoe.checkpoint.DType;
+import dev.ringmoe.checkpoint.MappedTensorReader;
 import dev.ringmoe.checkpoint.RawFloats;
 import dev.ringmoe.checkpoint.TensorInfo;
 import dev.ringmoe.checkpoint.TensorReader;
@@ -116,37 +117,28 @@ public final class Tensors {
   }
 
   /**
-   * Loads a weight matrix in {@code type} (see {@link #weightType}): float32 as {@link
-   * #loadFloat32} / {@link #loadFloat32Copy}; BFLOAT16 from a BF16 tensor, over the file mapping
-   * (no copy) unless {@code copy}.
+   * Loads a weight matrix in {@code type} (see {@link #weightType}) over the file mapping, without
+   * a copy where the checkpoint stores it in that type: float32 as {@link #loadFloat32}; BFLOAT16
+   * from a BF16 tensor (one of 2 GiB or more is read through a {@link MappedTensorReader}).
    */
   public static INDArray loadWeight(
-      Checkpoint checkpoint, String name, DataType type, boolean copy, long... expectedShape)
-      throws IOException {
+      Checkpoint checkpoint, String name, DataType type, long... expectedShape) throws IOException {
     if (type == DataType.FLOAT) {
-      return copy
-          ? loadFloat32Copy(checkpoint, name, expectedShape)
-          : loadFloat32(checkpoint, name, expectedShape);
+      return loadFloat32(checkpoint, name, expectedShape);
     }
-    TensorInfo info = checkpoint.tensor(name);
-    checkShape(info, expectedShape);
+    TensorInfo info = tensor(checkpoint, name, expectedShape);
     requireBf16(info);
-    if (!copy && info.byteSize() < Integer.MAX_VALUE) {
-      ByteBuffer mapped = checkpoint.map(info);
-      ShortPointer pointer = new ShortPointer(mapped.asShortBuffer());
-      DataBuffer buffer =
-          Nd4j.createBuffer(
-              pointer, DataType.BFLOAT16, info.elementCount(), Bfloat16Indexer.create(pointer));
-      return Nd4j.create(buffer, expectedShape);
+    if (info.byteSize() >= Integer.MAX_VALUE) {
+      try (TensorReader reader = new MappedTensorReader(checkpoint)) {
+        return loadWeight(reader, checkpoint, name, type, expectedShape);
+      }
     }
-    INDArray out = Nd4j.create(DataType.BFLOAT16, expectedShape);
-    try {
-      readWeightInto(checkpoint, name, out, 0, expectedShape);
-    } catch (IOException | RuntimeException e) {
-      out.close();
-      throw e;
-    }
-    return out;
+    ByteBuffer mapped = checkpoint.map(info);
+    ShortPointer pointer = new ShortPointer(mapped.asShortBuffer());
+    DataBuffer buffer =
+        Nd4j.createBuffer(
+            pointer, DataType.BFLOAT16, info.elementCount(), Bfloat16Indexer.create(pointer));
+    return Nd4j.create(buffer, expectedShape);
   }
 
   /**
@@ -199,36 +191,6 @@ public final class Tensors {
     RawFloats.toFloat32(info.dtype(), raw, dst, info.elementCount());
   }
 
-  /**
-   * Reads a checkpoint tensor into {@code memory} (FLOAT or BFLOAT16, flat) from element {@code
-   * offset} on: converted to float32, or for BFLOAT16 memory the BF16 bytes as they are (a plain
-   * copy).
-   *
-   * @return the tensor's size in the checkpoint, bytes
-   */
-  public static long readWeightInto(
-      Checkpoint checkpoint, String name, INDArray memory, long offset, long... expectedShape)
-      throws IOException {
-    if (memory.dataType() == DataType.FLOAT) {
-      FloatBuffer dst = memory.data().asNioFloat();
-      dst.position(Math.toIntExact(memory.offset() + offset));
-      return readInto(checkpoint, name, dst, expectedShape);
-    }
-    TensorInfo info = checkpoint.tensor(name);
-    checkShape(info, expectedShape);
-    requireBf16(info);
-    ByteBuffer dst = Kernels.bytes(memory);
-    long start = offset * 2;
-    long end = start + info.byteSize();
-    if (end > dst.capacity()) {
-      throw new IllegalArgumentException(
-          name + ": " + info.byteSize() + " bytes do not fit at element " + offset);
-    }
-    dst.position((int) start).limit((int) end);
-    checkpoint.readRaw(info, dst);
-    return info.byteSize();
-  }
-
   private static void requireBf16(TensorInfo info) throws CheckpointFormatException {
     if (info.dtype() != DType.BF16) {
       throw new CheckpointFormatException(
@@ -246,11 +208,11 @@ public final class Tensors {
       b.get(Math.toIntExact(matrix.offset() + row * cols), dst, dstOffset, cols);
       return;
     }
-    ByteBuffer b = Kernels.bytes(matrix);
-    int base = Math.toIntExact(row * cols * 2);
-    for (int i = 0; i < cols; i++) {
-      dst[dstOffset + i] = Float.intBitsToFloat((b.getShort(base + 2 * i) & 0xFFFF) << 16);
-    }
+    RawFloats.toFloat32(
+        DType.BF16,
+        bytesAt(matrix, row * cols, 2L * cols),
+        FloatBuffer.wrap(dst, dstOffset, cols),
+        cols);
   }
 
   /**
