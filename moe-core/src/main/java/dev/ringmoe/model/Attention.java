@@ -29,8 +29,6 @@ final class Attention {
   private final float[] cos;
   private final float[] sin;
   private float[] scores;
-  private INDArray[] qkvOut;
-  private Workspace qkvOutFor;
 
   /**
    * @param window this layer's attention window in tokens, 0 for full causal attention
@@ -58,7 +56,7 @@ final class Attention {
     Tensors.linear(
         ws.normedNd.array(),
         new INDArray[] {lw.matrix(Role.QUERY), lw.matrix(Role.KEY), lw.matrix(Role.VALUE)},
-        qkv(ws));
+        new INDArray[] {ws.qNd.array(), ws.kNd.array(), ws.vNd.array()});
     ws.qNd.read(ws.q, n * qDim);
     ws.kNd.read(ws.k, n * kvDim);
     ws.vNd.read(ws.v, n * kvDim);
@@ -87,14 +85,6 @@ final class Attention {
     for (int i = 0; i < n * hidden; i++) {
       ws.residual[i] += ws.projected[i];
     }
-  }
-
-  private INDArray[] qkv(Workspace ws) {
-    if (qkvOut == null || qkvOutFor != ws) {
-      qkvOut = new INDArray[] {ws.qNd.array(), ws.kNd.array(), ws.vNd.array()};
-      qkvOutFor = ws;
-    }
-    return qkvOut;
   }
 
   /**

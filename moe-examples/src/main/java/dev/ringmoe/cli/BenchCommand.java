@@ -164,10 +164,12 @@ final class BenchCommand implements Command {
               + config.maxPositions()
               + " positions");
     }
+    DataType heldType = WeightSizes.weightType(dir, config);
+    long heldBytes = config.weightBytes(heldType.width());
     // Validate every budget before the long runs start.
     List<Long> budgetBytes = new ArrayList<>();
     for (String b : budgets) {
-      budgetBytes.add(parseBudget(b, WeightSizes.heldBytes(dir, config)));
+      budgetBytes.add(parseBudget(b, heldBytes));
     }
 
     int[] prompt;
@@ -302,7 +304,6 @@ final class BenchCommand implements Command {
       }
     }
 
-    DataType heldType = WeightSizes.weightType(dir, config);
     long idealBytes =
         (long) heldType.width()
             * config.moeLayers().length
@@ -315,8 +316,8 @@ final class BenchCommand implements Command {
         Locale.ROOT,
         "checkpoint                 %s (%s weights %.1f MB)%n",
         dir,
-        WeightSizes.name(WeightSizes.weightType(dir, config)),
-        WeightSizes.heldBytes(dir, config) / 1e6);
+        WeightSizes.name(heldType),
+        heldBytes / 1e6);
     out.printf(Locale.ROOT, "matrix products            %s%n", Tensors.kernels());
     out.printf(
         Locale.ROOT,

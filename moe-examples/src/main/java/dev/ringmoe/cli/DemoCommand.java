@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * {@code ringmoe demo}: the main job end to end on a checkpoint it synthesizes and caches. It
@@ -58,7 +59,8 @@ final class DemoCommand implements Command {
         SyntheticModels.ensure(
             "demo-mixtral-bf16", SyntheticModels.benchmarkShape(), DType.BF16, 1234, err);
     ModelConfig config = ModelConfig.load(dir);
-    long weightBytes = WeightSizes.heldBytes(dir, config);
+    DataType heldType = WeightSizes.weightType(dir, config);
+    long weightBytes = config.weightBytes(heldType.width());
     long budget = BenchCommand.parseBudget(budgetText, weightBytes);
     GenerationOptions options =
         GenerationOptions.builder().maxNewTokens(maxNew).stopAtEos(false).build();
@@ -67,7 +69,7 @@ final class DemoCommand implements Command {
         "model: %s%n       %s, %s weights %.0f MB%n%n",
         config,
         dir,
-        WeightSizes.name(WeightSizes.weightType(dir, config)),
+        WeightSizes.name(heldType),
         weightBytes / 1e6);
 
     out.println("1) every weight resident");

@@ -21,11 +21,6 @@ final class WeightSizes {
     }
   }
 
-  /** Bytes of every weight of the checkpoint in {@code dir}, as held. */
-  static long heldBytes(Path dir, ModelConfig config) throws IOException {
-    return config.weightBytes(weightType(dir, config).width());
-  }
-
   /** "bfloat16" or "float32". */
   static String name(DataType type) {
     return type == DataType.BFLOAT16 ? "bfloat16" : "float32";

@@ -4,7 +4,6 @@ import com.google.common.base.Preconditions;
 import dev.ringmoe.ByteSizes;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.checkpoint.Checkpoint;
-import dev.ringmoe.checkpoint.Storage;
 import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.manifest.Section;
@@ -83,10 +82,9 @@ public final class ExpertCacheStore implements WeightStore {
     this.predictions = new Predictions(config, options.predictor());
     DataType type = Tensors.weightType(checkpoint, config.manifest());
     long budget = options.deviceBudget(config.weightBytes(type.width()));
-    TensorReader reader = TensorReader.open(checkpoint, options.storage(), options.stagingBytes());
-    owned.add(reader);
+    TensorReader reader = ResidentPart.reader(checkpoint, options, owned);
     // One budget: direct I/O's host staging area comes out of it before the slots are counted.
-    long staging = options.storage() == Storage.DIRECT ? reader.stagingBytes() : 0;
+    long staging = reader.stagingBytes();
     this.expertBytes = type.width() * config.expertParameters();
     this.residentBytes =
         type.width() * config.globalParameters()

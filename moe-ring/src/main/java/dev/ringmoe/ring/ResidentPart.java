@@ -6,6 +6,7 @@ import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.model.GlobalWeights;
 import dev.ringmoe.model.LayerWeights;
 import dev.ringmoe.model.ResidentWeightStore;
+import dev.ringmoe.model.StoreOptions;
 import java.io.IOException;
 import org.nd4j.linalg.api.buffer.DataType;
 
@@ -16,6 +17,18 @@ import org.nd4j.linalg.api.buffer.DataType;
  */
 final class ResidentPart {
   private ResidentPart() {}
+
+  /**
+   * The storage tier's reader the store's options ask for, registered with {@code owned} first so
+   * that it closes after everything that reads through it. Its staging area (0 for the mapping) is
+   * part of the device budget.
+   */
+  static TensorReader reader(Checkpoint checkpoint, StoreOptions options, Owned owned)
+      throws IOException {
+    TensorReader reader = TensorReader.open(checkpoint, options.storage(), options.stagingBytes());
+    owned.add(reader);
+    return reader;
+  }
 
   /** The embedding, final norm and LM head. */
   static GlobalWeights globals(

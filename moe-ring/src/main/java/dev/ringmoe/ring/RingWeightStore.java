@@ -3,7 +3,6 @@ package dev.ringmoe.ring;
 import dev.ringmoe.Prefetch;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.checkpoint.Checkpoint;
-import dev.ringmoe.checkpoint.Storage;
 import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.model.ExpertWeights;
@@ -61,10 +60,9 @@ public final class RingWeightStore implements WeightStore {
     this.config = config;
     DataType type = Tensors.weightType(checkpoint, config.manifest());
     long budget = options.deviceBudget(config.weightBytes(type.width()));
-    TensorReader reader = TensorReader.open(checkpoint, options.storage(), options.stagingBytes());
-    owned.add(reader);
+    TensorReader reader = ResidentPart.reader(checkpoint, options, owned);
     // One budget: direct I/O's host staging area comes out of it before the slots are planned.
-    long staging = options.storage() == Storage.DIRECT ? reader.stagingBytes() : 0;
+    long staging = reader.stagingBytes();
     try {
       this.plan = SectionPlan.plan(config, type, budget - staging, options.slots());
     } catch (RuntimeException e) {
