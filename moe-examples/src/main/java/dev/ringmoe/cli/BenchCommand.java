@@ -68,6 +68,7 @@ final class BenchCommand implements Command {
         + "  --stores LIST       ring (whole-layer slots, the default) and/or cache (experts cached one by one, LRU)\n"
         + "  --direct-io         budget rows read the checkpoint with direct I/O through a 64 MiB staging area\n"
         + "                      inside the budget, so the model stays out of the page cache (docs/storage.md)\n"
+        + "                      (every budget also holds the KV cache of the run's prompt + decode positions)\n"
         + "  --predictor LIST    predictors to compare as well (same specs as in --prefetch; --prefetch then\n"
         + "                      defaults to none, the on-demand baseline)\n"
         + "  --mode MODE         exact (default) or sida: sida:FILE rows skip the router (SiDA's mode)\n"
@@ -250,7 +251,10 @@ final class BenchCommand implements Command {
                   .deviceMemory(budgetBytes.get(i))
                   .ringSlots(slots)
                   .expertCache(store.equals("cache"))
-                  .storage(directIo ? Storage.DIRECT : Storage.MAPPED);
+                  .storage(directIo ? Storage.DIRECT : Storage.MAPPED)
+                  // The budget holds the KV cache of this run's sequence, not of the default
+                  // context, so that the rows compare weights placement at the stated budget.
+                  .kvPositions(prompt.length + decodeTokens);
           if (policy.equals("oracle")) {
             b.prefetch(Prefetch.LOOKAHEAD)
                 .predictor(OraclePredictor.replay(recorded.trace(), config.topK()));

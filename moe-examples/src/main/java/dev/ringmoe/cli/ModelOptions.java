@@ -20,7 +20,15 @@ import java.util.Set;
  */
 final class ModelOptions {
   static final Set<String> VALUED =
-      Set.of("model", "device-memory", "ring-slots", "prefetch", "stats-json", "predictor", "mode");
+      Set.of(
+          "model",
+          "device-memory",
+          "ring-slots",
+          "prefetch",
+          "stats-json",
+          "predictor",
+          "mode",
+          "kv-positions");
   static final Set<String> FLAGS = Set.of("expert-cache", "direct-io");
 
   static final String USAGE =
@@ -32,6 +40,8 @@ final class ModelOptions {
           + "  --expert-cache        cache streamed experts one by one across tokens (LRU) instead of whole-layer slots\n"
           + "  --direct-io           with --device-memory: read the checkpoint with direct I/O (O_DIRECT) through a\n"
           + "                        64 MiB staging area, so the model stays out of the page cache (docs/storage.md)\n"
+          + "  --kv-positions N      with --device-memory: the positions of one sequence the KV cache gets inside the\n"
+          + "                        budget (default 4096, at most the model's max_position_embeddings)\n"
           + "  --predictor SPEC      which experts to load ahead: sida:FILE (a trained hash network, run ahead on the\n"
           + "                        ringmoe-hash thread), combined:FILE[@W] (that network refined by lookahead one\n"
           + "                        layer ahead), lookahead, frequency:TRACE, or oracle (replays the routing the\n"
@@ -75,10 +85,12 @@ final class ModelOptions {
         && (args.has("ring-slots")
             || args.has("prefetch")
             || args.has("expert-cache")
-            || args.has("direct-io"))) {
+            || args.has("direct-io")
+            || args.has("kv-positions"))) {
       throw new UsageException(
           command
-              + ": --ring-slots, --prefetch, --expert-cache and --direct-io need --device-memory");
+              + ": --ring-slots, --prefetch, --expert-cache, --direct-io and --kv-positions need"
+              + " --device-memory");
     }
     if (args.has("expert-cache") && args.has("ring-slots")) {
       throw new UsageException(command + ": --ring-slots does not apply to --expert-cache");
@@ -108,6 +120,13 @@ final class ModelOptions {
                 + ": --ring-slots must be >= 0 (0 uses as many slots as the budget holds),"
                 + " was "
                 + slots);
+      }
+      if (args.has("kv-positions")) {
+        int kv = args.integer("kv-positions", 0);
+        if (kv < 1) {
+          throw new UsageException(command + ": --kv-positions must be >= 1, was " + kv);
+        }
+        b.kvPositions(kv);
       }
       b.ringSlots(slots)
           .prefetch(prefetch(args.string("prefetch", "lookahead"), command))
