@@ -418,6 +418,7 @@ public final class MoeModel implements AutoCloseable {
     private Storage storage = Storage.MAPPED;
     private long stagingBytes = dev.ringmoe.checkpoint.TensorReader.DEFAULT_STAGING_BYTES;
     private int kvPositions = StoreOptions.DEFAULT_KV_POSITIONS;
+    private Eviction eviction = Eviction.LFU;
 
     private Builder() {}
 
@@ -478,9 +479,9 @@ public final class MoeModel implements AutoCloseable {
     }
 
     /**
-     * Caches streamed experts one by one across tokens under an eviction policy (LRU) instead of
-     * passing whole layers through the ring: only predicted experts are brought in ahead, routed
-     * ones on demand.
+     * Caches streamed experts one by one across tokens under an eviction policy ({@link #eviction})
+     * instead of passing whole layers through the ring: only predicted experts are brought in
+     * ahead, routed ones on demand.
      */
     public Builder expertCache(boolean cache) {
       this.expertCache = cache;
@@ -531,6 +532,15 @@ public final class MoeModel implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How the expert cache picks what to evict (default {@link Eviction#LFU}); applies with {@link
+     * #expertCache}.
+     */
+    public Builder eviction(Eviction eviction) {
+      this.eviction = Preconditions.checkNotNull(eviction);
+      return this;
+    }
+
     private WeightStoreFactory storeFactory() {
       if (weightStore != null) {
         return weightStore;
@@ -542,7 +552,8 @@ public final class MoeModel implements AutoCloseable {
           new StoreOptions(deviceBytes, deviceFraction, ringSlots, prefetch, predictor, expertCache)
               .withStorage(storage)
               .withStagingBytes(stagingBytes)
-              .withKvPositions(kvPositions);
+              .withKvPositions(kvPositions)
+              .withEviction(eviction);
       WeightStoreProvider provider =
           ServiceLoader.load(WeightStoreProvider.class)
               .findFirst()

@@ -1,6 +1,7 @@
 package dev.ringmoe.model;
 
 import com.google.common.base.Preconditions;
+import dev.ringmoe.Eviction;
 import dev.ringmoe.Prefetch;
 import dev.ringmoe.checkpoint.Storage;
 import dev.ringmoe.checkpoint.TensorReader;
@@ -29,6 +30,7 @@ public final class StoreOptions {
   private final Storage storage;
   private final long stagingBytes;
   private final int kvPositions;
+  private final Eviction eviction;
 
   /**
    * The positions the KV cache is given in the budget unless {@link #withKvPositions} says
@@ -71,7 +73,8 @@ public final class StoreOptions {
         expertCache,
         Storage.MAPPED,
         TensorReader.DEFAULT_STAGING_BYTES,
-        DEFAULT_KV_POSITIONS);
+        DEFAULT_KV_POSITIONS,
+        Eviction.LFU);
   }
 
   private StoreOptions(
@@ -83,7 +86,8 @@ public final class StoreOptions {
       boolean expertCache,
       Storage storage,
       long stagingBytes,
-      int kvPositions) {
+      int kvPositions,
+      Eviction eviction) {
     Preconditions.checkArgument(
         deviceBytes >= 0, "device memory must be >= 0 bytes, was %s", deviceBytes);
     Preconditions.checkArgument(
@@ -104,6 +108,7 @@ public final class StoreOptions {
     Preconditions.checkArgument(
         kvPositions > 0, "KV cache positions must be positive, was %s", kvPositions);
     this.kvPositions = kvPositions;
+    this.eviction = Preconditions.checkNotNull(eviction);
   }
 
   /** These options with the storage tier reading by {@code storage}. */
@@ -117,7 +122,8 @@ public final class StoreOptions {
         expertCache,
         storage,
         stagingBytes,
-        kvPositions);
+        kvPositions,
+        eviction);
   }
 
   /** These options with a host staging area of {@code bytes} for {@link Storage#DIRECT}. */
@@ -131,7 +137,8 @@ public final class StoreOptions {
         expertCache,
         storage,
         bytes,
-        kvPositions);
+        kvPositions,
+        eviction);
   }
 
   /**
@@ -148,7 +155,28 @@ public final class StoreOptions {
         expertCache,
         storage,
         stagingBytes,
-        positions);
+        positions,
+        eviction);
+  }
+
+  /** These options with the expert cache evicting by {@code eviction} (default LFU). */
+  public StoreOptions withEviction(Eviction eviction) {
+    return new StoreOptions(
+        deviceBytes,
+        deviceFraction,
+        slots,
+        prefetch,
+        predictor,
+        expertCache,
+        storage,
+        stagingBytes,
+        kvPositions,
+        eviction);
+  }
+
+  /** How the expert cache picks what to evict ({@link Eviction#LFU} by default). */
+  public Eviction eviction() {
+    return eviction;
   }
 
   /**
@@ -224,7 +252,9 @@ public final class StoreOptions {
         + (deviceBytes > 0
             ? deviceBytes + " bytes"
             : Math.round(deviceFraction * 1000) / 10.0 + "%")
-        + (expertCache ? ", expert cache" : ", slots " + (slots == 0 ? "auto" : slots))
+        + (expertCache
+            ? ", expert cache (" + eviction + ")"
+            : ", slots " + (slots == 0 ? "auto" : slots))
         + ", prefetch "
         + prefetch
         + (storage == Storage.DIRECT ? ", direct I/O (staging " + stagingBytes + " bytes)" : "")
