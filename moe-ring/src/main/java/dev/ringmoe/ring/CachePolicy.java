@@ -20,6 +20,14 @@ public interface CachePolicy {
 
   void used(long key);
 
+  /**
+   * {@code key}, cached, is predicted for the current pass (it will probably be used soon, but has
+   * not been yet). By default the same as a use.
+   */
+  default void predicted(long key) {
+    used(key);
+  }
+
   void removed(long key);
 
   /** A key to evict among those {@code evictable} accepts, or -1 if none. */
@@ -87,6 +95,11 @@ public interface CachePolicy {
         double[] u = uses.computeIfAbsent(key, k -> new double[2]);
         u[0] = score(u) + 1;
         u[1] = clock;
+      }
+
+      @Override
+      public void predicted(long key) {
+        order.get(key); // fresher for the tie-break, but a guess is not a use
       }
 
       /** The score decayed to now. */

@@ -254,7 +254,7 @@ public final class ExpertCacheStore implements WeightStore {
           slot.load.prefetched = true;
           queue(key, slot, false);
         } else {
-          policy.used(key);
+          policy.predicted(key);
         }
       }
     }

@@ -29,6 +29,10 @@ class CachePolicyTest {
     assertEquals(2, lfu.victim(k -> true), "fewest uses, least recent among them");
     assertEquals(3, lfu.victim(k -> k != 2));
     assertEquals(-1, lfu.victim(k -> false));
+    // A prediction is not a use (as a use, two would make 2 the most used).
+    lfu.predicted(2);
+    lfu.predicted(2);
+    assertEquals(2, lfu.victim(k -> true));
     // Uses survive eviction: expert 1 comes back with its count.
     lfu.removed(1);
     lfu.inserted(1);
