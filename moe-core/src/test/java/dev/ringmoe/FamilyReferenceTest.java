@@ -28,7 +28,7 @@ class FamilyReferenceTest {
   private static final double TOLERANCE = 1e-4;
 
   static Stream<Arguments> checkpoints() {
-    return Stream.of("qwen2_moe", "qwen3_moe", "olmoe")
+    return Stream.of("qwen2_moe", "qwen3_moe", "olmoe", "deepseek_v2", "deepseek_v3")
         .flatMap(f -> Stream.of(Arguments.of(f, "f32"), Arguments.of(f, "bf16")));
   }
 

@@ -5,8 +5,10 @@ import java.util.Arrays;
 
 /**
  * The float32 key/value cache of one sequence: for every layer, the rotated keys and the values of
- * every position seen so far, [position][kvHeads * headDim]. Kept in float32 because half-precision
- * caches flip near-tied expert choices and so change outputs.
+ * every position seen so far, [position][kvHeads * headDim]; for multi-head latent attention (MLA)
+ * only the "keys" rows, each the token's normalised compressed kv and its rotated key part
+ * [position][kv_lora_rank + qk_rope_head_dim], and no values. Kept in float32 because
+ * half-precision caches flip near-tied expert choices and so change outputs.
  *
  * <p>Grows by doubling up to the model's maximum positions. Not thread-safe: one sequence, one
  * decoding thread.
@@ -14,28 +16,44 @@ import java.util.Arrays;
 public final class KvCache {
   private final int layers;
   private final int width;
+  private final int valueWidth;
   private final int maxPositions;
   private final float[][] keys;
   private final float[][] values;
   private int length;
 
   /**
-   * @param width kvHeads * headDim
+   * @param width kvHeads * headDim, of both keys and values
    * @param maxPositions the most positions the cache may hold
    */
   public KvCache(int layers, int width, int maxPositions) {
+    this(layers, width, width, maxPositions);
+  }
+
+  /**
+   * @param keyWidth entries per position of the key rows
+   * @param valueWidth entries per position of the value rows (0 for none)
+   * @param maxPositions the most positions the cache may hold
+   */
+  public KvCache(int layers, int keyWidth, int valueWidth, int maxPositions) {
     Preconditions.checkArgument(
-        layers > 0 && width > 0 && maxPositions > 0, "bad cache dimensions");
+        layers > 0 && keyWidth > 0 && valueWidth >= 0 && maxPositions > 0, "bad cache dimensions");
     this.layers = layers;
-    this.width = width;
+    this.width = keyWidth;
+    this.valueWidth = valueWidth;
     this.maxPositions = maxPositions;
     this.keys = new float[layers][];
     this.values = new float[layers][];
     int initial = Math.min(maxPositions, 64);
     for (int l = 0; l < layers; l++) {
       keys[l] = new float[initial * width];
-      values[l] = new float[initial * width];
+      values[l] = new float[initial * valueWidth];
     }
+  }
+
+  /** Bytes the cache holds per position, over all layers (float32 keys and values). */
+  public long bytesPerPosition() {
+    return 4L * layers * (width + valueWidth);
   }
 
   /** Positions stored (the next token's position). */
@@ -68,7 +86,7 @@ public final class KvCache {
       int grown = Math.min(maxPositions, Math.max(needed, capacity * 2));
       for (int l = 0; l < layers; l++) {
         keys[l] = Arrays.copyOf(keys[l], grown * width);
-        values[l] = Arrays.copyOf(values[l], grown * width);
+        values[l] = Arrays.copyOf(values[l], grown * valueWidth);
       }
     }
   }

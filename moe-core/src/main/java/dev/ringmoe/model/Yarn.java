@@ -1,5 +1,6 @@
 package dev.ringmoe.model;
 
+import dev.ringmoe.config.YarnScaling;
 import java.util.Objects;
 
 /**
@@ -39,29 +40,6 @@ public final class Yarn {
   private static final int DEFAULT_BETA_FAST = 32;
   private static final int DEFAULT_BETA_SLOW = 1;
 
-  /**
-   * The fields of a {@code rope_scaling} object of {@code rope_type "yarn"}; {@code null} means
-   * absent (or JSON null), as in Hugging Face.
-   *
-   * @param factor {@code factor}, required, finite and positive
-   * @param originalMaxPositionEmbeddings {@code original_max_position_embeddings} or null
-   * @param attentionFactor {@code attention_factor} or null
-   * @param mscale {@code mscale} or null
-   * @param mscaleAllDim {@code mscale_all_dim} or null
-   * @param betaFast {@code beta_fast} or null
-   * @param betaSlow {@code beta_slow} or null
-   * @param truncate {@code truncate} or null (true)
-   */
-  public record Scaling(
-      double factor,
-      Integer originalMaxPositionEmbeddings,
-      Double attentionFactor,
-      Double mscale,
-      Double mscaleAllDim,
-      Double betaFast,
-      Double betaSlow,
-      Boolean truncate) {}
-
   private final float[] invFreq;
   private final double attentionFactor;
 
@@ -78,20 +56,16 @@ public final class Yarn {
    * @param theta {@code rope_theta}
    * @param maxPositionEmbeddings {@code max_position_embeddings}
    * @param s the {@code rope_scaling} fields
-   * @throws IllegalArgumentException naming the field when a value is out of range (a factor or
-   *     position count that is not positive, a beta that is negative or not finite)
+   * @throws IllegalArgumentException if {@code dim}, {@code theta} or {@code maxPositionEmbeddings}
+   *     is out of range ({@link YarnScaling} checks its own fields)
    */
-  public static Yarn compute(int dim, double theta, int maxPositionEmbeddings, Scaling s) {
+  public static Yarn compute(int dim, double theta, int maxPositionEmbeddings, YarnScaling s) {
     Objects.requireNonNull(s, "scaling");
     if (dim <= 0 || dim % 2 != 0) {
       throw new IllegalArgumentException("rotary dimension must be positive and even, was " + dim);
     }
     if (!(theta >= 1) || Double.isInfinite(theta)) {
       throw new IllegalArgumentException("rope_theta must be finite and at least 1, was " + theta);
-    }
-    if (!(s.factor() > 0) || Double.isInfinite(s.factor())) {
-      throw new IllegalArgumentException(
-          "rope_scaling.factor must be a finite positive number, was " + s.factor());
     }
     if (maxPositionEmbeddings <= 0) {
       throw new IllegalArgumentException(
@@ -101,10 +75,6 @@ public final class Yarn {
     int original = maxPositionEmbeddings;
     if (s.originalMaxPositionEmbeddings() != null) {
       original = s.originalMaxPositionEmbeddings();
-      if (original <= 0) {
-        throw new IllegalArgumentException(
-            "rope_scaling.original_max_position_embeddings must be positive, was " + original);
-      }
       // Hugging Face: models that raise max_position_embeddings and keep the pretrained length here
       // use the ratio of the two as the factor, instead of `factor`.
       factor = (double) maxPositionEmbeddings / original;
@@ -121,8 +91,8 @@ public final class Yarn {
       throw new IllegalArgumentException(
           "rope_scaling gives a non-finite attention factor " + attention);
     }
-    double betaFast = orDefault(s.betaFast(), DEFAULT_BETA_FAST, "beta_fast");
-    double betaSlow = orDefault(s.betaSlow(), DEFAULT_BETA_SLOW, "beta_slow");
+    double betaFast = orDefault(s.betaFast(), DEFAULT_BETA_FAST);
+    double betaSlow = orDefault(s.betaSlow(), DEFAULT_BETA_SLOW);
     boolean truncate = s.truncate() == null || s.truncate();
 
     // find_correction_range, in double as Python computes it
@@ -160,10 +130,7 @@ public final class Yarn {
    * YaRN's {@code get_mscale}: {@code 0.1 * mscale * ln(scale) + 1} for {@code scale > 1}, else 1.
    */
   public static double mscale(double scale, double mscale) {
-    if (scale <= 1) {
-      return 1.0;
-    }
-    return 0.1 * mscale * Math.log(scale) + 1.0;
+    return YarnScaling.mscale(scale, mscale);
   }
 
   /** The {@code dim / 2} inverse frequencies, float32; a fresh copy the caller owns. */
@@ -185,14 +152,10 @@ public final class Yarn {
     return v != null && v != 0;
   }
 
-  private static double orDefault(Double v, int fallback, String field) {
+  private static double orDefault(Double v, int fallback) {
     // Hugging Face: `rope_scaling.get("beta_fast") or 32`, so 0 also means the default.
     if (v == null || v == 0) {
       return fallback;
-    }
-    if (!(v > 0) || Double.isInfinite(v)) {
-      throw new IllegalArgumentException(
-          "rope_scaling." + field + " must be a finite positive number, was " + v);
     }
     return v;
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.ringmoe.config.YarnScaling;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,7 +16,7 @@ class YarnTest {
   void deepseekV3TruncatedRamp() {
     Yarn y =
         Yarn.compute(
-            16, 10000.0, 163840, new Yarn.Scaling(40.0, 4096, null, 1.0, 1.0, 32.0, 1.0, null));
+            16, 10000.0, 163840, new YarnScaling(40.0, 4096, null, 1.0, 1.0, 32.0, 1.0, null));
     float[] expected = {
       1.0f,
       0.3162277638912201f,
@@ -35,10 +36,7 @@ class YarnTest {
   void gptOssUntruncatedRamp() {
     Yarn y =
         Yarn.compute(
-            64,
-            150000.0,
-            131072,
-            new Yarn.Scaling(32.0, 4096, null, null, null, null, null, false));
+            64, 150000.0, 131072, new YarnScaling(32.0, 4096, null, null, null, null, null, false));
     float[] inv = y.inverseFrequencies();
     assertEquals(32, inv.length);
     assertEquals(0.6890442967414856f, inv[1], 0f);
@@ -53,15 +51,14 @@ class YarnTest {
     // max 32768 / original 4096 = 8, whatever `factor` says (Hugging Face's rule)
     Yarn a =
         Yarn.compute(
-            16, 1e4, 32768, new Yarn.Scaling(2.0, 4096, null, null, null, null, null, null));
+            16, 1e4, 32768, new YarnScaling(2.0, 4096, null, null, null, null, null, null));
     Yarn b =
         Yarn.compute(
-            16, 1e4, 32768, new Yarn.Scaling(8.0, 4096, null, null, null, null, null, null));
+            16, 1e4, 32768, new YarnScaling(8.0, 4096, null, null, null, null, null, null));
     assertArrayEquals(b.inverseFrequencies(), a.inverseFrequencies(), 0f);
     assertEquals(0.1 * Math.log(8) + 1, a.attentionFactor(), 1e-15);
     Yarn explicit =
-        Yarn.compute(
-            16, 1e4, 32768, new Yarn.Scaling(8.0, 4096, 0.5, null, null, null, null, null));
+        Yarn.compute(16, 1e4, 32768, new YarnScaling(8.0, 4096, 0.5, null, null, null, null, null));
     assertEquals(0.5, explicit.attentionFactor(), 0);
   }
 
@@ -78,21 +75,19 @@ class YarnTest {
         IllegalArgumentException.class,
         () ->
             Yarn.compute(
-                16, 1e4, 4096, new Yarn.Scaling(0.0, null, null, null, null, null, null, null)));
+                16, 1e4, 4096, new YarnScaling(0.0, null, null, null, null, null, null, null)));
     assertThrows(
         IllegalArgumentException.class,
         () ->
             Yarn.compute(
-                16, 1e4, 4096, new Yarn.Scaling(4.0, 0, null, null, null, null, null, null)));
+                16, 1e4, 4096, new YarnScaling(4.0, 0, null, null, null, null, null, null)));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new YarnScaling(4.0, null, null, null, null, -1.0, null, null));
     assertThrows(
         IllegalArgumentException.class,
         () ->
             Yarn.compute(
-                16, 1e4, 4096, new Yarn.Scaling(4.0, null, null, null, null, -1.0, null, null)));
-    assertThrows(
-        IllegalArgumentException.class,
-        () ->
-            Yarn.compute(
-                15, 1e4, 4096, new Yarn.Scaling(4.0, null, null, null, null, null, null, null)));
+                15, 1e4, 4096, new YarnScaling(4.0, null, null, null, null, null, null, null)));
   }
 }
