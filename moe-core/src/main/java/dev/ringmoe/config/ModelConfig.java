@@ -126,6 +126,7 @@ public final class ModelConfig {
   private final YarnScaling yarn;
   private final MlaConfig mla;
   private final GroupRouting groupRouting;
+  private final BlockFp8 fp8;
   private volatile WeightManifest manifest;
 
   private ModelConfig(Builder b) {
@@ -173,6 +174,7 @@ public final class ModelConfig {
     this.yarn = b.yarn;
     this.mla = b.mla;
     this.groupRouting = b.groupRouting;
+    this.fp8 = b.fp8;
   }
 
   /** Checks the invariants; {@code where} names the source for the message. */
@@ -488,6 +490,10 @@ public final class ModelConfig {
                 + " is not supported: RingMoE computes unscaled RoPE from rope_theta (null or rope_type \"default\") or YaRN (rope_type \"yarn\")");
       }
     }
+    Map<String, Object> quantization = f.optionalObject("quantization_config");
+    if (quantization != null) {
+      b.fp8(blockFp8(new ConfigFields(quantization, file, "quantization_config."), arch, file));
+    }
     Integer bos = f.optionalInt("bos_token_id");
     if (bos != null) {
       b.bosTokenId(bos);
@@ -522,6 +528,55 @@ public final class ModelConfig {
           rs.optionalFiniteDouble("beta_fast"),
           rs.optionalFiniteDouble("beta_slow"),
           rs.optionalBoolean("truncate"));
+    } catch (IllegalArgumentException e) {
+      throw new ModelConfigException(file, e.getMessage());
+    }
+  }
+
+  /**
+   * DeepSeek-V3's block-wise FP8: {@code quant_method "fp8"}, {@code fmt "e4m3"} (or absent),
+   * {@code activation_scheme "dynamic"} (or absent), {@code weight_block_size} two positive
+   * integers.
+   */
+  private static BlockFp8 blockFp8(ConfigFields q, Architecture arch, Path file)
+      throws ModelConfigException {
+    String method = q.optionalString("quant_method");
+    if (!"fp8".equals(method)) {
+      throw new ModelConfigException(
+          file,
+          "quantization_config.quant_method "
+              + (method == null ? "null" : StrictJson.quote(method))
+              + " is not supported (only \"fp8\", block-wise FP8 weights)");
+    }
+    if (!arch.family().acceptsBlockFp8()) {
+      throw new ModelConfigException(
+          file, "FP8 weights (quantization_config) are not supported for " + arch.name());
+    }
+    String fmt = q.optionalString("fmt");
+    if (fmt != null && !fmt.equals("e4m3")) {
+      throw new ModelConfigException(
+          file,
+          "quantization_config.fmt " + StrictJson.quote(fmt) + " is not supported (only e4m3)");
+    }
+    String activations = q.optionalString("activation_scheme");
+    if (activations != null && !activations.equals("dynamic")) {
+      throw new ModelConfigException(
+          file,
+          "quantization_config.activation_scheme "
+              + StrictJson.quote(activations)
+              + " is not supported (only dynamic: activations stay float32)");
+    }
+    if (q.has("modules_to_not_convert")) {
+      throw new ModelConfigException(
+          file, "quantization_config.modules_to_not_convert is not supported");
+    }
+    int[] block = q.optionalInts("weight_block_size");
+    if (block == null || block.length != 2) {
+      throw new ModelConfigException(
+          file, "quantization_config.weight_block_size must be a list of two integers");
+    }
+    try {
+      return new BlockFp8(block[0], block[1]);
     } catch (IllegalArgumentException e) {
       throw new ModelConfigException(file, e.getMessage());
     }
@@ -744,6 +799,14 @@ public final class ModelConfig {
     return mla;
   }
 
+  /**
+   * The block-wise FP8 format of the linear weights ({@code quantization_config}), or {@code null}
+   * for unquantized weights.
+   */
+  public BlockFp8 fp8() {
+    return fp8;
+  }
+
   /** The group-limited gate's parameters, or {@code null} for the softmax top-k gates. */
   public GroupRouting groupRouting() {
     return groupRouting;
@@ -856,6 +919,7 @@ public final class ModelConfig {
     private YarnScaling yarn;
     private MlaConfig mla;
     private GroupRouting groupRouting;
+    private BlockFp8 fp8;
 
     private Builder(Architecture architecture) {
       this.architecture = architecture;
@@ -995,6 +1059,12 @@ public final class ModelConfig {
     /** Multi-head latent attention in every layer; {@code null} (the default) for GQA. */
     public Builder mla(MlaConfig v) {
       mla = v;
+      return this;
+    }
+
+    /** Block-wise FP8 linear weights; {@code null} (the default) for unquantized ones. */
+    public Builder fp8(BlockFp8 v) {
+      fp8 = v;
       return this;
     }
 

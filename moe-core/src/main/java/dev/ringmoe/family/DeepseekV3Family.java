@@ -74,6 +74,12 @@ public final class DeepseekV3Family implements ModelFamily {
     o.addProperty("rope_interleave", c.mla().interleavedRope());
   }
 
+  /** The released DeepSeek-V3 stores its linear weights as block-wise FP8. */
+  @Override
+  public boolean acceptsBlockFp8() {
+    return true;
+  }
+
   @Override
   public WeightManifest manifest(ModelConfig config) {
     return new MlaManifest(config, DeepseekFamilies.NAMES);

@@ -1,6 +1,7 @@
 package dev.ringmoe.manifest;
 
 import com.google.common.base.Preconditions;
+import dev.ringmoe.config.BlockFp8;
 import dev.ringmoe.config.GateKind;
 import dev.ringmoe.config.MlaConfig;
 import dev.ringmoe.config.ModelConfig;
@@ -83,7 +84,20 @@ public final class MlaManifest implements WeightManifest {
   }
 
   private TensorEntry layer(Role role, int layer, long... shape) {
-    return new TensorEntry(role, n.layer(role, layer), shape, false);
+    return quantizable(new TensorEntry(role, n.layer(role, layer), shape, false));
+  }
+
+  /**
+   * With block-wise FP8 ({@link ModelConfig#fp8()}), every linear weight of a layer may be FP8
+   * except the router, as in the released DeepSeek-V3 (norms, biases, router, embeddings and LM
+   * head stay unquantized).
+   */
+  private TensorEntry quantizable(TensorEntry t) {
+    BlockFp8 fp8 = config.fp8();
+    if (fp8 == null || t.onHeap() || t.role() == Role.ROUTER) {
+      return t;
+    }
+    return t.withFp8Scale(fp8.blockRows(), fp8.blockCols());
   }
 
   @Override
@@ -120,6 +134,6 @@ public final class MlaManifest implements WeightManifest {
   }
 
   private TensorEntry expertEntry(Role role, int layer, int expert, long... shape) {
-    return new TensorEntry(role, n.expert(role, layer, expert), shape, false);
+    return quantizable(new TensorEntry(role, n.expert(role, layer, expert), shape, false));
   }
 }
