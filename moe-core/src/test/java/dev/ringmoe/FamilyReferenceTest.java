@@ -1,6 +1,7 @@
 package dev.ringmoe;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -82,6 +83,24 @@ class FamilyReferenceTest {
               GenerationOptions.builder().maxNewTokens(greedy.length).stopAtEos(false).build(),
               TokenListener.NONE);
       assertArrayEquals(greedy, r.generatedIds(), family + " " + variant + " greedy continuation");
+      if (family.startsWith("deepseek")) {
+        // MLA caches the compressed kv and the rotary key part, not per-head keys and values
+        JsonObject c =
+            JsonParser.parseString(Files.readString(root.resolve(variant).resolve("config.json")))
+                .getAsJsonObject();
+        int layers = c.get("num_hidden_layers").getAsInt();
+        long expectedKv =
+            4L * layers * (c.get("kv_lora_rank").getAsInt() + c.get("qk_rope_head_dim").getAsInt());
+        long fullKv =
+            4L
+                * layers
+                * c.get("num_attention_heads").getAsInt()
+                * (c.get("qk_nope_head_dim").getAsInt()
+                    + c.get("qk_rope_head_dim").getAsInt()
+                    + c.get("v_head_dim").getAsInt());
+        assertEquals(expectedKv, model.config().kvCacheBytesPerToken());
+        assertTrue(expectedKv < fullKv, expectedKv + " >= " + fullKv);
+      }
     }
   }
 }

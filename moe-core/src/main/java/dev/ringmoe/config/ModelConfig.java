@@ -134,10 +134,15 @@ public final class ModelConfig {
     this.hiddenSize = b.hiddenSize;
     this.layers = b.layers;
     this.heads = b.heads;
-    this.kvHeads = b.kvHeads;
+    // Multi-head latent attention has no KV heads of its own and rotates only its rope part:
+    // as in Hugging Face, head_dim is qk_rope_head_dim and every query head has its own keys.
+    this.kvHeads = b.mla != null ? b.heads : b.kvHeads;
     // 0 means derived; a negative head_dim is kept so that validate() refuses it rather than
     // replacing it.
-    this.headDim = b.headDim != 0 ? b.headDim : (b.heads > 0 ? b.hiddenSize / b.heads : 0);
+    this.headDim =
+        b.mla != null
+            ? b.mla.qkRopeHeadDim()
+            : b.headDim != 0 ? b.headDim : (b.heads > 0 ? b.hiddenSize / b.heads : 0);
     this.intermediateSize = b.intermediateSize;
     this.experts = b.experts;
     this.topK = b.topK;
@@ -812,6 +817,16 @@ public final class ModelConfig {
     return groupRouting;
   }
 
+  /**
+   * Bytes the float32 KV cache holds per token over all layers: keys and values ({@code 2 *
+   * kv_heads * head_dim} floats per layer), or with multi-head latent attention the compressed kv
+   * and the rotary key part ({@code kv_lora_rank + qk_rope_head_dim} floats per layer).
+   */
+  public long kvCacheBytesPerToken() {
+    long perLayer = mla != null ? mla.cachedWidth() : 2L * kvHeads * headDim;
+    return 4L * layers * perLayer;
+  }
+
   /** Every tensor of the model, as its family lists them. */
   public WeightManifest manifest() {
     WeightManifest m = manifest;
@@ -1056,7 +1071,11 @@ public final class ModelConfig {
       return this;
     }
 
-    /** Multi-head latent attention in every layer; {@code null} (the default) for GQA. */
+    /**
+     * Multi-head latent attention in every layer; {@code null} (the default) for GQA. With MLA the
+     * head dimension is {@code qk_rope_head_dim} and the KV heads equal the heads, whatever {@link
+     * #headDim} and {@link #kvHeads} say.
+     */
     public Builder mla(MlaConfig v) {
       mla = v;
       return this;

@@ -51,7 +51,6 @@ final class DeepseekFamilies {
       int denseDefault)
       throws ModelConfigException {
     int layers = json.requiredInt("num_hidden_layers");
-    int heads = json.requiredInt("num_attention_heads");
     int moeIntermediate = json.requiredInt("moe_intermediate_size");
     b.experts(json.requiredInt("n_routed_experts"))
         .intermediateSize(moeIntermediate)
@@ -95,8 +94,8 @@ final class DeepseekFamilies {
     } catch (IllegalArgumentException e) {
       throw json.refuse(e.getMessage());
     }
-    // MLA has one rotary key part for all heads; Hugging Face sets head_dim = qk_rope_head_dim
-    b.heads(heads).kvHeads(heads).headDim(rope).slidingWindow(0);
+    // ModelConfig derives head_dim (qk_rope_head_dim) and the KV heads (the heads) for MLA
+    b.slidingWindow(0);
   }
 
   static GroupRouting groupRouting(

@@ -47,8 +47,6 @@ public final class DeepseekV2Family implements ModelFamily {
     b.gate(GateKind.SOFTMAX_GROUP_LIMITED)
         .groupRouting(new GroupRouting(1, 1, 1.0, false))
         .mla(new MlaConfig(0, 32, 32, 16, 32, true, false))
-        .headDim(16)
-        .kvHeads(8)
         .denseLayers(0);
   }
 

@@ -47,8 +47,6 @@ public final class DeepseekV3Family implements ModelFamily {
     b.gate(GateKind.SIGMOID_GROUP_LIMITED)
         .groupRouting(new GroupRouting(1, 1, 2.5, true))
         .mla(new MlaConfig(64, 32, 32, 16, 32, true, true))
-        .headDim(16)
-        .kvHeads(8)
         .denseLayers(0);
   }
 
