@@ -34,6 +34,10 @@ public final class Decoder implements AutoCloseable {
   private final WeightStore weights;
   private final int hidden;
   private final AttentionLayer[] attention;
+
+  /** Multi-head latent attention's buffers, shared by the layers; null without MLA. */
+  private final MlaAttention.Scratch mlaScratch;
+
   private final Router router;
 
   /** Per layer, the gate built from its weights when it has parameters of its own (V3's bias). */
@@ -54,10 +58,11 @@ public final class Decoder implements AutoCloseable {
     this.weights = Preconditions.checkNotNull(weights);
     this.hidden = config.hiddenSize();
     this.attention = new AttentionLayer[config.layers()];
+    this.mlaScratch = config.mla() != null ? new MlaAttention.Scratch(config) : null;
     if (config.mla() != null) {
       Rope rope = MlaAttention.rope(config);
       for (int l = 0; l < attention.length; l++) {
-        attention[l] = new MlaAttention(config, l, rope);
+        attention[l] = new MlaAttention(config, l, rope, mlaScratch);
       }
     } else {
       Rope rope =
@@ -434,6 +439,9 @@ public final class Decoder implements AutoCloseable {
     }
     for (AttentionLayer a : attention) {
       a.close();
+    }
+    if (mlaScratch != null) {
+      mlaScratch.close();
     }
   }
 }

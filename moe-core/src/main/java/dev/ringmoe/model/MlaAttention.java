@@ -37,7 +37,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>The two low-rank norms use epsilon 1e-6 whatever {@code rms_norm_eps} says: Hugging Face
  * builds {@code q_a_layernorm} and {@code kv_a_layernorm} with the norm's default.
  *
- * <p>Owns growable scratch (native matrices and Java arrays); not thread-safe (one per decoder).
+ * <p>Uses the decoder's {@link Scratch}, shared by its layers; not thread-safe (one per decoder
+ * layer).
  */
 final class MlaAttention implements AttentionLayer {
   /** Hugging Face's {@code DeepseekV3RMSNorm} default, used by the two low-rank norms. */
@@ -60,9 +61,9 @@ final class MlaAttention implements AttentionLayer {
   private final float[] cos;
   private final float[] sin;
 
-  // Scratch for up to `tokens` new tokens and `positions` cached positions, grown on demand.
-  private int tokens;
-  private int positions;
+  private final Scratch scratch;
+
+  // The scratch's buffers, as grown for the current pass.
   private RowMatrix qaNd;
   private RowMatrix qNd;
   private RowMatrix kvaNd;
@@ -77,7 +78,94 @@ final class MlaAttention implements AttentionLayer {
   private float[] expanded;
   private float[] scores;
 
-  MlaAttention(ModelConfig config, int layer, Rope rope) {
+  /**
+   * Buffers for up to {@code tokens} new tokens and {@code positions} cached positions, grown on
+   * demand and shared by every layer of a decoder (the layers run one after another), so that the
+   * expanded keys and values of the whole prefix exist once, not once per layer. Not thread-safe.
+   */
+  static final class Scratch implements AutoCloseable {
+    private final MlaConfig m;
+    private final int heads;
+    private final int maxPositions;
+    private int tokens;
+    private int positions;
+    private RowMatrix qaNd;
+    private RowMatrix qNd;
+    private RowMatrix kvaNd;
+    private RowMatrix outNd;
+    private RowMatrix compressedNd;
+    private RowMatrix expandedNd;
+    private float[] qa;
+    private float[] q;
+    private float[] kva;
+    private float[] out;
+    private float[] compressed;
+    private float[] expanded;
+    private float[] scores;
+
+    Scratch(ModelConfig config) {
+      this.m = config.mla();
+      this.heads = config.heads();
+      this.maxPositions = config.maxPositions();
+    }
+
+    /** Grows the buffers to hold {@code n} new tokens and {@code span} positions. */
+    void ensure(int n, int span) {
+      if (n > tokens) {
+        closeTokenBuffers();
+        tokens = n;
+        if (m.qLoraRank() > 0) {
+          qaNd = new RowMatrix(n, m.qLoraRank());
+          qa = new float[n * m.qLoraRank()];
+        }
+        qNd = new RowMatrix(n, heads * m.qkHeadDim());
+        kvaNd = new RowMatrix(n, m.cachedWidth());
+        outNd = new RowMatrix(n, heads * m.vHeadDim());
+        q = new float[n * heads * m.qkHeadDim()];
+        kva = new float[n * m.cachedWidth()];
+        out = new float[n * heads * m.vHeadDim()];
+      }
+      if (span > positions) {
+        closePositionBuffers();
+        int grown = Math.min(maxPositions, Math.max(span, Math.max(64, 2 * positions)));
+        positions = grown;
+        int expandedWidth = heads * (m.qkNopeHeadDim() + m.vHeadDim());
+        compressedNd = new RowMatrix(grown, m.kvLoraRank());
+        expandedNd = new RowMatrix(grown, expandedWidth);
+        compressed = new float[grown * m.kvLoraRank()];
+        expanded = new float[grown * expandedWidth];
+        scores = new float[grown];
+      }
+    }
+
+    private void closeTokenBuffers() {
+      for (RowMatrix x : new RowMatrix[] {qaNd, qNd, kvaNd, outNd}) {
+        if (x != null) {
+          x.close();
+        }
+      }
+      qaNd = qNd = kvaNd = outNd = null;
+    }
+
+    private void closePositionBuffers() {
+      for (RowMatrix x : new RowMatrix[] {compressedNd, expandedNd}) {
+        if (x != null) {
+          x.close();
+        }
+      }
+      compressedNd = expandedNd = null;
+    }
+
+    @Override
+    public void close() {
+      closeTokenBuffers();
+      closePositionBuffers();
+      tokens = 0;
+      positions = 0;
+    }
+  }
+
+  MlaAttention(ModelConfig config, int layer, Rope rope, Scratch scratch) {
     MlaConfig m = config.mla();
     this.config = config;
     this.layer = layer;
@@ -95,6 +183,7 @@ final class MlaAttention implements AttentionLayer {
     this.scale = (float) softmaxScale(config);
     this.cos = new float[ropeDim / 2];
     this.sin = new float[ropeDim / 2];
+    this.scratch = scratch;
   }
 
   /**
@@ -216,57 +305,22 @@ final class MlaAttention implements AttentionLayer {
     }
   }
 
-  /** Grows the scratch to hold {@code n} new tokens and {@code span} positions. */
+  /** Grows the shared scratch and takes its current buffers. */
   private void ensure(int n, int span) {
-    if (n > tokens) {
-      closeTokenScratch();
-      tokens = n;
-      if (qLora > 0) {
-        qaNd = new RowMatrix(n, qLora);
-        qa = new float[n * qLora];
-      }
-      qNd = new RowMatrix(n, heads * qkHead);
-      kvaNd = new RowMatrix(n, cached);
-      outNd = new RowMatrix(n, heads * vDim);
-      q = new float[n * heads * qkHead];
-      kva = new float[n * cached];
-      out = new float[n * heads * vDim];
-    }
-    if (span > positions) {
-      closePositionScratch();
-      int grown = Math.min(config.maxPositions(), Math.max(span, Math.max(64, 2 * positions)));
-      positions = grown;
-      compressedNd = new RowMatrix(grown, kvLora);
-      expandedNd = new RowMatrix(grown, heads * kvWidth);
-      compressed = new float[grown * kvLora];
-      expanded = new float[grown * heads * kvWidth];
-      scores = new float[grown];
-    }
-  }
-
-  private void closeTokenScratch() {
-    for (RowMatrix m : new RowMatrix[] {qaNd, qNd, kvaNd, outNd}) {
-      if (m != null) {
-        m.close();
-      }
-    }
-    qaNd = qNd = kvaNd = outNd = null;
-  }
-
-  private void closePositionScratch() {
-    for (RowMatrix m : new RowMatrix[] {compressedNd, expandedNd}) {
-      if (m != null) {
-        m.close();
-      }
-    }
-    compressedNd = expandedNd = null;
-  }
-
-  @Override
-  public void close() {
-    closeTokenScratch();
-    closePositionScratch();
-    tokens = 0;
-    positions = 0;
+    Scratch b = scratch;
+    b.ensure(n, span);
+    qaNd = b.qaNd;
+    qNd = b.qNd;
+    kvaNd = b.kvaNd;
+    outNd = b.outNd;
+    compressedNd = b.compressedNd;
+    expandedNd = b.expandedNd;
+    qa = b.qa;
+    q = b.q;
+    kva = b.kva;
+    out = b.out;
+    compressed = b.compressed;
+    expanded = b.expanded;
+    scores = b.scores;
   }
 }
