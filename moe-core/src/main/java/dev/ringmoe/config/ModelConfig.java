@@ -280,6 +280,17 @@ public final class ModelConfig {
               + vocabSize
               + ")");
     }
+    if (mla != null) {
+      long widest = (long) heads * Math.max(mla.qkHeadDim(), mla.qkNopeHeadDim() + mla.vHeadDim());
+      check(
+          where,
+          widest <= Integer.MAX_VALUE / 4,
+          "num_attention_heads * the MLA head width ("
+              + heads
+              + " * "
+              + Math.max(mla.qkHeadDim(), mla.qkNopeHeadDim() + mla.vHeadDim())
+              + ") is too large");
+    }
     boolean grouped =
         gate == GateKind.SOFTMAX_GROUP_LIMITED || gate == GateKind.SIGMOID_GROUP_LIMITED;
     check(

@@ -59,8 +59,17 @@ final class DeepseekFamilies {
     if (shared < 0) {
       throw json.refuse("n_shared_experts must not be negative, was " + shared);
     }
-    b.sharedExpertIntermediateSize(Math.multiplyExact(shared, moeIntermediate))
-        .sharedExpertGate(false);
+    long sharedWidth = (long) shared * moeIntermediate;
+    if (sharedWidth > Integer.MAX_VALUE) {
+      throw json.refuse(
+          "n_shared_experts ("
+              + shared
+              + ") * moe_intermediate_size ("
+              + moeIntermediate
+              + ") exceeds "
+              + Integer.MAX_VALUE);
+    }
+    b.sharedExpertIntermediateSize((int) sharedWidth).sharedExpertGate(false);
     int dense = orElse(json.optionalInt("first_k_dense_replace"), denseDefault);
     if (dense < 0 || dense > layers) {
       throw json.refuse(

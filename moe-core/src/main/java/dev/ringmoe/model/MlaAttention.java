@@ -127,9 +127,24 @@ final class MlaAttention implements AttentionLayer {
       }
       if (span > positions) {
         closePositionBuffers();
-        int grown = Math.min(maxPositions, Math.max(span, Math.max(64, 2 * positions)));
-        positions = grown;
         int expandedWidth = heads * (m.qkNopeHeadDim() + m.vHeadDim());
+        int limit = Integer.MAX_VALUE / Math.max(expandedWidth, m.kvLoraRank());
+        if (span > limit) {
+          throw new IllegalArgumentException(
+              "a sequence of "
+                  + span
+                  + " positions needs more than 2^31 floats of expanded keys and values"
+                  + " (heads * (qk_nope_head_dim + v_head_dim) = "
+                  + expandedWidth
+                  + " per position); at most "
+                  + limit
+                  + " positions");
+        }
+        int grown =
+            (int)
+                Math.min(
+                    Math.min(maxPositions, limit), Math.max(span, Math.max(64, 2L * positions)));
+        positions = grown;
         compressedNd = new RowMatrix(grown, m.kvLoraRank());
         expandedNd = new RowMatrix(grown, expandedWidth);
         compressed = new float[grown * m.kvLoraRank()];
