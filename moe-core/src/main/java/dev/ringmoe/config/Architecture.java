@@ -27,6 +27,12 @@ public final class Architecture {
   /** OLMoE ({@code OlmoeForCausalLM}). */
   public static final Architecture OLMOE = named("OlmoeForCausalLM");
 
+  /** DeepSeek-V2 ({@code DeepseekV2ForCausalLM}). */
+  public static final Architecture DEEPSEEK_V2 = named("DeepseekV2ForCausalLM");
+
+  /** DeepSeek-V3 ({@code DeepseekV3ForCausalLM}). */
+  public static final Architecture DEEPSEEK_V3 = named("DeepseekV3ForCausalLM");
+
   private final String name;
   private final ModelFamily family;
 

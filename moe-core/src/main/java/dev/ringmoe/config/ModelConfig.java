@@ -47,8 +47,11 @@ import java.util.Objects;
  *   <li>{@code tie_word_embeddings} and {@code norm_topk_prob} are {@code true} or {@code false}
  *       (not 0/1); {@code hidden_act} is a string ({@code "silu"}); {@code architectures} a
  *       non-empty list of strings, the first of which picks the architecture;
- *   <li>{@code rope_scaling}, if set, is an object of {@code rope_type "default"}: a scaled RoPE is
- *       refused rather than ignored.
+ *   <li>{@code rope_scaling}, if set, is an object of {@code rope_type} (or {@code type}) {@code
+ *       "default"} or {@code "yarn"} (read into {@link YarnScaling}: {@code factor} required,
+ *       {@code original_max_position_embeddings} an integer, {@code attention_factor}, {@code
+ *       mscale}, {@code mscale_all_dim}, {@code beta_fast}, {@code beta_slow} numbers, {@code
+ *       truncate} a boolean); any other scaling is refused rather than ignored.
  * </ul>
  *
  * {@code hidden_size}, {@code num_hidden_layers}, {@code num_attention_heads}, {@code
@@ -120,6 +123,10 @@ public final class ModelConfig {
 
   private final boolean attentionBias;
   private final QkNorm qkNorm;
+  private final YarnScaling yarn;
+  private final MlaConfig mla;
+  private final GroupRouting groupRouting;
+  private final BlockFp8 fp8;
   private volatile WeightManifest manifest;
 
   private ModelConfig(Builder b) {
@@ -127,10 +134,15 @@ public final class ModelConfig {
     this.hiddenSize = b.hiddenSize;
     this.layers = b.layers;
     this.heads = b.heads;
-    this.kvHeads = b.kvHeads;
+    // Multi-head latent attention has no KV heads of its own and rotates only its rope part:
+    // as in Hugging Face, head_dim is qk_rope_head_dim and every query head has its own keys.
+    this.kvHeads = b.mla != null ? b.heads : b.kvHeads;
     // 0 means derived; a negative head_dim is kept so that validate() refuses it rather than
     // replacing it.
-    this.headDim = b.headDim != 0 ? b.headDim : (b.heads > 0 ? b.hiddenSize / b.heads : 0);
+    this.headDim =
+        b.mla != null
+            ? b.mla.qkRopeHeadDim()
+            : b.headDim != 0 ? b.headDim : (b.heads > 0 ? b.hiddenSize / b.heads : 0);
     this.intermediateSize = b.intermediateSize;
     this.experts = b.experts;
     this.topK = b.topK;
@@ -164,6 +176,10 @@ public final class ModelConfig {
             .toArray();
     this.attentionBias = b.attentionBias;
     this.qkNorm = b.qkNorm;
+    this.yarn = b.yarn;
+    this.mla = b.mla;
+    this.groupRouting = b.groupRouting;
+    this.fp8 = b.fp8;
   }
 
   /** Checks the invariants; {@code where} names the source for the message. */
@@ -263,6 +279,51 @@ public final class ModelConfig {
               + ") (vocab_size "
               + vocabSize
               + ")");
+    }
+    if (mla != null) {
+      long widest = (long) heads * Math.max(mla.qkHeadDim(), mla.qkNopeHeadDim() + mla.vHeadDim());
+      check(
+          where,
+          widest <= Integer.MAX_VALUE / 4,
+          "num_attention_heads * the MLA head width ("
+              + heads
+              + " * "
+              + Math.max(mla.qkHeadDim(), mla.qkNopeHeadDim() + mla.vHeadDim())
+              + ") is too large");
+    }
+    boolean grouped =
+        gate == GateKind.SOFTMAX_GROUP_LIMITED || gate == GateKind.SIGMOID_GROUP_LIMITED;
+    check(
+        where,
+        grouped == (groupRouting != null),
+        "the gate " + gate + (grouped ? " needs" : " takes no") + " group routing parameters");
+    if (grouped) {
+      check(
+          where,
+          experts % groupRouting.groups() == 0,
+          "n_group ("
+              + groupRouting.groups()
+              + ") must divide the number of routed experts ("
+              + experts
+              + ")");
+      int perGroup = experts / groupRouting.groups();
+      // Hugging Face's V3 gate ranks a group by the sum of its two best scores (topk(2))
+      check(
+          where,
+          gate != GateKind.SIGMOID_GROUP_LIMITED || perGroup >= 2,
+          "n_group ("
+              + groupRouting.groups()
+              + ") leaves "
+              + perGroup
+              + " expert(s) per group; the sigmoid gate ranks groups by their two best experts");
+      check(
+          where,
+          topK <= groupRouting.topkGroup() * perGroup,
+          "num_experts_per_tok ("
+              + topK
+              + ") exceeds the experts of the topk_group ("
+              + groupRouting.topkGroup()
+              + ") groups kept");
     }
     try {
       exactFloat32WeightBytes();
@@ -433,15 +494,21 @@ public final class ModelConfig {
       ConfigFields rs = new ConfigFields(ropeScaling, file, "rope_scaling.");
       String type =
           rs.has("rope_type") ? rs.optionalString("rope_type") : rs.optionalString("type");
-      if (!"default".equals(type)) {
+      if ("yarn".equals(type)) {
+        b.yarn(yarn(rs, file));
+      } else if (!"default".equals(type)) {
         // Hugging Face applies the scaling to the rotary frequencies; running without it gives
         // wrong logits.
         throw new ModelConfigException(
             file,
             "rope_scaling "
                 + StrictJson.render(ropeScaling, 80)
-                + " is not supported: RingMoE computes unscaled RoPE from rope_theta (null or rope_type \"default\")");
+                + " is not supported: RingMoE computes unscaled RoPE from rope_theta (null or rope_type \"default\") or YaRN (rope_type \"yarn\")");
       }
+    }
+    Map<String, Object> quantization = f.optionalObject("quantization_config");
+    if (quantization != null) {
+      b.fp8(blockFp8(new ConfigFields(quantization, file, "quantization_config."), arch, file));
     }
     Integer bos = f.optionalInt("bos_token_id");
     if (bos != null) {
@@ -459,6 +526,76 @@ public final class ModelConfig {
     ModelConfig config = new ModelConfig(b);
     config.validate(file);
     return config;
+  }
+
+  /** The fields of a {@code rope_type "yarn"} object. */
+  private static YarnScaling yarn(ConfigFields rs, Path file) throws ModelConfigException {
+    Double factor = rs.optionalFiniteDouble("factor");
+    if (factor == null) {
+      throw new ModelConfigException(file, "missing required field 'rope_scaling.factor' (yarn)");
+    }
+    try {
+      return new YarnScaling(
+          factor,
+          rs.optionalInt("original_max_position_embeddings"),
+          rs.optionalFiniteDouble("attention_factor"),
+          rs.optionalFiniteDouble("mscale"),
+          rs.optionalFiniteDouble("mscale_all_dim"),
+          rs.optionalFiniteDouble("beta_fast"),
+          rs.optionalFiniteDouble("beta_slow"),
+          rs.optionalBoolean("truncate"));
+    } catch (IllegalArgumentException e) {
+      throw new ModelConfigException(file, e.getMessage());
+    }
+  }
+
+  /**
+   * DeepSeek-V3's block-wise FP8: {@code quant_method "fp8"}, {@code fmt "e4m3"} (or absent),
+   * {@code activation_scheme "dynamic"} (or absent), {@code weight_block_size} two positive
+   * integers.
+   */
+  private static BlockFp8 blockFp8(ConfigFields q, Architecture arch, Path file)
+      throws ModelConfigException {
+    String method = q.optionalString("quant_method");
+    if (!"fp8".equals(method)) {
+      throw new ModelConfigException(
+          file,
+          "quantization_config.quant_method "
+              + (method == null ? "null" : StrictJson.quote(method))
+              + " is not supported (only \"fp8\", block-wise FP8 weights)");
+    }
+    if (!arch.family().acceptsBlockFp8()) {
+      throw new ModelConfigException(
+          file, "FP8 weights (quantization_config) are not supported for " + arch.name());
+    }
+    String fmt = q.optionalString("fmt");
+    if (fmt != null && !fmt.equals("e4m3")) {
+      throw new ModelConfigException(
+          file,
+          "quantization_config.fmt " + StrictJson.quote(fmt) + " is not supported (only e4m3)");
+    }
+    String activations = q.optionalString("activation_scheme");
+    if (activations != null && !activations.equals("dynamic")) {
+      throw new ModelConfigException(
+          file,
+          "quantization_config.activation_scheme "
+              + StrictJson.quote(activations)
+              + " is not supported (only dynamic: activations stay float32)");
+    }
+    if (q.has("modules_to_not_convert")) {
+      throw new ModelConfigException(
+          file, "quantization_config.modules_to_not_convert is not supported");
+    }
+    int[] block = q.optionalInts("weight_block_size");
+    if (block == null || block.length != 2) {
+      throw new ModelConfigException(
+          file, "quantization_config.weight_block_size must be a list of two integers");
+    }
+    try {
+      return new BlockFp8(block[0], block[1]);
+    } catch (IllegalArgumentException e) {
+      throw new ModelConfigException(file, e.getMessage());
+    }
   }
 
   private static <T> T orElse(T value, T fallback) {
@@ -502,6 +639,22 @@ public final class ModelConfig {
     }
     o.addProperty("rms_norm_eps", rmsNormEps);
     o.addProperty("rope_theta", ropeTheta);
+    if (yarn != null) {
+      JsonObject rs = new JsonObject();
+      rs.addProperty("factor", yarn.factor());
+      rs.addProperty("rope_type", "yarn");
+      rs.addProperty("type", "yarn");
+      addIfSet(rs, "original_max_position_embeddings", yarn.originalMaxPositionEmbeddings());
+      addIfSet(rs, "attention_factor", yarn.attentionFactor());
+      addIfSet(rs, "mscale", yarn.mscale());
+      addIfSet(rs, "mscale_all_dim", yarn.mscaleAllDim());
+      addIfSet(rs, "beta_fast", yarn.betaFast());
+      addIfSet(rs, "beta_slow", yarn.betaSlow());
+      if (yarn.truncate() != null) {
+        rs.addProperty("truncate", yarn.truncate());
+      }
+      o.add("rope_scaling", rs);
+    }
     if (slidingWindow > 0) {
       o.addProperty("sliding_window", slidingWindow);
     } else {
@@ -514,6 +667,12 @@ public final class ModelConfig {
     architecture.family().writeConfig(this, o);
     Gson gson = new GsonBuilder().setPrettyPrinting().serializeNulls().create();
     return gson.toJson(o) + "\n";
+  }
+
+  private static void addIfSet(JsonObject o, String name, Number value) {
+    if (value != null) {
+      o.addProperty(name, value);
+    }
   }
 
   public Architecture architecture() {
@@ -643,6 +802,42 @@ public final class ModelConfig {
     return qkNorm;
   }
 
+  /** The YaRN scaling of the rotary embedding, or {@code null} for plain RoPE. */
+  public YarnScaling yarn() {
+    return yarn;
+  }
+
+  /**
+   * The multi-head latent attention of every layer (DeepSeek-V2/V3), or {@code null} for
+   * grouped-query attention with {@link #heads()}, {@link #kvHeads()} and {@link #headDim()}.
+   */
+  public MlaConfig mla() {
+    return mla;
+  }
+
+  /**
+   * The block-wise FP8 format of the linear weights ({@code quantization_config}), or {@code null}
+   * for unquantized weights.
+   */
+  public BlockFp8 fp8() {
+    return fp8;
+  }
+
+  /** The group-limited gate's parameters, or {@code null} for the softmax top-k gates. */
+  public GroupRouting groupRouting() {
+    return groupRouting;
+  }
+
+  /**
+   * Bytes the float32 KV cache holds per token over all layers: keys and values ({@code 2 *
+   * kv_heads * head_dim} floats per layer), or with multi-head latent attention the compressed kv
+   * and the rotary key part ({@code kv_lora_rank + qk_rope_head_dim} floats per layer).
+   */
+  public long kvCacheBytesPerToken() {
+    long perLayer = mla != null ? mla.cachedWidth() : 2L * kvHeads * headDim;
+    return 4L * layers * perLayer;
+  }
+
   /** Every tensor of the model, as its family lists them. */
   public WeightManifest manifest() {
     WeightManifest m = manifest;
@@ -747,6 +942,10 @@ public final class ModelConfig {
     private int[] denseLayers = {};
     private boolean attentionBias = false;
     private QkNorm qkNorm = QkNorm.NONE;
+    private YarnScaling yarn;
+    private MlaConfig mla;
+    private GroupRouting groupRouting;
+    private BlockFp8 fp8;
 
     private Builder(Architecture architecture) {
       this.architecture = architecture;
@@ -874,6 +1073,34 @@ public final class ModelConfig {
 
     public Builder qkNorm(QkNorm v) {
       qkNorm = Objects.requireNonNull(v);
+      return this;
+    }
+
+    /** YaRN scaling of the rotary embedding; {@code null} (the default) for plain RoPE. */
+    public Builder yarn(YarnScaling v) {
+      yarn = v;
+      return this;
+    }
+
+    /**
+     * Multi-head latent attention in every layer; {@code null} (the default) for GQA. With MLA the
+     * head dimension is {@code qk_rope_head_dim} and the KV heads equal the heads, whatever {@link
+     * #headDim} and {@link #kvHeads} say.
+     */
+    public Builder mla(MlaConfig v) {
+      mla = v;
+      return this;
+    }
+
+    /** Block-wise FP8 linear weights; {@code null} (the default) for unquantized ones. */
+    public Builder fp8(BlockFp8 v) {
+      fp8 = v;
+      return this;
+    }
+
+    /** The parameters of a group-limited gate; {@code null} (the default) for none. */
+    public Builder groupRouting(GroupRouting v) {
+      groupRouting = v;
       return this;
     }
 

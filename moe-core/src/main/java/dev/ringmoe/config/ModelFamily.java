@@ -47,6 +47,15 @@ public interface ModelFamily {
    */
   void writeConfig(ModelConfig c, JsonObject o);
 
+  /**
+   * Whether checkpoints of the family may store their linear weights as block-wise FP8 ({@link
+   * BlockFp8}, {@code quantization_config} {@code quant_method "fp8"}); a family that does not
+   * refuses such a config.
+   */
+  default boolean acceptsBlockFp8() {
+    return false;
+  }
+
   /** Every tensor of a model of this family. */
   WeightManifest manifest(ModelConfig config);
 }

@@ -31,8 +31,31 @@ public enum Role {
    * RMSNorm of the keys, per head [head_dim] or over the whole projection [kv_heads * head_dim].
    */
   KEY_NORM,
+  /** Multi-head latent attention: the query down-projection [q_lora_rank, hidden]. */
+  QUERY_A,
+  /** Multi-head latent attention: the RMSNorm of the compressed query [q_lora_rank]. */
+  QUERY_A_NORM,
+  /** Multi-head latent attention: the query up-projection [heads * qk_head_dim, q_lora_rank]. */
+  QUERY_B,
+  /**
+   * Multi-head latent attention: the kv down-projection with the shared rotary key part
+   * [kv_lora_rank + qk_rope_head_dim, hidden].
+   */
+  KV_A,
+  /** Multi-head latent attention: the RMSNorm of the compressed kv [kv_lora_rank]. */
+  KV_A_NORM,
+  /**
+   * Multi-head latent attention: the kv up-projection [heads * (qk_nope_head_dim + v_head_dim),
+   * kv_lora_rank].
+   */
+  KV_B,
   /** The gate's linear layer [experts, hidden]. */
   ROUTER,
+  /**
+   * The gate's score correction bias [experts], added for the choice only (DeepSeek-V3's {@code
+   * e_score_correction_bias}).
+   */
+  ROUTER_BIAS,
   /** A shared expert's SwiGLU projections, run for every token beside the routed experts. */
   SHARED_GATE,
   SHARED_UP,

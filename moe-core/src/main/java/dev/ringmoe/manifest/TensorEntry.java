@@ -4,20 +4,52 @@ import java.util.Arrays;
 
 /**
  * One tensor of a section: its role, its name in the checkpoint, its shape and whether a checkpoint
- * may lack it. Rank-1 tensors are kept on the Java heap ({@link #onHeap()}), the rest in native
- * memory. Immutable.
+ * may lack it; for a linear weight that a block-wise FP8 checkpoint may store quantized, where its
+ * scales are ({@link #fp8Scale()}). Rank-1 tensors are kept on the Java heap ({@link #onHeap()}),
+ * the rest in native memory. Immutable.
  */
 public final class TensorEntry {
   private final Role role;
   private final String name;
   private final long[] shape;
   private final boolean optional;
+  private final Fp8Scale fp8Scale;
+
+  /**
+   * Where the block scales of an FP8 weight are: the F32 tensor {@code name} holding one multiplier
+   * per {@code blockRows x blockCols} block (edge blocks partial).
+   */
+  public record Fp8Scale(String name, int blockRows, int blockCols) {}
 
   public TensorEntry(Role role, String name, long[] shape, boolean optional) {
+    this(role, name, shape, optional, null);
+  }
+
+  private TensorEntry(Role role, String name, long[] shape, boolean optional, Fp8Scale fp8Scale) {
     this.role = role;
     this.name = name;
     this.shape = shape.clone();
     this.optional = optional;
+    this.fp8Scale = fp8Scale;
+  }
+
+  /**
+   * This entry, which a checkpoint may store as {@code F8_E4M3} with the F32 block scales {@code
+   * <name>_scale_inv} (DeepSeek-V3's naming).
+   *
+   * @throws IllegalArgumentException if the entry is not a matrix
+   */
+  public TensorEntry withFp8Scale(int blockRows, int blockCols) {
+    if (onHeap()) {
+      throw new IllegalArgumentException(name + " is a vector, not an FP8-quantizable matrix");
+    }
+    return new TensorEntry(
+        role, name, shape, optional, new Fp8Scale(name + "_scale_inv", blockRows, blockCols));
+  }
+
+  /** Where this weight's FP8 block scales are, or {@code null} if it may not be stored as FP8. */
+  public Fp8Scale fp8Scale() {
+    return fp8Scale;
   }
 
   public Role role() {

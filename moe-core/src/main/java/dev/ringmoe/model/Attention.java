@@ -17,7 +17,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Owns its score scratch; not thread-safe (one per decoder).
  */
-final class Attention {
+final class Attention implements AttentionLayer {
   private final ModelConfig config;
   private final int layer;
   private final int window;
@@ -47,7 +47,8 @@ final class Attention {
   }
 
   /** Pre-norm self-attention with grouped KV heads; adds its output to the residual stream. */
-  void forward(LayerWeights lw, Workspace ws, KvCache cache) {
+  @Override
+  public void forward(LayerWeights lw, Workspace ws, KvCache cache) {
     int n = ws.tokens;
     RmsNorm.apply(
         ws.residual, ws.normed, lw.vector(Role.INPUT_NORM), n, hidden, config.rmsNormEps());

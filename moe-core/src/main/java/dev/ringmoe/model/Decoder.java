@@ -2,6 +2,7 @@ package dev.ringmoe.model;
 
 import com.google.common.base.Preconditions;
 import dev.ringmoe.config.GateKind;
+import dev.ringmoe.config.GroupRouting;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.moe.ExpertSource;
@@ -32,8 +33,16 @@ public final class Decoder implements AutoCloseable {
   private final ModelConfig config;
   private final WeightStore weights;
   private final int hidden;
-  private final Attention[] attention;
+  private final AttentionLayer[] attention;
+
+  /** Multi-head latent attention's buffers, shared by the layers; null without MLA. */
+  private final MlaAttention.Scratch mlaScratch;
+
   private final Router router;
+
+  /** Per layer, the gate built from its weights when it has parameters of its own (V3's bias). */
+  private final Router[] layerRouters;
+
   private final ExpertSource[] layerExperts;
   private final Workspace single;
   private Workspace batch;
@@ -48,12 +57,23 @@ public final class Decoder implements AutoCloseable {
     this.config = Preconditions.checkNotNull(config);
     this.weights = Preconditions.checkNotNull(weights);
     this.hidden = config.hiddenSize();
-    Rope rope = new Rope(config.headDim(), config.ropeTheta());
-    this.attention = new Attention[config.layers()];
-    for (int l = 0; l < attention.length; l++) {
-      attention[l] = new Attention(config, l, config.slidingWindow(), rope);
+    this.attention = new AttentionLayer[config.layers()];
+    this.mlaScratch = config.mla() != null ? new MlaAttention.Scratch(config) : null;
+    if (config.mla() != null) {
+      Rope rope = MlaAttention.rope(config);
+      for (int l = 0; l < attention.length; l++) {
+        attention[l] = new MlaAttention(config, l, rope, mlaScratch);
+      }
+    } else {
+      Rope rope =
+          Rope.of(
+              config.headDim(), config.ropeTheta(), config.maxPositions(), config.yarn(), false);
+      for (int l = 0; l < attention.length; l++) {
+        attention[l] = new Attention(config, l, config.slidingWindow(), rope);
+      }
     }
     this.router = router(config);
+    this.layerRouters = new Router[config.layers()];
     this.single = new Workspace(config, router, 1);
     this.layerExperts = new ExpertSource[config.layers()];
     for (int l = 0; l < config.layers(); l++) {
@@ -103,8 +123,7 @@ public final class Decoder implements AutoCloseable {
           "the KV cache's %d positions in the device budget (StoreOptions.withKvPositions,"
               + " MoeModel.Builder.kvPositions, --kv-positions)");
     }
-    return KvCache.of(
-        config, config.maxPositions(), "the model's maximum of %d (max_position_embeddings)");
+    return KvCache.of(config, config.maxPositions(), null);
   }
 
   /** The most positions one sequence may have: the model's, or fewer if the store's budget says. */
@@ -278,7 +297,18 @@ public final class Decoder implements AutoCloseable {
    * layer has one.
    */
   private void moeBlock(int layer, LayerWeights lw, Workspace ws) {
-    Routing routing = ws.moeBlock.route(ws.routerLogits, ws.tokens);
+    Routing routing;
+    if (lw.has(Role.ROUTER_BIAS)) {
+      Router gate = layerRouters[layer];
+      if (gate == null) {
+        gate = router(config, lw.vector(Role.ROUTER_BIAS));
+        layerRouters[layer] = gate;
+      }
+      routing = new Routing(ws.tokens, gate.topK());
+      gate.route(ws.routerLogits, routing);
+    } else {
+      routing = ws.moeBlock.route(ws.routerLogits, ws.tokens);
+    }
     weights.routed(layer, routing.used(), ws.residual);
     ws.moeBlock.forward(routing, ws.normed, layerExperts[layer], ws.moe);
     if (lw.has(Role.SHARED_GATE)) {
@@ -324,10 +354,34 @@ public final class Decoder implements AutoCloseable {
     }
   }
 
-  /** The router the config describes. */
+  /**
+   * The router the config describes; for a gate with per-layer parameters (DeepSeek-V3's correction
+   * bias) without them, which only predictors use.
+   */
   static Router router(ModelConfig config) {
-    return Router.softmaxTopK(
-        config.experts(), config.topK(), config.gate() == GateKind.SOFTMAX_TOPK_RENORMALISED);
+    return router(config, null);
+  }
+
+  /** The router the config describes, with a layer's correction bias ({@code null} for none). */
+  private static Router router(ModelConfig config, float[] bias) {
+    GroupRouting g = config.groupRouting();
+    switch (config.gate()) {
+      case SOFTMAX_GROUP_LIMITED:
+        return Router.deepseekV2(
+            config.experts(), config.topK(), g.groups(), g.topkGroup(), g.routedScalingFactor());
+      case SIGMOID_GROUP_LIMITED:
+        return Router.deepseekV3(
+            config.experts(),
+            config.topK(),
+            g.groups(),
+            g.topkGroup(),
+            g.renormalise(),
+            g.routedScalingFactor(),
+            bias);
+      default:
+        return Router.softmaxTopK(
+            config.experts(), config.topK(), config.gate() == GateKind.SOFTMAX_TOPK_RENORMALISED);
+    }
   }
 
   /**
@@ -393,6 +447,12 @@ public final class Decoder implements AutoCloseable {
     if (logitsRow != null) {
       logitsRow.close();
       logitsRow = null;
+    }
+    for (AttentionLayer a : attention) {
+      a.close();
+    }
+    if (mlaScratch != null) {
+      mlaScratch.close();
     }
   }
 }

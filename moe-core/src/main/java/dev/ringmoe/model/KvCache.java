@@ -6,8 +6,10 @@ import java.util.Arrays;
 
 /**
  * The float32 key/value cache of one sequence: for every layer, the rotated keys and the values of
- * every position seen so far, [position][kvHeads * headDim]. Kept in float32 because half-precision
- * caches flip near-tied expert choices and so change outputs.
+ * every position seen so far, [position][kvHeads * headDim]; for multi-head latent attention (MLA)
+ * only the "keys" rows, each the token's normalised compressed kv and its rotated key part
+ * [position][kv_lora_rank + qk_rope_head_dim], and no values. Kept in float32 because
+ * half-precision caches flip near-tied expert choices and so change outputs.
  *
  * <p>Grows by doubling up to its maximum positions: the model's {@code max_position_embeddings}, or
  * fewer when a streaming store's budget reserved room for fewer ({@link StoreOptions#kvPositions}).
@@ -16,8 +18,11 @@ import java.util.Arrays;
  * for the model. Not thread-safe: one sequence, one decoding thread.
  */
 public final class KvCache {
+  private static final String MODEL_LIMIT = "the model's maximum of %d (max_position_embeddings)";
+
   private final int layers;
   private final int width;
+  private final int valueWidth;
   private final int maxPositions;
   private final float[][] keys;
   private final float[][] values;
@@ -25,38 +30,51 @@ public final class KvCache {
   private int length;
 
   /**
-   * @param width kvHeads * headDim
+   * @param width kvHeads * headDim, of both keys and values
    * @param maxPositions the most positions the cache may hold
    */
   public KvCache(int layers, int width, int maxPositions) {
-    this(layers, width, maxPositions, "the model's maximum of %d (max_position_embeddings)");
+    this(layers, width, width, maxPositions);
+  }
+
+  /**
+   * @param keyWidth entries per position of the key rows
+   * @param valueWidth entries per position of the value rows (0 for none)
+   * @param maxPositions the most positions the cache may hold
+   */
+  public KvCache(int layers, int keyWidth, int valueWidth, int maxPositions) {
+    this(layers, keyWidth, valueWidth, maxPositions, MODEL_LIMIT);
   }
 
   /**
    * A cache for {@code config}'s model holding at most {@code maxPositions} positions; {@code
-   * limit} names that limit in the error a longer sequence gets (a format with one {@code %d}).
+   * limit} names that limit in the error a longer sequence gets (a format with one {@code %d}), or
+   * is null for the model's own maximum.
    */
   static KvCache of(ModelConfig config, int maxPositions, String limit) {
-    return new KvCache(config.layers(), width(config), maxPositions, limit);
+    String named = limit != null ? limit : MODEL_LIMIT;
+    if (config.mla() != null) {
+      // MLA keeps the compressed kv and the rotary key part per token, not keys and values
+      return new KvCache(config.layers(), config.mla().cachedWidth(), 0, maxPositions, named);
+    }
+    int width = config.kvHeads() * config.headDim();
+    return new KvCache(config.layers(), width, width, maxPositions, named);
   }
 
   /**
-   * The bytes a cache of {@code config}'s model holds at {@code positions} positions (keys and
-   * values of every layer, float32).
+   * The bytes a cache of {@code config}'s model holds at {@code positions} positions (every layer,
+   * float32): {@link ModelConfig#kvCacheBytesPerToken()} per position.
    */
   public static long bytes(ModelConfig config, int positions) {
-    return 2L * Float.BYTES * config.layers() * width(config) * positions;
+    return config.kvCacheBytesPerToken() * positions;
   }
 
-  private static int width(ModelConfig config) {
-    return config.kvHeads() * config.headDim();
-  }
-
-  private KvCache(int layers, int width, int maxPositions, String limit) {
+  private KvCache(int layers, int keyWidth, int valueWidth, int maxPositions, String limit) {
     Preconditions.checkArgument(
-        layers > 0 && width > 0 && maxPositions > 0, "bad cache dimensions");
+        layers > 0 && keyWidth > 0 && valueWidth >= 0 && maxPositions > 0, "bad cache dimensions");
     this.layers = layers;
-    this.width = width;
+    this.width = keyWidth;
+    this.valueWidth = valueWidth;
     this.maxPositions = maxPositions;
     this.limit = limit;
     this.keys = new float[layers][];
@@ -64,8 +82,13 @@ public final class KvCache {
     int initial = Math.min(maxPositions, 64);
     for (int l = 0; l < layers; l++) {
       keys[l] = new float[initial * width];
-      values[l] = new float[initial * width];
+      values[l] = new float[initial * valueWidth];
     }
+  }
+
+  /** Bytes the cache holds per position, over all layers (float32 keys and values). */
+  public long bytesPerPosition() {
+    return 4L * layers * (width + valueWidth);
   }
 
   /** Positions stored (the next token's position). */
@@ -94,7 +117,7 @@ public final class KvCache {
       int grown = Math.min(maxPositions, Math.max(needed, capacity * 2));
       for (int l = 0; l < layers; l++) {
         keys[l] = Arrays.copyOf(keys[l], grown * width);
-        values[l] = Arrays.copyOf(values[l], grown * width);
+        values[l] = Arrays.copyOf(values[l], grown * valueWidth);
       }
     }
   }

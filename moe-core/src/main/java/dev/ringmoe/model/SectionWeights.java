@@ -1,7 +1,9 @@
 package dev.ringmoe.model;
 
 import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.checkpoint.MappedTensorReader;
+import dev.ringmoe.checkpoint.TensorInfo;
 import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.manifest.Section;
@@ -16,8 +18,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * A section's tensors read from a checkpoint by its manifest entries: vectors into Java arrays,
  * matrices into ND4J arrays of the model's weight type ({@link Tensors#weightType}: over the file
- * mapping when the checkpoint stores that type, unless {@code copy}). Optional tensors the
- * checkpoint lacks are left out. The caller owns the matrices; on failure nothing stays allocated.
+ * mapping when the checkpoint stores that type, unless {@code copy}; block-wise FP8 matrices
+ * dequantized into float32). A dtype the entry does not allow is refused ({@link
+ * Tensors#checkDtype}). Optional tensors the checkpoint lacks are left out. The caller owns the
+ * matrices; on failure nothing stays allocated.
  */
 final class SectionWeights {
   final Map<Role, INDArray> matrices = new EnumMap<>(Role.class);
@@ -53,7 +57,12 @@ final class SectionWeights {
           continue;
         }
         long[] shape = t.shape();
-        if (t.onHeap()) {
+        TensorInfo info = Tensors.tensor(checkpoint, t.name(), shape);
+        Tensors.checkDtype(t, info);
+        if (info.dtype() == DType.F8_E4M3) {
+          // block-wise FP8: dequantized to float32 at load (the weight type is then FLOAT)
+          w.matrices.put(t.role(), Tensors.loadDequantized(checkpoint, reader, t, info));
+        } else if (t.onHeap()) {
           w.vectors.put(
               t.role(),
               reader != null

@@ -6,10 +6,11 @@ package dev.ringmoe.moe;
  * and their combine weights.
  *
  * <p>Families differ only here: softmax then top-k with or without renormalisation (Mixtral, Qwen,
- * OLMoE; {@link #softmaxTopK}), and, with the same interface, top-k then softmax, sigmoid scores
- * with a correction bias, group-limited top-k or a routed scaling factor. Every implementation
- * ranks with {@link dev.ringmoe.tensor.VectorMath}'s one ordering rule (ties to the lower expert
- * id, NaN last), so it always chooses {@code k} distinct valid experts.
+ * OLMoE; {@link #softmaxTopK}), DeepSeek's group-limited gates with a routed scaling factor ({@link
+ * #deepseekV2}, and {@link #deepseekV3} with sigmoid scores and a correction bias), and, with the
+ * same interface, top-k then softmax. Every implementation ranks with {@link
+ * dev.ringmoe.tensor.VectorMath}'s one ordering rule (ties to the lower expert id, NaN last), so it
+ * always chooses {@code k} distinct valid experts.
  *
  * <p>Implementations are immutable and thread-safe.
  */
@@ -30,5 +31,32 @@ public interface Router {
    */
   static Router softmaxTopK(int experts, int k, boolean renormalise) {
     return new SoftmaxTopKRouter(experts, k, renormalise);
+  }
+
+  /**
+   * DeepSeek-V2's gate (Hugging Face's {@code DeepseekV2Moe}): softmax over all experts; when
+   * {@code topkGroup < groups}, only the experts of the {@code topkGroup} groups with the best
+   * maximum ({@code group_limited_greedy}); top-{@code k}; weights the probabilities times {@code
+   * scaling}, not renormalised.
+   */
+  static Router deepseekV2(int experts, int k, int groups, int topkGroup, double scaling) {
+    return new GroupLimitedRouter(false, experts, k, groups, topkGroup, false, scaling, null);
+  }
+
+  /**
+   * DeepSeek-V3's gate (Hugging Face's {@code DeepseekV3TopkRouter}): sigmoid scores; {@code bias}
+   * ([experts], copied; {@code null} for none) added for the choice only; the {@code topkGroup}
+   * groups with the best sum of their two best biased scores; top-{@code k}; weights the un-biased
+   * scores, renormalised when {@code renormalise}, times {@code scaling}.
+   */
+  static Router deepseekV3(
+      int experts,
+      int k,
+      int groups,
+      int topkGroup,
+      boolean renormalise,
+      double scaling,
+      float[] bias) {
+    return new GroupLimitedRouter(true, experts, k, groups, topkGroup, renormalise, scaling, bias);
   }
 }

@@ -41,7 +41,9 @@ public final class SyntheticCheckpoint {
           Role.INPUT_NORM,
           Role.POST_ATTENTION_NORM,
           Role.QUERY_NORM,
-          Role.KEY_NORM);
+          Role.KEY_NORM,
+          Role.QUERY_A_NORM,
+          Role.KV_A_NORM);
 
   private final ModelConfig config;
   private DType dtype = DType.F32;

@@ -3,6 +3,7 @@ package dev.ringmoe.tensor;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.CheckpointFormatException;
 import dev.ringmoe.checkpoint.DType;
+import dev.ringmoe.checkpoint.Fp8E4m3;
 import dev.ringmoe.checkpoint.MappedTensorReader;
 import dev.ringmoe.checkpoint.RawFloats;
 import dev.ringmoe.checkpoint.TensorInfo;
@@ -189,6 +190,130 @@ public final class Tensors {
     reader.readRaw(info, raw);
     raw.flip();
     RawFloats.toFloat32(info.dtype(), raw, dst, info.elementCount());
+  }
+
+  /**
+   * Checks that {@code info}'s dtype is one its manifest entry allows: {@code F8_E4M3} only for an
+   * entry with FP8 block scales ({@link TensorEntry#fp8Scale()}: the linear weights of a block-wise
+   * FP8 checkpoint), {@code F8_E5M2} never.
+   *
+   * @throws CheckpointFormatException naming the file and tensor otherwise
+   */
+  public static void checkDtype(TensorEntry entry, TensorInfo info)
+      throws CheckpointFormatException {
+    if (info.dtype() == DType.F8_E4M3 && entry.fp8Scale() == null) {
+      throw new CheckpointFormatException(
+          info.file(),
+          info.name(),
+          "dtype F8_E4M3 where the model expects an unquantized tensor"
+              + " (FP8 is read only for the linear weights of a checkpoint whose config.json"
+              + " declares quantization_config quant_method \"fp8\")");
+    }
+    if (info.dtype() == DType.F8_E5M2) {
+      throw new CheckpointFormatException(
+          info.file(), info.name(), "dtype F8_E5M2 is not supported (FP8 weights are E4M3)");
+    }
+  }
+
+  /**
+   * Loads an {@code F8_E4M3} matrix of {@code entry} into a new float32 array, dequantized with its
+   * block scales ({@link #readDequantized}); the caller owns it.
+   *
+   * @param reader the storage tier to read through, or {@code null} for the file mapping
+   */
+  public static INDArray loadDequantized(
+      Checkpoint checkpoint, TensorReader reader, TensorEntry entry, TensorInfo info)
+      throws IOException {
+    INDArray out = Nd4j.create(DataType.FLOAT, entry.shape());
+    try {
+      readDequantized(checkpoint, reader, entry, info, out.data().asNioFloat());
+    } catch (IOException | RuntimeException e) {
+      out.close();
+      throw e;
+    }
+    return out;
+  }
+
+  /**
+   * Reads the {@code F8_E4M3} weight {@code info} of {@code entry} into {@code dst} (at its
+   * position) as float32: each value times its block's scale from the F32 tensor {@link
+   * TensorEntry.Fp8Scale#name()} (found through the index, in whichever shard holds it), of shape
+   * [ceil(rows / blockRows), ceil(cols / blockCols)].
+   *
+   * @param reader the storage tier to read through, or {@code null} for the file mapping
+   * @throws CheckpointFormatException naming the tensor if the scales are missing, not F32, of the
+   *     wrong shape or not finite positive numbers, or a weight byte is the NaN encoding
+   */
+  public static void readDequantized(
+      Checkpoint checkpoint,
+      TensorReader reader,
+      TensorEntry entry,
+      TensorInfo info,
+      FloatBuffer dst)
+      throws IOException {
+    TensorEntry.Fp8Scale scale = entry.fp8Scale();
+    checkDtype(entry, info);
+    long[] shape = info.shape();
+    if (scale == null || info.dtype() != DType.F8_E4M3 || shape.length != 2) {
+      throw new IllegalArgumentException(info.name() + " is not an FP8 matrix with block scales");
+    }
+    int rows = Math.toIntExact(shape[0]);
+    int cols = Math.toIntExact(shape[1]);
+    long[] scaleShape = {
+      (rows + scale.blockRows() - 1) / scale.blockRows(),
+      (cols + scale.blockCols() - 1) / scale.blockCols()
+    };
+    Optional<TensorInfo> found = checkpoint.find(scale.name());
+    if (found.isEmpty()) {
+      throw new CheckpointFormatException(
+          info.file(),
+          info.name(),
+          "is F8_E4M3 but its block scales '" + scale.name() + "' are not in the checkpoint");
+    }
+    TensorInfo s = found.get();
+    if (s.dtype() != DType.F32) {
+      throw new CheckpointFormatException(
+          s.file(), s.name(), "dtype " + s.dtype() + " where FP8 block scales must be F32");
+    }
+    if (!Arrays.equals(s.shape(), scaleShape)) {
+      throw new CheckpointFormatException(
+          s.file(),
+          s.name(),
+          "shape "
+              + Arrays.toString(s.shape())
+              + " where the "
+              + rows
+              + " x "
+              + cols
+              + " weight in blocks of "
+              + scale.blockRows()
+              + " x "
+              + scale.blockCols()
+              + " (weight_block_size) needs "
+              + Arrays.toString(scaleShape));
+    }
+    float[] scales =
+        reader != null
+            ? loadJava(reader, checkpoint, s.name(), scaleShape)
+            : loadJava(checkpoint, s.name(), scaleShape);
+    ByteBuffer bytes;
+    if (reader != null) {
+      bytes = ByteBuffer.allocate(Math.toIntExact(info.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+      reader.readRaw(info, bytes);
+      bytes.flip();
+    } else {
+      bytes = checkpoint.map(info);
+    }
+    Fp8E4m3.dequantize(
+        bytes,
+        rows,
+        cols,
+        scales,
+        scale.blockRows(),
+        scale.blockCols(),
+        dst,
+        info.file(),
+        info.name());
   }
 
   private static void requireBf16(TensorInfo info) throws CheckpointFormatException {

@@ -3,8 +3,11 @@ package dev.ringmoe.model;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.TensorInfo;
 import dev.ringmoe.config.GateKind;
+import dev.ringmoe.config.GroupRouting;
+import dev.ringmoe.config.MlaConfig;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.config.QkNorm;
+import dev.ringmoe.config.YarnScaling;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.manifest.Section;
 import dev.ringmoe.manifest.WeightManifest;
@@ -13,9 +16,11 @@ import java.nio.FloatBuffer;
 
 /**
  * An independent, deliberately naive MoE decoder forward pass (Mixtral, Qwen2-MoE, Qwen3-MoE,
- * OLMoE) in double precision over plain arrays: the test oracle for checkpoint shapes that have no
- * Hugging Face reference. It shares no code with {@link Decoder}: it recomputes the whole sequence
- * from scratch, without a cache, and routes with a full sort.
+ * OLMoE, DeepSeek-V2/V3 with multi-head latent attention, YaRN and the group-limited gates) in
+ * double precision over plain arrays: the test oracle for checkpoint shapes that have no Hugging
+ * Face reference. It shares no code with {@link Decoder}: it recomputes the whole sequence from
+ * scratch, without a cache (MLA expands every position's keys and values), and routes with full
+ * sorts.
  */
 final class NaiveMoe {
   private final ModelConfig c;
@@ -58,11 +63,15 @@ final class NaiveMoe {
   }
 
   private double[] rms(double[] x, double[] weight) {
+    return rms(x, weight, c.rmsNormEps());
+  }
+
+  private static double[] rms(double[] x, double[] weight, double eps) {
     double ss = 0;
     for (double v : x) {
       ss += v * v;
     }
-    double inv = 1 / Math.sqrt(ss / x.length + c.rmsNormEps());
+    double inv = 1 / Math.sqrt(ss / x.length + eps);
     double[] y = new double[x.length];
     for (int i = 0; i < x.length; i++) {
       y[i] = x[i] * inv * weight[i];
@@ -73,15 +82,91 @@ final class NaiveMoe {
   private void rope(double[] v, int heads, int position) {
     int d = c.headDim();
     for (int h = 0; h < heads; h++) {
-      for (int i = 0; i < d / 2; i++) {
-        double freq = 1.0 / Math.pow(c.ropeTheta(), (2.0 * i) / d);
-        double a = position * freq;
-        double x1 = v[h * d + i];
-        double x2 = v[h * d + i + d / 2];
-        v[h * d + i] = x1 * Math.cos(a) - x2 * Math.sin(a);
-        v[h * d + i + d / 2] = x2 * Math.cos(a) + x1 * Math.sin(a);
-      }
+      rotate(v, h * d, d, position, false);
     }
+  }
+
+  /**
+   * Rotates {@code v[offset .. offset + d)} by {@code position}: rotate-half pairs ({@code i, i +
+   * d/2}) or interleaved ones ({@code 2i, 2i + 1}), cos and sin times YaRN's attention factor.
+   */
+  private void rotate(double[] v, int offset, int d, int position, boolean interleaved) {
+    double[] freq = frequencies(d);
+    double factor = cosSinFactor();
+    for (int i = 0; i < d / 2; i++) {
+      double a = position * freq[i];
+      int ia = interleaved ? offset + 2 * i : offset + i;
+      int ib = interleaved ? ia + 1 : ia + d / 2;
+      double x1 = v[ia];
+      double x2 = v[ib];
+      v[ia] = (x1 * Math.cos(a) - x2 * Math.sin(a)) * factor;
+      v[ib] = (x2 * Math.cos(a) + x1 * Math.sin(a)) * factor;
+    }
+  }
+
+  /** The rotary frequencies: theta^(-2i/d), blended by YaRN's ramp when the config has it. */
+  private double[] frequencies(int d) {
+    double[] f = new double[d / 2];
+    for (int i = 0; i < d / 2; i++) {
+      f[i] = 1.0 / Math.pow(c.ropeTheta(), (2.0 * i) / d);
+    }
+    YarnScaling y = c.yarn();
+    if (y == null) {
+      return f;
+    }
+    int original =
+        y.originalMaxPositionEmbeddings() != null
+            ? y.originalMaxPositionEmbeddings()
+            : c.maxPositions();
+    double factor = yarnFactor();
+    double fast = y.betaFast() == null || y.betaFast() == 0 ? 32 : y.betaFast();
+    double slow = y.betaSlow() == null || y.betaSlow() == 0 ? 1 : y.betaSlow();
+    // the dimension whose wavelength turns `rotations` times over the original context
+    java.util.function.DoubleUnaryOperator dimOf =
+        rotations ->
+            d * Math.log(original / (rotations * 2 * Math.PI)) / (2 * Math.log(c.ropeTheta()));
+    double low = dimOf.applyAsDouble(fast);
+    double high = dimOf.applyAsDouble(slow);
+    if (y.truncate() == null || y.truncate()) {
+      low = Math.floor(low);
+      high = Math.ceil(high);
+    }
+    low = Math.max(low, 0);
+    high = Math.min(high, d - 1);
+    if (low == high) {
+      high += 0.001;
+    }
+    for (int i = 0; i < d / 2; i++) {
+      double ramp = Math.min(1, Math.max(0, (i - low) / (high - low)));
+      // below `low` the frequency is kept, above `high` divided by the factor
+      f[i] = f[i] * (1 - ramp) + f[i] / factor * ramp;
+    }
+    return f;
+  }
+
+  private double yarnFactor() {
+    YarnScaling y = c.yarn();
+    return y.originalMaxPositionEmbeddings() != null
+        ? (double) c.maxPositions() / y.originalMaxPositionEmbeddings()
+        : y.factor();
+  }
+
+  private static double mscale(double scale, double m) {
+    return scale <= 1 ? 1 : 0.1 * m * Math.log(scale) + 1;
+  }
+
+  private double cosSinFactor() {
+    YarnScaling y = c.yarn();
+    if (y == null) {
+      return 1;
+    }
+    if (y.attentionFactor() != null) {
+      return y.attentionFactor();
+    }
+    double f = yarnFactor();
+    boolean both =
+        y.mscale() != null && y.mscale() != 0 && y.mscaleAllDim() != null && y.mscaleAllDim() != 0;
+    return both ? mscale(f, y.mscale()) / mscale(f, y.mscaleAllDim()) : mscale(f, 1);
   }
 
   /**
@@ -90,6 +175,9 @@ final class NaiveMoe {
    */
   private double[] moe(int l, double[] xn) throws IOException {
     double[] logits = matvec(w(m.dense(l), Role.ROUTER), xn, c.experts());
+    if (c.groupRouting() != null) {
+      return groupLimited(l, xn, logits);
+    }
     double max = Double.NEGATIVE_INFINITY;
     for (double z : logits) {
       max = Math.max(max, z);
@@ -133,6 +221,160 @@ final class NaiveMoe {
     return out;
   }
 
+  /**
+   * DeepSeek's gates: softmax (V2) or sigmoid (V3) scores, V3's bias for the choice, groups by
+   * their best (V2) or best two (V3) choice scores, dropped groups' choices 0, top-k, weights the
+   * scores (renormalised if asked) times the routed scaling factor; then the ungated shared expert.
+   */
+  private double[] groupLimited(int l, double[] xn, double[] logits) throws IOException {
+    GroupRouting g = c.groupRouting();
+    int n = c.experts();
+    boolean sigmoid = c.gate() == GateKind.SIGMOID_GROUP_LIMITED;
+    double[] score = new double[n];
+    double max = Double.NEGATIVE_INFINITY;
+    for (double z : logits) {
+      max = Math.max(max, z);
+    }
+    double sum = 0;
+    for (int e = 0; e < n; e++) {
+      score[e] = sigmoid ? 1 / (1 + Math.exp(-logits[e])) : Math.exp(logits[e] - max);
+      sum += score[e];
+    }
+    double[] choice = new double[n];
+    double[] bias = sigmoid ? w(m.dense(l), Role.ROUTER_BIAS) : new double[n];
+    for (int e = 0; e < n; e++) {
+      if (!sigmoid) {
+        score[e] /= sum;
+      }
+      choice[e] = score[e] + bias[e];
+    }
+    if (g.topkGroup() < g.groups()) {
+      int per = n / g.groups();
+      double[] groupScore = new double[g.groups()];
+      for (int gr = 0; gr < g.groups(); gr++) {
+        double[] members = java.util.Arrays.copyOfRange(choice, gr * per, (gr + 1) * per);
+        java.util.Arrays.sort(members);
+        groupScore[gr] = sigmoid ? members[per - 1] + members[per - 2] : members[per - 1];
+      }
+      Integer[] groupOrder = sortedDescending(groupScore);
+      boolean[] kept = new boolean[g.groups()];
+      for (int j = 0; j < g.topkGroup(); j++) {
+        kept[groupOrder[j]] = true;
+      }
+      for (int e = 0; e < n; e++) {
+        if (!kept[e / per]) {
+          choice[e] = 0;
+        }
+      }
+    }
+    Integer[] order = sortedDescending(choice);
+    double chosen = 0;
+    for (int j = 0; j < c.topK(); j++) {
+      chosen += score[order[j]];
+    }
+    double[] out = new double[xn.length];
+    for (int j = 0; j < c.topK(); j++) {
+      int e = order[j];
+      double weight = (g.renormalise() ? score[e] / chosen : score[e]) * g.routedScalingFactor();
+      double[] y = swiglu(m.expert(l, e), Role.EXPERT_GATE, Role.EXPERT_UP, Role.EXPERT_DOWN, xn);
+      for (int i = 0; i < out.length; i++) {
+        out[i] += weight * y[i];
+      }
+    }
+    if (c.sharedExpertIntermediateSize() > 0) {
+      add(out, swiglu(m.dense(l), Role.SHARED_GATE, Role.SHARED_UP, Role.SHARED_DOWN, xn));
+    }
+    return out;
+  }
+
+  /** Indices by value, largest first, ties by lower index. */
+  private static Integer[] sortedDescending(double[] v) {
+    Integer[] order = new Integer[v.length];
+    for (int i = 0; i < v.length; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Double.compare(v[b], v[a]));
+    return order;
+  }
+
+  /**
+   * Multi-head latent attention of layer {@code l} over the whole sequence, added to {@code x}:
+   * every position's keys and values expanded from its compressed kv.
+   */
+  private void mla(int l, double[][] x) throws IOException {
+    MlaConfig a = c.mla();
+    Section s = m.dense(l);
+    int t = x.length;
+    int heads = c.heads();
+    int qk = a.qkNopeHeadDim() + a.qkRopeHeadDim();
+    int nope = a.qkNopeHeadDim();
+    int rope = a.qkRopeHeadDim();
+    int vd = a.vHeadDim();
+    int lora = a.kvLoraRank();
+    double eps = 1e-6; // Hugging Face's default for the low-rank norms
+    double[] in1 = w(s, Role.INPUT_NORM);
+    double[][] q = new double[t][];
+    double[][] kpe = new double[t][];
+    double[][] kv = new double[t][];
+    for (int p = 0; p < t; p++) {
+      double[] xn = rms(x[p], in1);
+      if (a.qLoraRank() > 0) {
+        double[] qa = matvec(w(s, Role.QUERY_A), xn, a.qLoraRank());
+        q[p] = matvec(w(s, Role.QUERY_B), rms(qa, w(s, Role.QUERY_A_NORM), eps), heads * qk);
+      } else {
+        q[p] = matvec(w(s, Role.QUERY), xn, heads * qk);
+      }
+      double[] compressed = matvec(w(s, Role.KV_A), xn, lora + rope);
+      double[] ckv = rms(java.util.Arrays.copyOf(compressed, lora), w(s, Role.KV_A_NORM), eps);
+      kpe[p] = java.util.Arrays.copyOfRange(compressed, lora, lora + rope);
+      kv[p] = matvec(w(s, Role.KV_B), ckv, heads * (nope + vd));
+      for (int h = 0; h < heads; h++) {
+        rotate(q[p], h * qk + nope, rope, p, a.interleavedRope());
+      }
+      rotate(kpe[p], 0, rope, p, a.interleavedRope());
+    }
+    double scale = 1 / Math.sqrt(qk);
+    YarnScaling y = c.yarn();
+    if (a.yarnSoftmaxScale() && y != null && y.mscaleAllDim() != null && y.mscaleAllDim() != 0) {
+      double ms = mscale(y.factor(), y.mscaleAllDim());
+      scale *= ms * ms;
+    }
+    double[] wo = w(s, Role.OUTPUT);
+    double[][] delta = new double[t][];
+    for (int p = 0; p < t; p++) {
+      double[] att = new double[heads * vd];
+      for (int h = 0; h < heads; h++) {
+        double[] sc = new double[p + 1];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j <= p; j++) {
+          double dot = 0;
+          for (int i = 0; i < nope; i++) {
+            dot += q[p][h * qk + i] * kv[j][h * (nope + vd) + i];
+          }
+          for (int i = 0; i < rope; i++) {
+            dot += q[p][h * qk + nope + i] * kpe[j][i];
+          }
+          sc[j] = dot * scale;
+          max = Math.max(max, sc[j]);
+        }
+        double sum = 0;
+        for (int j = 0; j <= p; j++) {
+          sc[j] = Math.exp(sc[j] - max);
+          sum += sc[j];
+        }
+        for (int j = 0; j <= p; j++) {
+          for (int i = 0; i < vd; i++) {
+            att[h * vd + i] += sc[j] / sum * kv[j][h * (nope + vd) + nope + i];
+          }
+        }
+      }
+      delta[p] = matvec(wo, att, c.hiddenSize());
+    }
+    for (int p = 0; p < t; p++) {
+      add(x[p], delta[p]);
+    }
+  }
+
   private double[] swiglu(Section s, Role gate, Role up, Role down, double[] xn)
       throws IOException {
     int inter = (int) s.get(gate).shape()[0];
@@ -166,7 +408,6 @@ final class NaiveMoe {
   /** Logits of every position, [tokens][vocab]. */
   double[][] logits(int[] tokens) throws IOException {
     int hSize = c.hiddenSize();
-    int d = c.headDim();
     int t = tokens.length;
     double[] emb = w(m.globals(), Role.EMBEDDING);
     double[][] x = new double[t][hSize];
@@ -174,12 +415,43 @@ final class NaiveMoe {
       System.arraycopy(emb, tokens[p] * hSize, x[p], 0, hSize);
     }
     for (int l = 0; l < c.layers(); l++) {
+      if (c.mla() != null) {
+        mla(l, x);
+      } else {
+        attention(l, x);
+      }
+      double[] in2 = w(m.dense(l), Role.POST_ATTENTION_NORM);
+      for (int p = 0; p < t; p++) {
+        double[] xn = rms(x[p], in2);
+        double[] y =
+            c.isMoeLayer(l)
+                ? moe(l, xn)
+                : swiglu(m.dense(l), Role.MLP_GATE, Role.MLP_UP, Role.MLP_DOWN, xn);
+        for (int i = 0; i < hSize; i++) {
+          x[p][i] += y[i];
+        }
+      }
+    }
+    double[] fn = w(m.globals(), Role.FINAL_NORM);
+    double[] head = c.tieWordEmbeddings() ? emb : w(m.globals(), Role.LM_HEAD);
+    double[][] out = new double[t][];
+    for (int p = 0; p < t; p++) {
+      out[p] = matvec(head, rms(x[p], fn), c.vocabSize());
+    }
+    return out;
+  }
+
+  /** Grouped-query attention of layer {@code l} over the whole sequence, added to {@code x}. */
+  private void attention(int l, double[][] x) throws IOException {
+    int hSize = c.hiddenSize();
+    int d = c.headDim();
+    int t = x.length;
+    {
       double[] wq = w(m.dense(l), Role.QUERY);
       double[] wk = w(m.dense(l), Role.KEY);
       double[] wv = w(m.dense(l), Role.VALUE);
       double[] wo = w(m.dense(l), Role.OUTPUT);
       double[] in1 = w(m.dense(l), Role.INPUT_NORM);
-      double[] in2 = w(m.dense(l), Role.POST_ATTENTION_NORM);
       double[][] q = new double[t][];
       double[][] k = new double[t][];
       double[][] v = new double[t][];
@@ -233,23 +505,6 @@ final class NaiveMoe {
           x[p][i] += o[i];
         }
       }
-      for (int p = 0; p < t; p++) {
-        double[] xn = rms(x[p], in2);
-        double[] y =
-            c.isMoeLayer(l)
-                ? moe(l, xn)
-                : swiglu(m.dense(l), Role.MLP_GATE, Role.MLP_UP, Role.MLP_DOWN, xn);
-        for (int i = 0; i < hSize; i++) {
-          x[p][i] += y[i];
-        }
-      }
     }
-    double[] fn = w(m.globals(), Role.FINAL_NORM);
-    double[] head = c.tieWordEmbeddings() ? emb : w(m.globals(), Role.LM_HEAD);
-    double[][] out = new double[t][];
-    for (int p = 0; p < t; p++) {
-      out[p] = matvec(head, rms(x[p], fn), c.vocabSize());
-    }
-    return out;
   }
 }

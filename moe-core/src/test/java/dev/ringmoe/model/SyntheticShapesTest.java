@@ -8,7 +8,10 @@ import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.config.Architecture;
 import dev.ringmoe.config.GateKind;
+import dev.ringmoe.config.GroupRouting;
+import dev.ringmoe.config.MlaConfig;
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.config.YarnScaling;
 import dev.ringmoe.synth.SyntheticCheckpoint;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -169,7 +172,75 @@ class SyntheticShapesTest {
                 .vocabSize(300)
                 .build(),
             DType.F32,
-            100_000L));
+            100_000L),
+        Arguments.of(
+            "deepseek_v2: MLA without q compression (kv rank 24, nope 16, rope 8, v 20), YaRN,"
+                + " group-limited softmax 8 experts in 4 groups keep 2 top-3, shared, layer 0 dense,"
+                + " bf16, sharded",
+            ModelConfig.builder(Architecture.DEEPSEEK_V2)
+                .layers(3)
+                .hiddenSize(64)
+                .heads(4)
+                .kvHeads(4)
+                .headDim(8)
+                .experts(8)
+                .topK(3)
+                .intermediateSize(40)
+                .denseIntermediateSize(96)
+                .denseLayers(0)
+                .sharedExpertIntermediateSize(80)
+                .mla(new MlaConfig(0, 24, 16, 8, 20, true, false))
+                .groupRouting(new GroupRouting(4, 2, 1.5, false))
+                .yarn(new YarnScaling(4.0, 128, null, null, null, null, null, null))
+                .maxPositions(512)
+                .ropeTheta(1e4)
+                .vocabSize(300)
+                .build(),
+            DType.BF16,
+            60_000L),
+        Arguments.of(
+            "deepseek_v3: MLA with q rank 40 (kv 16, nope 8, rope 12, v 10), rotate-half rope,"
+                + " YaRN mscale 0.707/0.5, sigmoid 12 experts in 3 groups keep 1 top-3, not"
+                + " renormalised, no shared expert, f32",
+            ModelConfig.builder(Architecture.DEEPSEEK_V3)
+                .layers(2)
+                .hiddenSize(48)
+                .heads(6)
+                .kvHeads(6)
+                .headDim(12)
+                .experts(12)
+                .topK(3)
+                .intermediateSize(24)
+                .denseLayers()
+                .mla(new MlaConfig(40, 16, 8, 12, 10, false, true))
+                .groupRouting(new GroupRouting(3, 1, 3.0, false))
+                .yarn(new YarnScaling(16.0, null, null, 0.707, 0.5, 16.0, 2.0, null))
+                .maxPositions(1024)
+                .ropeTheta(1e4)
+                .vocabSize(300)
+                .build(),
+            DType.F32,
+            1L << 30),
+        Arguments.of(
+            "deepseek_v3: one group, plain rope, interleaved, renormalised, 2 shared, tied, f16",
+            ModelConfig.builder(Architecture.DEEPSEEK_V3)
+                .layers(2)
+                .hiddenSize(64)
+                .heads(2)
+                .kvHeads(2)
+                .headDim(16)
+                .experts(6)
+                .topK(2)
+                .intermediateSize(32)
+                .denseLayers()
+                .sharedExpertIntermediateSize(64)
+                .mla(new MlaConfig(32, 32, 24, 16, 24, true, true))
+                .groupRouting(new GroupRouting(1, 1, 2.5, true))
+                .tieWordEmbeddings(true)
+                .vocabSize(300)
+                .build(),
+            DType.F16,
+            1L << 30));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -193,7 +264,14 @@ class SyntheticShapesTest {
     try (Checkpoint ckpt = Checkpoint.open(dir)) {
       expected = new NaiveMoe(ModelConfig.load(dir), ckpt).logits(ids);
     }
-    assertEquals(config.gate(), ModelConfig.load(dir).gate(), "gate kind survives config.json");
+    ModelConfig loaded = ModelConfig.load(dir);
+    assertEquals(config.gate(), loaded.gate(), "gate kind survives config.json");
+    assertEquals(
+        config.groupRouting(), loaded.groupRouting(), "group routing survives config.json");
+    assertEquals(config.mla(), loaded.mla(), "MLA shape survives config.json");
+    assertEquals(config.yarn(), loaded.yarn(), "YaRN scaling survives config.json");
+    assertEquals(config.sharedExpertIntermediateSize(), loaded.sharedExpertIntermediateSize());
+    assertEquals(config.moeLayers().length, loaded.moeLayers().length);
     try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
       float[][] full = model.logits(ids);
       float[][] steps = model.logitsIncremental(ids);

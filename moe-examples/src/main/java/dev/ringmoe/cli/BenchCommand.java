@@ -331,6 +331,11 @@ final class BenchCommand implements Command {
     out.printf(Locale.ROOT, "matrix products            %s%n", Tensors.kernels());
     out.printf(
         Locale.ROOT,
+        "KV cache per token         %d bytes (float32%s)%n",
+        config.kvCacheBytesPerToken(),
+        config.mla() != null ? "; MLA keeps the compressed kv and the rotary key part" : "");
+    out.printf(
+        Locale.ROOT,
         "memory read bandwidth      %.1f GB/s (best of: Java read %.1f GB/s with %d threads,"
             + " ND4J matrix-vector over 1 GiB %.1f GB/s)%n",
         bandwidth / 1e9,

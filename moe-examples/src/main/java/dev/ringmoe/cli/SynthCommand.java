@@ -3,6 +3,8 @@ package dev.ringmoe.cli;
 import dev.ringmoe.ByteSizes;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.config.Architecture;
+import dev.ringmoe.config.GroupRouting;
+import dev.ringmoe.config.MlaConfig;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.synth.SyntheticCheckpoint;
 import java.io.IOException;
@@ -30,7 +32,8 @@ final class SynthCommand implements Command {
 
   @Override
   public String usage() {
-    return "Usage: ringmoe synth --out DIR [--arch mixtral|qwen2_moe|qwen3_moe|olmoe] [--layers N] [--hidden N]\n"
+    return "Usage: ringmoe synth --out DIR [--arch mixtral|qwen2_moe|qwen3_moe|olmoe|deepseek_v2|deepseek_v3]\n"
+        + "                     [--layers N] [--hidden N]\n"
         + "                     [--heads N] [--kv-heads N] [--head-dim N] [--experts N] [--top-k N]\n"
         + "                     [--intermediate N] [--vocab N] [--dtype bf16|f16|f32] [--shard-size SIZE] [--seed S]\n"
         + "                     [--dense-layers I,J] [--dense-intermediate N] [--shared-intermediate N] [--force]\n\n"
@@ -38,6 +41,11 @@ final class SynthCommand implements Command {
         + "width; qwen2_moe and qwen3_moe layers listed in --dense-layers get a dense MLP of --dense-intermediate\n"
         + "(default 4 x --intermediate); qwen2_moe has a shared expert of --shared-intermediate (default\n"
         + "2 x --intermediate). The family fixes the rest (q/k norms, biases, shared expert gate).\n"
+        + "deepseek_v2/deepseek_v3: multi-head latent attention of --q-lora-rank (0: none; v2 default 0, v3 64),\n"
+        + "--kv-lora-rank (32), --qk-nope-dim (32), --qk-rope-dim (16), --v-head-dim (32) (--kv-heads and\n"
+        + "--head-dim do not apply); --dense-layers must be the first layers (default 0, first_k_dense_replace);\n"
+        + "--shared-intermediate a multiple of --intermediate (n_shared_experts; default 2 x); the gate's\n"
+        + "--groups (n_group, default 1), --topk-group (default --groups) and --routed-scaling (v2 1, v3 2.5).\n"
         + "Streams weights to disk, so checkpoints of many GB need little memory. Defaults: 4 layers, hidden 256,\n"
         + "8 heads / 4 KV heads, 8 experts top-2, intermediate 512, vocab 1000, bf16, 2GB shards, seed 1234.\n"
         + "SIZE takes units: 500MB, 2GiB, ...\n\n"
@@ -68,7 +76,15 @@ final class SynthCommand implements Command {
         "arch",
         "dense-layers",
         "dense-intermediate",
-        "shared-intermediate");
+        "shared-intermediate",
+        "q-lora-rank",
+        "kv-lora-rank",
+        "qk-nope-dim",
+        "qk-rope-dim",
+        "v-head-dim",
+        "groups",
+        "topk-group",
+        "routed-scaling");
   }
 
   @Override
@@ -91,6 +107,10 @@ final class SynthCommand implements Command {
       }
       if (arch.name().equals(Architecture.QWEN2_MOE.name())) {
         b.sharedExpertIntermediateSize(args.integer("shared-intermediate", 2 * intermediate));
+      }
+      // families with multi-head latent attention (DeepSeek) configure it by default
+      if (ModelConfig.builder(arch).build().mla() != null) {
+        deepseek(arch, args, b, intermediate);
       }
       config =
           b.layers(args.integer("layers", 4))
@@ -127,6 +147,45 @@ final class SynthCommand implements Command {
     }
     out.println(dir);
     return 0;
+  }
+
+  /** DeepSeek-V2/V3's own options: the MLA shape, the dense prefix, shared experts, the gate. */
+  private static void deepseek(
+      Architecture arch, Args args, ModelConfig.Builder b, int intermediate) {
+    boolean v3 = arch.name().equals(Architecture.DEEPSEEK_V3.name());
+    int[] dense = layerList(args.string("dense-layers", "0"));
+    for (int i = 0; i < dense.length; i++) {
+      if (dense[i] != i) {
+        throw new UsageException(
+            "ringmoe synth: --dense-layers of "
+                + arch.modelType()
+                + " must be the first layers (0,1,..: first_k_dense_replace)");
+      }
+    }
+    b.denseLayers(dense);
+    int shared = args.integer("shared-intermediate", 2 * intermediate);
+    if (shared % intermediate != 0) {
+      throw new UsageException(
+          "ringmoe synth: --shared-intermediate must be a multiple of --intermediate"
+              + " (n_shared_experts experts of moe_intermediate_size)");
+    }
+    b.sharedExpertIntermediateSize(shared);
+    b.mla(
+        new MlaConfig(
+            args.integer("q-lora-rank", v3 ? 64 : 0),
+            args.integer("kv-lora-rank", 32),
+            args.integer("qk-nope-dim", 32),
+            args.integer("qk-rope-dim", 16),
+            args.integer("v-head-dim", 32),
+            true,
+            v3));
+    int groups = args.integer("groups", 1);
+    b.groupRouting(
+        new GroupRouting(
+            groups,
+            args.integer("topk-group", groups),
+            args.decimal("routed-scaling", v3 ? 2.5 : 1.0),
+            v3));
   }
 
   /** A family by its {@code model_type} or {@code architectures} name. */

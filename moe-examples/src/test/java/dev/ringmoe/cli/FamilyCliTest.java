@@ -221,4 +221,75 @@ class FamilyCliTest {
     assertEquals(0, b.status(), b.err());
     assertTrue(b.out().contains("80% cache"), b.out());
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"deepseek_v2", "deepseek_v3"})
+  void synthWritesDeepseekAndBenchRunsOnIt(String arch) throws IOException {
+    Path dir = tmp.resolve(arch);
+    CliRun s =
+        CliRun.run(
+            "synth",
+            "--arch",
+            arch,
+            "--out",
+            dir.toString(),
+            "--layers",
+            "3",
+            "--hidden",
+            "64",
+            "--heads",
+            "4",
+            "--experts",
+            "8",
+            "--top-k",
+            "2",
+            "--intermediate",
+            "32",
+            "--kv-lora-rank",
+            "24",
+            "--qk-nope-dim",
+            "16",
+            "--qk-rope-dim",
+            "8",
+            "--v-head-dim",
+            "12",
+            "--groups",
+            "4",
+            "--topk-group",
+            "2",
+            "--vocab",
+            "300",
+            "--dtype",
+            "bf16",
+            "--seed",
+            "3");
+    assertEquals(0, s.status(), s.err());
+    try (MoeModel model = MoeModel.builder().checkpoint(dir).build()) {
+      assertEquals(arch, model.config().architecture().modelType());
+      assertEquals(2, model.config().moeLayers().length, "layer 0 dense by default");
+      assertEquals(64, model.config().sharedExpertIntermediateSize());
+      assertEquals(24, model.config().mla().kvLoraRank());
+      assertEquals(arch.equals("deepseek_v3") ? 64 : 0, model.config().mla().qLoraRank());
+      assertEquals(4, model.config().groupRouting().groups());
+      float[][] logits = model.logits(new int[] {1, 5, 9, 20});
+      assertEquals(300, logits[3].length);
+    }
+    CliRun b =
+        CliRun.run(
+            "bench",
+            "--model",
+            dir.toString(),
+            "--prompt-tokens",
+            "8",
+            "--decode-tokens",
+            "4",
+            "--repeats",
+            "1",
+            "--budgets",
+            "80%",
+            "--stores",
+            "ring,cache");
+    assertEquals(0, b.status(), b.err());
+    assertTrue(b.out().contains("80% cache"), b.out());
+  }
 }

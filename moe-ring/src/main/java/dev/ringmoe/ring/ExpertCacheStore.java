@@ -126,7 +126,10 @@ public final class ExpertCacheStore implements WeightStore {
       for (int l = 0; l < config.layers(); l++) {
         layers[l] = ResidentPart.layer(checkpoint, reader, config, l, type, memory, owned);
       }
-      Section expertLayout = WeightManifest.of(config).expert(0, 0);
+      // the first sparse layer's layout (layer 0 may be dense); no slots when no layer routes
+      int[] sparse = config.moeLayers();
+      Section expertLayout =
+          sparse.length == 0 ? null : WeightManifest.of(config).expert(sparse[0], 0);
       for (int i = 0; i < slots.length; i++) {
         memory.reserve(expertBytes, "expert slot " + i);
         slots[i] = new ExpertSlot(i, expertLayout, type);

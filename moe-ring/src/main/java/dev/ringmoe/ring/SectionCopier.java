@@ -1,6 +1,7 @@
 package dev.ringmoe.ring;
 
 import dev.ringmoe.checkpoint.Checkpoint;
+import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.checkpoint.TensorInfo;
 import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.config.ModelConfig;
@@ -64,8 +65,14 @@ final class SectionCopier {
       List<ByteBuffer> targets = new ArrayList<>();
       for (TensorEntry t : section.tensors()) {
         TensorInfo info = Tensors.tensor(checkpoint, t.name(), t.shape());
+        Tensors.checkDtype(t, info);
         read += info.byteSize();
-        if (t.onHeap()) {
+        if (info.dtype() == DType.F8_E4M3) {
+          // block-wise FP8, dequantized into the slot's float32 memory
+          FloatBuffer dst = memory.data().asNioFloat();
+          dst.position(Math.toIntExact(memory.offset() + base + section.offset(t.role())));
+          Tensors.readDequantized(checkpoint, reader, t, info, dst);
+        } else if (t.onHeap()) {
           Tensors.readConverted(reader, info, FloatBuffer.wrap(vectors.vector(t.role())));
         } else if (Tensors.storedAs(info, memory)) {
           direct.add(info);

@@ -64,12 +64,16 @@ final class Slot implements LoadTarget, AutoCloseable {
       }
       offset = plan.denseBytes() / width;
     }
-    experts = new ExpertWeights[c.experts()];
-    expertOffsets = new long[c.experts()];
-    for (int e = 0; e < c.experts(); e++) {
+    // Every sparse layer's experts have one layout: take the first sparse layer's (layer 0 may be
+    // dense, as DeepSeek's first_k_dense_replace makes it).
+    int[] sparse = c.moeLayers();
+    int count = sparse.length == 0 ? 0 : c.experts();
+    experts = new ExpertWeights[count];
+    expertOffsets = new long[count];
+    for (int e = 0; e < count; e++) {
       expertOffsets[e] = offset;
-      experts[e] = ExpertSlot.views(manifest.expert(0, e), memory, offset);
-      offset += manifest.expert(0, e).nativeFloats();
+      experts[e] = ExpertSlot.views(manifest.expert(sparse[0], e), memory, offset);
+      offset += manifest.expert(sparse[0], e).nativeFloats();
     }
   }
 
