@@ -17,9 +17,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Qwen2-MoE, Qwen3-MoE and OLMoE against Hugging Face transformers' own outputs for the reference
- * checkpoints ({@code ../shared/reference/FAMILY/}): logits of every prompt position (f32 weights
- * against {@code logits_f32.f32}, bf16 weights against {@code
+ * Qwen2-MoE, Qwen3-MoE, OLMoE and gpt-oss (dense and MXFP4) against Hugging Face transformers' own
+ * outputs for the reference checkpoints ({@code ../shared/reference/FAMILY/}): logits of every
+ * prompt position (f32 weights against {@code logits_f32.f32}, bf16 weights against {@code
  * logits_bf16_weights_f32_compute.f32}), the tokenizer's ids, the greedy continuation, and
  * step-by-step decoding against the full forward.
  */
@@ -28,8 +28,11 @@ class FamilyReferenceTest {
   private static final double TOLERANCE = 1e-4;
 
   static Stream<Arguments> checkpoints() {
-    return Stream.of("qwen2_moe", "qwen3_moe", "olmoe")
-        .flatMap(f -> Stream.of(Arguments.of(f, "f32"), Arguments.of(f, "bf16")));
+    return Stream.concat(
+        Stream.of("qwen2_moe", "qwen3_moe", "olmoe", "gpt_oss")
+            .flatMap(f -> Stream.of(Arguments.of(f, "f32"), Arguments.of(f, "bf16"))),
+        // the released gpt-oss storage: MXFP4 experts, the rest bf16, against HF on its decode
+        Stream.of(Arguments.of("gpt_oss_mxfp4", "mxfp4")));
   }
 
   private static JsonObject reference(String family) throws IOException {
@@ -53,7 +56,7 @@ class FamilyReferenceTest {
           ids, model.tokenizer().encode(ref.get("prompt").getAsString()), "tokenizer ids");
       float[][] logits = model.logits(ids);
       String expected =
-          variant.equals("f32") ? "logits_f32.f32" : "logits_bf16_weights_f32_compute.f32";
+          variant.equals("bf16") ? "logits_bf16_weights_f32_compute.f32" : "logits_f32.f32";
       double diff =
           ReferenceData.maxAbsDiff(logits, ReferenceData.readFloats(root.resolve(expected)));
       float[][] stepwise = model.logitsIncremental(ids);
@@ -67,9 +70,9 @@ class FamilyReferenceTest {
       int[] greedy =
           ints(
               ref,
-              variant.equals("f32")
-                  ? "greedy_continuation_ids"
-                  : "greedy_continuation_bf16_weights_f32_compute");
+              variant.equals("bf16")
+                  ? "greedy_continuation_bf16_weights_f32_compute"
+                  : "greedy_continuation_ids");
       GenerationResult r =
           model.generate(
               ids,

@@ -758,7 +758,7 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   private void checkOwned(TensorInfo t) {
-    if (!t.equals(byName.get(t.name()))) {
+    if (!t.whole().equals(byName.get(t.name()))) {
       throw new IllegalArgumentException("tensor " + t + " is not from " + path);
     }
   }

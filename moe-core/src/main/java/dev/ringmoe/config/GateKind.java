@@ -1,8 +1,9 @@
 package dev.ringmoe.config;
 
 /**
- * How a router's logits become expert weights. Both take a softmax over all experts and keep the
- * top k; they differ in whether the kept probabilities are renormalised to sum to one.
+ * How a router's logits become expert weights: a softmax over all experts and the top k, the kept
+ * probabilities renormalised to sum to one or not; or the top k logits, then a softmax over those k
+ * (gpt-oss).
  */
 public enum GateKind {
   /**
@@ -14,5 +15,7 @@ public enum GateKind {
    * Qwen2-MoE, DeepSeek-MoE without {@code norm_topk_prob}: softmax, top-k, probabilities used as
    * they are.
    */
-  SOFTMAX_TOPK
+  SOFTMAX_TOPK,
+  /** gpt-oss: the top k logits, then a softmax over those k only. */
+  TOPK_SOFTMAX
 }

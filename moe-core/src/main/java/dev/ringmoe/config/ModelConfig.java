@@ -5,6 +5,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.ringmoe.manifest.WeightManifest;
+import dev.ringmoe.model.Yarn;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -47,8 +48,11 @@ import java.util.Objects;
  *   <li>{@code tie_word_embeddings} and {@code norm_topk_prob} are {@code true} or {@code false}
  *       (not 0/1); {@code hidden_act} is a string ({@code "silu"}); {@code architectures} a
  *       non-empty list of strings, the first of which picks the architecture;
- *   <li>{@code rope_scaling}, if set, is an object of {@code rope_type "default"}: a scaled RoPE is
- *       refused rather than ignored.
+ *   <li>{@code rope_scaling}, if set, is an object of {@code rope_type} (or {@code type}) {@code
+ *       "default"} or {@code "yarn"} ({@code factor} required, {@code
+ *       original_max_position_embeddings} an integer, {@code attention_factor}, {@code mscale},
+ *       {@code mscale_all_dim}, {@code beta_fast}, {@code beta_slow} numbers, {@code truncate} a
+ *       boolean); any other scaling is refused rather than ignored.
  * </ul>
  *
  * {@code hidden_size}, {@code num_hidden_layers}, {@code num_attention_heads}, {@code
@@ -120,6 +124,18 @@ public final class ModelConfig {
 
   private final boolean attentionBias;
   private final QkNorm qkNorm;
+  private final Yarn.Scaling yarn;
+
+  /** Layers of full attention in a model whose other layers use the sliding window. */
+  private final boolean[] fullAttention;
+
+  private final boolean outputBias;
+  private final boolean attentionSinks;
+  private final boolean routerBias;
+  private final boolean expertBias;
+  private final ExpertActivation expertActivation;
+  private final double swigluLimit;
+  private final ExpertFormat expertFormat;
   private volatile WeightManifest manifest;
 
   private ModelConfig(Builder b) {
@@ -164,6 +180,20 @@ public final class ModelConfig {
             .toArray();
     this.attentionBias = b.attentionBias;
     this.qkNorm = b.qkNorm;
+    this.yarn = b.yarn;
+    this.fullAttention = new boolean[routingIndex.length];
+    for (int l : b.fullAttentionLayers) {
+      if (l >= 0 && l < fullAttention.length) {
+        fullAttention[l] = true;
+      }
+    }
+    this.outputBias = b.outputBias;
+    this.attentionSinks = b.attentionSinks;
+    this.routerBias = b.routerBias;
+    this.expertBias = b.expertBias;
+    this.expertActivation = b.expertActivation;
+    this.swigluLimit = b.swigluLimit;
+    this.expertFormat = b.expertFormat;
   }
 
   /** Checks the invariants; {@code where} names the source for the message. */
@@ -263,6 +293,26 @@ public final class ModelConfig {
               + ") (vocab_size "
               + vocabSize
               + ")");
+    }
+    check(
+        where,
+        expertActivation != ExpertActivation.CLAMPED_SWIGLU
+            || (swigluLimit > 0 && Double.isFinite(swigluLimit)),
+        "swiglu_limit must be a finite positive number, was " + swigluLimit);
+    check(
+        where,
+        expertFormat != ExpertFormat.MXFP4 || intermediateSize % 32 == 0 && hiddenSize % 32 == 0,
+        "MXFP4 experts need hidden_size ("
+            + hiddenSize
+            + ") and intermediate_size ("
+            + intermediateSize
+            + ") to be multiples of its block of 32");
+    if (yarn != null) {
+      try {
+        Yarn.compute(headDim, ropeTheta, maxPositions, yarn);
+      } catch (IllegalArgumentException e) {
+        throw new ModelConfigException(where, e.getMessage());
+      }
     }
     try {
       exactFloat32WeightBytes();
@@ -433,14 +483,16 @@ public final class ModelConfig {
       ConfigFields rs = new ConfigFields(ropeScaling, file, "rope_scaling.");
       String type =
           rs.has("rope_type") ? rs.optionalString("rope_type") : rs.optionalString("type");
-      if (!"default".equals(type)) {
+      if ("yarn".equals(type)) {
+        b.yarn(yarn(rs, file));
+      } else if (!"default".equals(type)) {
         // Hugging Face applies the scaling to the rotary frequencies; running without it gives
         // wrong logits.
         throw new ModelConfigException(
             file,
             "rope_scaling "
                 + StrictJson.render(ropeScaling, 80)
-                + " is not supported: RingMoE computes unscaled RoPE from rope_theta (null or rope_type \"default\")");
+                + " is not supported: RingMoE computes unscaled RoPE from rope_theta (null or rope_type \"default\") or YaRN (rope_type \"yarn\")");
       }
     }
     Integer bos = f.optionalInt("bos_token_id");
@@ -459,6 +511,23 @@ public final class ModelConfig {
     ModelConfig config = new ModelConfig(b);
     config.validate(file);
     return config;
+  }
+
+  /** The fields of a {@code rope_type "yarn"} object. */
+  private static Yarn.Scaling yarn(ConfigFields rs, Path file) throws ModelConfigException {
+    Double factor = rs.optionalFiniteDouble("factor");
+    if (factor == null) {
+      throw new ModelConfigException(file, "missing required field 'rope_scaling.factor' (yarn)");
+    }
+    return new Yarn.Scaling(
+        factor,
+        rs.optionalInt("original_max_position_embeddings"),
+        rs.optionalFiniteDouble("attention_factor"),
+        rs.optionalFiniteDouble("mscale"),
+        rs.optionalFiniteDouble("mscale_all_dim"),
+        rs.optionalFiniteDouble("beta_fast"),
+        rs.optionalFiniteDouble("beta_slow"),
+        rs.optionalBoolean("truncate"));
   }
 
   private static <T> T orElse(T value, T fallback) {
@@ -502,6 +571,21 @@ public final class ModelConfig {
     }
     o.addProperty("rms_norm_eps", rmsNormEps);
     o.addProperty("rope_theta", ropeTheta);
+    if (yarn != null) {
+      JsonObject rs = new JsonObject();
+      rs.addProperty("factor", yarn.factor());
+      rs.addProperty("rope_type", "yarn");
+      addIfSet(rs, "original_max_position_embeddings", yarn.originalMaxPositionEmbeddings());
+      addIfSet(rs, "attention_factor", yarn.attentionFactor());
+      addIfSet(rs, "mscale", yarn.mscale());
+      addIfSet(rs, "mscale_all_dim", yarn.mscaleAllDim());
+      addIfSet(rs, "beta_fast", yarn.betaFast());
+      addIfSet(rs, "beta_slow", yarn.betaSlow());
+      if (yarn.truncate() != null) {
+        rs.addProperty("truncate", yarn.truncate());
+      }
+      o.add("rope_scaling", rs);
+    }
     if (slidingWindow > 0) {
       o.addProperty("sliding_window", slidingWindow);
     } else {
@@ -514,6 +598,12 @@ public final class ModelConfig {
     architecture.family().writeConfig(this, o);
     Gson gson = new GsonBuilder().setPrettyPrinting().serializeNulls().create();
     return gson.toJson(o) + "\n";
+  }
+
+  private static void addIfSet(JsonObject o, String name, Number value) {
+    if (value != null) {
+      o.addProperty(name, value);
+    }
   }
 
   public Architecture architecture() {
@@ -643,6 +733,55 @@ public final class ModelConfig {
     return qkNorm;
   }
 
+  /** The YaRN scaling of the rotary embedding, or {@code null} for plain RoPE. */
+  public Yarn.Scaling yarn() {
+    return yarn;
+  }
+
+  /**
+   * The attention window of {@code layer} in tokens, 0 for full causal attention: {@link
+   * #slidingWindow()} unless the layer is one of the full-attention layers of a model that
+   * alternates them ({@code layer_types}).
+   */
+  public int attentionWindow(int layer) {
+    return fullAttention[layer] ? 0 : slidingWindow;
+  }
+
+  /** Whether the attention output projection has a bias. */
+  public boolean outputBias() {
+    return outputBias;
+  }
+
+  /** Whether every attention layer has sinks (one learned logit per head, gpt-oss). */
+  public boolean attentionSinks() {
+    return attentionSinks;
+  }
+
+  /** Whether the router's linear layer has a bias. */
+  public boolean routerBias() {
+    return routerBias;
+  }
+
+  /** Whether the routed experts' projections have biases. */
+  public boolean expertBias() {
+    return expertBias;
+  }
+
+  /** The routed experts' gated activation. */
+  public ExpertActivation expertActivation() {
+    return expertActivation;
+  }
+
+  /** The clamp of {@link ExpertActivation#CLAMPED_SWIGLU} ({@code swiglu_limit}). */
+  public double swigluLimit() {
+    return swigluLimit;
+  }
+
+  /** How the checkpoint stores the routed experts' matrices. */
+  public ExpertFormat expertFormat() {
+    return expertFormat;
+  }
+
   /** Every tensor of the model, as its family lists them. */
   public WeightManifest manifest() {
     WeightManifest m = manifest;
@@ -747,6 +886,15 @@ public final class ModelConfig {
     private int[] denseLayers = {};
     private boolean attentionBias = false;
     private QkNorm qkNorm = QkNorm.NONE;
+    private Yarn.Scaling yarn;
+    private int[] fullAttentionLayers = {};
+    private boolean outputBias;
+    private boolean attentionSinks;
+    private boolean routerBias;
+    private boolean expertBias;
+    private ExpertActivation expertActivation = ExpertActivation.SWIGLU;
+    private double swigluLimit;
+    private ExpertFormat expertFormat = ExpertFormat.DENSE;
 
     private Builder(Architecture architecture) {
       this.architecture = architecture;
@@ -874,6 +1022,50 @@ public final class ModelConfig {
 
     public Builder qkNorm(QkNorm v) {
       qkNorm = Objects.requireNonNull(v);
+      return this;
+    }
+
+    /** YaRN scaling of the rotary embedding; {@code null} (the default) for plain RoPE. */
+    public Builder yarn(Yarn.Scaling v) {
+      yarn = v;
+      return this;
+    }
+
+    /** Layers of full attention when the others use {@link #slidingWindow}; none by default. */
+    public Builder fullAttentionLayers(int... v) {
+      fullAttentionLayers = v.clone();
+      return this;
+    }
+
+    public Builder outputBias(boolean v) {
+      outputBias = v;
+      return this;
+    }
+
+    public Builder attentionSinks(boolean v) {
+      attentionSinks = v;
+      return this;
+    }
+
+    public Builder routerBias(boolean v) {
+      routerBias = v;
+      return this;
+    }
+
+    public Builder expertBias(boolean v) {
+      expertBias = v;
+      return this;
+    }
+
+    /** The experts' activation and, for {@link ExpertActivation#CLAMPED_SWIGLU}, its limit. */
+    public Builder expertActivation(ExpertActivation v, double limit) {
+      expertActivation = Objects.requireNonNull(v);
+      swigluLimit = limit;
+      return this;
+    }
+
+    public Builder expertFormat(ExpertFormat v) {
+      expertFormat = Objects.requireNonNull(v);
       return this;
     }
 

@@ -46,5 +46,18 @@ public enum Role {
   /** A routed expert's SwiGLU projections. */
   EXPERT_GATE,
   EXPERT_UP,
-  EXPERT_DOWN
+  EXPERT_DOWN,
+  /** The output projection's bias [hidden] (gpt-oss). */
+  OUTPUT_BIAS,
+  /**
+   * One learned logit per query head [heads], appended to every attention softmax row and dropped
+   * after it (gpt-oss's attention sinks).
+   */
+  ATTENTION_SINKS,
+  /** The router's bias [experts], added to the router logits (gpt-oss). */
+  ROUTER_BIAS,
+  /** A routed expert's biases: gate and up [intermediate], down [hidden] (gpt-oss). */
+  EXPERT_GATE_BIAS,
+  EXPERT_UP_BIAS,
+  EXPERT_DOWN_BIAS
 }

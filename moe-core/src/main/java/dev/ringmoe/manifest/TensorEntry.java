@@ -12,12 +12,22 @@ public final class TensorEntry {
   private final String name;
   private final long[] shape;
   private final boolean optional;
+  private final StoredSlice slice;
 
   public TensorEntry(Role role, String name, long[] shape, boolean optional) {
+    this(role, name, shape, optional, null);
+  }
+
+  /**
+   * A tensor that is part of the checkpoint tensor {@code name} ({@link StoredSlice}), or all of it
+   * when {@code slice} is null.
+   */
+  public TensorEntry(Role role, String name, long[] shape, boolean optional, StoredSlice slice) {
     this.role = role;
     this.name = name;
     this.shape = shape.clone();
     this.optional = optional;
+    this.slice = slice;
   }
 
   public Role role() {
@@ -37,6 +47,14 @@ public final class TensorEntry {
     return optional;
   }
 
+  /**
+   * Where the tensor lies in the checkpoint tensor {@link #name()}, or null when it is that whole
+   * tensor, stored in its own shape.
+   */
+  public StoredSlice slice() {
+    return slice;
+  }
+
   public long elements() {
     long n = 1;
     for (long d : shape) {
@@ -52,6 +70,11 @@ public final class TensorEntry {
 
   @Override
   public String toString() {
-    return role + " " + name + Arrays.toString(shape) + (optional ? " (optional)" : "");
+    return role
+        + " "
+        + name
+        + Arrays.toString(shape)
+        + (slice != null ? " from " + slice : "")
+        + (optional ? " (optional)" : "");
   }
 }

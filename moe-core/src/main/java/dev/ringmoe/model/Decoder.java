@@ -48,10 +48,10 @@ public final class Decoder implements AutoCloseable {
     this.config = Preconditions.checkNotNull(config);
     this.weights = Preconditions.checkNotNull(weights);
     this.hidden = config.hiddenSize();
-    Rope rope = new Rope(config.headDim(), config.ropeTheta());
+    Rope rope = Rope.of(config.headDim(), config.ropeTheta(), config.maxPositions(), config.yarn());
     this.attention = new Attention[config.layers()];
     for (int l = 0; l < attention.length; l++) {
-      attention[l] = new Attention(config, l, config.slidingWindow(), rope);
+      attention[l] = new Attention(config, l, config.attentionWindow(l), rope);
     }
     this.router = router(config);
     this.single = new Workspace(config, router, 1);
@@ -245,6 +245,9 @@ public final class Decoder implements AutoCloseable {
     if (!predicted) {
       Tensors.linear(ws.normedNd.array(), lw.matrix(Role.ROUTER), ws.routerNd.array());
       ws.routerNd.read(ws.routerLogits, ws.tokens * config.experts());
+      if (lw.has(Role.ROUTER_BIAS)) {
+        Attention.addBias(ws.routerLogits, ws.tokens, lw, Role.ROUTER_BIAS);
+      }
       checkFinite(
           ws.routerLogits, ws.tokens, config.experts(), 0, "layer " + layer, "the router logit");
     }
@@ -309,6 +312,9 @@ public final class Decoder implements AutoCloseable {
 
   /** The router the config describes. */
   static Router router(ModelConfig config) {
+    if (config.gate() == GateKind.TOPK_SOFTMAX) {
+      return Router.topKSoftmax(config.experts(), config.topK());
+    }
     return Router.softmaxTopK(
         config.experts(), config.topK(), config.gate() == GateKind.SOFTMAX_TOPK_RENORMALISED);
   }

@@ -53,6 +53,18 @@ final class SectionWeights {
           continue;
         }
         long[] shape = t.shape();
+        if (t.slice() != null) {
+          // part of a stacked tensor: read through a reader, whose range reads fetch only it
+          try (TensorReader mapped = reader == null ? new MappedTensorReader(checkpoint) : null) {
+            TensorReader r = reader != null ? reader : mapped;
+            if (t.onHeap()) {
+              w.vectors.put(t.role(), Tensors.loadEntryJava(r, checkpoint, t));
+            } else {
+              w.matrices.put(t.role(), Tensors.loadEntry(r, checkpoint, t, type));
+            }
+          }
+          continue;
+        }
         if (t.onHeap()) {
           w.vectors.put(
               t.role(),

@@ -31,4 +31,12 @@ public interface Router {
   static Router softmaxTopK(int experts, int k, boolean renormalise) {
     return new SoftmaxTopKRouter(experts, k, renormalise);
   }
+
+  /**
+   * The top {@code k} logits, then a softmax over those {@code k} only (gpt-oss's {@code
+   * GptOssTopKRouter}).
+   */
+  static Router topKSoftmax(int experts, int k) {
+    return new TopKSoftmaxRouter(experts, k);
+  }
 }

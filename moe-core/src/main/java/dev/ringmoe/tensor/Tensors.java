@@ -8,6 +8,7 @@ import dev.ringmoe.checkpoint.RawFloats;
 import dev.ringmoe.checkpoint.TensorInfo;
 import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.manifest.Section;
+import dev.ringmoe.manifest.StoredSlice;
 import dev.ringmoe.manifest.TensorEntry;
 import dev.ringmoe.manifest.WeightManifest;
 import java.io.IOException;
@@ -107,6 +108,11 @@ public final class Tensors {
         if (info.isEmpty()) {
           continue;
         }
+        if (t.slice() != null && t.slice().encoding() == StoredSlice.Encoding.MXFP4) {
+          // every MXFP4 value is exact in bfloat16
+          any = true;
+          continue;
+        }
         if (info.get().dtype() != DType.BF16) {
           return DataType.FLOAT;
         }
@@ -166,6 +172,62 @@ public final class Tensors {
       throw e;
     }
     return out;
+  }
+
+  /**
+   * Loads the weight matrix of a manifest entry in {@code type} into new native memory through
+   * {@code reader}: a whole tensor as {@link #loadWeight(TensorReader, Checkpoint, String,
+   * DataType, long...)}, a {@link StoredSlice} by reading only its range of the stored tensor.
+   */
+  public static INDArray loadEntry(
+      TensorReader reader, Checkpoint checkpoint, TensorEntry t, DataType type) throws IOException {
+    if (t.slice() == null) {
+      return loadWeight(reader, checkpoint, t.name(), type, t.shape());
+    }
+    INDArray out = Nd4j.create(type, t.shape());
+    try {
+      Slices.read(reader, checkpoint, t, out, 0);
+    } catch (IOException | RuntimeException e) {
+      out.close();
+      throw e;
+    }
+    return out;
+  }
+
+  /**
+   * Reads the {@link StoredSlice} entry {@code t} into {@code memory} (FLOAT or BFLOAT16) from
+   * element {@code offset} on, as the entry's row-major shape.
+   *
+   * @throws CheckpointFormatException naming the file and tensor if a stored tensor has the wrong
+   *     shape or dtype
+   */
+  public static void readSlice(
+      TensorReader reader, Checkpoint checkpoint, TensorEntry t, INDArray memory, long offset)
+      throws IOException {
+    Slices.read(reader, checkpoint, t, memory, offset);
+  }
+
+  /** A manifest entry's vector (a norm weight, a bias) as float32, whole tensor or slice. */
+  public static float[] loadEntryJava(TensorReader reader, Checkpoint checkpoint, TensorEntry t)
+      throws IOException {
+    if (t.slice() == null) {
+      return loadJava(reader, checkpoint, t.name(), t.shape());
+    }
+    float[] out = new float[Math.toIntExact(t.elements())];
+    Slices.readFloat32(reader, checkpoint, t, out);
+    return out;
+  }
+
+  /**
+   * Bytes of storage a manifest entry reads (for a slice, the range it spans), after checking its
+   * stored tensors' shapes and dtypes.
+   */
+  public static long storedBytes(Checkpoint checkpoint, TensorEntry t)
+      throws CheckpointFormatException {
+    if (t.slice() == null) {
+      return tensor(checkpoint, t.name(), t.shape()).byteSize();
+    }
+    return Slices.storedBytes(checkpoint, t);
   }
 
   /** {@link #loadJava(Checkpoint, String, long...)} through {@code reader}. */
@@ -286,8 +348,7 @@ public final class Tensors {
     return out;
   }
 
-  private static void checkShape(TensorInfo info, long[] expected)
-      throws CheckpointFormatException {
+  static void checkShape(TensorInfo info, long[] expected) throws CheckpointFormatException {
     if (!Arrays.equals(info.shape(), expected)) {
       throw new CheckpointFormatException(
           info.file(),
@@ -297,13 +358,19 @@ public final class Tensors {
               + " does not match the configuration, which needs "
               + Arrays.toString(expected));
     }
-    if (!info.dtype().isFloatingPoint()) {
+    if (!RawFloats.convertible(info.dtype())) {
       throw new CheckpointFormatException(
           info.file(),
           info.name(),
           "dtype "
               + info.dtype()
-              + " is not a floating-point type; weights must be F32, F16 or BF16");
+              + (info.dtype().isFloatingPoint()
+                  ? " is not supported for this tensor"
+                  : " is not a floating-point type")
+              + "; weights must be F32, F16 or BF16"
+              + (info.dtype() == DType.U8
+                  ? " (a quantized tensor where the configuration expects none)"
+                  : ""));
     }
   }
 
