@@ -4,9 +4,11 @@ import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.TensorInfo;
 import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.manifest.Role;
 import dev.ringmoe.manifest.Section;
 import dev.ringmoe.manifest.TensorEntry;
 import dev.ringmoe.manifest.WeightManifest;
+import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.model.LayerWeights;
 import dev.ringmoe.tensor.Tensors;
 import java.io.IOException;
@@ -15,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -48,25 +51,39 @@ final class SectionCopier {
    * {@code dense}.
    */
   void copyDense(int layer, INDArray memory, LayerWeights dense) {
-    copy(manifest.dense(layer), memory, 0, dense);
+    copy(manifest.dense(layer), memory, 0, dense::vector);
   }
 
-  /** Copies one expert into {@code memory} from {@code offset} elements on. */
-  void copyExpert(int layer, int expert, INDArray memory, long offset) {
-    copy(manifest.expert(layer, expert), memory, offset, null);
+  /**
+   * Copies one expert into {@code memory} from {@code offset} elements on, its biases (if any) into
+   * {@code holder}'s arrays.
+   */
+  void copyExpert(int layer, int expert, INDArray memory, long offset, ExpertWeights holder) {
+    copy(manifest.expert(layer, expert), memory, offset, r -> ExpertSlot.vector(holder, r));
   }
 
-  private void copy(Section section, INDArray memory, long base, LayerWeights vectors) {
+  private void copy(Section section, INDArray memory, long base, Function<Role, float[]> vectors) {
     long start = System.nanoTime();
     long read = 0;
     try {
       List<TensorInfo> direct = new ArrayList<>();
       List<ByteBuffer> targets = new ArrayList<>();
       for (TensorEntry t : section.tensors()) {
+        if (t.slice() != null) {
+          // part of a stacked tensor: only its range is read, then gathered into the layout
+          read += Tensors.storedBytes(checkpoint, t);
+          if (t.onHeap()) {
+            float[] v = Tensors.loadEntryJava(reader, checkpoint, t);
+            System.arraycopy(v, 0, vectors.apply(t.role()), 0, v.length);
+          } else {
+            Tensors.readSlice(reader, checkpoint, t, memory, base + section.offset(t.role()));
+          }
+          continue;
+        }
         TensorInfo info = Tensors.tensor(checkpoint, t.name(), t.shape());
         read += info.byteSize();
         if (t.onHeap()) {
-          Tensors.readConverted(reader, info, FloatBuffer.wrap(vectors.vector(t.role())));
+          Tensors.readConverted(reader, info, FloatBuffer.wrap(vectors.apply(t.role())));
         } else if (Tensors.storedAs(info, memory)) {
           direct.add(info);
           targets.add(Tensors.bytesAt(memory, base + section.offset(t.role()), info.byteSize()));

@@ -54,7 +54,9 @@ class ExpertCacheTest {
             ReferenceData.moeText16x(),
             ReferenceData.family("qwen2_moe", "bf16"),
             ReferenceData.family("qwen3_moe", "f32"),
-            ReferenceData.family("olmoe", "bf16"))) {
+            ReferenceData.family("olmoe", "bf16"),
+            ReferenceData.family("gpt_oss", "bf16"),
+            ReferenceData.family("gpt_oss_mxfp4", "mxfp4"))) {
       for (String predictor : List.of("none", "lookahead", "wrong")) {
         for (double fraction : new double[] {0, 0.3, 0.6, 1.0}) {
           out.add(Arguments.of(dir, predictor, fraction));

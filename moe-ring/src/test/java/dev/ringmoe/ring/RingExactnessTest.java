@@ -30,7 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Logits through the ring equal the all-resident logits bit for bit, for K = 1, 2, 3 and
  * all-layers, budgets from the minimum to everything, every prefetch policy, on both reference
  * checkpoints and generated ones of other shapes, and on the Qwen2-MoE (shared experts, a dense
- * layer), Qwen3-MoE and OLMoE references; and the device tier's peak never exceeds the budget.
+ * layer), Qwen3-MoE, OLMoE and gpt-oss (stacked experts, dense and MXFP4) references; and the
+ * device tier's peak never exceeds the budget.
  */
 class RingExactnessTest {
   private static Path synthetic;
@@ -72,7 +73,10 @@ class RingExactnessTest {
         synthetic,
         ReferenceData.family("qwen2_moe", "f32"),
         ReferenceData.family("qwen3_moe", "bf16"),
-        ReferenceData.family("olmoe", "f32"));
+        ReferenceData.family("olmoe", "f32"),
+        // experts stacked per layer: each expert is a slice of the layer's tensors
+        ReferenceData.family("gpt_oss", "f32"),
+        ReferenceData.family("gpt_oss_mxfp4", "mxfp4"));
   }
 
   /**
