@@ -27,6 +27,9 @@ public final class Architecture {
   /** OLMoE ({@code OlmoeForCausalLM}). */
   public static final Architecture OLMOE = named("OlmoeForCausalLM");
 
+  /** gpt-oss ({@code GptOssForCausalLM}). */
+  public static final Architecture GPT_OSS = named("GptOssForCausalLM");
+
   private final String name;
   private final ModelFamily family;
 

@@ -30,14 +30,16 @@ final class SynthCommand implements Command {
 
   @Override
   public String usage() {
-    return "Usage: ringmoe synth --out DIR [--arch mixtral|qwen2_moe|qwen3_moe|olmoe] [--layers N] [--hidden N]\n"
+    return "Usage: ringmoe synth --out DIR [--arch mixtral|qwen2_moe|qwen3_moe|olmoe|gpt_oss] [--layers N] [--hidden N]\n"
         + "                     [--heads N] [--kv-heads N] [--head-dim N] [--experts N] [--top-k N]\n"
         + "                     [--intermediate N] [--vocab N] [--dtype bf16|f16|f32] [--shard-size SIZE] [--seed S]\n"
-        + "                     [--dense-layers I,J] [--dense-intermediate N] [--shared-intermediate N] [--force]\n\n"
+        + "                     [--dense-layers I,J] [--dense-intermediate N] [--shared-intermediate N]\n"
+        + "                     [--sliding-window N] [--force]\n\n"
         + "--arch takes a model_type or an architectures name (default mixtral). --intermediate is each expert's\n"
         + "width; qwen2_moe and qwen3_moe layers listed in --dense-layers get a dense MLP of --dense-intermediate\n"
         + "(default 4 x --intermediate); qwen2_moe has a shared expert of --shared-intermediate (default\n"
-        + "2 x --intermediate). The family fixes the rest (q/k norms, biases, shared expert gate).\n"
+        + "2 x --intermediate). gpt_oss alternates --sliding-window (default 128) and full attention layers.\n"
+        + "The family fixes the rest (q/k norms, biases, shared expert gate, sinks, YaRN).\n"
         + "Streams weights to disk, so checkpoints of many GB need little memory. Defaults: 4 layers, hidden 256,\n"
         + "8 heads / 4 KV heads, 8 experts top-2, intermediate 512, vocab 1000, bf16, 2GB shards, seed 1234.\n"
         + "SIZE takes units: 500MB, 2GiB, ...\n\n"
@@ -68,7 +70,8 @@ final class SynthCommand implements Command {
         "arch",
         "dense-layers",
         "dense-intermediate",
-        "shared-intermediate");
+        "shared-intermediate",
+        "sliding-window");
   }
 
   @Override
@@ -85,15 +88,23 @@ final class SynthCommand implements Command {
       int intermediate = args.integer("intermediate", 512);
       ModelConfig.Builder b = ModelConfig.builder(arch);
       if (!arch.name().equals(Architecture.MIXTRAL.name())
-          && !arch.name().equals(Architecture.OLMOE.name())) {
+          && !arch.name().equals(Architecture.OLMOE.name())
+          && !arch.name().equals(Architecture.GPT_OSS.name())) {
         b.denseIntermediateSize(args.integer("dense-intermediate", 4 * intermediate))
             .denseLayers(layerList(args.string("dense-layers", "")));
       }
       if (arch.name().equals(Architecture.QWEN2_MOE.name())) {
         b.sharedExpertIntermediateSize(args.integer("shared-intermediate", 2 * intermediate));
       }
+      int layers = args.integer("layers", 4);
+      if (arch.name().equals(Architecture.GPT_OSS.name())) {
+        // as Hugging Face's GptOssConfig: sliding and full attention alternate
+        b.slidingWindow(args.integer("sliding-window", 128))
+            .fullAttentionLayers(
+                java.util.stream.IntStream.range(0, layers).filter(l -> l % 2 == 1).toArray());
+      }
       config =
-          b.layers(args.integer("layers", 4))
+          b.layers(layers)
               .hiddenSize(args.integer("hidden", 256))
               .heads(args.integer("heads", 8))
               .kvHeads(args.integer("kv-heads", 4))
