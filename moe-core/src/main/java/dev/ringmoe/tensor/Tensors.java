@@ -349,15 +349,7 @@ public final class Tensors {
   }
 
   static void checkShape(TensorInfo info, long[] expected) throws CheckpointFormatException {
-    if (!Arrays.equals(info.shape(), expected)) {
-      throw new CheckpointFormatException(
-          info.file(),
-          info.name(),
-          "shape "
-              + Arrays.toString(info.shape())
-              + " does not match the configuration, which needs "
-              + Arrays.toString(expected));
-    }
+    // the dtype first: a quantized tensor where a float one is expected has another shape too
     if (!RawFloats.convertible(info.dtype())) {
       throw new CheckpointFormatException(
           info.file(),
@@ -371,6 +363,15 @@ public final class Tensors {
               + (info.dtype() == DType.U8
                   ? " (a quantized tensor where the configuration expects none)"
                   : ""));
+    }
+    if (!Arrays.equals(info.shape(), expected)) {
+      throw new CheckpointFormatException(
+          info.file(),
+          info.name(),
+          "shape "
+              + Arrays.toString(info.shape())
+              + " does not match the configuration, which needs "
+              + Arrays.toString(expected));
     }
   }
 
