@@ -212,6 +212,6 @@ public final class StandardManifest implements WeightManifest {
   }
 
   private TensorEntry sliced(Role role, int layer, StoredSlice slice, long... shape) {
-    return new TensorEntry(role, n.layer(role, layer), shape, false, slice);
+    return new TensorEntry(role, n.layer(role, layer), shape, false).withSlice(slice);
   }
 }

@@ -48,6 +48,14 @@ public final class TensorEntry {
   }
 
   /**
+   * This entry as the part {@code slice} of the checkpoint tensor {@link #name()} (one expert of a
+   * stacked tensor) rather than all of it.
+   */
+  public TensorEntry withSlice(StoredSlice slice) {
+    return new TensorEntry(role, name, shape, optional, java.util.Objects.requireNonNull(slice));
+  }
+
+  /**
    * Where the tensor lies in the checkpoint tensor {@link #name()}, or null when it is that whole
    * tensor, stored in its own shape.
    */

@@ -350,16 +350,13 @@ public final class Tensors {
 
   static void checkShape(TensorInfo info, long[] expected) throws CheckpointFormatException {
     // the dtype first: a quantized tensor where a float one is expected has another shape too
-    if (!RawFloats.convertible(info.dtype())) {
+    if (!info.dtype().isFloatingPoint()) {
       throw new CheckpointFormatException(
           info.file(),
           info.name(),
           "dtype "
               + info.dtype()
-              + (info.dtype().isFloatingPoint()
-                  ? " is not supported for this tensor"
-                  : " is not a floating-point type")
-              + "; weights must be F32, F16 or BF16"
+              + " is not a floating-point type; weights must be F32, F16 or BF16"
               + (info.dtype() == DType.U8
                   ? " (a quantized tensor where the configuration expects none)"
                   : ""));
@@ -370,7 +367,9 @@ public final class Tensors {
           info.name(),
           "shape "
               + Arrays.toString(info.shape())
-              + " does not match the configuration, which needs "
+              + " ("
+              + info.dtype()
+              + ") does not match the configuration, which needs "
               + Arrays.toString(expected));
     }
   }

@@ -231,7 +231,19 @@ class ModelConfigStrictTest {
   @Test
   void scaledRopeIsRefusedRatherThanIgnored() throws IOException {
     refused("rope_scaling", "{\"type\": \"linear\", \"factor\": 2.0}", "linear");
-    refused("rope_scaling", "{\"rope_type\": \"yarn\", \"factor\": 4.0}", "yarn");
+    refused("rope_scaling", "{\"rope_type\": \"yarn\"}", "rope_scaling.factor");
+    refused("rope_scaling", "{\"rope_type\": \"yarn\", \"factor\": -4.0}", "rope_scaling.factor");
+    refused(
+        "rope_scaling",
+        "{\"rope_type\": \"yarn\", \"factor\": 4, \"beta_fast\": \"x\"}",
+        "beta_fast");
+    refused("rope_scaling", "{\"type\": \"yarn\", \"factor\": 4, \"truncate\": 0}", "truncate");
+    ModelConfig yarn =
+        loadWith(
+            "rope_scaling",
+            "{\"rope_type\": \"yarn\", \"factor\": 4.0, \"original_max_position_embeddings\": 1024}");
+    assertEquals(4.0, yarn.yarn().factor());
+    assertEquals(1024, yarn.yarn().originalMaxPositionEmbeddings());
     refused("rope_scaling", "\"linear\"", "\"linear\"");
     refused("rope_scaling", "{\"rope_type\": 1}", "rope_scaling.rope_type");
     assertEquals(256, loadWith("rope_scaling", "null").hiddenSize());
