@@ -47,6 +47,7 @@ final class SectionWeights {
       Checkpoint checkpoint, TensorReader reader, Section section, DataType type)
       throws IOException {
     SectionWeights w = new SectionWeights();
+    Tensors.SliceReads slices = null;
     try {
       for (TensorEntry t : section.tensors()) {
         if (t.optional() && checkpoint.find(t.name()).isEmpty()) {
@@ -54,14 +55,20 @@ final class SectionWeights {
         }
         long[] shape = t.shape();
         if (t.slice() != null) {
-          // part of a stacked tensor: read through a reader, whose range reads fetch only it
-          try (TensorReader mapped = reader == null ? new MappedTensorReader(checkpoint) : null) {
-            TensorReader r = reader != null ? reader : mapped;
-            if (t.onHeap()) {
-              w.vectors.put(t.role(), Tensors.loadEntryJava(r, checkpoint, t));
-            } else {
-              w.matrices.put(t.role(), Tensors.loadEntry(r, checkpoint, t, type));
-            }
+          // part of a stacked tensor: only the range the section spans is read
+          if (slices == null) {
+            slices =
+                Tensors.sliceReads(
+                    reader != null ? reader : new MappedTensorReader(checkpoint),
+                    checkpoint,
+                    section.tensors());
+          }
+          if (t.onHeap()) {
+            float[] v = new float[Math.toIntExact(t.elements())];
+            slices.read(t, v);
+            w.vectors.put(t.role(), v);
+          } else {
+            w.matrices.put(t.role(), slices.load(t, type));
           }
           continue;
         }

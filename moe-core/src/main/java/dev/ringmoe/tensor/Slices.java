@@ -15,6 +15,8 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -66,21 +68,10 @@ final class Slices {
     }
   }
 
-  /** Bytes of storage the slice of {@code t} reads. */
-  static long storedBytes(Checkpoint checkpoint, TensorEntry t) throws CheckpointFormatException {
-    TensorInfo[] infos = check(checkpoint, t);
-    long[] span = span(t);
-    if (infos.length == 1) {
-      return (span[1] - span[0]) * infos[0].dtype().byteSize();
-    }
-    long blocks = blockSpan(span)[1] - blockSpan(span)[0];
-    return blocks * (Mxfp4.BLOCK_BYTES + 1);
-  }
-
   /** The entry's values as float32, into {@code dst[0 .. elements)}. */
-  static void readFloat32(TensorReader reader, Checkpoint checkpoint, TensorEntry t, float[] dst)
+  static void readFloat32(Ranges ranges, Checkpoint checkpoint, TensorEntry t, float[] dst)
       throws IOException {
-    read(reader, checkpoint, t, FloatBuffer.wrap(dst), null);
+    read(ranges, checkpoint, t, FloatBuffer.wrap(dst), null);
   }
 
   /**
@@ -90,20 +81,20 @@ final class Slices {
    *     bfloat16 (an F32, F16 or F64 tensor)
    */
   static void read(
-      TensorReader reader, Checkpoint checkpoint, TensorEntry t, INDArray memory, long offset)
+      Ranges ranges, Checkpoint checkpoint, TensorEntry t, INDArray memory, long offset)
       throws IOException {
     long n = t.elements();
     if (memory.dataType() == DataType.BFLOAT16) {
-      read(reader, checkpoint, t, null, Tensors.bytesAt(memory, offset, 2 * n).asShortBuffer());
+      read(ranges, checkpoint, t, null, Tensors.bytesAt(memory, offset, 2 * n).asShortBuffer());
     } else {
       FloatBuffer dst = memory.data().asNioFloat();
       dst.position(Math.toIntExact(memory.offset() + offset));
-      read(reader, checkpoint, t, dst.slice(), null);
+      read(ranges, checkpoint, t, dst.slice(), null);
     }
   }
 
   private static void read(
-      TensorReader reader, Checkpoint checkpoint, TensorEntry t, FloatBuffer f, ShortBuffer bf16)
+      Ranges ranges, Checkpoint checkpoint, TensorEntry t, FloatBuffer f, ShortBuffer bf16)
       throws IOException {
     TensorInfo[] infos = check(checkpoint, t);
     StoredSlice s = t.slice();
@@ -113,17 +104,17 @@ final class Slices {
     long[] span = span(t);
     if (infos.length == 2) {
       long[] blocks = blockSpan(span);
-      byte[] packed =
-          raw(
-              reader,
-              infos[0].range(
-                  blocks[0] * Mxfp4.BLOCK_BYTES, (blocks[1] - blocks[0]) * Mxfp4.BLOCK_BYTES));
-      byte[] scales = raw(reader, infos[1].range(blocks[0], blocks[1] - blocks[0]));
+      Chunk packed = ranges.get(infos[0]);
+      Chunk scales = ranges.get(infos[1]);
+      int packedOffset = Math.toIntExact(blocks[0] * Mxfp4.BLOCK_BYTES - packed.start);
+      int scalesOffset = Math.toIntExact(blocks[0] - scales.start);
       long base = blocks[0] * Mxfp4.BLOCK;
       int i = 0;
       for (long r = 0; r < rows; r++) {
         for (long c = 0; c < cols; c++, i++) {
-          float v = Mxfp4.value(packed, 0, scales, 0, s.index(r, c) - base);
+          float v =
+              Mxfp4.value(
+                  packed.bytes, packedOffset, scales.bytes, scalesOffset, s.index(r, c) - base);
           if (bf16 != null) {
             bf16.put(i, (short) (Float.floatToRawIntBits(v) >>> 16));
           } else {
@@ -134,8 +125,9 @@ final class Slices {
       return;
     }
     TensorInfo info = infos[0];
-    TensorInfo range = info.range(span[0], span[1] - span[0]);
-    byte[] bytes = raw(reader, range);
+    Chunk chunk = ranges.get(info);
+    byte[] bytes = chunk.bytes;
+    long start = chunk.start;
     int i = 0;
     if (bf16 != null) {
       if (info.dtype() != DType.BF16) {
@@ -147,12 +139,12 @@ final class Slices {
       ShortBuffer src = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
       for (long r = 0; r < rows; r++) {
         for (long c = 0; c < cols; c++, i++) {
-          bf16.put(i, src.get((int) (s.index(r, c) - span[0])));
+          bf16.put(i, src.get((int) (s.index(r, c) - start)));
         }
       }
       return;
     }
-    float[] values = new float[Math.toIntExact(span[1] - span[0])];
+    float[] values = new float[Math.toIntExact(bytes.length / info.dtype().byteSize())];
     RawFloats.toFloat32(
         info.dtype(),
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN),
@@ -160,15 +152,82 @@ final class Slices {
         values.length);
     for (long r = 0; r < rows; r++) {
       for (long c = 0; c < cols; c++, i++) {
-        f.put(i, values[(int) (s.index(r, c) - span[0])]);
+        f.put(i, values[(int) (s.index(r, c) - start)]);
       }
     }
   }
 
-  private static byte[] raw(TensorReader reader, TensorInfo range) throws IOException {
-    byte[] bytes = new byte[Math.toIntExact(range.byteSize())];
-    reader.readRaw(range, ByteBuffer.wrap(bytes));
-    return bytes;
+  /** Stored bytes from element {@code start} of a stored tensor on. */
+  record Chunk(byte[] bytes, long start) {}
+
+  /**
+   * The stored ranges a group of sliced entries (one section) reads: each stored tensor is read
+   * once, over the union of the elements its entries need, when the first of them is read, so gate
+   * and up interleaved in one tensor cost one read. Not thread-safe; one per section copy.
+   */
+  static final class Ranges {
+    private final TensorReader reader;
+    private final Map<String, long[]> spans = new HashMap<>();
+    private final Map<String, Chunk> read = new HashMap<>();
+    private long bytesRead;
+
+    Ranges(TensorReader reader, Checkpoint checkpoint, Iterable<TensorEntry> entries)
+        throws CheckpointFormatException {
+      this.reader = reader;
+      for (TensorEntry t : entries) {
+        if (t.slice() == null) {
+          continue;
+        }
+        TensorInfo[] infos = check(checkpoint, t);
+        long[] span = span(t);
+        if (infos.length == 2) {
+          long[] blocks = blockSpan(span);
+          widen(t.name(), blocks[0] * Mxfp4.BLOCK_BYTES, blocks[1] * Mxfp4.BLOCK_BYTES);
+          widen(t.slice().scales(), blocks[0], blocks[1]);
+        } else {
+          widen(t.name(), span[0], span[1]);
+        }
+      }
+    }
+
+    private void widen(String name, long start, long end) {
+      long[] s = spans.get(name);
+      if (s == null) {
+        spans.put(name, new long[] {start, end});
+      } else {
+        s[0] = Math.min(s[0], start);
+        s[1] = Math.max(s[1], end);
+      }
+    }
+
+    /** The union range of {@code info} (a stored tensor this group's entries slice). */
+    Chunk get(TensorInfo info) throws IOException {
+      Chunk c = read.get(info.name());
+      if (c == null) {
+        long[] s = spans.get(info.name());
+        TensorInfo range = info.range(s[0], s[1] - s[0]);
+        byte[] bytes = new byte[Math.toIntExact(range.byteSize())];
+        reader.readRaw(range, ByteBuffer.wrap(bytes));
+        bytesRead += bytes.length;
+        c = new Chunk(bytes, s[0]);
+        read.put(info.name(), c);
+      }
+      return c;
+    }
+
+    /** Bytes of every stored range the group spans (what reading all its entries reads). */
+    long spannedBytes(Checkpoint checkpoint) throws CheckpointFormatException {
+      long n = 0;
+      for (Map.Entry<String, long[]> e : spans.entrySet()) {
+        n += (e.getValue()[1] - e.getValue()[0]) * checkpoint.tensor(e.getKey()).dtype().byteSize();
+      }
+      return n;
+    }
+
+    /** Bytes read so far. */
+    long bytesRead() {
+      return bytesRead;
+    }
   }
 
   private static long[] span(TensorEntry t) {

@@ -186,7 +186,7 @@ public final class Tensors {
     }
     INDArray out = Nd4j.create(type, t.shape());
     try {
-      Slices.read(reader, checkpoint, t, out, 0);
+      Slices.read(new Slices.Ranges(reader, checkpoint, List.of(t)), checkpoint, t, out, 0);
     } catch (IOException | RuntimeException e) {
       out.close();
       throw e;
@@ -204,7 +204,7 @@ public final class Tensors {
   public static void readSlice(
       TensorReader reader, Checkpoint checkpoint, TensorEntry t, INDArray memory, long offset)
       throws IOException {
-    Slices.read(reader, checkpoint, t, memory, offset);
+    Slices.read(new Slices.Ranges(reader, checkpoint, List.of(t)), checkpoint, t, memory, offset);
   }
 
   /** A manifest entry's vector (a norm weight, a bias) as float32, whole tensor or slice. */
@@ -214,7 +214,7 @@ public final class Tensors {
       return loadJava(reader, checkpoint, t.name(), t.shape());
     }
     float[] out = new float[Math.toIntExact(t.elements())];
-    Slices.readFloat32(reader, checkpoint, t, out);
+    Slices.readFloat32(new Slices.Ranges(reader, checkpoint, List.of(t)), checkpoint, t, out);
     return out;
   }
 
@@ -227,7 +227,56 @@ public final class Tensors {
     if (t.slice() == null) {
       return tensor(checkpoint, t.name(), t.shape()).byteSize();
     }
-    return Slices.storedBytes(checkpoint, t);
+    return new Slices.Ranges(null, checkpoint, List.of(t)).spannedBytes(checkpoint);
+  }
+
+  /**
+   * Reads the {@link StoredSlice} entries of one section (one expert) through {@code reader}, each
+   * stored tensor once over the union of the ranges its entries need (gate and up interleaved in
+   * one tensor: one read). Not thread-safe; one per section copy.
+   */
+  public static SliceReads sliceReads(
+      TensorReader reader, Checkpoint checkpoint, Iterable<TensorEntry> entries)
+      throws CheckpointFormatException {
+    return new SliceReads(new Slices.Ranges(reader, checkpoint, entries), checkpoint);
+  }
+
+  /** The reads of one section's sliced entries ({@link #sliceReads}). */
+  public static final class SliceReads {
+    private final Slices.Ranges ranges;
+    private final Checkpoint checkpoint;
+
+    private SliceReads(Slices.Ranges ranges, Checkpoint checkpoint) {
+      this.ranges = ranges;
+      this.checkpoint = checkpoint;
+    }
+
+    /** The matrix entry {@code t} into {@code memory} from element {@code offset} on. */
+    public void read(TensorEntry t, INDArray memory, long offset) throws IOException {
+      Slices.read(ranges, checkpoint, t, memory, offset);
+    }
+
+    /** The matrix entry {@code t} in new native memory of {@code type}, owned by the caller. */
+    public INDArray load(TensorEntry t, DataType type) throws IOException {
+      INDArray out = Nd4j.create(type, t.shape());
+      try {
+        read(t, out, 0);
+      } catch (IOException | RuntimeException e) {
+        out.close();
+        throw e;
+      }
+      return out;
+    }
+
+    /** The vector entry {@code t} as float32 into {@code dst}. */
+    public void read(TensorEntry t, float[] dst) throws IOException {
+      Slices.readFloat32(ranges, checkpoint, t, dst);
+    }
+
+    /** Bytes read from storage so far. */
+    public long bytesRead() {
+      return ranges.bytesRead();
+    }
   }
 
   /** {@link #loadJava(Checkpoint, String, long...)} through {@code reader}. */

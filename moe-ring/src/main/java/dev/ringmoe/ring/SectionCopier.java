@@ -68,15 +68,14 @@ final class SectionCopier {
     try {
       List<TensorInfo> direct = new ArrayList<>();
       List<ByteBuffer> targets = new ArrayList<>();
+      // parts of stacked tensors: each stored tensor read once over the range the expert spans
+      Tensors.SliceReads slices = Tensors.sliceReads(reader, checkpoint, section.tensors());
       for (TensorEntry t : section.tensors()) {
         if (t.slice() != null) {
-          // part of a stacked tensor: only its range is read, then gathered into the layout
-          read += Tensors.storedBytes(checkpoint, t);
           if (t.onHeap()) {
-            float[] v = Tensors.loadEntryJava(reader, checkpoint, t);
-            System.arraycopy(v, 0, vectors.apply(t.role()), 0, v.length);
+            slices.read(t, vectors.apply(t.role()));
           } else {
-            Tensors.readSlice(reader, checkpoint, t, memory, base + section.offset(t.role()));
+            slices.read(t, memory, base + section.offset(t.role()));
           }
           continue;
         }
@@ -96,6 +95,7 @@ final class SectionCopier {
       if (!direct.isEmpty()) {
         reader.readRaw(direct, targets);
       }
+      read += slices.bytesRead();
     } catch (IOException e) {
       throw new UncheckedIOException(e.getMessage(), e);
     }
