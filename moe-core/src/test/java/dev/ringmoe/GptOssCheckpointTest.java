@@ -187,6 +187,37 @@ class GptOssCheckpointTest {
     assertTrue(e.getMessage().contains("layer_types[1]"), e.getMessage());
   }
 
+  /** Fields a gpt-oss config.json leaves out take {@code GptOssConfig}'s defaults. */
+  @Test
+  void absentFieldsTakeHuggingFacesGptOssDefaults() throws IOException {
+    Path dir = tmp.resolve("defaults");
+    Files.createDirectories(dir);
+    Files.writeString(
+        dir.resolve("config.json"),
+        "{\"architectures\": [\"GptOssForCausalLM\"], \"hidden_size\": 256,"
+            + " \"num_hidden_layers\": 3, \"num_attention_heads\": 16, \"intermediate_size\": 64,"
+            + " \"num_local_experts\": 8, \"num_experts_per_tok\": 2, \"vocab_size\": 300}",
+        StandardCharsets.UTF_8);
+    ModelConfig c = ModelConfig.load(dir);
+    assertEquals(64, c.headDim());
+    assertEquals(8, c.kvHeads());
+    assertEquals(131072, c.maxPositions());
+    assertEquals(150000.0, c.ropeTheta());
+    assertEquals(128, c.attentionWindow(0));
+    assertEquals(0, c.attentionWindow(1));
+    assertEquals(128, c.attentionWindow(2));
+    assertEquals(32.0, c.yarn().factor());
+    assertEquals(4096, c.yarn().originalMaxPositionEmbeddings());
+    assertEquals(7.0, c.swigluLimit());
+    assertTrue(c.attentionBias() && c.outputBias() && c.attentionSinks());
+    Path config = dir.resolve("config.json");
+    Files.writeString(
+        config,
+        Files.readString(config).replace("}", ", \"rope_scaling\": {\"rope_type\": \"default\"}}"),
+        StandardCharsets.UTF_8);
+    assertEquals(null, ModelConfig.load(dir).yarn());
+  }
+
   private static <T extends Exception> T refusal(Path dir, Class<T> type) {
     return assertThrows(type, () -> MoeModel.builder().checkpoint(dir).build().close());
   }

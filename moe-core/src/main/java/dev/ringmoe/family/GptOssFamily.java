@@ -34,6 +34,15 @@ public final class GptOssFamily implements ModelFamily {
 
   static final double DEFAULT_SWIGLU_LIMIT = 7.0;
 
+  static final double DEFAULT_ROPE_THETA = 150000.0;
+  static final int DEFAULT_HEAD_DIM = 64;
+  static final int DEFAULT_KV_HEADS = 8;
+  static final int DEFAULT_MAX_POSITIONS = 131072;
+
+  /** Hugging Face's {@code rope_scaling} when the config has none. */
+  static final Yarn.Scaling DEFAULT_YARN =
+      new Yarn.Scaling(32.0, 4096, null, null, null, 32.0, 1.0, false);
+
   private static final String SLIDING = "sliding_attention";
   private static final String FULL = "full_attention";
 
@@ -96,6 +105,7 @@ public final class GptOssFamily implements ModelFamily {
   @Override
   public void readConfig(ConfigFields json, ModelConfig.Builder b) throws ModelConfigException {
     int layers = json.requiredInt("num_hidden_layers");
+    hfDefaults(json, b);
     boolean bias = QwenMoeFamilies.orElse(json.optionalBoolean("attention_bias"), true);
     b.experts(json.requiredInt("num_local_experts"))
         .intermediateSize(json.requiredInt("intermediate_size"))
@@ -169,9 +179,50 @@ public final class GptOssFamily implements ModelFamily {
     }
   }
 
+  /**
+   * {@code GptOssConfig}'s defaults where they differ from the shared ones: {@code head_dim} 64 and
+   * {@code num_key_value_heads} 8 when absent (null: derived, as everywhere), {@code
+   * max_position_embeddings} 131072, {@code rope_theta} 150000, and without {@code rope_scaling}
+   * (absent or null) YaRN factor 32 from 4096 positions; {@code rope_type "default"} is plain RoPE.
+   * {@code swiglu_alpha} other than 1.702 is refused.
+   */
+  private static void hfDefaults(ConfigFields json, ModelConfig.Builder b)
+      throws ModelConfigException {
+    if (!json.isPresent("head_dim")) {
+      b.headDim(DEFAULT_HEAD_DIM);
+    }
+    if (!json.isPresent("num_key_value_heads")) {
+      b.kvHeads(DEFAULT_KV_HEADS);
+    }
+    if (!json.has("max_position_embeddings")) {
+      b.maxPositions(DEFAULT_MAX_POSITIONS);
+    }
+    if (!json.has("rope_theta")) {
+      b.ropeTheta(DEFAULT_ROPE_THETA);
+    }
+    ConfigFields rope = json.optionalFields("rope_scaling");
+    if (rope == null) {
+      b.yarn(DEFAULT_YARN);
+    } else {
+      String type =
+          rope.has("rope_type") ? rope.optionalString("rope_type") : rope.optionalString("type");
+      if (!"yarn".equals(type)) {
+        // ModelConfig refused any other scaling; "default" is plain RoPE
+        b.yarn(null);
+      }
+    }
+    Double alpha = json.optionalFiniteDouble("swiglu_alpha");
+    if (alpha != null && alpha != 1.702) {
+      throw json.refuse(
+          "swiglu_alpha " + alpha + " is not supported (gpt-oss's clamped SwiGLU uses 1.702)");
+    }
+  }
+
   @Override
   public void writeConfig(ModelConfig c, JsonObject o) {
     o.addProperty("num_local_experts", c.experts());
+    // always written: absent, GptOssConfig reads 64, not hidden_size / num_attention_heads
+    o.addProperty("head_dim", c.headDim());
     o.addProperty("attention_bias", c.attentionBias());
     o.addProperty("swiglu_limit", c.swigluLimit());
     JsonArray types = new JsonArray();

@@ -215,15 +215,6 @@ final class Slices {
       return c;
     }
 
-    /** Bytes of every stored range the group spans (what reading all its entries reads). */
-    long spannedBytes(Checkpoint checkpoint) throws CheckpointFormatException {
-      long n = 0;
-      for (Map.Entry<String, long[]> e : spans.entrySet()) {
-        n += (e.getValue()[1] - e.getValue()[0]) * checkpoint.tensor(e.getKey()).dtype().byteSize();
-      }
-      return n;
-    }
-
     /** Bytes read so far. */
     long bytesRead() {
       return bytesRead;

@@ -194,19 +194,6 @@ public final class Tensors {
     return out;
   }
 
-  /**
-   * Reads the {@link StoredSlice} entry {@code t} into {@code memory} (FLOAT or BFLOAT16) from
-   * element {@code offset} on, as the entry's row-major shape.
-   *
-   * @throws CheckpointFormatException naming the file and tensor if a stored tensor has the wrong
-   *     shape or dtype
-   */
-  public static void readSlice(
-      TensorReader reader, Checkpoint checkpoint, TensorEntry t, INDArray memory, long offset)
-      throws IOException {
-    Slices.read(new Slices.Ranges(reader, checkpoint, List.of(t)), checkpoint, t, memory, offset);
-  }
-
   /** A manifest entry's vector (a norm weight, a bias) as float32, whole tensor or slice. */
   public static float[] loadEntryJava(TensorReader reader, Checkpoint checkpoint, TensorEntry t)
       throws IOException {
@@ -216,18 +203,6 @@ public final class Tensors {
     float[] out = new float[Math.toIntExact(t.elements())];
     Slices.readFloat32(new Slices.Ranges(reader, checkpoint, List.of(t)), checkpoint, t, out);
     return out;
-  }
-
-  /**
-   * Bytes of storage a manifest entry reads (for a slice, the range it spans), after checking its
-   * stored tensors' shapes and dtypes.
-   */
-  public static long storedBytes(Checkpoint checkpoint, TensorEntry t)
-      throws CheckpointFormatException {
-    if (t.slice() == null) {
-      return tensor(checkpoint, t.name(), t.shape()).byteSize();
-    }
-    return new Slices.Ranges(null, checkpoint, List.of(t)).spannedBytes(checkpoint);
   }
 
   /**
