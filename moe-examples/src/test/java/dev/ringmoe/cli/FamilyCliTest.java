@@ -108,6 +108,8 @@ class FamilyCliTest {
                   out.toString(),
                   "--device-memory",
                   "60%",
+                  "--kv-positions",
+                  "64",
                   "--predictor",
                   predictor,
                   "--expert-cache"
@@ -122,6 +124,8 @@ class FamilyCliTest {
                   out.toString(),
                   "--device-memory",
                   "60%",
+                  "--kv-positions",
+                  "64",
                   "--predictor",
                   predictor
                 };
@@ -146,6 +150,8 @@ class FamilyCliTest {
             "24",
             "--device-memory",
             "60%",
+            "--kv-positions",
+            "64",
             "--predictor",
             "sida:" + hash,
             "--mode",
