@@ -18,12 +18,12 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Qwen2-MoE, Qwen3-MoE, OLMoE, DeepSeek-V2, DeepSeek-V3 and DeepSeek-V3's block-wise FP8 against
- * Hugging Face transformers' own outputs for the reference checkpoints ({@code
- * ../shared/reference/FAMILY/}): logits of every prompt position (f32 weights against {@code
- * logits_f32.f32}, bf16 weights against {@code logits_bf16_weights_f32_compute.f32}, fp8 weights
- * dequantized to float32 against {@code logits_f32.f32}), the tokenizer's ids, the greedy
- * continuation, and step-by-step decoding against the full forward.
+ * Qwen2-MoE, Qwen3-MoE, OLMoE, DeepSeek-V2, DeepSeek-V3 (also its block-wise FP8) and gpt-oss
+ * (dense and MXFP4) against Hugging Face transformers' own outputs for the reference checkpoints
+ * ({@code ../shared/reference/FAMILY/}): logits of every prompt position (f32 weights against
+ * {@code logits_f32.f32}, bf16 weights against {@code logits_bf16_weights_f32_compute.f32}, fp8 and
+ * mxfp4 weights decoded at load against their folder's {@code logits_f32.f32}), the tokenizer's
+ * ids, the greedy continuation, and step-by-step decoding against the full forward.
  */
 class FamilyReferenceTest {
   /** The references' README: a correct float32 implementation lands within about 1e-4. */
@@ -31,12 +31,14 @@ class FamilyReferenceTest {
 
   static Stream<Arguments> checkpoints() {
     return Stream.concat(
-        Stream.of("qwen2_moe", "qwen3_moe", "olmoe", "deepseek_v2", "deepseek_v3")
+        Stream.of("qwen2_moe", "qwen3_moe", "olmoe", "deepseek_v2", "deepseek_v3", "gpt_oss")
             .flatMap(f -> Stream.of(Arguments.of(f, "f32"), Arguments.of(f, "bf16"))),
-        // DeepSeek-V3's block-wise FP8 (F8_E4M3 + F32 scale_inv), dequantized to float32 at load
+        // the released storage: DeepSeek-V3's block-wise FP8 (F8_E4M3 + F32 scale_inv) and
+        // gpt-oss's MXFP4 experts, decoded at load
         Stream.of(
             Arguments.of("deepseek_v3_fp8/block128", "fp8"),
-            Arguments.of("deepseek_v3_fp8/block32", "fp8")));
+            Arguments.of("deepseek_v3_fp8/block32", "fp8"),
+            Arguments.of("gpt_oss_mxfp4", "mxfp4")));
   }
 
   private static JsonObject reference(String family) throws IOException {

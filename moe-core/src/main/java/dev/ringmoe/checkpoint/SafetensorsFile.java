@@ -561,6 +561,11 @@ public final class SafetensorsFile implements AutoCloseable {
    */
   public ByteBuffer map(TensorInfo t) throws IOException {
     checkOwned(t);
+    if (t.whole() != t) {
+      // mappings are cached by name, so only whole tensors are mapped; ranges are read
+      throw new IllegalArgumentException(
+          path + ": tensor '" + t.name() + "': map the whole tensor, not a range of it");
+    }
     if (t.byteSize() >= Integer.MAX_VALUE) {
       throw new IllegalArgumentException(
           path
@@ -758,7 +763,7 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   private void checkOwned(TensorInfo t) {
-    if (!t.equals(byName.get(t.name()))) {
+    if (!t.whole().equals(byName.get(t.name()))) {
       throw new IllegalArgumentException("tensor " + t + " is not from " + path);
     }
   }

@@ -19,14 +19,51 @@ public final class TensorInfo {
   private final Path file;
   private final long fileOffset;
 
+  /** The header's tensor this one is a range of; {@code this} for a header's tensor. */
+  private final TensorInfo whole;
+
   TensorInfo(
       String name, DType dtype, long[] shape, long elementCount, Path file, long fileOffset) {
+    this(name, dtype, shape, elementCount, file, fileOffset, null);
+  }
+
+  private TensorInfo(
+      String name,
+      DType dtype,
+      long[] shape,
+      long elementCount,
+      Path file,
+      long fileOffset,
+      TensorInfo whole) {
     this.name = Objects.requireNonNull(name);
     this.dtype = Objects.requireNonNull(dtype);
     this.shape = shape.clone();
     this.elementCount = elementCount;
     this.file = Objects.requireNonNull(file);
     this.fileOffset = fileOffset;
+    this.whole = whole == null ? this : whole;
+  }
+
+  /**
+   * Elements {@code [first, first + count)} of this tensor read flat (row-major), as a rank-1
+   * tensor of its own with the same name and file: what a {@link TensorReader} reads to fetch one
+   * slice of a stacked tensor (one expert's rows of a {@code [experts, ...]} tensor) rather than
+   * all of it.
+   *
+   * @throws IllegalArgumentException if the range is not inside this tensor
+   */
+  public TensorInfo range(long first, long count) {
+    if (first < 0 || count < 0 || first > elementCount - count) {
+      throw new IllegalArgumentException(
+          "elements [" + first + ", " + first + " + " + count + ") are outside " + this);
+    }
+    return new TensorInfo(
+        name, dtype, new long[] {count}, count, file, fileOffset + first * dtype.byteSize(), whole);
+  }
+
+  /** The header's tensor this is a {@link #range} of, or this tensor itself. */
+  public TensorInfo whole() {
+    return whole;
   }
 
   /**

@@ -33,6 +33,9 @@ public final class Architecture {
   /** DeepSeek-V3 ({@code DeepseekV3ForCausalLM}). */
   public static final Architecture DEEPSEEK_V3 = named("DeepseekV3ForCausalLM");
 
+  /** gpt-oss ({@code GptOssForCausalLM}). */
+  public static final Architecture GPT_OSS = named("GptOssForCausalLM");
+
   private final String name;
   private final ModelFamily family;
 

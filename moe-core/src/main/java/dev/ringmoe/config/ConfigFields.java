@@ -41,6 +41,11 @@ public final class ConfigFields {
     this.prefix = prefix;
   }
 
+  /** Whether the field is written at all, even as {@code null}. */
+  public boolean isPresent(String name) {
+    return json.containsKey(name);
+  }
+
   /** Whether the field is present with a value other than {@code null}. */
   public boolean has(String name) {
     Object v = json.get(name);
@@ -146,6 +151,34 @@ public final class ConfigFields {
       out.add((String) x);
     }
     return out;
+  }
+
+  /** A list of strings (possibly empty), or {@code null} when absent or null. */
+  public List<String> optionalStrings(String name) throws ModelConfigException {
+    if (!has(name)) {
+      return null;
+    }
+    Object v = json.get(name);
+    if (!(v instanceof List)) {
+      throw wrongType(name, v, "a list of strings");
+    }
+    List<String> out = new ArrayList<>();
+    for (Object x : (List<?>) v) {
+      if (!(x instanceof String)) {
+        throw wrongType(name, v, "a list of strings");
+      }
+      out.add((String) x);
+    }
+    return out;
+  }
+
+  /**
+   * The fields of an object field (messages name them {@code name.field}), or {@code null} when
+   * absent or null.
+   */
+  public ConfigFields optionalFields(String name) throws ModelConfigException {
+    Map<String, Object> o = optionalObject(name);
+    return o == null ? null : new ConfigFields(o, file, prefix + name + ".");
   }
 
   /**

@@ -3,7 +3,8 @@ package dev.ringmoe.config;
 /**
  * How a router's logits become expert weights. The first two take a softmax over all experts and
  * keep the top k; they differ in whether the kept probabilities are renormalised to sum to one. The
- * group-limited kinds are DeepSeek's, with their parameters in {@link GroupRouting}.
+ * group-limited kinds are DeepSeek's, with their parameters in {@link GroupRouting}; {@link
+ * #TOPK_SOFTMAX} takes the top k logits, then a softmax over those k (gpt-oss).
  */
 public enum GateKind {
   /**
@@ -30,5 +31,7 @@ public enum GateKind {
    * infinity); top-k of the biased scores; weights the un-biased scores, renormalised when {@code
    * norm_topk_prob}, times {@code routed_scaling_factor}.
    */
-  SIGMOID_GROUP_LIMITED
+  SIGMOID_GROUP_LIMITED,
+  /** gpt-oss: the top k logits, then a softmax over those k only. */
+  TOPK_SOFTMAX
 }

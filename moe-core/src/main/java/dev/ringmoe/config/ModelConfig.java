@@ -5,6 +5,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.ringmoe.manifest.WeightManifest;
+import dev.ringmoe.model.Yarn;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -127,6 +128,17 @@ public final class ModelConfig {
   private final MlaConfig mla;
   private final GroupRouting groupRouting;
   private final BlockFp8 fp8;
+
+  /** Layers of full attention in a model whose other layers use the sliding window. */
+  private final boolean[] fullAttention;
+
+  private final boolean outputBias;
+  private final boolean attentionSinks;
+  private final boolean routerBias;
+  private final boolean expertBias;
+  private final ExpertActivation expertActivation;
+  private final double swigluLimit;
+  private final ExpertFormat expertFormat;
   private volatile WeightManifest manifest;
 
   private ModelConfig(Builder b) {
@@ -180,6 +192,19 @@ public final class ModelConfig {
     this.mla = b.mla;
     this.groupRouting = b.groupRouting;
     this.fp8 = b.fp8;
+    this.fullAttention = new boolean[routingIndex.length];
+    for (int l : b.fullAttentionLayers) {
+      if (l >= 0 && l < fullAttention.length) {
+        fullAttention[l] = true;
+      }
+    }
+    this.outputBias = b.outputBias;
+    this.attentionSinks = b.attentionSinks;
+    this.routerBias = b.routerBias;
+    this.expertBias = b.expertBias;
+    this.expertActivation = b.expertActivation;
+    this.swigluLimit = b.swigluLimit;
+    this.expertFormat = b.expertFormat;
   }
 
   /** Checks the invariants; {@code where} names the source for the message. */
@@ -324,6 +349,26 @@ public final class ModelConfig {
               + ") exceeds the experts of the topk_group ("
               + groupRouting.topkGroup()
               + ") groups kept");
+    }
+    check(
+        where,
+        expertActivation != ExpertActivation.CLAMPED_SWIGLU
+            || (swigluLimit > 0 && Double.isFinite(swigluLimit)),
+        "swiglu_limit must be a finite positive number, was " + swigluLimit);
+    check(
+        where,
+        expertFormat != ExpertFormat.MXFP4 || intermediateSize % 32 == 0 && hiddenSize % 32 == 0,
+        "MXFP4 experts need hidden_size ("
+            + hiddenSize
+            + ") and intermediate_size ("
+            + intermediateSize
+            + ") to be multiples of its block of 32");
+    if (yarn != null) {
+      try {
+        Yarn.compute(headDim, ropeTheta, maxPositions, yarn);
+      } catch (IllegalArgumentException e) {
+        throw new ModelConfigException(where, e.getMessage());
+      }
     }
     try {
       exactFloat32WeightBytes();
@@ -838,6 +883,50 @@ public final class ModelConfig {
     return 4L * layers * perLayer;
   }
 
+  /**
+   * The attention window of {@code layer} in tokens, 0 for full causal attention: {@link
+   * #slidingWindow()} unless the layer is one of the full-attention layers of a model that
+   * alternates them ({@code layer_types}).
+   */
+  public int attentionWindow(int layer) {
+    return fullAttention[layer] ? 0 : slidingWindow;
+  }
+
+  /** Whether the attention output projection has a bias. */
+  public boolean outputBias() {
+    return outputBias;
+  }
+
+  /** Whether every attention layer has sinks (one learned logit per head, gpt-oss). */
+  public boolean attentionSinks() {
+    return attentionSinks;
+  }
+
+  /** Whether the router's linear layer has a bias. */
+  public boolean routerBias() {
+    return routerBias;
+  }
+
+  /** Whether the routed experts' projections have biases. */
+  public boolean expertBias() {
+    return expertBias;
+  }
+
+  /** The routed experts' gated activation. */
+  public ExpertActivation expertActivation() {
+    return expertActivation;
+  }
+
+  /** The clamp of {@link ExpertActivation#CLAMPED_SWIGLU} ({@code swiglu_limit}). */
+  public double swigluLimit() {
+    return swigluLimit;
+  }
+
+  /** How the checkpoint stores the routed experts' matrices. */
+  public ExpertFormat expertFormat() {
+    return expertFormat;
+  }
+
   /** Every tensor of the model, as its family lists them. */
   public WeightManifest manifest() {
     WeightManifest m = manifest;
@@ -946,6 +1035,14 @@ public final class ModelConfig {
     private MlaConfig mla;
     private GroupRouting groupRouting;
     private BlockFp8 fp8;
+    private int[] fullAttentionLayers = {};
+    private boolean outputBias;
+    private boolean attentionSinks;
+    private boolean routerBias;
+    private boolean expertBias;
+    private ExpertActivation expertActivation = ExpertActivation.SWIGLU;
+    private double swigluLimit;
+    private ExpertFormat expertFormat = ExpertFormat.DENSE;
 
     private Builder(Architecture architecture) {
       this.architecture = architecture;
@@ -1101,6 +1198,44 @@ public final class ModelConfig {
     /** The parameters of a group-limited gate; {@code null} (the default) for none. */
     public Builder groupRouting(GroupRouting v) {
       groupRouting = v;
+      return this;
+    }
+
+    /** Layers of full attention when the others use {@link #slidingWindow}; none by default. */
+    public Builder fullAttentionLayers(int... v) {
+      fullAttentionLayers = v.clone();
+      return this;
+    }
+
+    public Builder outputBias(boolean v) {
+      outputBias = v;
+      return this;
+    }
+
+    public Builder attentionSinks(boolean v) {
+      attentionSinks = v;
+      return this;
+    }
+
+    public Builder routerBias(boolean v) {
+      routerBias = v;
+      return this;
+    }
+
+    public Builder expertBias(boolean v) {
+      expertBias = v;
+      return this;
+    }
+
+    /** The experts' activation and, for {@link ExpertActivation#CLAMPED_SWIGLU}, its limit. */
+    public Builder expertActivation(ExpertActivation v, double limit) {
+      expertActivation = Objects.requireNonNull(v);
+      swigluLimit = limit;
+      return this;
+    }
+
+    public Builder expertFormat(ExpertFormat v) {
+      expertFormat = Objects.requireNonNull(v);
       return this;
     }
 

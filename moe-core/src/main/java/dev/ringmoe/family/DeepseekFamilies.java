@@ -31,7 +31,7 @@ final class DeepseekFamilies {
           .name(Role.KV_A, "model.layers.%d.self_attn.kv_a_proj_with_mqa.weight")
           .name(Role.KV_A_NORM, "model.layers.%d.self_attn.kv_a_layernorm.weight")
           .name(Role.KV_B, "model.layers.%d.self_attn.kv_b_proj.weight")
-          .name(Role.ROUTER_BIAS, "model.layers.%d.mlp.gate.e_score_correction_bias")
+          .name(Role.SCORE_CORRECTION_BIAS, "model.layers.%d.mlp.gate.e_score_correction_bias")
           .name(Role.SHARED_GATE, "model.layers.%d.mlp.shared_experts.gate_proj.weight")
           .name(Role.SHARED_UP, "model.layers.%d.mlp.shared_experts.up_proj.weight")
           .name(Role.SHARED_DOWN, "model.layers.%d.mlp.shared_experts.down_proj.weight")

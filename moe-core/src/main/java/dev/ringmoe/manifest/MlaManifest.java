@@ -66,7 +66,7 @@ public final class MlaManifest implements WeightManifest {
     if (config.isMoeLayer(l)) {
       t.add(layer(Role.ROUTER, l, config.experts(), h));
       if (config.gate() == GateKind.SIGMOID_GROUP_LIMITED) {
-        t.add(layer(Role.ROUTER_BIAS, l, config.experts()));
+        t.add(layer(Role.SCORE_CORRECTION_BIAS, l, config.experts()));
       }
       long s = config.sharedExpertIntermediateSize();
       if (s > 0) {

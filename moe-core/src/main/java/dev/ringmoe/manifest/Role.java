@@ -55,7 +55,7 @@ public enum Role {
    * The gate's score correction bias [experts], added for the choice only (DeepSeek-V3's {@code
    * e_score_correction_bias}).
    */
-  ROUTER_BIAS,
+  SCORE_CORRECTION_BIAS,
   /** A shared expert's SwiGLU projections, run for every token beside the routed experts. */
   SHARED_GATE,
   SHARED_UP,
@@ -69,5 +69,18 @@ public enum Role {
   /** A routed expert's SwiGLU projections. */
   EXPERT_GATE,
   EXPERT_UP,
-  EXPERT_DOWN
+  EXPERT_DOWN,
+  /** The output projection's bias [hidden] (gpt-oss). */
+  OUTPUT_BIAS,
+  /**
+   * One learned logit per query head [heads], appended to every attention softmax row and dropped
+   * after it (gpt-oss's attention sinks).
+   */
+  ATTENTION_SINKS,
+  /** The router's bias [experts], added to the router logits (gpt-oss). */
+  ROUTER_BIAS,
+  /** A routed expert's biases: gate and up [intermediate], down [hidden] (gpt-oss). */
+  EXPERT_GATE_BIAS,
+  EXPERT_UP_BIAS,
+  EXPERT_DOWN_BIAS
 }

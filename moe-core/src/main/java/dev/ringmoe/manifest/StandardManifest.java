@@ -60,8 +60,17 @@ public final class StandardManifest implements WeightManifest {
     t.add(layer(Role.KEY, l, kv, h));
     t.add(layer(Role.VALUE, l, kv, h));
     t.add(layer(Role.OUTPUT, l, h, q));
+    if (config.outputBias()) {
+      t.add(layer(Role.OUTPUT_BIAS, l, h));
+    }
+    if (config.attentionSinks()) {
+      t.add(layer(Role.ATTENTION_SINKS, l, config.heads()));
+    }
     if (config.isMoeLayer(l)) {
       t.add(layer(Role.ROUTER, l, config.experts(), h));
+      if (config.routerBias()) {
+        t.add(layer(Role.ROUTER_BIAS, l, config.experts()));
+      }
       long s = config.sharedExpertIntermediateSize();
       if (s > 0) {
         t.add(layer(Role.SHARED_GATE, l, s, h));
@@ -114,22 +123,95 @@ public final class StandardManifest implements WeightManifest {
         expert >= 0 && expert < experts(layer), "layer %s has no expert %s", layer, expert);
     long h = config.hiddenSize();
     long i = config.intermediateSize();
-    return new Section(
-        Section.Kind.EXPERT,
-        layer,
-        expert,
-        List.of(
-            new TensorEntry(
+    long e = config.experts();
+    List<TensorEntry> t = new ArrayList<>();
+    switch (n.expertLayout()) {
+      case SEPARATE -> {
+        t.add(expertEntry(Role.EXPERT_GATE, layer, expert, i, h));
+        t.add(expertEntry(Role.EXPERT_UP, layer, expert, i, h));
+        t.add(expertEntry(Role.EXPERT_DOWN, layer, expert, h, i));
+        if (config.expertBias()) {
+          t.add(expertEntry(Role.EXPERT_GATE_BIAS, layer, expert, i));
+          t.add(expertEntry(Role.EXPERT_UP_BIAS, layer, expert, i));
+          t.add(expertEntry(Role.EXPERT_DOWN_BIAS, layer, expert, h));
+        }
+      }
+      case STACKED_INTERLEAVED_TRANSPOSED -> {
+        long[] gateUp = {e, h, 2 * i};
+        long[] down = {e, i, h};
+        t.add(
+            sliced(
                 Role.EXPERT_GATE,
-                n.expert(Role.EXPERT_GATE, layer, expert),
-                new long[] {i, h},
-                false),
-            new TensorEntry(
-                Role.EXPERT_UP, n.expert(Role.EXPERT_UP, layer, expert), new long[] {i, h}, false),
-            new TensorEntry(
+                layer,
+                StoredSlice.transposedColumns(gateUp, expert, 0, 2),
+                i,
+                h));
+        t.add(
+            sliced(
+                Role.EXPERT_UP, layer, StoredSlice.transposedColumns(gateUp, expert, 1, 2), i, h));
+        t.add(
+            sliced(
+                Role.EXPERT_DOWN, layer, StoredSlice.transposedColumns(down, expert, 0, 1), h, i));
+        stackedBiases(t, layer, expert);
+      }
+      case STACKED_INTERLEAVED_MXFP4 -> {
+        long[] gateUp = {e, 2 * i, h};
+        long[] down = {e, h, i};
+        String gu = n.layer(Role.EXPERT_GATE, layer);
+        String d = n.layer(Role.EXPERT_DOWN, layer);
+        t.add(
+            sliced(
+                Role.EXPERT_GATE,
+                layer,
+                StoredSlice.mxfp4Rows(gateUp, expert, 0, 2, scales(gu)),
+                i,
+                h));
+        t.add(
+            sliced(
+                Role.EXPERT_UP,
+                layer,
+                StoredSlice.mxfp4Rows(gateUp, expert, 1, 2, scales(gu)),
+                i,
+                h));
+        t.add(
+            sliced(
                 Role.EXPERT_DOWN,
-                n.expert(Role.EXPERT_DOWN, layer, expert),
-                new long[] {h, i},
-                false)));
+                layer,
+                StoredSlice.mxfp4Rows(down, expert, 0, 1, scales(d)),
+                h,
+                i));
+        stackedBiases(t, layer, expert);
+      }
+      default -> throw new AssertionError(n.expertLayout());
+    }
+    return new Section(Section.Kind.EXPERT, layer, expert, t);
+  }
+
+  /** The scales tensor beside an MXFP4 {@code *_blocks} tensor. */
+  private static String scales(String blocks) {
+    Preconditions.checkArgument(blocks.endsWith("_blocks"), "MXFP4 blocks name %s", blocks);
+    return blocks.substring(0, blocks.length() - "_blocks".length()) + "_scales";
+  }
+
+  /** A stacked layout's biases: gate/up fused and interleaved [experts, 2I], down [experts, h]. */
+  private void stackedBiases(List<TensorEntry> t, int layer, int expert) {
+    if (!config.expertBias()) {
+      return;
+    }
+    long h = config.hiddenSize();
+    long i = config.intermediateSize();
+    long[] gateUp = {config.experts(), 2 * i};
+    long[] down = {config.experts(), h};
+    t.add(sliced(Role.EXPERT_GATE_BIAS, layer, StoredSlice.vector(gateUp, expert, 0, 2), i));
+    t.add(sliced(Role.EXPERT_UP_BIAS, layer, StoredSlice.vector(gateUp, expert, 1, 2), i));
+    t.add(sliced(Role.EXPERT_DOWN_BIAS, layer, StoredSlice.vector(down, expert, 0, 1), h));
+  }
+
+  private TensorEntry expertEntry(Role role, int layer, int expert, long... shape) {
+    return new TensorEntry(role, n.expert(role, layer, expert), shape, false);
+  }
+
+  private TensorEntry sliced(Role role, int layer, StoredSlice slice, long... shape) {
+    return new TensorEntry(role, n.layer(role, layer), shape, false).withSlice(slice);
   }
 }

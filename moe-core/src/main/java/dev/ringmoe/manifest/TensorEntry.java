@@ -14,6 +14,7 @@ public final class TensorEntry {
   private final long[] shape;
   private final boolean optional;
   private final Fp8Scale fp8Scale;
+  private final StoredSlice slice;
 
   /**
    * Where the block scales of an FP8 weight are: the F32 tensor {@code name} holding one multiplier
@@ -22,15 +23,22 @@ public final class TensorEntry {
   public record Fp8Scale(String name, int blockRows, int blockCols) {}
 
   public TensorEntry(Role role, String name, long[] shape, boolean optional) {
-    this(role, name, shape, optional, null);
+    this(role, name, shape, optional, null, null);
   }
 
-  private TensorEntry(Role role, String name, long[] shape, boolean optional, Fp8Scale fp8Scale) {
+  private TensorEntry(
+      Role role,
+      String name,
+      long[] shape,
+      boolean optional,
+      Fp8Scale fp8Scale,
+      StoredSlice slice) {
     this.role = role;
     this.name = name;
     this.shape = shape.clone();
     this.optional = optional;
     this.fp8Scale = fp8Scale;
+    this.slice = slice;
   }
 
   /**
@@ -44,7 +52,12 @@ public final class TensorEntry {
       throw new IllegalArgumentException(name + " is a vector, not an FP8-quantizable matrix");
     }
     return new TensorEntry(
-        role, name, shape, optional, new Fp8Scale(name + "_scale_inv", blockRows, blockCols));
+        role,
+        name,
+        shape,
+        optional,
+        new Fp8Scale(name + "_scale_inv", blockRows, blockCols),
+        slice);
   }
 
   /** Where this weight's FP8 block scales are, or {@code null} if it may not be stored as FP8. */
@@ -69,6 +82,23 @@ public final class TensorEntry {
     return optional;
   }
 
+  /**
+   * This entry as the part {@code slice} of the checkpoint tensor {@link #name()} (one expert of a
+   * stacked tensor) rather than all of it.
+   */
+  public TensorEntry withSlice(StoredSlice slice) {
+    return new TensorEntry(
+        role, name, shape, optional, fp8Scale, java.util.Objects.requireNonNull(slice));
+  }
+
+  /**
+   * Where the tensor lies in the checkpoint tensor {@link #name()}, or null when it is that whole
+   * tensor, stored in its own shape.
+   */
+  public StoredSlice slice() {
+    return slice;
+  }
+
   public long elements() {
     long n = 1;
     for (long d : shape) {
@@ -84,6 +114,11 @@ public final class TensorEntry {
 
   @Override
   public String toString() {
-    return role + " " + name + Arrays.toString(shape) + (optional ? " (optional)" : "");
+    return role
+        + " "
+        + name
+        + Arrays.toString(shape)
+        + (slice != null ? " from " + slice : "")
+        + (optional ? " (optional)" : "");
   }
 }

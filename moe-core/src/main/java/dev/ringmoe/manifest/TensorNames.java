@@ -10,9 +10,19 @@ import java.util.Map;
  */
 public final class TensorNames {
   private final Map<Role, String> patterns;
+  private final ExpertLayout expertLayout;
 
-  private TensorNames(Map<Role, String> patterns) {
+  private TensorNames(Map<Role, String> patterns, ExpertLayout expertLayout) {
     this.patterns = new EnumMap<>(patterns);
+    this.expertLayout = expertLayout;
+  }
+
+  /**
+   * How the experts are stored; for a stacked layout the expert roles' patterns take the layer
+   * only.
+   */
+  public ExpertLayout expertLayout() {
+    return expertLayout;
   }
 
   /**
@@ -75,6 +85,13 @@ public final class TensorNames {
   /** Mutable builder. */
   public static final class Builder {
     private final Map<Role, String> patterns = new EnumMap<>(Role.class);
+    private ExpertLayout expertLayout = ExpertLayout.SEPARATE;
+
+    /** How the experts are stored ({@link ExpertLayout#SEPARATE} unless set). */
+    public Builder expertLayout(ExpertLayout layout) {
+      expertLayout = layout;
+      return this;
+    }
 
     public Builder name(Role role, String pattern) {
       patterns.put(role, pattern);
@@ -82,7 +99,7 @@ public final class TensorNames {
     }
 
     public TensorNames build() {
-      return new TensorNames(patterns);
+      return new TensorNames(patterns, expertLayout);
     }
   }
 }

@@ -11,9 +11,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * One layer's self-attention, as a component with the options the families need: pre-norm,
  * grouped-query heads, q/k/v biases and a q/k RMSNorm (per head or over the whole projection) when
  * the layer's weights have them, rotary embedding, and a causal window of its own ({@code window}
- * tokens, 0 for full attention), then the output projection added to the residual stream. Weights
- * come from the layer's {@link LayerWeights}; activations from a {@link Workspace}; keys and values
- * go to the {@link KvCache}.
+ * tokens, 0 for full attention), attention sinks (one learned logit per head that joins every
+ * softmax row and is then dropped, gpt-oss) when the layer has them, then the output projection
+ * (with its bias, if any) added to the residual stream. Weights come from the layer's {@link
+ * LayerWeights}; activations from a {@link Workspace}; keys and values go to the {@link KvCache}.
  *
  * <p>Owns its score scratch; not thread-safe (one per decoder).
  */
@@ -78,21 +79,27 @@ final class Attention implements AttentionLayer {
     System.arraycopy(ws.k, 0, keys, start * kvDim, n * kvDim);
     System.arraycopy(ws.v, 0, values, start * kvDim, n * kvDim);
 
-    attend(ws, keys, values, start);
+    attend(lw, ws, keys, values, start);
 
     ws.attentionNd.write(ws.attention, n * qDim);
     Tensors.linear(ws.attentionNd.array(), lw.matrix(Role.OUTPUT), ws.projectedNd.array());
     ws.projectedNd.read(ws.projected, n * hidden);
+    addBias(ws.projected, n, lw, Role.OUTPUT_BIAS);
     for (int i = 0; i < n * hidden; i++) {
       ws.residual[i] += ws.projected[i];
     }
+  }
+
+  /** The layer's attention sinks, one logit per query head, or null. */
+  private static float[] sinks(LayerWeights lw) {
+    return lw.has(Role.ATTENTION_SINKS) ? lw.vector(Role.ATTENTION_SINKS) : null;
   }
 
   /**
    * Adds the layer's bias of {@code role}, if it has one, to each of the {@code rows} rows of
    * {@code x}.
    */
-  private static void addBias(float[] x, int rows, LayerWeights lw, Role role) {
+  static void addBias(float[] x, int rows, LayerWeights lw, Role role) {
     if (!lw.has(role)) {
       return;
     }
@@ -124,13 +131,15 @@ final class Attention implements AttentionLayer {
    * read once per group rather than once per head; dot products use four partial sums so the JIT
    * can pipeline them.
    */
-  private void attend(Workspace ws, float[] keys, float[] values, int start) {
+  private void attend(LayerWeights lw, Workspace ws, float[] keys, float[] values, int start) {
     int group = config.heads() / config.kvHeads();
     float scale = (float) (1.0 / Math.sqrt(headDim));
-    int span = start + ws.tokens;
+    // one extra column per row for the sink logit, when the layer has sinks
+    int span = start + ws.tokens + 1;
     if (scores == null || scores.length < group * span) {
       scores = new float[group * Math.max(span, 64) * 2];
     }
+    float[] sinks = sinks(lw);
     float[] q = ws.q;
     float[] out = ws.attention;
     for (int t = 0; t < ws.tokens; t++) {
@@ -163,7 +172,13 @@ final class Attention implements AttentionLayer {
         for (int g = 0; g < group; g++) {
           int row = g * span;
           int visible = position - first + 1;
-          VectorMath.softmax(scores, row + first, visible, scores, row + first);
+          if (sinks != null) {
+            // the head's sink joins the softmax as one more logit, and its probability is dropped
+            scores[row + position + 1] = sinks[kvh * group + g];
+            VectorMath.softmax(scores, row + first, visible + 1, scores, row + first);
+          } else {
+            VectorMath.softmax(scores, row + first, visible, scores, row + first);
+          }
           Arrays.fill(out, qBase + g * headDim, qBase + (g + 1) * headDim, 0f);
         }
         for (int j = first; j <= position; j++) {

@@ -69,7 +69,7 @@ public final class Decoder implements AutoCloseable {
           Rope.of(
               config.headDim(), config.ropeTheta(), config.maxPositions(), config.yarn(), false);
       for (int l = 0; l < attention.length; l++) {
-        attention[l] = new Attention(config, l, config.slidingWindow(), rope);
+        attention[l] = new Attention(config, l, config.attentionWindow(l), rope);
       }
     }
     this.router = router(config);
@@ -281,6 +281,9 @@ public final class Decoder implements AutoCloseable {
     if (!predicted) {
       Tensors.linear(ws.normedNd.array(), lw.matrix(Role.ROUTER), ws.routerNd.array());
       ws.routerNd.read(ws.routerLogits, ws.tokens * config.experts());
+      if (lw.has(Role.ROUTER_BIAS)) {
+        Attention.addBias(ws.routerLogits, ws.tokens, lw, Role.ROUTER_BIAS);
+      }
       checkFinite(
           ws.routerLogits, ws.tokens, config.experts(), 0, "layer " + layer, "the router logit");
     }
@@ -298,10 +301,10 @@ public final class Decoder implements AutoCloseable {
    */
   private void moeBlock(int layer, LayerWeights lw, Workspace ws) {
     Routing routing;
-    if (lw.has(Role.ROUTER_BIAS)) {
+    if (lw.has(Role.SCORE_CORRECTION_BIAS)) {
       Router gate = layerRouters[layer];
       if (gate == null) {
-        gate = router(config, lw.vector(Role.ROUTER_BIAS));
+        gate = router(config, lw.vector(Role.SCORE_CORRECTION_BIAS));
         layerRouters[layer] = gate;
       }
       routing = new Routing(ws.tokens, gate.topK());
@@ -378,6 +381,8 @@ public final class Decoder implements AutoCloseable {
             g.renormalise(),
             g.routedScalingFactor(),
             bias);
+      case TOPK_SOFTMAX:
+        return Router.topKSoftmax(config.experts(), config.topK());
       default:
         return Router.softmaxTopK(
             config.experts(), config.topK(), config.gate() == GateKind.SOFTMAX_TOPK_RENORMALISED);

@@ -6,20 +6,54 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One SwiGLU expert: {@code down(silu(gate(x)) * up(x))}. Gate and up are [intermediate, hidden],
- * down is [hidden, intermediate], float32 or bfloat16.
+ * down is [hidden, intermediate], float32 or bfloat16; optional float32 biases (gpt-oss) are added
+ * after each projection: gate and up [intermediate], down [hidden].
  *
- * <p>Immutable holder; the arrays are owned by the {@link WeightStore} that handed it out and are
- * valid until the expert is released to it.
+ * <p>Immutable holder; the arrays (the bias arrays included, which a streaming store refills when
+ * it reuses a slot) are owned by the {@link WeightStore} that handed it out and are valid until the
+ * expert is released to it. Callers do not modify the biases.
  */
 public final class ExpertWeights {
   final INDArray gate;
   final INDArray up;
   final INDArray down;
+  private final float[] gateBias;
+  private final float[] upBias;
+  private final float[] downBias;
 
   public ExpertWeights(INDArray gate, INDArray up, INDArray down) {
+    this(gate, up, down, null, null, null);
+  }
+
+  /** An expert with biases; each may be null (no bias on that projection). */
+  public ExpertWeights(
+      INDArray gate,
+      INDArray up,
+      INDArray down,
+      float[] gateBias,
+      float[] upBias,
+      float[] downBias) {
     this.gate = Preconditions.checkNotNull(gate);
     this.up = Preconditions.checkNotNull(up);
     this.down = Preconditions.checkNotNull(down);
+    this.gateBias = gateBias;
+    this.upBias = upBias;
+    this.downBias = downBias;
+  }
+
+  /** The gate projection's bias [intermediate], or null. */
+  public float[] gateBias() {
+    return gateBias;
+  }
+
+  /** The up projection's bias [intermediate], or null. */
+  public float[] upBias() {
+    return upBias;
+  }
+
+  /** The down projection's bias [hidden], or null. */
+  public float[] downBias() {
+    return downBias;
   }
 
   /** The gate projection, [intermediate, hidden]. */

@@ -31,6 +31,7 @@ final class GateLookahead implements ExpertPredictor {
     float[] row = new float[h];
     float[] logits = new float[experts];
     Router gate = Decoder.router(c);
+    float[] bias = w.has(Role.ROUTER_BIAS) ? w.vector(Role.ROUTER_BIAS) : null;
     Routing routing = new Routing(1, c.topK());
     BitSet expected = new BitSet(experts);
     for (int t = 0; t < tokens; t++) {
@@ -40,7 +41,7 @@ final class GateLookahead implements ExpertPredictor {
         for (int i = 0; i < h; i++) {
           s += row[i] * normed[t * h + i];
         }
-        logits[e] = s;
+        logits[e] = bias != null ? s + bias[e] : s;
       }
       gate.route(logits, routing);
       expected.or(routing.used());

@@ -120,7 +120,10 @@ public final class ResidentWeightStore implements WeightStore {
     return new ExpertWeights(
         w.matrices.get(Role.EXPERT_GATE),
         w.matrices.get(Role.EXPERT_UP),
-        w.matrices.get(Role.EXPERT_DOWN));
+        w.matrices.get(Role.EXPERT_DOWN),
+        w.vectors.get(Role.EXPERT_GATE_BIAS),
+        w.vectors.get(Role.EXPERT_UP_BIAS),
+        w.vectors.get(Role.EXPERT_DOWN_BIAS));
   }
 
   /** Bytes of weights held, in their dtypes (the roofline's numerator for one resident pass). */

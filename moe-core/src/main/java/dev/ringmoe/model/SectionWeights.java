@@ -51,12 +51,31 @@ final class SectionWeights {
       Checkpoint checkpoint, TensorReader reader, Section section, DataType type)
       throws IOException {
     SectionWeights w = new SectionWeights();
+    Tensors.SliceReads slices = null;
     try {
       for (TensorEntry t : section.tensors()) {
         if (t.optional() && checkpoint.find(t.name()).isEmpty()) {
           continue;
         }
         long[] shape = t.shape();
+        if (t.slice() != null) {
+          // part of a stacked tensor: only the range the section spans is read
+          if (slices == null) {
+            slices =
+                Tensors.sliceReads(
+                    reader != null ? reader : new MappedTensorReader(checkpoint),
+                    checkpoint,
+                    section.tensors());
+          }
+          if (t.onHeap()) {
+            float[] v = new float[Math.toIntExact(t.elements())];
+            slices.read(t, v);
+            w.vectors.put(t.role(), v);
+          } else {
+            w.matrices.put(t.role(), slices.load(t, type));
+          }
+          continue;
+        }
         TensorInfo info = Tensors.tensor(checkpoint, t.name(), shape);
         Tensors.checkDtype(t, info);
         if (info.dtype() == DType.F8_E4M3) {

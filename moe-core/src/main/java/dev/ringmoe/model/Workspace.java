@@ -2,6 +2,7 @@ package dev.ringmoe.model;
 
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.moe.FeedForward;
+import dev.ringmoe.moe.GatedActivation;
 import dev.ringmoe.moe.Router;
 import dev.ringmoe.moe.SparseMoeBlock;
 import dev.ringmoe.tensor.RowMatrix;
@@ -65,7 +66,7 @@ final class Workspace implements AutoCloseable {
     attentionNd = new RowMatrix(tokens, qDim);
     projectedNd = new RowMatrix(tokens, h);
     routerNd = new RowMatrix(tokens, c.experts());
-    moeBlock = new SparseMoeBlock(router, h, tokens);
+    moeBlock = new SparseMoeBlock(router, h, tokens, GatedActivation.of(c));
     mlp = new FeedForward(tokens);
     mlpOut = new RowMatrix(tokens, h);
   }

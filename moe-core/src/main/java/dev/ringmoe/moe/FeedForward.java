@@ -3,25 +3,36 @@ package dev.ringmoe.moe;
 import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.tensor.RowMatrix;
 import dev.ringmoe.tensor.Tensors;
+import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One SwiGLU feed-forward network, {@code down(silu(gate(x)) * up(x))}: an expert of a sparse
- * block, a shared expert, or the dense MLP of a layer without experts. The weights are passed in
- * ({@link ExpertWeights}: gate and up [intermediate, hidden], down [hidden, intermediate], float32
- * or bfloat16), so one instance serves every expert of a model, whatever its intermediate width.
+ * One gated feed-forward network, {@code down(act(gate(x), up(x)))} with the {@link
+ * GatedActivation} it was made with (SwiGLU unless told otherwise) and the expert's biases if it
+ * has them: an expert of a sparse block, a shared expert, or the dense MLP of a layer without
+ * experts. The weights are passed in ({@link ExpertWeights}: gate and up [intermediate, hidden],
+ * down [hidden, intermediate], float32 or bfloat16), so one instance serves every expert of a
+ * model, whatever its intermediate width.
  *
  * <p>Owns preallocated scratch matrices for up to {@code maxRows} rows, one set per intermediate
  * width it has seen (freed by {@link #close()}). Not thread-safe: one instance per decoding thread.
  */
 public final class FeedForward implements AutoCloseable {
   private final int maxRows;
+  private final GatedActivation activation;
   private final Map<Integer, Scratch> scratch = new HashMap<>();
+  private float[] outValues = new float[0];
 
   public FeedForward(int maxRows) {
+    this(maxRows, GatedActivation.SWIGLU);
+  }
+
+  /** A network whose element-wise step is {@code activation}. */
+  public FeedForward(int maxRows, GatedActivation activation) {
     this.maxRows = maxRows;
+    this.activation = activation;
   }
 
   /**
@@ -37,12 +48,36 @@ public final class FeedForward implements AutoCloseable {
     int n = rows * intermediate;
     s.gate.read(s.gateValues, n);
     s.up.read(s.upValues, n);
-    for (int i = 0; i < n; i++) {
-      float x = s.gateValues[i];
-      s.gateValues[i] = x / (1f + (float) Math.exp(-x)) * s.upValues[i];
-    }
+    addBias(s.gateValues, rows, w.gateBias());
+    addBias(s.upValues, rows, w.upBias());
+    activation.apply(s.gateValues, s.upValues, n);
     s.gate.write(s.gateValues, n);
     Tensors.linear(g, w.down(), out);
+    float[] downBias = w.downBias();
+    if (downBias != null) {
+      int m = rows * downBias.length;
+      if (outValues.length < m) {
+        outValues = new float[m];
+      }
+      FloatBuffer o = out.data().asNioFloat();
+      int base = Math.toIntExact(out.offset());
+      o.get(base, outValues, 0, m);
+      addBias(outValues, rows, downBias);
+      o.put(base, outValues, 0, m);
+    }
+  }
+
+  /** Adds {@code bias} (if any) to each of the {@code rows} rows of {@code x}. */
+  private static void addBias(float[] x, int rows, float[] bias) {
+    if (bias == null) {
+      return;
+    }
+    for (int r = 0; r < rows; r++) {
+      int off = r * bias.length;
+      for (int i = 0; i < bias.length; i++) {
+        x[off + i] += bias[i];
+      }
+    }
   }
 
   @Override

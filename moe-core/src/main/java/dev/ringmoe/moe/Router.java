@@ -59,4 +59,12 @@ public interface Router {
       float[] bias) {
     return new GroupLimitedRouter(true, experts, k, groups, topkGroup, renormalise, scaling, bias);
   }
+
+  /**
+   * The top {@code k} logits, then a softmax over those {@code k} only (gpt-oss's {@code
+   * GptOssTopKRouter}).
+   */
+  static Router topKSoftmax(int experts, int k) {
+    return new TopKSoftmaxRouter(experts, k);
+  }
 }

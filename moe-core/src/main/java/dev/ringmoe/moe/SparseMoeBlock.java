@@ -26,6 +26,7 @@ public final class SparseMoeBlock implements AutoCloseable {
   private final int hidden;
   private final int maxTokens;
   private final FeedForward expert;
+  private final FeedForward shared;
   private final RowMatrix in;
   private final RowMatrix out;
   private final RowMatrix sharedGate;
@@ -39,10 +40,16 @@ public final class SparseMoeBlock implements AutoCloseable {
    * @param maxTokens the most tokens one call handles
    */
   public SparseMoeBlock(Router router, int hidden, int maxTokens) {
+    this(router, hidden, maxTokens, GatedActivation.SWIGLU);
+  }
+
+  /** A block whose routed experts use {@code activation} (shared experts run SwiGLU). */
+  public SparseMoeBlock(Router router, int hidden, int maxTokens, GatedActivation activation) {
     this.router = Preconditions.checkNotNull(router);
     this.hidden = hidden;
     this.maxTokens = maxTokens;
-    this.expert = new FeedForward(maxTokens);
+    this.expert = new FeedForward(maxTokens, activation);
+    this.shared = new FeedForward(maxTokens);
     this.sharedGate = new RowMatrix(maxTokens, 1);
     this.sharedGateValues = new float[maxTokens];
     this.in = new RowMatrix(maxTokens, hidden);
@@ -121,7 +128,7 @@ public final class SparseMoeBlock implements AutoCloseable {
       ExpertWeights shared, INDArray gate, INDArray input, int tokens, float[] output) {
     Preconditions.checkArgument(
         tokens <= maxTokens, "%s tokens, the block holds %s", tokens, maxTokens);
-    expert.forward(shared, input, tokens, out.rows(tokens));
+    this.shared.forward(shared, input, tokens, out.rows(tokens));
     out.read(rows, tokens * hidden);
     if (gate != null) {
       Tensors.linear(input, gate, sharedGate.rows(tokens));
@@ -169,6 +176,7 @@ public final class SparseMoeBlock implements AutoCloseable {
   @Override
   public void close() {
     expert.close();
+    shared.close();
     in.close();
     out.close();
     sharedGate.close();

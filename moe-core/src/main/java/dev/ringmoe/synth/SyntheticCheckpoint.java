@@ -8,6 +8,7 @@ import dev.ringmoe.checkpoint.TensorSpec;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.manifest.Section;
+import dev.ringmoe.manifest.StoredSlice;
 import dev.ringmoe.manifest.TensorEntry;
 import dev.ringmoe.manifest.WeightManifest;
 import dev.ringmoe.tokenizer.SyntheticTokenizer;
@@ -87,21 +88,33 @@ public final class SyntheticCheckpoint {
     return this;
   }
 
-  /** The tensors, in the order they are written: the manifest's sections in order. */
+  /**
+   * The tensors, in the order they are written: the manifest's sections in order, a stacked tensor
+   * (which several entries are {@link dev.ringmoe.manifest.StoredSlice}s of) once, where its first
+   * entry is.
+   */
   public List<TensorSpec> tensors() {
     List<TensorSpec> specs = new ArrayList<>();
     for (TensorEntry t : entries()) {
-      specs.add(new TensorSpec(t.name(), dtype, t.shape()));
+      specs.add(
+          new TensorSpec(t.name(), dtype, t.slice() != null ? t.slice().storedShape() : t.shape()));
     }
     return specs;
   }
 
+  /** The first manifest entry of each stored tensor. */
   private List<TensorEntry> entries() {
-    List<TensorEntry> all = new ArrayList<>();
+    Map<String, TensorEntry> first = new java.util.LinkedHashMap<>();
     for (Section section : WeightManifest.of(config).sections()) {
-      all.addAll(section.tensors());
+      for (TensorEntry t : section.tensors()) {
+        if (t.slice() != null && t.slice().encoding() != StoredSlice.Encoding.DENSE) {
+          throw new IllegalArgumentException(
+              "synthetic checkpoints are written dense, not as " + t.slice().encoding());
+        }
+        first.putIfAbsent(t.name(), t);
+      }
     }
-    return all;
+    return new ArrayList<>(first.values());
   }
 
   /** Total bytes of weights the checkpoint will hold. */
@@ -130,8 +143,12 @@ public final class SyntheticCheckpoint {
         StandardCharsets.UTF_8);
     SyntheticTokenizer.write(dir, config.vocabSize());
     Map<String, Role> roles = new HashMap<>();
+    Map<String, Long> fanIns = new HashMap<>();
     for (TensorEntry t : entries()) {
       roles.put(t.name(), t.role());
+      // the [out, in] entry's input width, also for a stacked tensor stored for x @ W
+      long[] shape = t.shape();
+      fanIns.put(t.name(), shape[shape.length - 1]);
     }
     CheckpointWriter.write(
         dir,
@@ -148,9 +165,8 @@ public final class SyntheticCheckpoint {
             if (!spec.name().equals(current) || firstElement == 0) {
               current = spec.name();
               random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + spec.name().hashCode());
-              long[] shape = spec.shape();
               norm = NORMS.contains(roles.get(spec.name()));
-              long fanIn = shape[shape.length - 1];
+              long fanIn = fanIns.get(spec.name());
               // Uniform on [-b, b] has variance b²/3: b = sqrt(3 / fan_in) gives variance 1 /
               // fan_in. Embeddings are
               // looked up, not multiplied, so they get unit variance.

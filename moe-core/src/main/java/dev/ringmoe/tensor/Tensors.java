@@ -9,6 +9,7 @@ import dev.ringmoe.checkpoint.RawFloats;
 import dev.ringmoe.checkpoint.TensorInfo;
 import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.manifest.Section;
+import dev.ringmoe.manifest.StoredSlice;
 import dev.ringmoe.manifest.TensorEntry;
 import dev.ringmoe.manifest.WeightManifest;
 import java.io.IOException;
@@ -108,6 +109,11 @@ public final class Tensors {
         if (info.isEmpty()) {
           continue;
         }
+        if (t.slice() != null && t.slice().encoding() == StoredSlice.Encoding.MXFP4) {
+          // every MXFP4 value is exact in bfloat16
+          any = true;
+          continue;
+        }
         if (info.get().dtype() != DType.BF16) {
           return DataType.FLOAT;
         }
@@ -167,6 +173,86 @@ public final class Tensors {
       throw e;
     }
     return out;
+  }
+
+  /**
+   * Loads the weight matrix of a manifest entry in {@code type} into new native memory through
+   * {@code reader}: a whole tensor as {@link #loadWeight(TensorReader, Checkpoint, String,
+   * DataType, long...)}, a {@link StoredSlice} by reading only its range of the stored tensor.
+   */
+  public static INDArray loadEntry(
+      TensorReader reader, Checkpoint checkpoint, TensorEntry t, DataType type) throws IOException {
+    if (t.slice() == null) {
+      return loadWeight(reader, checkpoint, t.name(), type, t.shape());
+    }
+    INDArray out = Nd4j.create(type, t.shape());
+    try {
+      Slices.read(new Slices.Ranges(reader, checkpoint, List.of(t)), checkpoint, t, out, 0);
+    } catch (IOException | RuntimeException e) {
+      out.close();
+      throw e;
+    }
+    return out;
+  }
+
+  /** A manifest entry's vector (a norm weight, a bias) as float32, whole tensor or slice. */
+  public static float[] loadEntryJava(TensorReader reader, Checkpoint checkpoint, TensorEntry t)
+      throws IOException {
+    if (t.slice() == null) {
+      return loadJava(reader, checkpoint, t.name(), t.shape());
+    }
+    float[] out = new float[Math.toIntExact(t.elements())];
+    Slices.readFloat32(new Slices.Ranges(reader, checkpoint, List.of(t)), checkpoint, t, out);
+    return out;
+  }
+
+  /**
+   * Reads the {@link StoredSlice} entries of one section (one expert) through {@code reader}, each
+   * stored tensor once over the union of the ranges its entries need (gate and up interleaved in
+   * one tensor: one read). Not thread-safe; one per section copy.
+   */
+  public static SliceReads sliceReads(
+      TensorReader reader, Checkpoint checkpoint, Iterable<TensorEntry> entries)
+      throws CheckpointFormatException {
+    return new SliceReads(new Slices.Ranges(reader, checkpoint, entries), checkpoint);
+  }
+
+  /** The reads of one section's sliced entries ({@link #sliceReads}). */
+  public static final class SliceReads {
+    private final Slices.Ranges ranges;
+    private final Checkpoint checkpoint;
+
+    private SliceReads(Slices.Ranges ranges, Checkpoint checkpoint) {
+      this.ranges = ranges;
+      this.checkpoint = checkpoint;
+    }
+
+    /** The matrix entry {@code t} into {@code memory} from element {@code offset} on. */
+    public void read(TensorEntry t, INDArray memory, long offset) throws IOException {
+      Slices.read(ranges, checkpoint, t, memory, offset);
+    }
+
+    /** The matrix entry {@code t} in new native memory of {@code type}, owned by the caller. */
+    public INDArray load(TensorEntry t, DataType type) throws IOException {
+      INDArray out = Nd4j.create(type, t.shape());
+      try {
+        read(t, out, 0);
+      } catch (IOException | RuntimeException e) {
+        out.close();
+        throw e;
+      }
+      return out;
+    }
+
+    /** The vector entry {@code t} as float32 into {@code dst}. */
+    public void read(TensorEntry t, float[] dst) throws IOException {
+      Slices.readFloat32(ranges, checkpoint, t, dst);
+    }
+
+    /** Bytes read from storage so far. */
+    public long bytesRead() {
+      return ranges.bytesRead();
+    }
   }
 
   /** {@link #loadJava(Checkpoint, String, long...)} through {@code reader}. */
@@ -411,24 +497,29 @@ public final class Tensors {
     return out;
   }
 
-  private static void checkShape(TensorInfo info, long[] expected)
-      throws CheckpointFormatException {
-    if (!Arrays.equals(info.shape(), expected)) {
-      throw new CheckpointFormatException(
-          info.file(),
-          info.name(),
-          "shape "
-              + Arrays.toString(info.shape())
-              + " does not match the configuration, which needs "
-              + Arrays.toString(expected));
-    }
+  static void checkShape(TensorInfo info, long[] expected) throws CheckpointFormatException {
+    // the dtype first: a quantized tensor where a float one is expected has another shape too
     if (!info.dtype().isFloatingPoint()) {
       throw new CheckpointFormatException(
           info.file(),
           info.name(),
           "dtype "
               + info.dtype()
-              + " is not a floating-point type; weights must be F32, F16 or BF16");
+              + " is not a floating-point type; weights must be F32, F16 or BF16"
+              + (info.dtype() == DType.U8
+                  ? " (a quantized tensor where the configuration expects none)"
+                  : ""));
+    }
+    if (!Arrays.equals(info.shape(), expected)) {
+      throw new CheckpointFormatException(
+          info.file(),
+          info.name(),
+          "shape "
+              + Arrays.toString(info.shape())
+              + " ("
+              + info.dtype()
+              + ") does not match the configuration, which needs "
+              + Arrays.toString(expected));
     }
   }
 

@@ -16,16 +16,23 @@ import java.nio.FloatBuffer;
 
 /**
  * An independent, deliberately naive MoE decoder forward pass (Mixtral, Qwen2-MoE, Qwen3-MoE,
- * OLMoE, DeepSeek-V2/V3 with multi-head latent attention, YaRN and the group-limited gates) in
- * double precision over plain arrays: the test oracle for checkpoint shapes that have no Hugging
- * Face reference. It shares no code with {@link Decoder}: it recomputes the whole sequence from
- * scratch, without a cache (MLA expands every position's keys and values), and routes with full
- * sorts.
+ * OLMoE, DeepSeek-V2/V3 with multi-head latent attention, YaRN and the group-limited gates,
+ * gpt-oss) in double precision over plain arrays: the test oracle for checkpoint shapes that have
+ * no Hugging Face reference. It shares no code with {@link Decoder}: it recomputes the whole
+ * sequence from scratch, without a cache (MLA expands every position's keys and values), and routes
+ * with full sorts; gpt-oss's experts are read as whole stacked tensors in Hugging Face's layout and
+ * computed as its modeling code writes them. YaRN's frequencies are recomputed here in double
+ * precision.
  */
 final class NaiveMoe {
   private final ModelConfig c;
   private final Checkpoint ckpt;
   private final WeightManifest m;
+
+  /**
+   * Gate and up values the clamped SwiGLU cut to its limit, so a test can tell it was exercised.
+   */
+  long clamped;
 
   NaiveMoe(ModelConfig config, Checkpoint checkpoint) {
     this.c = config;
@@ -175,6 +182,12 @@ final class NaiveMoe {
    */
   private double[] moe(int l, double[] xn) throws IOException {
     double[] logits = matvec(w(m.dense(l), Role.ROUTER), xn, c.experts());
+    if (c.routerBias()) {
+      add(logits, w(m.dense(l), Role.ROUTER_BIAS));
+    }
+    if (c.gate() == GateKind.TOPK_SOFTMAX) {
+      return topKSoftmax(l, logits, xn);
+    }
     if (c.groupRouting() != null) {
       return groupLimited(l, xn, logits);
     }
@@ -241,7 +254,7 @@ final class NaiveMoe {
       sum += score[e];
     }
     double[] choice = new double[n];
-    double[] bias = sigmoid ? w(m.dense(l), Role.ROUTER_BIAS) : new double[n];
+    double[] bias = sigmoid ? w(m.dense(l), Role.SCORE_CORRECTION_BIAS) : new double[n];
     for (int e = 0; e < n; e++) {
       if (!sigmoid) {
         score[e] /= sum;
@@ -375,6 +388,69 @@ final class NaiveMoe {
     }
   }
 
+  /** gpt-oss: the k largest logits, a softmax over those k, the experts in HF's stacked layout. */
+  private double[] topKSoftmax(int l, double[] logits, double[] xn) throws IOException {
+    Integer[] order = new Integer[c.experts()];
+    for (int e = 0; e < order.length; e++) {
+      order[e] = e;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Double.compare(logits[b], logits[a]));
+    double max = logits[order[0]];
+    double sum = 0;
+    for (int j = 0; j < c.topK(); j++) {
+      sum += Math.exp(logits[order[j]] - max);
+    }
+    double[] out = new double[xn.length];
+    for (int j = 0; j < c.topK(); j++) {
+      int e = order[j];
+      double g = Math.exp(logits[e] - max) / sum;
+      double[] y = stackedExpert(m.expert(l, e), e, xn);
+      for (int i = 0; i < out.length; i++) {
+        out[i] += g * y[i];
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One expert of Hugging Face's gpt-oss layout: {@code gate_up = x @ gate_up_proj[e] +
+   * gate_up_proj_bias[e]} ([E, hidden, 2I]), gate = even and up = odd columns, the clamped SwiGLU,
+   * then {@code @ down_proj[e] + down_proj_bias[e]} ([E, I, hidden]).
+   */
+  private double[] stackedExpert(Section s, int e, double[] xn) throws IOException {
+    int h = c.hiddenSize();
+    int inter = c.intermediateSize();
+    double[] gu = w(s, Role.EXPERT_GATE);
+    double[] guBias = w(s, Role.EXPERT_GATE_BIAS);
+    double[] down = w(s, Role.EXPERT_DOWN);
+    double[] downBias = w(s, Role.EXPERT_DOWN_BIAS);
+    double limit = c.swigluLimit();
+    double[] act = new double[inter];
+    for (int i = 0; i < inter; i++) {
+      double gate = guBias[e * 2 * inter + 2 * i];
+      double up = guBias[e * 2 * inter + 2 * i + 1];
+      for (int k = 0; k < h; k++) {
+        gate += xn[k] * gu[(e * h + k) * 2 * inter + 2 * i];
+        up += xn[k] * gu[(e * h + k) * 2 * inter + 2 * i + 1];
+      }
+      if (gate > limit || Math.abs(up) > limit) {
+        clamped++;
+      }
+      gate = Math.min(gate, limit);
+      up = Math.max(-limit, Math.min(up, limit));
+      act[i] = (up + 1) * gate / (1 + Math.exp(-1.702 * gate));
+    }
+    double[] y = new double[h];
+    for (int o = 0; o < h; o++) {
+      double v = downBias[e * h + o];
+      for (int i = 0; i < inter; i++) {
+        v += act[i] * down[(e * inter + i) * h + o];
+      }
+      y[o] = v;
+    }
+    return y;
+  }
+
   private double[] swiglu(Section s, Role gate, Role up, Role down, double[] xn)
       throws IOException {
     int inter = (int) s.get(gate).shape()[0];
@@ -474,6 +550,8 @@ final class NaiveMoe {
         rope(k[p], c.kvHeads(), p);
       }
       int group = c.heads() / c.kvHeads();
+      int window = c.attentionWindow(l);
+      double[] sinks = c.attentionSinks() ? w(m.dense(l), Role.ATTENTION_SINKS) : null;
       for (int p = 0; p < t; p++) {
         double[] att = new double[c.heads() * d];
         for (int h = 0; h < c.heads(); h++) {
@@ -481,7 +559,7 @@ final class NaiveMoe {
           double[] s = new double[p + 1];
           double max = Double.NEGATIVE_INFINITY;
           for (int j = 0; j <= p; j++) {
-            boolean visible = c.slidingWindow() == 0 || p - j < c.slidingWindow();
+            boolean visible = window == 0 || p - j < window;
             double dot = 0;
             for (int i = 0; i < d; i++) {
               dot += q[p][h * d + i] * k[j][kh * d + i];
@@ -489,7 +567,11 @@ final class NaiveMoe {
             s[j] = visible ? dot / Math.sqrt(d) : Double.NEGATIVE_INFINITY;
             max = Math.max(max, s[j]);
           }
-          double sum = 0;
+          if (sinks != null) {
+            max = Math.max(max, sinks[h]);
+          }
+          // the sink is one more logit in the row, whose probability is dropped
+          double sum = sinks != null ? Math.exp(sinks[h] - max) : 0;
           for (int j = 0; j <= p; j++) {
             s[j] = Math.exp(s[j] - max);
             sum += s[j];
@@ -501,6 +583,9 @@ final class NaiveMoe {
           }
         }
         double[] o = matvec(wo, att, hSize);
+        if (c.outputBias()) {
+          add(o, w(m.dense(l), Role.OUTPUT_BIAS));
+        }
         for (int i = 0; i < hSize; i++) {
           x[p][i] += o[i];
         }

@@ -7,6 +7,7 @@ import dev.ringmoe.MoeModel;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.config.Architecture;
+import dev.ringmoe.config.ExpertActivation;
 import dev.ringmoe.config.GateKind;
 import dev.ringmoe.config.GroupRouting;
 import dev.ringmoe.config.MlaConfig;
@@ -25,9 +26,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Checkpoints of shapes unlike the reference one (other layer, expert, top-k and head counts;
- * multi-head and multi-query attention; tied embeddings; sliding windows; BF16 and F16 storage; one
- * or many shards) against an independent naive implementation, for the full forward and for
- * incremental decoding.
+ * multi-head and multi-query attention; tied embeddings; sliding windows, per layer for gpt-oss;
+ * attention sinks, the clamped SwiGLU with its limit hit, YaRN; BF16 and F16 storage; one or many
+ * shards) against an independent naive implementation, for the full forward and for incremental
+ * decoding.
  */
 class SyntheticShapesTest {
   @TempDir Path tmp;
@@ -240,6 +242,49 @@ class SyntheticShapesTest {
                 .vocabSize(300)
                 .build(),
             DType.F16,
+            1L << 30),
+        Arguments.of(
+            "gpt_oss: sinks, window 4 on layers 1 and 2, 6 experts top-3, MQA, head_dim 24,"
+                + " clamp 0.6 hit, YaRN factor 8, bf16, sharded",
+            ModelConfig.builder(Architecture.GPT_OSS)
+                .layers(3)
+                .hiddenSize(64)
+                .heads(4)
+                .kvHeads(1)
+                .headDim(24)
+                .experts(6)
+                .topK(3)
+                .intermediateSize(40)
+                .vocabSize(300)
+                .ropeTheta(1e4)
+                .slidingWindow(4)
+                .fullAttentionLayers(0)
+                .expertActivation(ExpertActivation.CLAMPED_SWIGLU, 0.6)
+                .yarn(new YarnScaling(8.0, null, null, null, null, 16.0, 2.0, true))
+                .build(),
+            DType.BF16,
+            60_000L),
+        Arguments.of(
+            "gpt_oss: every layer sliding window 3, 5 experts top-1, MHA, no attention bias,"
+                + " YaRN from original 256 of 1024 positions, tied embeddings, f32",
+            ModelConfig.builder(Architecture.GPT_OSS)
+                .layers(2)
+                .hiddenSize(48)
+                .heads(3)
+                .kvHeads(3)
+                .experts(5)
+                .topK(1)
+                .intermediateSize(24)
+                .vocabSize(280)
+                .attentionBias(false)
+                .outputBias(false)
+                .slidingWindow(3)
+                .tieWordEmbeddings(true)
+                .maxPositions(1024)
+                .expertActivation(ExpertActivation.CLAMPED_SWIGLU, 1.5)
+                .yarn(new YarnScaling(4.0, 256, null, null, null, null, null, false))
+                .build(),
+            DType.F32,
             1L << 30));
   }
 
@@ -262,7 +307,11 @@ class SyntheticShapesTest {
     int[] ids = random.ints(12, 0, config.vocabSize()).toArray();
     double[][] expected;
     try (Checkpoint ckpt = Checkpoint.open(dir)) {
-      expected = new NaiveMoe(ModelConfig.load(dir), ckpt).logits(ids);
+      NaiveMoe naive = new NaiveMoe(ModelConfig.load(dir), ckpt);
+      expected = naive.logits(ids);
+      if (config.expertActivation() == ExpertActivation.CLAMPED_SWIGLU) {
+        assertTrue(naive.clamped > 0, "the SwiGLU limit is never hit");
+      }
     }
     ModelConfig loaded = ModelConfig.load(dir);
     assertEquals(config.gate(), loaded.gate(), "gate kind survives config.json");

@@ -32,15 +32,18 @@ final class SynthCommand implements Command {
 
   @Override
   public String usage() {
-    return "Usage: ringmoe synth --out DIR [--arch mixtral|qwen2_moe|qwen3_moe|olmoe|deepseek_v2|deepseek_v3]\n"
+    return "Usage: ringmoe synth --out DIR\n"
+        + "                     [--arch mixtral|qwen2_moe|qwen3_moe|olmoe|deepseek_v2|deepseek_v3|gpt_oss]\n"
         + "                     [--layers N] [--hidden N]\n"
         + "                     [--heads N] [--kv-heads N] [--head-dim N] [--experts N] [--top-k N]\n"
         + "                     [--intermediate N] [--vocab N] [--dtype bf16|f16|f32] [--shard-size SIZE] [--seed S]\n"
-        + "                     [--dense-layers I,J] [--dense-intermediate N] [--shared-intermediate N] [--force]\n\n"
+        + "                     [--dense-layers I,J] [--dense-intermediate N] [--shared-intermediate N]\n"
+        + "                     [--sliding-window N] [--force]\n\n"
         + "--arch takes a model_type or an architectures name (default mixtral). --intermediate is each expert's\n"
         + "width; qwen2_moe and qwen3_moe layers listed in --dense-layers get a dense MLP of --dense-intermediate\n"
         + "(default 4 x --intermediate); qwen2_moe has a shared expert of --shared-intermediate (default\n"
-        + "2 x --intermediate). The family fixes the rest (q/k norms, biases, shared expert gate).\n"
+        + "2 x --intermediate). The family fixes the rest (q/k norms, biases, shared expert gate, sinks, YaRN).\n"
+        + "gpt_oss alternates --sliding-window (default 128) and full attention layers.\n"
         + "deepseek_v2/deepseek_v3: multi-head latent attention of --q-lora-rank (0: none; v2 default 0, v3 64),\n"
         + "--kv-lora-rank (32), --qk-nope-dim (32), --qk-rope-dim (16), --v-head-dim (32) (--kv-heads and\n"
         + "--head-dim do not apply); --dense-layers must be the first layers (default 0, first_k_dense_replace);\n"
@@ -84,7 +87,8 @@ final class SynthCommand implements Command {
         "v-head-dim",
         "groups",
         "topk-group",
-        "routed-scaling");
+        "routed-scaling",
+        "sliding-window");
   }
 
   @Override
@@ -101,19 +105,27 @@ final class SynthCommand implements Command {
       int intermediate = args.integer("intermediate", 512);
       ModelConfig.Builder b = ModelConfig.builder(arch);
       if (!arch.name().equals(Architecture.MIXTRAL.name())
-          && !arch.name().equals(Architecture.OLMOE.name())) {
+          && !arch.name().equals(Architecture.OLMOE.name())
+          && !arch.name().equals(Architecture.GPT_OSS.name())) {
         b.denseIntermediateSize(args.integer("dense-intermediate", 4 * intermediate))
             .denseLayers(layerList(args.string("dense-layers", "")));
       }
       if (arch.name().equals(Architecture.QWEN2_MOE.name())) {
         b.sharedExpertIntermediateSize(args.integer("shared-intermediate", 2 * intermediate));
       }
+      int layers = args.integer("layers", 4);
       // families with multi-head latent attention (DeepSeek) configure it by default
       if (ModelConfig.builder(arch).build().mla() != null) {
         deepseek(arch, args, b, intermediate);
       }
+      if (arch.name().equals(Architecture.GPT_OSS.name())) {
+        // as Hugging Face's GptOssConfig: sliding and full attention alternate
+        b.slidingWindow(args.integer("sliding-window", 128))
+            .fullAttentionLayers(
+                java.util.stream.IntStream.range(0, layers).filter(l -> l % 2 == 1).toArray());
+      }
       config =
-          b.layers(args.integer("layers", 4))
+          b.layers(layers)
               .hiddenSize(args.integer("hidden", 256))
               .heads(args.integer("heads", 8))
               .kvHeads(args.integer("kv-heads", 4))

@@ -161,7 +161,7 @@ class FamilyCliTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"mixtral", "qwen2_moe", "qwen3_moe", "olmoe"})
+  @ValueSource(strings = {"mixtral", "qwen2_moe", "qwen3_moe", "olmoe", "gpt_oss"})
   void synthWritesEachFamilyAndBenchRunsOnIt(String arch) throws IOException {
     Path dir = tmp.resolve(arch);
     CliRun s =

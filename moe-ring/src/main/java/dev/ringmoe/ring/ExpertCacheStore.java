@@ -425,7 +425,7 @@ public final class ExpertCacheStore implements WeightStore {
 
   private void copy(Load load) {
     ExpertSlot slot = (ExpertSlot) load.slot;
-    copier.copyExpert(load.layer, load.section, slot.memory, 0);
+    copier.copyExpert(load.layer, load.section, slot.memory, 0, slot.weights);
   }
 
   @Override

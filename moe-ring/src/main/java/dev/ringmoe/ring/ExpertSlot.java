@@ -36,9 +36,28 @@ final class ExpertSlot implements LoadTarget, AutoCloseable {
             memory, section.get(Role.EXPERT_GATE).shape(), base + section.offset(Role.EXPERT_GATE)),
         view(memory, section.get(Role.EXPERT_UP).shape(), base + section.offset(Role.EXPERT_UP)),
         view(
-            memory,
-            section.get(Role.EXPERT_DOWN).shape(),
-            base + section.offset(Role.EXPERT_DOWN)));
+            memory, section.get(Role.EXPERT_DOWN).shape(), base + section.offset(Role.EXPERT_DOWN)),
+        bias(section, Role.EXPERT_GATE_BIAS),
+        bias(section, Role.EXPERT_UP_BIAS),
+        bias(section, Role.EXPERT_DOWN_BIAS));
+  }
+
+  /**
+   * A heap array for the expert's bias of {@code role}, if its section has one: like a dense
+   * section's vectors, biases live on the heap and are refilled by each copy into the slot.
+   */
+  private static float[] bias(Section section, Role role) {
+    return section.find(role).map(t -> new float[(int) t.elements()]).orElse(null);
+  }
+
+  /** The slot's heap array for {@code role} (one of the expert bias roles). */
+  static float[] vector(ExpertWeights w, Role role) {
+    return switch (role) {
+      case EXPERT_GATE_BIAS -> w.gateBias();
+      case EXPERT_UP_BIAS -> w.upBias();
+      case EXPERT_DOWN_BIAS -> w.downBias();
+      default -> throw new IllegalArgumentException("an expert has no vector " + role);
+    };
   }
 
   /** A row-major [rows, cols] view of {@code memory} at {@code offset} elements. */

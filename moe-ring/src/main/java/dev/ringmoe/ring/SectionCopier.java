@@ -5,9 +5,11 @@ import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.checkpoint.TensorInfo;
 import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.manifest.Role;
 import dev.ringmoe.manifest.Section;
 import dev.ringmoe.manifest.TensorEntry;
 import dev.ringmoe.manifest.WeightManifest;
+import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.model.LayerWeights;
 import dev.ringmoe.tensor.Tensors;
 import java.io.IOException;
@@ -16,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -49,21 +52,34 @@ final class SectionCopier {
    * {@code dense}.
    */
   void copyDense(int layer, INDArray memory, LayerWeights dense) {
-    copy(manifest.dense(layer), memory, 0, dense);
+    copy(manifest.dense(layer), memory, 0, dense::vector);
   }
 
-  /** Copies one expert into {@code memory} from {@code offset} elements on. */
-  void copyExpert(int layer, int expert, INDArray memory, long offset) {
-    copy(manifest.expert(layer, expert), memory, offset, null);
+  /**
+   * Copies one expert into {@code memory} from {@code offset} elements on, its biases (if any) into
+   * {@code holder}'s arrays.
+   */
+  void copyExpert(int layer, int expert, INDArray memory, long offset, ExpertWeights holder) {
+    copy(manifest.expert(layer, expert), memory, offset, r -> ExpertSlot.vector(holder, r));
   }
 
-  private void copy(Section section, INDArray memory, long base, LayerWeights vectors) {
+  private void copy(Section section, INDArray memory, long base, Function<Role, float[]> vectors) {
     long start = System.nanoTime();
     long read = 0;
     try {
       List<TensorInfo> direct = new ArrayList<>();
       List<ByteBuffer> targets = new ArrayList<>();
+      // parts of stacked tensors: each stored tensor read once over the range the expert spans
+      Tensors.SliceReads slices = Tensors.sliceReads(reader, checkpoint, section.tensors());
       for (TensorEntry t : section.tensors()) {
+        if (t.slice() != null) {
+          if (t.onHeap()) {
+            slices.read(t, vectors.apply(t.role()));
+          } else {
+            slices.read(t, memory, base + section.offset(t.role()));
+          }
+          continue;
+        }
         TensorInfo info = Tensors.tensor(checkpoint, t.name(), t.shape());
         Tensors.checkDtype(t, info);
         read += info.byteSize();
@@ -73,7 +89,7 @@ final class SectionCopier {
           dst.position(Math.toIntExact(memory.offset() + base + section.offset(t.role())));
           Tensors.readDequantized(checkpoint, reader, t, info, dst);
         } else if (t.onHeap()) {
-          Tensors.readConverted(reader, info, FloatBuffer.wrap(vectors.vector(t.role())));
+          Tensors.readConverted(reader, info, FloatBuffer.wrap(vectors.apply(t.role())));
         } else if (Tensors.storedAs(info, memory)) {
           direct.add(info);
           targets.add(Tensors.bytesAt(memory, base + section.offset(t.role()), info.byteSize()));
@@ -86,6 +102,7 @@ final class SectionCopier {
       if (!direct.isEmpty()) {
         reader.readRaw(direct, targets);
       }
+      read += slices.bytesRead();
     } catch (IOException e) {
       throw new UncheckedIOException(e.getMessage(), e);
     }

@@ -398,7 +398,12 @@ public final class SectionRing implements AutoCloseable {
     if (load.section == Load.DENSE) {
       copier.copyDense(load.layer, slot.memory, slot.dense(load.layer));
     } else {
-      copier.copyExpert(load.layer, load.section, slot.memory, slot.expertOffsets[load.section]);
+      copier.copyExpert(
+          load.layer,
+          load.section,
+          slot.memory,
+          slot.expertOffsets[load.section],
+          slot.experts[load.section]);
     }
   }
 

@@ -32,7 +32,10 @@ class DirectIoExactnessTest {
           ReferenceData.mixtralF32(),
           ReferenceData.mixtralBf16(),
           ReferenceData.family("qwen3_moe", "bf16"),
-          ReferenceData.family("olmoe", "f32")
+          ReferenceData.family("olmoe", "f32"),
+          // one expert's range of a stacked tensor, read through direct I/O
+          ReferenceData.family("gpt_oss", "bf16"),
+          ReferenceData.family("gpt_oss_mxfp4", "mxfp4")
         }) {
       for (boolean cache : new boolean[] {false, true}) {
         for (Prefetch p : new Prefetch[] {Prefetch.NONE, Prefetch.LOOKAHEAD}) {

@@ -57,7 +57,9 @@ class ExpertCacheTest {
             ReferenceData.family("olmoe", "bf16"),
             ReferenceData.family("deepseek_v2", "bf16"),
             ReferenceData.family("deepseek_v3", "f32"),
-            ReferenceData.family("deepseek_v3_fp8/block128", "fp8"))) {
+            ReferenceData.family("deepseek_v3_fp8/block128", "fp8"),
+            ReferenceData.family("gpt_oss", "bf16"),
+            ReferenceData.family("gpt_oss_mxfp4", "mxfp4"))) {
       for (String predictor : List.of("none", "lookahead", "wrong")) {
         for (double fraction : new double[] {0, 0.3, 0.6, 1.0}) {
           out.add(Arguments.of(dir, predictor, fraction));
@@ -109,6 +111,39 @@ class ExpertCacheTest {
       if (fraction == 1.0) {
         // Everything fits: the second sequence reuses what the first loaded.
         assertTrue(s.prefetchHits() > 0, s.toString());
+      }
+    }
+  }
+
+  /**
+   * A gpt-oss expert is a slice of its layer's stacked tensors, gate and up interleaved in one: a
+   * copy reads that expert's range of each stored tensor once (dense bf16: gate/up [hidden, 2I],
+   * down [I, hidden], biases; MXFP4: the blocks and scales of its rows, biases).
+   */
+  @Test
+  void aStackedExpertCopyReadsItsRangeOnce() throws IOException {
+    long h = 128;
+    long i = 96;
+    long bf16 = 2 * (2 * i * h + i * h + 2 * i + h);
+    long mxfp4 = (2 * i * h + h * i) / 2 + (2 * i * h + h * i) / 32 + 2 * (2 * i + h);
+    for (Object[] c :
+        new Object[][] {
+          {ReferenceData.family("gpt_oss", "bf16"), bf16},
+          {ReferenceData.family("gpt_oss_mxfp4", "mxfp4"), mxfp4}
+        }) {
+      Path dir = (Path) c[0];
+      ModelConfig config = ModelConfig.load(dir);
+      try (MoeModel model =
+          MoeModel.builder()
+              .checkpoint(dir)
+              .deviceMemory(budget(config, WeightWidth.of(dir, config), 0))
+              .expertCache(true)
+              .prefetch(Prefetch.NONE)
+              .build()) {
+        model.logits(new SplittableRandom(5).ints(12, 3, config.vocabSize()).toArray());
+        RingStats s = model.ringStats().orElseThrow();
+        assertTrue(s.copies() > 0, s.toString());
+        assertEquals((long) c[1] * s.copies(), s.storageBytesRead(), dir + ": " + s);
       }
     }
   }

@@ -31,7 +31,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * all-layers, budgets from the minimum to everything, every prefetch policy, on both reference
  * checkpoints and generated ones of other shapes, and on the Qwen2-MoE (shared experts, a dense
  * layer), Qwen3-MoE, OLMoE, DeepSeek-V2 and DeepSeek-V3 (MLA, group-limited gates, block-wise FP8)
- * references; and the device tier's peak never exceeds the budget.
+ * and gpt-oss (stacked experts, dense and MXFP4) references; and the device tier's peak never
+ * exceeds the budget.
  */
 class RingExactnessTest {
   private static Path synthetic;
@@ -76,7 +77,10 @@ class RingExactnessTest {
         ReferenceData.family("olmoe", "f32"),
         ReferenceData.family("deepseek_v2", "f32"),
         ReferenceData.family("deepseek_v3", "bf16"),
-        ReferenceData.family("deepseek_v3_fp8/block32", "fp8"));
+        ReferenceData.family("deepseek_v3_fp8/block32", "fp8"),
+        // experts stacked per layer: each expert is a slice of the layer's tensors
+        ReferenceData.family("gpt_oss", "f32"),
+        ReferenceData.family("gpt_oss_mxfp4", "mxfp4"));
   }
 
   /**
