@@ -8,7 +8,9 @@ import dev.ringmoe.RingStats;
 import dev.ringmoe.RoutingMode;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.DType;
+import dev.ringmoe.checkpoint.MappedTensorReader;
 import dev.ringmoe.checkpoint.Storage;
+import dev.ringmoe.checkpoint.TensorReader;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.generate.GenerationOptions;
 import dev.ringmoe.generate.GenerationResult;
@@ -508,12 +510,23 @@ final class BenchCommand implements Command {
     if (config.moeLayers().length == 0) {
       return -1;
     }
-    try (Checkpoint checkpoint = Checkpoint.open(dir)) {
+    try (Checkpoint checkpoint = Checkpoint.open(dir);
+        TensorReader reader = new MappedTensorReader(checkpoint)) {
       long n = 0;
-      for (TensorEntry t : config.manifest().expert(config.moeLayers()[0], 0).tensors()) {
-        n += checkpoint.find(t.name()).map(i -> i.byteSize()).orElse(0L);
+      List<TensorEntry> expert = config.manifest().expert(config.moeLayers()[0], 0).tensors();
+      // an expert stored as part of stacked tensors (gpt-oss) reads only its ranges: read them once
+      // and count what was read
+      Tensors.SliceReads slices = Tensors.sliceReads(reader, checkpoint, expert);
+      for (TensorEntry t : expert) {
+        if (t.slice() == null) {
+          n += checkpoint.find(t.name()).map(i -> i.byteSize()).orElse(0L);
+        } else if (t.onHeap()) {
+          slices.read(t, new float[Math.toIntExact(t.elements())]);
+        } else {
+          slices.load(t, org.nd4j.linalg.api.buffer.DataType.FLOAT).close();
+        }
       }
-      return n;
+      return n + slices.bytesRead();
     }
   }
 
