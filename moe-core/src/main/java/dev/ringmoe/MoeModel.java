@@ -614,6 +614,13 @@ public final class MoeModel implements AutoCloseable {
         throw new java.nio.file.NotDirectoryException(checkpoint.toString());
       }
       ModelConfig config = ModelConfig.load(checkpoint);
+      if (config.encoderDecoder() != null) {
+        throw new IllegalArgumentException(
+            checkpoint
+                + " holds an encoder-decoder ("
+                + config.architecture().name()
+                + "): open it with dev.ringmoe.seq2seq.EncoderDecoderModel");
+      }
       Tokenizer tokenizer = null;
       if (requireTokenizer || Files.exists(checkpoint.resolve("tokenizer.json"))) {
         tokenizer = Tokenizer.load(checkpoint);

@@ -120,6 +120,7 @@ public final class ModelConfig {
 
   private final boolean attentionBias;
   private final QkNorm qkNorm;
+  private final EncoderDecoderConfig encoderDecoder;
   private volatile WeightManifest manifest;
 
   private ModelConfig(Builder b) {
@@ -164,6 +165,7 @@ public final class ModelConfig {
             .toArray();
     this.attentionBias = b.attentionBias;
     this.qkNorm = b.qkNorm;
+    this.encoderDecoder = b.encoderDecoder;
   }
 
   /** Checks the invariants; {@code where} names the source for the message. */
@@ -182,9 +184,10 @@ public final class ModelConfig {
             + ") must be positive and divide num_attention_heads ("
             + heads
             + ")");
+    // rotary embedding pairs dimensions; an encoder-decoder's relative position bias does not
     check(
         where,
-        headDim > 0 && headDim % 2 == 0,
+        headDim > 0 && (headDim % 2 == 0 || encoderDecoder != null),
         "head_dim must be positive and even, was " + headDim);
     // The query and key/value projections have heads * head_dim rows, which the decoder indexes
     // with ints.
@@ -263,6 +266,9 @@ public final class ModelConfig {
               + ") (vocab_size "
               + vocabSize
               + ")");
+    }
+    if (encoderDecoder != null) {
+      encoderDecoder.validate(where, layers, vocabSize);
     }
     try {
       exactFloat32WeightBytes();
@@ -382,6 +388,14 @@ public final class ModelConfig {
     ConfigFields f = new ConfigFields(json, file);
     List<String> archs = f.requiredStrings("architectures", "cannot tell which model this is");
     Architecture arch = Architecture.forName(archs.get(0), file);
+    if (!arch.family().readsSharedFields()) {
+      // an encoder-decoder names its sizes its own way (d_model, num_heads, ...)
+      Builder own = builder(arch);
+      arch.family().readConfig(f, own);
+      ModelConfig config = new ModelConfig(own);
+      config.validate(file);
+      return config;
+    }
     int heads = f.requiredInt("num_attention_heads");
     int layers = f.requiredInt("num_hidden_layers");
     check(
@@ -477,6 +491,11 @@ public final class ModelConfig {
     archs.add(architecture.name());
     o.add("architectures", archs);
     o.addProperty("model_type", architecture.modelType());
+    if (!architecture.family().readsSharedFields()) {
+      o.addProperty("torch_dtype", torchDtype);
+      architecture.family().writeConfig(this, o);
+      return new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(o) + "\n";
+    }
     o.addProperty("attention_dropout", 0.0);
     o.addProperty("bos_token_id", bosTokenId);
     if (eosTokenIds.length == 1) {
@@ -643,6 +662,15 @@ public final class ModelConfig {
     return qkNorm;
   }
 
+  /**
+   * The encoder-decoder layout (Switch Transformers), or {@code null} for a decoder-only model; an
+   * encoder-decoder runs through {@code dev.ringmoe.seq2seq.EncoderDecoderModel}, not {@code
+   * MoeModel}.
+   */
+  public EncoderDecoderConfig encoderDecoder() {
+    return encoderDecoder;
+  }
+
   /** Every tensor of the model, as its family lists them. */
   public WeightManifest manifest() {
     WeightManifest m = manifest;
@@ -747,6 +775,7 @@ public final class ModelConfig {
     private int[] denseLayers = {};
     private boolean attentionBias = false;
     private QkNorm qkNorm = QkNorm.NONE;
+    private EncoderDecoderConfig encoderDecoder;
 
     private Builder(Architecture architecture) {
       this.architecture = architecture;
@@ -875,6 +904,17 @@ public final class ModelConfig {
     public Builder qkNorm(QkNorm v) {
       qkNorm = Objects.requireNonNull(v);
       return this;
+    }
+
+    /** Makes the model an encoder-decoder of this layout ({@code layers} is the sum). */
+    public Builder encoderDecoder(EncoderDecoderConfig v) {
+      encoderDecoder = Objects.requireNonNull(v);
+      return this;
+    }
+
+    /** The encoder-decoder layout set so far, or {@code null}. */
+    public EncoderDecoderConfig encoderDecoder() {
+      return encoderDecoder;
     }
 
     /**

@@ -5,8 +5,9 @@ import dev.ringmoe.tensor.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One SwiGLU expert: {@code down(silu(gate(x)) * up(x))}. Gate and up are [intermediate, hidden],
- * down is [hidden, intermediate], float32 or bfloat16.
+ * One expert: SwiGLU, {@code down(silu(gate(x)) * up(x))}, or, without a gate (T5-style models),
+ * ReLU, {@code down(relu(up(x)))}. Gate and up are [intermediate, hidden], down is [hidden,
+ * intermediate], float32 or bfloat16.
  *
  * <p>Immutable holder; the arrays are owned by the {@link WeightStore} that handed it out and are
  * valid until the expert is released to it.
@@ -16,13 +17,16 @@ public final class ExpertWeights {
   final INDArray up;
   final INDArray down;
 
+  /**
+   * @param gate the gate projection, or {@code null} for a ReLU network
+   */
   public ExpertWeights(INDArray gate, INDArray up, INDArray down) {
-    this.gate = Preconditions.checkNotNull(gate);
+    this.gate = gate;
     this.up = Preconditions.checkNotNull(up);
     this.down = Preconditions.checkNotNull(down);
   }
 
-  /** The gate projection, [intermediate, hidden]. */
+  /** The gate projection, [intermediate, hidden]; {@code null} for a ReLU network. */
   public INDArray gate() {
     return gate;
   }
@@ -39,12 +43,14 @@ public final class ExpertWeights {
 
   /** Native bytes of the three matrices. */
   public long bytes() {
-    return Tensors.bytes(gate) + Tensors.bytes(up) + Tensors.bytes(down);
+    return (gate == null ? 0 : Tensors.bytes(gate)) + Tensors.bytes(up) + Tensors.bytes(down);
   }
 
   /** Closes the arrays; for the store that owns them, never for the decoder. */
   public void close() {
-    gate.close();
+    if (gate != null) {
+      gate.close();
+    }
     up.close();
     down.close();
   }
