@@ -269,6 +269,12 @@ public final class ModelConfig {
     }
     if (encoderDecoder != null) {
       encoderDecoder.validate(where, layers, vocabSize);
+      // T5 has one d_ff, no grouped keys and top-1 routing: anything else is not this model
+      check(
+          where,
+          kvHeads == heads && topK == 1 && denseIntermediateSize == intermediateSize,
+          "an encoder-decoder needs num_key_value_heads = num_heads, top-1 routing and one d_ff"
+              + " (experts and dense layers alike)");
     }
     try {
       exactFloat32WeightBytes();

@@ -1,6 +1,7 @@
 package dev.ringmoe.family;
 
 import com.google.gson.JsonObject;
+import dev.ringmoe.config.Architecture;
 import dev.ringmoe.config.ConfigFields;
 import dev.ringmoe.config.EncoderDecoderConfig;
 import dev.ringmoe.config.GateKind;
@@ -37,9 +38,12 @@ public final class SwitchTransformersFamily implements ModelFamily {
   /** The sequence lengths are not bounded by the model (relative positions); this is a guard. */
   static final int MAX_POSITIONS = 1 << 20;
 
+  /** The {@code architectures} name. */
+  public static final String ARCHITECTURE = "SwitchTransformersForConditionalGeneration";
+
   @Override
   public List<String> architectures() {
-    return List.of("SwitchTransformersForConditionalGeneration");
+    return List.of(ARCHITECTURE);
   }
 
   @Override
@@ -72,10 +76,7 @@ public final class SwitchTransformersFamily implements ModelFamily {
     }
     int encoderStep = step(json, "num_sparse_encoder_layers", "encoder_sparse_step", encoder);
     int decoderStep = step(json, "num_sparse_decoder_layers", "decoder_sparse_step", decoder);
-    int[] dense =
-        IntStream.range(0, encoder + decoder)
-            .filter(l -> l < encoder ? !sparse(l, encoderStep) : !sparse(l - encoder, decoderStep))
-            .toArray();
+    int[] dense = denseLayers(encoder, encoderStep, decoder, decoderStep);
     String act = orElse(json.optionalString("dense_act_fn"), "relu");
     if (!"relu".equals(act)) {
       throw json.refuse("dense_act_fn \"" + act + "\" is not supported (only relu)");
@@ -124,6 +125,55 @@ public final class SwitchTransformersFamily implements ModelFamily {
     } else {
       b.eosTokenIds(1);
     }
+  }
+
+  /**
+   * A builder for a Switch Transformers configuration made in code (synthetic checkpoints): the
+   * layout, and the sparse layers as {@code SwitchTransformersConfig} derives them from the number
+   * of sparse layers per stack (step {@code layers / sparse}, layer i sparse iff {@code i % step ==
+   * 1}, or every layer at step 1); top-1 routing, {@code layer_norm_epsilon} 1e-6, EOS 1 and pad 0
+   * as Hugging Face's defaults. The caller sets the sizes ({@code kvHeads} equal to {@code heads},
+   * {@code denseIntermediateSize} equal to {@code intermediateSize}: T5 has one {@code d_ff}) and
+   * {@code tieWordEmbeddings}.
+   *
+   * @throws IllegalArgumentException if a stack has more sparse layers than layers
+   */
+  public static ModelConfig.Builder builder(
+      EncoderDecoderConfig layout, int sparseEncoderLayers, int sparseDecoderLayers) {
+    int encoder = layout.encoderLayers();
+    int decoder = layout.decoderLayers();
+    if (sparseEncoderLayers < 0
+        || sparseEncoderLayers > encoder
+        || sparseDecoderLayers < 0
+        || sparseDecoderLayers > decoder) {
+      throw new IllegalArgumentException(
+          "sparse layers "
+              + sparseEncoderLayers
+              + " and "
+              + sparseDecoderLayers
+              + " do not fit stacks of "
+              + encoder
+              + " and "
+              + decoder);
+    }
+    int encoderStep = sparseEncoderLayers > 0 ? encoder / sparseEncoderLayers : encoder;
+    int decoderStep = sparseDecoderLayers > 0 ? decoder / sparseDecoderLayers : decoder;
+    return ModelConfig.builder(Architecture.named(ARCHITECTURE))
+        .layers(encoder + decoder)
+        .denseLayers(denseLayers(encoder, encoderStep, decoder, decoderStep))
+        .topK(1)
+        .rmsNormEps(1e-6)
+        .maxPositions(MAX_POSITIONS)
+        .gate(GateKind.SOFTMAX_TOPK)
+        .bosTokenId(0)
+        .eosTokenIds(1)
+        .encoderDecoder(layout);
+  }
+
+  private static int[] denseLayers(int encoder, int encoderStep, int decoder, int decoderStep) {
+    return IntStream.range(0, encoder + decoder)
+        .filter(l -> l < encoder ? !sparse(l, encoderStep) : !sparse(l - encoder, decoderStep))
+        .toArray();
   }
 
   /** Hugging Face's layer rule: sparse iff {@code i % step == 1}, or every layer at step 1. */

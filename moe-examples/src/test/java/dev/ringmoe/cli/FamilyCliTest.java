@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringmoe.MoeModel;
 import dev.ringmoe.ReferenceData;
+import dev.ringmoe.seq2seq.EncoderDecoderModel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -152,6 +153,61 @@ class FamilyCliTest {
             "sida");
     assertEquals(0, sida.status(), sida.err());
     assertTrue(sida.out().contains("sida vs exact: perplexity"), sida.out());
+  }
+
+  @Test
+  void synthWritesSwitchTransformers() throws IOException {
+    Path dir = tmp.resolve("switch");
+    CliRun s =
+        CliRun.run(
+            "synth",
+            "--arch",
+            "switch_transformers",
+            "--out",
+            dir.toString(),
+            "--layers",
+            "4",
+            "--decoder-layers",
+            "3",
+            "--sparse-layers",
+            "2",
+            "--hidden",
+            "64",
+            "--heads",
+            "4",
+            "--head-dim",
+            "16",
+            "--experts",
+            "8",
+            "--intermediate",
+            "96",
+            "--vocab",
+            "300",
+            "--capacity",
+            "16",
+            "--tie",
+            "--dtype",
+            "bf16",
+            "--seed",
+            "3");
+    assertEquals(0, s.status(), s.err());
+    try (EncoderDecoderModel model = EncoderDecoderModel.open(dir)) {
+      assertEquals("switch_transformers", model.config().architecture().modelType());
+      // encoder 4 layers with 2 sparse (step 2: layers 1, 3); decoder 3 with 2 sparse (step 1)
+      assertArrayEquals(new int[] {1, 3, 4, 5, 6}, model.config().moeLayers());
+      assertTrue(model.config().tieWordEmbeddings());
+      assertEquals(16, model.config().encoderDecoder().expertCapacity());
+      int[] out =
+          model
+              .generate(
+                  new int[] {5, 6, 7, 8, 9},
+                  dev.ringmoe.generate.GenerationOptions.builder()
+                      .maxNewTokens(4)
+                      .stopAtEos(false)
+                      .build())
+              .generatedIds();
+      assertEquals(4, out.length);
+    }
   }
 
   @ParameterizedTest
