@@ -26,12 +26,14 @@ import java.util.Arrays;
 public final class EncoderDecoderModel implements AutoCloseable {
   private final ModelConfig config;
   private final EncoderDecoder forward;
+  private final WeightStore store;
   private final AutoCloseable[] owned;
   private boolean closed;
 
   private EncoderDecoderModel(ModelConfig config, WeightStore store, AutoCloseable... owned) {
     this.config = config;
     this.forward = new EncoderDecoder(config, store);
+    this.store = store;
     this.owned = owned;
   }
 
@@ -65,6 +67,22 @@ public final class EncoderDecoderModel implements AutoCloseable {
    */
   public static EncoderDecoderModel of(ModelConfig config, WeightStore store) {
     return new EncoderDecoderModel(config, store);
+  }
+
+  /**
+   * A model over {@code store} that closes {@code resources} (the store, its checkpoint) when it is
+   * closed, in order.
+   *
+   * @throws IllegalArgumentException if {@code config} is not an encoder-decoder
+   */
+  public static EncoderDecoderModel owning(
+      ModelConfig config, WeightStore store, AutoCloseable... resources) {
+    return new EncoderDecoderModel(config, store, resources.clone());
+  }
+
+  /** What the store moved and waited for, if it streams; empty for a resident store. */
+  public java.util.Optional<dev.ringmoe.RingStats> ringStats() {
+    return store.stats();
   }
 
   public ModelConfig config() {

@@ -121,7 +121,7 @@ public final class ExpertCacheStore implements WeightStore {
       for (int l = 0; l < config.layers(); l++) {
         layers[l] = ResidentPart.layer(checkpoint, reader, config, l, type, memory, owned);
       }
-      Section expertLayout = WeightManifest.of(config).expert(0, 0);
+      Section expertLayout = WeightManifest.of(config).expert(config.moeLayers()[0], 0);
       for (int i = 0; i < slots.length; i++) {
         memory.reserve(expertBytes, "expert slot " + i);
         slots[i] = new ExpertSlot(i, expertLayout, type);

@@ -66,10 +66,12 @@ final class Slot implements LoadTarget, AutoCloseable {
     }
     experts = new ExpertWeights[c.experts()];
     expertOffsets = new long[c.experts()];
+    // every routing layer's experts have one layout; layer 0 may be dense
+    int routing = c.moeLayers()[0];
     for (int e = 0; e < c.experts(); e++) {
       expertOffsets[e] = offset;
-      experts[e] = ExpertSlot.views(manifest.expert(0, e), memory, offset);
-      offset += manifest.expert(0, e).nativeFloats();
+      experts[e] = ExpertSlot.views(manifest.expert(routing, e), memory, offset);
+      offset += manifest.expert(routing, e).nativeFloats();
     }
   }
 
