@@ -38,10 +38,12 @@ class EncoderDecoderStoresTest {
     List<Arguments> out = new ArrayList<>();
     for (String variant : List.of("f32", "bf16")) {
       for (Prefetch p : List.of(Prefetch.NONE, Prefetch.LOOKAHEAD)) {
-        for (String store : List.of("cache")) {
-          for (String budget : List.of("small", "large")) {
-            out.add(Arguments.of(variant, store, budget, p));
-          }
+        for (String budget : List.of("small", "large")) {
+          out.add(Arguments.of(variant, "cache", budget, p));
+        }
+        // K = 2 and 3 (fewer than the decoder's 4 layers), 5 (more), and every layer
+        for (String budget : List.of("small", "large", "five", "everything")) {
+          out.add(Arguments.of(variant, "ring", budget, p));
         }
       }
     }
@@ -58,10 +60,17 @@ class EncoderDecoderStoresTest {
           (long) width * (c.globalParameters() + (long) c.layers() * c.denseLayerParameters());
       return kind.equals("small") ? resident + 2 * expert : (long) (0.7 * everything);
     }
-    // the ring: two slots of dense + experts, or dense resident and three slots of experts
-    return kind.equals("small")
-        ? global + 2 * (dense + c.experts() * expert)
-        : global + c.layers() * dense + 3 * c.experts() * expert;
+    // the ring: two slots of dense + experts, or dense resident and K slots of experts
+    switch (kind) {
+      case "small":
+        return global + 2 * (dense + c.experts() * expert);
+      case "large":
+        return global + c.layers() * dense + 3 * c.experts() * expert;
+      case "five":
+        return global + c.layers() * dense + 5 * c.experts() * expert;
+      default:
+        return everything;
+    }
   }
 
   @ParameterizedTest(name = "{0} {1} {2} {3}")
@@ -86,7 +95,8 @@ class EncoderDecoderStoresTest {
     if (store.equals("cache")) {
       b.expertCache(true);
     } else {
-      b.ringSlots(kind.equals("small") ? 2 : 3);
+      b.ringSlots(
+          kind.equals("small") ? 2 : kind.equals("large") ? 3 : kind.equals("five") ? 5 : 0);
     }
     try (EncoderDecoderModel model = b.buildEncoderDecoder()) {
       assertArrayEquals(encoded, model.encode(ENCODER).hidden(), "encoder output");
@@ -106,6 +116,11 @@ class EncoderDecoderStoresTest {
       System.out.printf("switch %s %s %s %s: %s%n", variant, store, kind, prefetch, s);
       assertTrue(s.peakDeviceBytes() <= budget, s.peakDeviceBytes() + " > " + budget);
       assertTrue(s.copies() > 0, s.toString());
+      if (store.equals("ring") && !kind.equals("everything")) {
+        // (with everything, the plan picks K itself)
+        int k = kind.equals("small") ? 2 : kind.equals("large") ? 3 : 5;
+        assertEquals(k, s.slots(), s.toString());
+      }
     }
   }
 }
