@@ -627,7 +627,8 @@ public final class MoeModel implements AutoCloseable {
         }
         WeightStore store = storeFactory().open(files, config);
         LOG.info("loaded {} from {}", config, checkpoint);
-        return dev.ringmoe.seq2seq.EncoderDecoderModel.owning(config, store, store, files);
+        return dev.ringmoe.seq2seq.EncoderDecoderModel.owning(
+            config, checkpoint, store, store, files);
       } catch (IOException | RuntimeException e) {
         files.close();
         throw e;

@@ -647,11 +647,30 @@ public final class ModelConfig {
   }
 
   /**
-   * The position of {@code layer} among the layers that route (what routing traces and predictors
-   * index by), or -1 for a dense layer or a layer the model does not have.
+   * The position of {@code layer} among the {@link #tracedLayers()} (what routing traces and
+   * predictors index by), or -1 for a dense layer, a layer the model does not have, or an
+   * encoder-decoder's decoder layer.
    */
   public int routingIndex(int layer) {
-    return layer < 0 || layer >= routingIndex.length ? -1 : routingIndex[layer];
+    if (layer < 0 || layer >= routingIndex.length) {
+      return -1;
+    }
+    return encoderDecoder != null && !encoderDecoder.isEncoderLayer(layer)
+        ? -1
+        : routingIndex[layer];
+  }
+
+  /**
+   * The sparse layers routing traces record and SiDA's predictors predict, ascending: every sparse
+   * layer ({@link #moeLayers()}), except that an encoder-decoder's are its encoder's, as in SiDA
+   * (the hash network sees the input ids, which only the encoder runs over whole; the decoder's
+   * layers are routed by their routers).
+   */
+  public int[] tracedLayers() {
+    if (encoderDecoder == null) {
+      return moeLayerIds.clone();
+    }
+    return java.util.Arrays.stream(moeLayerIds).filter(encoderDecoder::isEncoderLayer).toArray();
   }
 
   /** The layers with a sparse MoE block, ascending. */

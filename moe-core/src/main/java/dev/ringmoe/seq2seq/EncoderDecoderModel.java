@@ -27,11 +27,14 @@ public final class EncoderDecoderModel implements AutoCloseable {
   private final ModelConfig config;
   private final EncoderDecoder forward;
   private final WeightStore store;
+  private final Path directory;
   private final AutoCloseable[] owned;
   private boolean closed;
 
-  private EncoderDecoderModel(ModelConfig config, WeightStore store, AutoCloseable... owned) {
+  private EncoderDecoderModel(
+      ModelConfig config, Path directory, WeightStore store, AutoCloseable... owned) {
     this.config = config;
+    this.directory = directory;
     this.forward = new EncoderDecoder(config, store);
     this.store = store;
     this.owned = owned;
@@ -53,7 +56,7 @@ public final class EncoderDecoderModel implements AutoCloseable {
     Checkpoint files = Checkpoint.open(dir);
     try {
       ResidentWeightStore store = ResidentWeightStore.load(files, config);
-      return new EncoderDecoderModel(config, store, store, files);
+      return new EncoderDecoderModel(config, dir, store, store, files);
     } catch (IOException | RuntimeException e) {
       files.close();
       throw e;
@@ -66,18 +69,37 @@ public final class EncoderDecoderModel implements AutoCloseable {
    * @throws IllegalArgumentException if {@code config} is not an encoder-decoder
    */
   public static EncoderDecoderModel of(ModelConfig config, WeightStore store) {
-    return new EncoderDecoderModel(config, store);
+    return new EncoderDecoderModel(config, null, store);
   }
 
   /**
-   * A model over {@code store} that closes {@code resources} (the store, its checkpoint) when it is
-   * closed, in order.
+   * A model over {@code store} (opened from {@code directory}) that closes {@code resources} (the
+   * store, its checkpoint) when it is closed, in order.
    *
    * @throws IllegalArgumentException if {@code config} is not an encoder-decoder
    */
   public static EncoderDecoderModel owning(
-      ModelConfig config, WeightStore store, AutoCloseable... resources) {
-    return new EncoderDecoderModel(config, store, resources.clone());
+      ModelConfig config, Path directory, WeightStore store, AutoCloseable... resources) {
+    return new EncoderDecoderModel(config, directory, store, resources.clone());
+  }
+
+  /** The checkpoint directory, or {@code null} for a model made with {@link #of}. */
+  public Path directory() {
+    return directory;
+  }
+
+  /**
+   * As {@link #encode(int[])}, reporting the embeddings and every encoder layer's router logits to
+   * {@code listener} as they are computed (for routing traces).
+   */
+  public synchronized EncoderOutput encode(int[] ids, RoutingListener listener) {
+    checkOpen();
+    forward.routingListener(listener);
+    try {
+      return forward.encode(ids);
+    } finally {
+      forward.routingListener(null);
+    }
   }
 
   /** What the store moved and waited for, if it streams; empty for a resident store. */

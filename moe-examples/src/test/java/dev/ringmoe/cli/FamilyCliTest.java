@@ -155,6 +155,81 @@ class FamilyCliTest {
     assertTrue(sida.out().contains("sida vs exact: perplexity"), sida.out());
   }
 
+  /**
+   * SiDA on its own models: traces, the hash network and its evaluation cover Switch Transformers'
+   * encoder layers (the two sparse ones); served through the expert cache with the trained network
+   * prefetching, the outputs stay the resident ones bit for bit.
+   */
+  @Test
+  void sidaPipelineRunsOnSwitchTransformersEncoderLayers() throws IOException {
+    Path model = ReferenceData.root().resolve("switch_transformers").resolve("f32");
+    Path data = tokens(2000, 1000);
+    Path trace = tmp.resolve("switch.trace");
+    CliRun t =
+        CliRun.run(
+            "trace",
+            "--model",
+            model.toString(),
+            "--data",
+            data.toString(),
+            "--out",
+            trace.toString(),
+            "--max-windows",
+            "8",
+            "--window",
+            "24",
+            "--hidden-states");
+    assertEquals(0, t.status(), t.err());
+    try (dev.ringmoe.hash.trace.RoutingTraceReader reader =
+        dev.ringmoe.hash.trace.RoutingTraceReader.open(trace)) {
+      assertEquals(2, reader.header().layers(), "the encoder's two sparse layers");
+    }
+    Path hash = tmp.resolve("switch.hash");
+    CliRun train =
+        CliRun.run(
+            "train-hash",
+            "--trace",
+            trace.toString(),
+            "--out",
+            hash.toString(),
+            "--epochs",
+            "10",
+            "--batch",
+            "4");
+    assertEquals(0, train.status(), train.err());
+    assertTrue(train.out().contains("saved"), train.out());
+    CliRun eval =
+        CliRun.run(
+            "eval-hash",
+            "--model",
+            model.toString(),
+            "--data",
+            trace.toString(),
+            "--predictor",
+            "sida:" + hash + ",lookahead,oracle");
+    assertEquals(0, eval.status(), eval.err());
+    assertTrue(eval.out().contains("L0     L1  average"), eval.out());
+    assertTrue(eval.out().matches("(?s).*oracle\\s+100\\.00 100\\.00\\s+100\\.00.*"), eval.out());
+
+    int[] encoderIds = {1, 564, 916, 435, 275, 33, 120, 7, 2};
+    int[] decoderIds = {0, 564, 916, 435};
+    float[][] expected;
+    try (EncoderDecoderModel resident = EncoderDecoderModel.open(model)) {
+      expected = resident.logits(encoderIds, decoderIds);
+    }
+    dev.ringmoe.model.ExpertPredictor sida = Predictors.runtime("sida:" + hash, model, "test");
+    try (EncoderDecoderModel served =
+        dev.ringmoe.MoeModel.builder()
+            .checkpoint(model)
+            .deviceMemory(
+                Math.round(0.6 * dev.ringmoe.config.ModelConfig.load(model).weightBytes(4)))
+            .expertCache(true)
+            .predictor(sida)
+            .buildEncoderDecoder()) {
+      assertEquals(0.0, ReferenceData.maxAbsDiff(expected, served.logits(encoderIds, decoderIds)));
+    }
+  }
+
   @Test
   void synthWritesSwitchTransformers() throws IOException {
     Path dir = tmp.resolve("switch");
