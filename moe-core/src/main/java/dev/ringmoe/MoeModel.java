@@ -608,8 +608,11 @@ public final class MoeModel implements AutoCloseable {
      */
     public dev.ringmoe.seq2seq.EncoderDecoderModel buildEncoderDecoder() throws IOException {
       Preconditions.checkState(checkpoint != null, "checkpoint(directory) is required");
-      Preconditions.checkState(
-          routingMode != RoutingMode.SIDA, "SiDA routing is not available for encoder-decoders");
+      if (routingMode == RoutingMode.SIDA && !(predictor instanceof RoutingPredictor)) {
+        throw new IllegalStateException(
+            "routing mode SIDA needs a predictor that predicts routing probabilities"
+                + " (a RoutingPredictor, such as a trained SiDA hash network), set with predictor(...)");
+      }
       ModelConfig config = ModelConfig.load(checkpoint);
       if (config.encoderDecoder() == null) {
         throw new IllegalArgumentException(
@@ -627,8 +630,13 @@ public final class MoeModel implements AutoCloseable {
         }
         WeightStore store = storeFactory().open(files, config);
         LOG.info("loaded {} from {}", config, checkpoint);
-        return dev.ringmoe.seq2seq.EncoderDecoderModel.owning(
-            config, checkpoint, store, store, files);
+        dev.ringmoe.seq2seq.EncoderDecoderModel model =
+            dev.ringmoe.seq2seq.EncoderDecoderModel.owning(config, checkpoint, store, store, files);
+        if (routingMode == RoutingMode.SIDA) {
+          // SiDA routes the encoder's sparse layers by the hash network, as in the paper
+          model.sidaRouting((RoutingPredictor) predictor);
+        }
+        return model;
       } catch (IOException | RuntimeException e) {
         files.close();
         throw e;

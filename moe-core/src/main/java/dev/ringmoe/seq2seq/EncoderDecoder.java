@@ -6,10 +6,13 @@ import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.manifest.Role;
 import dev.ringmoe.model.ExpertWeights;
 import dev.ringmoe.model.GlobalWeights;
+import dev.ringmoe.model.LayerInput;
 import dev.ringmoe.model.LayerWeights;
 import dev.ringmoe.model.NonFiniteException;
+import dev.ringmoe.model.PredictorException;
 import dev.ringmoe.model.RmsNorm;
 import dev.ringmoe.model.RoutingListener;
+import dev.ringmoe.model.RoutingPredictor;
 import dev.ringmoe.model.WeightStore;
 import dev.ringmoe.moe.ExpertSource;
 import dev.ringmoe.moe.FeedForward;
@@ -53,6 +56,10 @@ public final class EncoderDecoder {
   private final int inner;
   private final Router router;
   private RoutingListener routingListener;
+  private RoutingPredictor sidaRouter;
+  private RuntimeException sidaFailure;
+  private int[] passTokens;
+  private int passPosition;
   private String pass;
 
   /**
@@ -74,6 +81,15 @@ public final class EncoderDecoder {
     return config;
   }
 
+  /**
+   * SiDA's mode: the encoder's sparse layers route by {@code predictor}'s probabilities instead of
+   * their routers (the decoder's keep their routers); {@code null} restores the routers.
+   * Approximate: outputs then differ from the model's.
+   */
+  public void sidaRouting(RoutingPredictor predictor) {
+    this.sidaRouter = predictor;
+  }
+
   /** Sets (or, with {@code null}, removes) the observer of later passes' routing. */
   public void routingListener(RoutingListener listener) {
     this.routingListener = listener;
@@ -88,6 +104,9 @@ public final class EncoderDecoder {
     checkIds(ids);
     int n = ids.length;
     pass = "the encoder pass";
+    passTokens = ids;
+    passPosition = 0;
+    sidaFailure = null;
     float[] x = embed(ids);
     weights.passStarting(ids, 0, x);
     if (routingListener != null) {
@@ -115,6 +134,15 @@ public final class EncoderDecoder {
       weights.layerFinished(layer, x);
     }
     weights.passFinished();
+    if (sidaFailure != null) {
+      throw new PredictorException(
+          "the routing predictor failed during the encoder pass over "
+              + n
+              + " token(s) ("
+              + sidaFailure
+              + "); the routers decided the rest of the pass",
+          sidaFailure);
+    }
     return new EncoderOutput(ids, norm(x, n, weights.globals().encoderFinalNorm()), hidden);
   }
 
@@ -245,7 +273,17 @@ public final class EncoderDecoder {
   /** Switch Transformers' sparse MLP: top-1 routing, expert capacity, probability scaling. */
   private void sparse(int layer, LayerWeights lw, float[] x, float[] normed, int n, float[] out) {
     int experts = config.experts();
-    float[] logits = linear(normed, n, lw.matrix(Role.ROUTER));
+    float[] logits = null;
+    if (sidaRouter != null && sidaFailure == null && ed.isEncoderLayer(layer)) {
+      try {
+        logits = predictedLogits(layer, lw, x, n);
+      } catch (RuntimeException e) {
+        sidaFailure = e; // the routers take over for the rest of the pass; reported after it
+      }
+    }
+    if (logits == null) {
+      logits = linear(normed, n, lw.matrix(Role.ROUTER));
+    }
     int bad = VectorMath.firstNonFinite(logits, 0, n * experts);
     if (bad >= 0) {
       throw new NonFiniteException(
@@ -312,6 +350,32 @@ public final class EncoderDecoder {
         }
       }
     }
+  }
+
+  /**
+   * SiDA's predicted probabilities as logits (log p), so that the router applies the same softmax
+   * and top-1 to them as to its own.
+   */
+  private float[] predictedLogits(int layer, LayerWeights lw, float[] x, int n) {
+    int experts = config.experts();
+    float[] p = new float[n * experts];
+    sidaRouter.probabilities(LayerInput.of(config, layer, passTokens, passPosition, x, lw), p);
+    int bad = VectorMath.firstNonFinite(p, 0, p.length);
+    if (bad >= 0) {
+      throw new IllegalStateException(
+          String.format(
+              Locale.ROOT,
+              "layer %d: the routing predictor gave probability %s for token %d, expert %d",
+              layer,
+              p[bad],
+              bad / experts,
+              bad % experts));
+    }
+    float[] logits = new float[p.length];
+    for (int i = 0; i < p.length; i++) {
+      logits[i] = (float) Math.log(Math.max(p[i], 1e-30f));
+    }
+    return logits;
   }
 
   private ExpertSource source(int layer) {

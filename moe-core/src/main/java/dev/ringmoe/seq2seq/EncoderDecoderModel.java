@@ -83,6 +83,20 @@ public final class EncoderDecoderModel implements AutoCloseable {
     return new EncoderDecoderModel(config, directory, store, resources.clone());
   }
 
+  /**
+   * SiDA's mode ({@link dev.ringmoe.RoutingMode#SIDA}): the encoder's sparse layers route by {@code
+   * predictor}'s probabilities; {@code null} restores the routers.
+   */
+  public synchronized void sidaRouting(dev.ringmoe.model.RoutingPredictor predictor) {
+    checkOpen();
+    forward.sidaRouting(predictor);
+  }
+
+  /** Zeroes the store's counters behind {@link #ringStats()}. */
+  public void resetStats() {
+    store.resetStats();
+  }
+
   /** The checkpoint directory, or {@code null} for a model made with {@link #of}. */
   public Path directory() {
     return directory;

@@ -228,6 +228,27 @@ class FamilyCliTest {
             .buildEncoderDecoder()) {
       assertEquals(0.0, ReferenceData.maxAbsDiff(expected, served.logits(encoderIds, decoderIds)));
     }
+    // SiDA's mode: the hash network routes the encoder's sparse layers
+    CliRun sidaMode =
+        CliRun.run(
+            "perplexity",
+            "--model",
+            model.toString(),
+            "--data",
+            data.toString(),
+            "--max-windows",
+            "2",
+            "--window",
+            "24",
+            "--device-memory",
+            "60%",
+            "--predictor",
+            "sida:" + hash,
+            "--mode",
+            "sida");
+    assertEquals(0, sidaMode.status(), sidaMode.err());
+    assertTrue(sidaMode.out().contains("sida vs exact: perplexity"), sidaMode.out());
+    System.out.print(sidaMode.out());
   }
 
   @Test
