@@ -203,7 +203,9 @@ public final class EncoderDecoderModel implements AutoCloseable {
    * Encodes {@code encoderIds}, runs {@code decoderPrefix} (which should start with {@code
    * decoder_start_token_id}) in one decoder pass, then samples one token per step through the
    * decoder's caches until EOS (if {@code options.stopAtEos()}) or {@code maxNewTokens}. The
-   * result's prompt is the decoder prefix and its text is empty (no detokenising here).
+   * result's prompt is the encoder input (its prefill time is the encoder pass plus the decoder
+   * prefix's), its generated ids follow the decoder prefix, and its text is empty (no detokenising
+   * here).
    *
    * @throws IllegalArgumentException for empty id arrays or ids outside the vocabulary
    */
@@ -240,7 +242,7 @@ public final class EncoderDecoderModel implements AutoCloseable {
       }
     }
     return new GenerationResult(
-        decoderPrefix,
+        encoderIds,
         Arrays.copyOf(generated, count),
         "",
         reason,

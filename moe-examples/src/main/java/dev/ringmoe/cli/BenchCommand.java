@@ -17,6 +17,7 @@ import dev.ringmoe.hash.trace.TokenWindows;
 import dev.ringmoe.hash.trace.TraceSequence;
 import dev.ringmoe.manifest.TensorEntry;
 import dev.ringmoe.ring.BeladyCache;
+import dev.ringmoe.seq2seq.EncoderDecoderModel;
 import dev.ringmoe.tensor.Tensors;
 import dev.ringmoe.tensor.VectorMath;
 import java.io.IOException;
@@ -210,7 +211,8 @@ final class BenchCommand implements Command {
           // What the oracle replays: the resident model's greedy generation from the prompt, run
           // once for all rows.
           if (replayed[0] == null) {
-            try (MoeModel resident = MoeModel.builder().checkpoint(dir).build()) {
+            try (Generating resident =
+                Generating.open(MoeModel.builder().checkpoint(dir), config)) {
               replayed[0] =
                   resident
                       .generate(
@@ -218,8 +220,7 @@ final class BenchCommand implements Command {
                           GenerationOptions.builder()
                               .maxNewTokens(decodeTokens)
                               .stopAtEos(false)
-                              .build(),
-                          TokenListener.NONE)
+                              .build())
                       .allIds();
             }
           }
@@ -238,7 +239,14 @@ final class BenchCommand implements Command {
 
     List<BenchRow> rows = new ArrayList<>();
     BenchRow residentRow =
-        measure("resident", MoeModel.builder().checkpoint(dir), prompt, decodeTokens, repeats, err);
+        measure(
+            "resident",
+            MoeModel.builder().checkpoint(dir),
+            config,
+            prompt,
+            decodeTokens,
+            repeats,
+            err);
     residentRow.store = "resident";
     rows.add(residentRow);
     for (int i = 0; i < budgets.size(); i++) {
@@ -269,7 +277,7 @@ final class BenchCommand implements Command {
                   + " "
                   + shortName(policy)
                   + (mode.equals("sida") && policy.startsWith("sida:") ? " (sida mode)" : "");
-          BenchRow row = measure(name, b, prompt, decodeTokens, repeats, err);
+          BenchRow row = measure(name, b, config, prompt, decodeTokens, repeats, err);
           row.store = store;
           row.budget = budgets.get(i);
           row.budgetBytes = budgetBytes.get(i);
@@ -293,7 +301,11 @@ final class BenchCommand implements Command {
                     * (double) expertStorageBytes
                     / r.stats.storageBytesRead();
       }
-      if ("cache".equals(r.store) && r.stats != null && expertStorageBytes > 0) {
+      // Belady's MIN replays the decoder-only trace; an encoder-decoder's traces cover its encoder
+      if ("cache".equals(r.store)
+          && r.stats != null
+          && expertStorageBytes > 0
+          && config.encoderDecoder() == null) {
         if (belady == null) {
           belady =
               decodeAccesses(recorded.trace(), config.topK(), prompt.length, decodeTokens, repeats);
@@ -511,6 +523,7 @@ final class BenchCommand implements Command {
   private static BenchRow measure(
       String name,
       MoeModel.Builder builder,
+      ModelConfig config,
       int[] prompt,
       int decodeTokens,
       int repeats,
@@ -524,7 +537,7 @@ final class BenchCommand implements Command {
     boolean peakReset = ProcessMemory.resetPeak();
     BenchRow row = new BenchRow();
     row.name = name;
-    try (MoeModel model = builder.build()) {
+    try (Generating model = Generating.open(builder, config)) {
       GenerationOptions full =
           GenerationOptions.builder().maxNewTokens(decodeTokens).stopAtEos(false).build();
       GenerationOptions first =
@@ -534,8 +547,7 @@ final class BenchCommand implements Command {
           GenerationOptions.builder()
               .maxNewTokens(Math.min(8, decodeTokens))
               .stopAtEos(false)
-              .build(),
-          TokenListener.NONE);
+              .build());
       double[] prefill = new double[repeats];
       double[] decode = new double[repeats];
       long prefillBytes = 0;
@@ -548,7 +560,7 @@ final class BenchCommand implements Command {
           // A prefill-only run, to subtract from the full runs' counters: what decode alone moved
           // and waited for.
           model.resetStats();
-          model.generate(prompt, first, TokenListener.NONE);
+          model.generate(prompt, first);
           RingStats p = model.ringStats().orElseThrow();
           prefillBytes = p.deviceBytesWritten();
           prefillStorage = p.storageBytesRead();
@@ -557,7 +569,7 @@ final class BenchCommand implements Command {
           prefillNanos = p.computeNanos();
           model.resetStats();
         }
-        GenerationResult r = model.generate(prompt, full, TokenListener.NONE);
+        GenerationResult r = model.generate(prompt, full);
         prefill[i] = r.prefillTokensPerSecond();
         decode[i] = r.decodeTokensPerSecond();
         cachePeak = Math.max(cachePeak, ProcessMemory.pageCache());
@@ -589,6 +601,71 @@ final class BenchCommand implements Command {
       row.pageCacheGrowth = cacheBefore < 0 || cachePeak < 0 ? -1 : cachePeak - cacheBefore;
     }
     return row;
+  }
+
+  /**
+   * What a bench row runs: a decoder-only {@link MoeModel} generating from the prompt, or an
+   * encoder-decoder encoding the prompt and generating from {@code decoder_start_token_id} (its
+   * prefill is the encoder pass plus the first decoder step).
+   */
+  private interface Generating extends AutoCloseable {
+    GenerationResult generate(int[] prompt, GenerationOptions options);
+
+    Optional<RingStats> ringStats();
+
+    void resetStats();
+
+    @Override
+    void close();
+
+    static Generating open(MoeModel.Builder builder, ModelConfig config) throws IOException {
+      if (config.encoderDecoder() != null) {
+        EncoderDecoderModel m = builder.buildEncoderDecoder();
+        return new Generating() {
+          @Override
+          public GenerationResult generate(int[] prompt, GenerationOptions options) {
+            return m.generate(prompt, options);
+          }
+
+          @Override
+          public Optional<RingStats> ringStats() {
+            return m.ringStats();
+          }
+
+          @Override
+          public void resetStats() {
+            m.resetStats();
+          }
+
+          @Override
+          public void close() {
+            m.close();
+          }
+        };
+      }
+      MoeModel m = builder.build();
+      return new Generating() {
+        @Override
+        public GenerationResult generate(int[] prompt, GenerationOptions options) {
+          return m.generate(prompt, options, TokenListener.NONE);
+        }
+
+        @Override
+        public Optional<RingStats> ringStats() {
+          return m.ringStats();
+        }
+
+        @Override
+        public void resetStats() {
+          m.resetStats();
+        }
+
+        @Override
+        public void close() {
+          m.close();
+        }
+      };
+    }
   }
 
   /** A predictor spec without its file's directory, for the table. */

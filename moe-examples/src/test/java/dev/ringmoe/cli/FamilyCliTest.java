@@ -304,6 +304,24 @@ class FamilyCliTest {
               .generatedIds();
       assertEquals(4, out.length);
     }
+    CliRun b =
+        CliRun.run(
+            "bench",
+            "--model",
+            dir.toString(),
+            "--prompt-tokens",
+            "8",
+            "--decode-tokens",
+            "4",
+            "--repeats",
+            "1",
+            "--budgets",
+            "80%",
+            "--stores",
+            "ring,cache");
+    assertEquals(0, b.status(), b.err());
+    assertTrue(b.out().contains("80% cache"), b.out());
+    assertTrue(b.out().contains("80% ring"), b.out());
   }
 
   @ParameterizedTest
