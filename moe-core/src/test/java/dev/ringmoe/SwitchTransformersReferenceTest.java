@@ -66,6 +66,31 @@ class SwitchTransformersReferenceTest {
     assertEquals(3_408_896L, c.manifest().parameters(), "the reference's parameter count");
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {
+        "\"dense_act_fn\": \"relu\"|\"dense_act_fn\": \"gelu_new\"|dense_act_fn \"gelu_new\" is not supported",
+        "\"router_bias\": false|\"router_bias\": true|router_bias true is not supported",
+        "\"router_dtype\": \"float32\"|\"router_dtype\": \"bfloat16\"|router_dtype \"bfloat16\"",
+        "\"encoder_sparse_step\": 2|\"encoder_sparse_step\": 3|encoder_sparse_step is 3 but",
+        "\"expert_capacity\": 64|\"expert_capacity\": 0|expert_capacity must be at least 1",
+        "\"relative_attention_num_buckets\": 32|\"relative_attention_num_buckets\": 2|relative_attention_num_buckets must be at least 4",
+        "\"d_model\": 128|\"d_model\": 128.0|field 'd_model' must be an integer",
+        "\"decoder_start_token_id\": 0|\"decoder_start_token_id\": 5000|decoder_start_token_id 5000 is outside"
+      })
+  void refusesWhatItCannotRun(
+      String from, String to, String message, @org.junit.jupiter.api.io.TempDir Path tmp)
+      throws IOException {
+    String json = Files.readString(root().resolve("f32").resolve("config.json"));
+    assertTrue(json.contains(from), from);
+    Files.writeString(tmp.resolve("config.json"), json.replace(from, to));
+    dev.ringmoe.config.ModelConfigException e =
+        assertThrows(dev.ringmoe.config.ModelConfigException.class, () -> ModelConfig.load(tmp));
+    assertTrue(e.getMessage().contains(message), e.getMessage());
+    assertTrue(e.getMessage().contains("config.json"), e.getMessage());
+  }
+
   @Test
   void decoderOnlyApiRefusesIt() {
     IllegalArgumentException e =
