@@ -156,7 +156,7 @@ public final class MoeModel implements AutoCloseable {
     // up to the most
     // the model's positions allow.
     long limit =
-        Math.min(options.maxNewTokens(), (long) config.maxPositions() - promptIds.length + 1);
+        Math.min(options.maxNewTokens(), (long) decoder.maxPositions() - promptIds.length + 1);
     int[] generated = new int[(int) Math.min(limit, 64)];
     int count = 0;
     GenerationResult.StopReason reason = GenerationResult.StopReason.MAX_NEW_TOKENS;
@@ -335,6 +335,13 @@ public final class MoeModel implements AutoCloseable {
         what,
         ids.length,
         config.maxPositions());
+    Preconditions.checkArgument(
+        ids.length <= decoder.maxPositions(),
+        "%s has %s tokens, more than the %s positions the device budget gives the KV cache"
+            + " (Builder.kvPositions, --kv-positions)",
+        what,
+        ids.length,
+        decoder.maxPositions());
     for (int t = 0; t < ids.length; t++) {
       int id = ids[t];
       if (id < 0 || id >= config.vocabSize()) {
@@ -410,6 +417,8 @@ public final class MoeModel implements AutoCloseable {
     private RoutingMode routingMode = RoutingMode.EXACT;
     private Storage storage = Storage.MAPPED;
     private long stagingBytes = dev.ringmoe.checkpoint.TensorReader.DEFAULT_STAGING_BYTES;
+    private int kvPositions = StoreOptions.DEFAULT_KV_POSITIONS;
+    private Eviction eviction = Eviction.LFU;
 
     private Builder() {}
 
@@ -470,9 +479,9 @@ public final class MoeModel implements AutoCloseable {
     }
 
     /**
-     * Caches streamed experts one by one across tokens under an eviction policy (LRU) instead of
-     * passing whole layers through the ring: only predicted experts are brought in ahead, routed
-     * ones on demand.
+     * Caches streamed experts one by one across tokens under an eviction policy ({@link #eviction})
+     * instead of passing whole layers through the ring: only predicted experts are brought in
+     * ahead, routed ones on demand.
      */
     public Builder expertCache(boolean cache) {
       this.expertCache = cache;
@@ -509,6 +518,29 @@ public final class MoeModel implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The positions of one sequence the KV cache gets inside the device budget (default {@link
+     * StoreOptions#DEFAULT_KV_POSITIONS}, capped at the model's {@code max_position_embeddings}); a
+     * longer prompt or generation is refused or stopped there. Applies with a device memory budget:
+     * the KV cache's bytes for these positions come out of the budget before the weights are
+     * planned. Resident models keep the model's own maximum.
+     */
+    public Builder kvPositions(int positions) {
+      Preconditions.checkArgument(
+          positions > 0, "KV cache positions must be positive, was %s", positions);
+      this.kvPositions = positions;
+      return this;
+    }
+
+    /**
+     * How the expert cache picks what to evict (default {@link Eviction#LFU}); applies with {@link
+     * #expertCache}.
+     */
+    public Builder eviction(Eviction eviction) {
+      this.eviction = Preconditions.checkNotNull(eviction);
+      return this;
+    }
+
     private WeightStoreFactory storeFactory() {
       if (weightStore != null) {
         return weightStore;
@@ -519,7 +551,9 @@ public final class MoeModel implements AutoCloseable {
       StoreOptions options =
           new StoreOptions(deviceBytes, deviceFraction, ringSlots, prefetch, predictor, expertCache)
               .withStorage(storage)
-              .withStagingBytes(stagingBytes);
+              .withStagingBytes(stagingBytes)
+              .withKvPositions(kvPositions)
+              .withEviction(eviction);
       WeightStoreProvider provider =
           ServiceLoader.load(WeightStoreProvider.class)
               .findFirst()

@@ -90,9 +90,26 @@ public final class Decoder implements AutoCloseable {
     this.sidaRouter = predictor;
   }
 
-  /** A cache for one new sequence, sized for the model's maximum positions. */
+  /**
+   * A cache for one new sequence, for the model's maximum positions or the fewer the weight store's
+   * budget gives the KV cache ({@link WeightStore#kvPositions()}).
+   */
   public KvCache newCache() {
-    return new KvCache(config.layers(), config.kvHeads() * config.headDim(), config.maxPositions());
+    int storeLimit = weights.kvPositions();
+    if (storeLimit < config.maxPositions()) {
+      return KvCache.of(
+          config,
+          storeLimit,
+          "the KV cache's %d positions in the device budget (StoreOptions.withKvPositions,"
+              + " MoeModel.Builder.kvPositions, --kv-positions)");
+    }
+    return KvCache.of(
+        config, config.maxPositions(), "the model's maximum of %d (max_position_embeddings)");
+  }
+
+  /** The most positions one sequence may have: the model's, or fewer if the store's budget says. */
+  public int maxPositions() {
+    return Math.min(config.maxPositions(), weights.kvPositions());
   }
 
   /**

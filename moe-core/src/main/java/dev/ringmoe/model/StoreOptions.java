@@ -1,15 +1,22 @@
 package dev.ringmoe.model;
 
 import com.google.common.base.Preconditions;
+import dev.ringmoe.Eviction;
 import dev.ringmoe.Prefetch;
 import dev.ringmoe.checkpoint.Storage;
 import dev.ringmoe.checkpoint.TensorReader;
+import dev.ringmoe.config.ModelConfig;
 
 /**
  * How a streaming {@link WeightStore} should hold the weights: the device memory budget (bytes, or
  * a fraction of the model's float32 weights), the number of ring slots (0 chooses the most the
  * budget holds), what to load ahead, and how the storage tier reads the checkpoint ({@link
- * Storage#MAPPED} by default, or {@link Storage#DIRECT} through a host staging area).
+ * Storage#MAPPED} by default, or {@link Storage#DIRECT} through a host staging area), and how many
+ * positions of one sequence the KV cache gets.
+ *
+ * <p>One budget covers what the process holds for the model: the device tier (resident weights and
+ * slots), direct I/O's host staging area and the KV cache of {@link #kvPositions()} positions all
+ * come out of it, and the weights are planned on what is left.
  *
  * <p>Immutable and thread-safe.
  */
@@ -22,6 +29,14 @@ public final class StoreOptions {
   private final boolean expertCache;
   private final Storage storage;
   private final long stagingBytes;
+  private final int kvPositions;
+  private final Eviction eviction;
+
+  /**
+   * The positions the KV cache is given in the budget unless {@link #withKvPositions} says
+   * otherwise (capped at the model's {@code max_position_embeddings}).
+   */
+  public static final int DEFAULT_KV_POSITIONS = 4096;
 
   /** Options for the layer ring (see the full constructor). */
   public StoreOptions(
@@ -57,7 +72,9 @@ public final class StoreOptions {
         predictor,
         expertCache,
         Storage.MAPPED,
-        TensorReader.DEFAULT_STAGING_BYTES);
+        TensorReader.DEFAULT_STAGING_BYTES,
+        DEFAULT_KV_POSITIONS,
+        Eviction.LFU);
   }
 
   private StoreOptions(
@@ -68,7 +85,9 @@ public final class StoreOptions {
       ExpertPredictor predictor,
       boolean expertCache,
       Storage storage,
-      long stagingBytes) {
+      long stagingBytes,
+      int kvPositions,
+      Eviction eviction) {
     Preconditions.checkArgument(
         deviceBytes >= 0, "device memory must be >= 0 bytes, was %s", deviceBytes);
     Preconditions.checkArgument(
@@ -86,6 +105,10 @@ public final class StoreOptions {
     Preconditions.checkArgument(
         stagingBytes > 0, "staging bytes must be positive, was %s", stagingBytes);
     this.stagingBytes = stagingBytes;
+    Preconditions.checkArgument(
+        kvPositions > 0, "KV cache positions must be positive, was %s", kvPositions);
+    this.kvPositions = kvPositions;
+    this.eviction = Preconditions.checkNotNull(eviction);
   }
 
   /** These options with the storage tier reading by {@code storage}. */
@@ -98,13 +121,80 @@ public final class StoreOptions {
         predictor,
         expertCache,
         storage,
-        stagingBytes);
+        stagingBytes,
+        kvPositions,
+        eviction);
   }
 
   /** These options with a host staging area of {@code bytes} for {@link Storage#DIRECT}. */
   public StoreOptions withStagingBytes(long bytes) {
     return new StoreOptions(
-        deviceBytes, deviceFraction, slots, prefetch, predictor, expertCache, storage, bytes);
+        deviceBytes,
+        deviceFraction,
+        slots,
+        prefetch,
+        predictor,
+        expertCache,
+        storage,
+        bytes,
+        kvPositions,
+        eviction);
+  }
+
+  /**
+   * These options with the KV cache given room for {@code positions} positions of one sequence in
+   * the budget (a longer sequence is refused); default {@link #DEFAULT_KV_POSITIONS}.
+   */
+  public StoreOptions withKvPositions(int positions) {
+    return new StoreOptions(
+        deviceBytes,
+        deviceFraction,
+        slots,
+        prefetch,
+        predictor,
+        expertCache,
+        storage,
+        stagingBytes,
+        positions,
+        eviction);
+  }
+
+  /** These options with the expert cache evicting by {@code eviction} (default LFU). */
+  public StoreOptions withEviction(Eviction eviction) {
+    return new StoreOptions(
+        deviceBytes,
+        deviceFraction,
+        slots,
+        prefetch,
+        predictor,
+        expertCache,
+        storage,
+        stagingBytes,
+        kvPositions,
+        eviction);
+  }
+
+  /** How the expert cache picks what to evict ({@link Eviction#LFU} by default). */
+  public Eviction eviction() {
+    return eviction;
+  }
+
+  /**
+   * The positions of one sequence the KV cache is given in the budget, before the cap at the
+   * model's {@code max_position_embeddings}.
+   */
+  public int kvPositions() {
+    return kvPositions;
+  }
+
+  /** The positions the KV cache of {@code config}'s model gets: {@link #kvPositions()}, capped. */
+  public int kvPositions(ModelConfig config) {
+    return Math.min(kvPositions, config.maxPositions());
+  }
+
+  /** The bytes the budget gives the KV cache of {@code config}'s model. */
+  public long kvBytes(ModelConfig config) {
+    return KvCache.bytes(config, kvPositions(config));
   }
 
   /** How the storage tier reads the checkpoint (default {@link Storage#MAPPED}). */
@@ -162,9 +252,14 @@ public final class StoreOptions {
         + (deviceBytes > 0
             ? deviceBytes + " bytes"
             : Math.round(deviceFraction * 1000) / 10.0 + "%")
-        + (expertCache ? ", expert cache" : ", slots " + (slots == 0 ? "auto" : slots))
+        + (expertCache
+            ? ", expert cache (" + eviction + ")"
+            : ", slots " + (slots == 0 ? "auto" : slots))
         + ", prefetch "
         + prefetch
-        + (storage == Storage.DIRECT ? ", direct I/O (staging " + stagingBytes + " bytes)" : "");
+        + (storage == Storage.DIRECT ? ", direct I/O (staging " + stagingBytes + " bytes)" : "")
+        + ", KV cache "
+        + kvPositions
+        + " positions";
   }
 }

@@ -70,6 +70,15 @@ public interface WeightStore extends AutoCloseable {
     return Optional.empty();
   }
 
+  /**
+   * The most positions one sequence's KV cache may hold under this store's budget ({@link
+   * StoreOptions#kvPositions}); unlimited (the model's own maximum applies) unless a store says
+   * otherwise.
+   */
+  default int kvPositions() {
+    return Integer.MAX_VALUE;
+  }
+
   /** Zeroes the counters behind {@link #stats()}. */
   default void resetStats() {}
 

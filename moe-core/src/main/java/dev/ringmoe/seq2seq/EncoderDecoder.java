@@ -146,6 +146,14 @@ public final class EncoderDecoder {
     return new EncoderOutput(ids, norm(x, n, weights.globals().encoderFinalNorm()), hidden);
   }
 
+  /**
+   * The most decoder positions a state can reach: the model's, or fewer when a streaming store's
+   * budget reserved a smaller KV cache.
+   */
+  public int maxDecoderPositions() {
+    return Math.min(config.maxPositions(), weights.kvPositions());
+  }
+
   /** A new decoding sequence against {@code encoder}. */
   public DecoderState newState(EncoderOutput encoder) {
     Preconditions.checkArgument(
@@ -165,6 +173,13 @@ public final class EncoderDecoder {
     checkIds(tokens);
     int n = tokens.length;
     int start = state.length();
+    // a streaming store's budget holds the KV cache of this many positions
+    Preconditions.checkArgument(
+        (long) start + n <= weights.kvPositions(),
+        "the decoder would reach %s positions; the store's budget holds a KV cache of %s"
+            + " (MoeModel.Builder.kvPositions, --kv-positions)",
+        (long) start + n,
+        weights.kvPositions());
     pass = "the decoder pass at position " + start;
     state.reserve(n);
     float[] x = embed(tokens);

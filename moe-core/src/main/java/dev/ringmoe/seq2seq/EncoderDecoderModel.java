@@ -6,6 +6,7 @@ import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.generate.GenerationOptions;
 import dev.ringmoe.generate.GenerationResult;
 import dev.ringmoe.generate.Sampler;
+import dev.ringmoe.generate.TokenListener;
 import dev.ringmoe.model.ResidentWeightStore;
 import dev.ringmoe.model.RoutingListener;
 import dev.ringmoe.model.WeightStore;
@@ -196,23 +197,38 @@ public final class EncoderDecoderModel implements AutoCloseable {
    * #generate(int[], int[], GenerationOptions)} with that one token as the decoder prefix.
    */
   public GenerationResult generate(int[] encoderIds, GenerationOptions options) {
-    return generate(encoderIds, new int[] {decoderStartTokenId()}, options);
+    return generate(encoderIds, new int[] {decoderStartTokenId()}, options, TokenListener.NONE);
+  }
+
+  /**
+   * As {@link #generate(int[], GenerationOptions)}, telling {@code listener} each token (no text).
+   */
+  public GenerationResult generate(
+      int[] encoderIds, GenerationOptions options, TokenListener listener) {
+    return generate(encoderIds, new int[] {decoderStartTokenId()}, options, listener);
+  }
+
+  /** {@link #generate(int[], int[], GenerationOptions, TokenListener)} without a listener. */
+  public GenerationResult generate(
+      int[] encoderIds, int[] decoderPrefix, GenerationOptions options) {
+    return generate(encoderIds, decoderPrefix, options, TokenListener.NONE);
   }
 
   /**
    * Encodes {@code encoderIds}, runs {@code decoderPrefix} (which should start with {@code
    * decoder_start_token_id}) in one decoder pass, then samples one token per step through the
-   * decoder's caches until EOS (if {@code options.stopAtEos()}) or {@code maxNewTokens}. The
-   * result's prompt is the encoder input (its prefill time is the encoder pass plus the decoder
-   * prefix's), its generated ids follow the decoder prefix, and its text is empty (no detokenising
-   * here).
+   * decoder's caches until EOS (if {@code options.stopAtEos()}) or {@code maxNewTokens}, telling
+   * {@code listener} each token as it comes (with empty text). The result's prompt is the encoder
+   * input (its prefill time is the encoder pass plus the decoder prefix's), its generated ids
+   * follow the decoder prefix, and its text is empty (no detokenising here).
    *
    * @throws IllegalArgumentException for empty id arrays or ids outside the vocabulary
    */
   public synchronized GenerationResult generate(
-      int[] encoderIds, int[] decoderPrefix, GenerationOptions options) {
+      int[] encoderIds, int[] decoderPrefix, GenerationOptions options, TokenListener listener) {
     checkOpen();
     Preconditions.checkNotNull(options, "options");
+    Preconditions.checkNotNull(listener, "listener");
     Sampler sampler = new Sampler(options);
     long start = System.nanoTime();
     DecoderState state = forward.newState(forward.encode(encoderIds));
@@ -231,11 +247,16 @@ public final class EncoderDecoderModel implements AutoCloseable {
           generated = Arrays.copyOf(generated, (int) Math.min(options.maxNewTokens(), 2L * count));
         }
         generated[count++] = next;
+        listener.onToken(next, "");
         if (options.stopAtEos() && isEos(next)) {
           reason = GenerationResult.StopReason.EOS;
           break;
         }
         if (count == options.maxNewTokens()) {
+          break;
+        }
+        if (state.length() >= forward.maxDecoderPositions()) {
+          reason = GenerationResult.StopReason.MAX_POSITIONS;
           break;
         }
         logits = forward.decode(state, new int[] {next}, false);

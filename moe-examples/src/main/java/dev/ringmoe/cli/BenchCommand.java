@@ -1,6 +1,7 @@
 package dev.ringmoe.cli;
 
 import com.google.gson.JsonObject;
+import dev.ringmoe.Eviction;
 import dev.ringmoe.MoeModel;
 import dev.ringmoe.Prefetch;
 import dev.ringmoe.RingStats;
@@ -66,9 +67,11 @@ final class BenchCommand implements Command {
         + "                      predictor: sida:FILE, combined:FILE[@W], frequency:TRACE, oracle (replays the\n"
         + "                      resident run's routing: the upper bound) (default lookahead,none)\n"
         + "  --ring-slots K      fix K instead of taking as many slots as each budget holds (0, the default)\n"
-        + "  --stores LIST       ring (whole-layer slots, the default) and/or cache (experts cached one by one, LRU)\n"
+        + "  --stores LIST       ring (whole-layer slots, the default), cache (experts cached one by one, evicting\n"
+        + "                      the least frequently used) and/or cache-lru (the same, least recently used)\n"
         + "  --direct-io         budget rows read the checkpoint with direct I/O through a 64 MiB staging area\n"
         + "                      inside the budget, so the model stays out of the page cache (docs/storage.md)\n"
+        + "                      (every budget also holds the KV cache of the run's prompt + decode positions)\n"
         + "  --predictor LIST    predictors to compare as well (same specs as in --prefetch; --prefetch then\n"
         + "                      defaults to none, the on-demand baseline)\n"
         + "  --mode MODE         exact (default) or sida: sida:FILE rows skip the router (SiDA's mode)\n"
@@ -147,9 +150,9 @@ final class BenchCommand implements Command {
     List<String> stores = split(args.string("stores", "ring"));
     boolean directIo = args.has("direct-io");
     for (String store : stores) {
-      if (!store.equals("ring") && !store.equals("cache")) {
+      if (!store.equals("ring") && !store.equals("cache") && !store.equals("cache-lru")) {
         throw new UsageException(
-            "ringmoe bench: --stores takes ring and/or cache, not '" + store + "'");
+            "ringmoe bench: --stores takes ring, cache and/or cache-lru, not '" + store + "'");
       }
     }
 
@@ -257,8 +260,12 @@ final class BenchCommand implements Command {
                   .checkpoint(dir)
                   .deviceMemory(budgetBytes.get(i))
                   .ringSlots(slots)
-                  .expertCache(store.equals("cache"))
-                  .storage(directIo ? Storage.DIRECT : Storage.MAPPED);
+                  .expertCache(store.startsWith("cache"))
+                  .eviction(store.equals("cache-lru") ? Eviction.LRU : Eviction.LFU)
+                  .storage(directIo ? Storage.DIRECT : Storage.MAPPED)
+                  // The budget holds the KV cache of this run's sequence, not of the default
+                  // context, so that the rows compare weights placement at the stated budget.
+                  .kvPositions(prompt.length + decodeTokens);
           if (policy.equals("oracle")) {
             b.prefetch(Prefetch.LOOKAHEAD)
                 .predictor(OraclePredictor.replay(recorded.trace(), config.topK()));
@@ -302,7 +309,8 @@ final class BenchCommand implements Command {
                     / r.stats.storageBytesRead();
       }
       // Belady's MIN replays the decoder-only trace; an encoder-decoder's traces cover its encoder
-      if ("cache".equals(r.store)
+      if (r.store != null
+          && r.store.startsWith("cache")
           && r.stats != null
           && expertStorageBytes > 0
           && config.encoderDecoder() == null) {
@@ -455,18 +463,17 @@ final class BenchCommand implements Command {
 
   /**
    * The expert accesses of a bench row in the order its runs make them: the warm-up run (prefill
-   * and {@code min(8, decodeTokens) - 1} decode steps), the prefill-only run, then {@code repeats}
-   * full runs (prefill, then decode steps); only the full runs' decode steps count, as in the row's
-   * bytes per decode token. A prefill is one step per routing layer with every expert any prompt
-   * token chose; a decode step is one token's top-k per layer (the prompt's last token is
-   * prefill's, the last generated one is never run).
+   * and {@code min(8, decodeTokens) - 1} decode steps), then {@code repeats} full runs (prefill,
+   * then decode steps); only the full runs' decode steps count, as in the row's bytes per decode
+   * token (counted from each run's first generated token to its end). A prefill is one step per
+   * routing layer with every expert any prompt token chose; a decode step is one token's top-k per
+   * layer (the prompt's last token is prefill's, the last generated one is never run).
    */
   static BeladyCache decodeAccesses(
       TraceSequence trace, int topK, int promptTokens, int decodeTokens, int repeats) {
     BeladyCache c = new BeladyCache();
     prefillAccesses(c, trace, topK, promptTokens);
     decodeSteps(c, false, trace, topK, promptTokens, Math.min(8, decodeTokens));
-    prefillAccesses(c, trace, topK, promptTokens);
     for (int r = 0; r < repeats; r++) {
       prefillAccesses(c, trace, topK, promptTokens);
       decodeSteps(c, true, trace, topK, promptTokens, decodeTokens);
@@ -540,8 +547,6 @@ final class BenchCommand implements Command {
     try (Generating model = Generating.open(builder, config)) {
       GenerationOptions full =
           GenerationOptions.builder().maxNewTokens(decodeTokens).stopAtEos(false).build();
-      GenerationOptions first =
-          GenerationOptions.builder().maxNewTokens(1).stopAtEos(false).build();
       model.generate(
           prompt,
           GenerationOptions.builder()
@@ -550,26 +555,32 @@ final class BenchCommand implements Command {
               .build());
       double[] prefill = new double[repeats];
       double[] decode = new double[repeats];
-      long prefillBytes = 0;
-      long prefillStorage = 0;
-      long prefillHost = 0;
-      long prefillStall = 0;
-      long prefillNanos = 0;
+      // What decode alone moved and waited for: each run's counters from its first generated token
+      // (prefill done, the decode steps not started) to its end.
+      long decodeDevice = 0;
+      long decodeStorage = 0;
+      long decodeHost = 0;
+      long decodeStall = 0;
+      long decodeCompute = 0;
+      model.resetStats();
       for (int i = 0; i < repeats; i++) {
-        if (i == 0 && model.ringStats().isPresent()) {
-          // A prefill-only run, to subtract from the full runs' counters: what decode alone moved
-          // and waited for.
-          model.resetStats();
-          model.generate(prompt, first);
-          RingStats p = model.ringStats().orElseThrow();
-          prefillBytes = p.deviceBytesWritten();
-          prefillStorage = p.storageBytesRead();
-          prefillHost = p.hostBytesStaged();
-          prefillStall = p.stallNanos();
-          prefillNanos = p.computeNanos();
-          model.resetStats();
+        RingStats[] afterPrefill = new RingStats[1];
+        TokenListener atFirstToken =
+            (id, text) -> {
+              if (afterPrefill[0] == null) {
+                afterPrefill[0] = model.ringStats().orElse(null);
+              }
+            };
+        GenerationResult r = model.generate(prompt, full, atFirstToken);
+        RingStats end = model.ringStats().orElse(null);
+        if (end != null && afterPrefill[0] != null) {
+          RingStats p = afterPrefill[0];
+          decodeDevice += end.deviceBytesWritten() - p.deviceBytesWritten();
+          decodeStorage += end.storageBytesRead() - p.storageBytesRead();
+          decodeHost += end.hostBytesStaged() - p.hostBytesStaged();
+          decodeStall += end.stallNanos() - p.stallNanos();
+          decodeCompute += end.computeNanos() - p.computeNanos();
         }
-        GenerationResult r = model.generate(prompt, full);
         prefill[i] = r.prefillTokensPerSecond();
         decode[i] = r.decodeTokensPerSecond();
         cachePeak = Math.max(cachePeak, ProcessMemory.pageCache());
@@ -581,17 +592,10 @@ final class BenchCommand implements Command {
       row.stats = model.ringStats().orElse(null);
       if (row.stats != null) {
         long steps = (long) repeats * (decodeTokens - 1);
-        row.deviceBytesPerToken =
-            (row.stats.deviceBytesWritten() - repeats * prefillBytes) / (double) steps;
-        row.storageBytesPerToken =
-            (row.stats.storageBytesRead() - repeats * prefillStorage) / (double) steps;
-        row.hostBytesPerToken =
-            (row.stats.hostBytesStaged() - repeats * prefillHost) / (double) steps;
-        double decodeNanos = row.stats.computeNanos() - repeats * (double) prefillNanos;
-        row.decodeStall =
-            decodeNanos <= 0
-                ? 0
-                : (row.stats.stallNanos() - repeats * (double) prefillStall) / decodeNanos;
+        row.deviceBytesPerToken = decodeDevice / (double) steps;
+        row.storageBytesPerToken = decodeStorage / (double) steps;
+        row.hostBytesPerToken = decodeHost / (double) steps;
+        row.decodeStall = decodeCompute <= 0 ? 0 : decodeStall / (double) decodeCompute;
         err.printf("  %s%n", row.stats);
       }
       long peak = peakReset ? ProcessMemory.peak() : ProcessMemory.resident();
@@ -609,7 +613,11 @@ final class BenchCommand implements Command {
    * prefill is the encoder pass plus the first decoder step).
    */
   private interface Generating extends AutoCloseable {
-    GenerationResult generate(int[] prompt, GenerationOptions options);
+    GenerationResult generate(int[] prompt, GenerationOptions options, TokenListener listener);
+
+    default GenerationResult generate(int[] prompt, GenerationOptions options) {
+      return generate(prompt, options, TokenListener.NONE);
+    }
 
     Optional<RingStats> ringStats();
 
@@ -623,8 +631,9 @@ final class BenchCommand implements Command {
         EncoderDecoderModel m = builder.buildEncoderDecoder();
         return new Generating() {
           @Override
-          public GenerationResult generate(int[] prompt, GenerationOptions options) {
-            return m.generate(prompt, options);
+          public GenerationResult generate(
+              int[] prompt, GenerationOptions options, TokenListener listener) {
+            return m.generate(prompt, options, listener);
           }
 
           @Override
@@ -646,8 +655,9 @@ final class BenchCommand implements Command {
       MoeModel m = builder.build();
       return new Generating() {
         @Override
-        public GenerationResult generate(int[] prompt, GenerationOptions options) {
-          return m.generate(prompt, options, TokenListener.NONE);
+        public GenerationResult generate(
+            int[] prompt, GenerationOptions options, TokenListener listener) {
+          return m.generate(prompt, options, listener);
         }
 
         @Override

@@ -20,7 +20,16 @@ import java.util.Set;
  */
 final class ModelOptions {
   static final Set<String> VALUED =
-      Set.of("model", "device-memory", "ring-slots", "prefetch", "stats-json", "predictor", "mode");
+      Set.of(
+          "model",
+          "device-memory",
+          "ring-slots",
+          "prefetch",
+          "stats-json",
+          "predictor",
+          "mode",
+          "kv-positions",
+          "eviction");
   static final Set<String> FLAGS = Set.of("expert-cache", "direct-io");
 
   static final String USAGE =
@@ -29,9 +38,13 @@ final class ModelOptions {
           + "                        percentage of the float32 weights (25%); weights beyond it stream through a ring\n"
           + "  --ring-slots K        ring slots, K >= 0; 0 (the default) uses as many as the budget holds\n"
           + "  --prefetch POLICY     none | all | lookahead (default lookahead): what the ring loads ahead of compute\n"
-          + "  --expert-cache        cache streamed experts one by one across tokens (LRU) instead of whole-layer slots\n"
+          + "  --expert-cache        cache streamed experts one by one across tokens instead of whole-layer slots\n"
+          + "  --eviction POLICY     lfu (default: least frequently used, uses decaying over 64 tokens) | lru: what the\n"
+          + "                        expert cache evicts\n"
           + "  --direct-io           with --device-memory: read the checkpoint with direct I/O (O_DIRECT) through a\n"
           + "                        64 MiB staging area, so the model stays out of the page cache (docs/storage.md)\n"
+          + "  --kv-positions N      with --device-memory: the positions of one sequence the KV cache gets inside the\n"
+          + "                        budget (default 4096, at most the model's max_position_embeddings)\n"
           + "  --predictor SPEC      which experts to load ahead: sida:FILE (a trained hash network, run ahead on the\n"
           + "                        ringmoe-hash thread), combined:FILE[@W] (that network refined by lookahead one\n"
           + "                        layer ahead), lookahead, frequency:TRACE, or oracle (replays the routing the\n"
@@ -75,10 +88,13 @@ final class ModelOptions {
         && (args.has("ring-slots")
             || args.has("prefetch")
             || args.has("expert-cache")
-            || args.has("direct-io"))) {
+            || args.has("direct-io")
+            || args.has("kv-positions")
+            || args.has("eviction"))) {
       throw new UsageException(
           command
-              + ": --ring-slots, --prefetch, --expert-cache and --direct-io need --device-memory");
+              + ": --ring-slots, --prefetch, --expert-cache, --eviction, --direct-io and"
+              + " --kv-positions need --device-memory");
     }
     if (args.has("expert-cache") && args.has("ring-slots")) {
       throw new UsageException(command + ": --ring-slots does not apply to --expert-cache");
@@ -108,6 +124,16 @@ final class ModelOptions {
                 + ": --ring-slots must be >= 0 (0 uses as many slots as the budget holds),"
                 + " was "
                 + slots);
+      }
+      if (args.has("eviction")) {
+        b.eviction(eviction(args.required("eviction"), command));
+      }
+      if (args.has("kv-positions")) {
+        int kv = args.integer("kv-positions", 0);
+        if (kv < 1) {
+          throw new UsageException(command + ": --kv-positions must be >= 1, was " + kv);
+        }
+        b.kvPositions(kv);
       }
       b.ringSlots(slots)
           .prefetch(prefetch(args.string("prefetch", "lookahead"), command))
@@ -143,6 +169,17 @@ final class ModelOptions {
               + " checkpoint directory, the one with config.json)");
     }
     return dir;
+  }
+
+  static dev.ringmoe.Eviction eviction(String name, String command) {
+    switch (name.toLowerCase(Locale.ROOT)) {
+      case "lfu":
+        return dev.ringmoe.Eviction.LFU;
+      case "lru":
+        return dev.ringmoe.Eviction.LRU;
+      default:
+        throw new UsageException(command + ": --eviction must be lfu or lru, was '" + name + "'");
+    }
   }
 
   static Prefetch prefetch(String name, String command) {

@@ -57,6 +57,10 @@ class CliRefusalsTest {
       {"generate", "--model", "m", "--prompt", "x", "--top-k", "0"},
       {"generate", "--model", "m", "--prompt", "x", "--device-memory", "1GB", "--ring-slots", "-1"},
       {"generate", "--model", "m", "--prompt", "x", "--direct-io"},
+      {"generate", "--model", "m", "--prompt", "x", "--kv-positions", "64"},
+      {
+        "generate", "--model", "m", "--prompt", "x", "--device-memory", "1GB", "--kv-positions", "0"
+      },
       {
         "logits",
         "--model",
@@ -121,7 +125,7 @@ class CliRefusalsTest {
             "--out",
             ring.toString(),
             "--device-memory",
-            "60%",
+            "75%",
             "--ring-slots",
             "0");
     assertEquals(0, r.status(), r.err());

@@ -109,6 +109,8 @@ class FamilyCliTest {
                   out.toString(),
                   "--device-memory",
                   "60%",
+                  "--kv-positions",
+                  "64",
                   "--predictor",
                   predictor,
                   "--expert-cache"
@@ -123,6 +125,8 @@ class FamilyCliTest {
                   out.toString(),
                   "--device-memory",
                   "60%",
+                  "--kv-positions",
+                  "64",
                   "--predictor",
                   predictor
                 };
@@ -147,6 +151,8 @@ class FamilyCliTest {
             "24",
             "--device-memory",
             "60%",
+            "--kv-positions",
+            "64",
             "--predictor",
             "sida:" + hash,
             "--mode",
@@ -224,6 +230,7 @@ class FamilyCliTest {
             .deviceMemory(
                 Math.round(0.6 * dev.ringmoe.config.ModelConfig.load(model).weightBytes(4)))
             .expertCache(true)
+            .kvPositions(64)
             .predictor(sida)
             .buildEncoderDecoder()) {
       assertEquals(0.0, ReferenceData.maxAbsDiff(expected, served.logits(encoderIds, decoderIds)));
@@ -245,7 +252,9 @@ class FamilyCliTest {
             "--predictor",
             "sida:" + hash,
             "--mode",
-            "sida");
+            "sida",
+            "--kv-positions",
+            "64");
     assertEquals(0, sidaMode.status(), sidaMode.err());
     assertTrue(sidaMode.out().contains("sida vs exact: perplexity"), sidaMode.out());
     System.out.print(sidaMode.out());

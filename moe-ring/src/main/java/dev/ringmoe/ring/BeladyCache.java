@@ -145,4 +145,45 @@ public final class BeladyCache {
     }
     return misses;
   }
+
+  /**
+   * The loads, in the counted steps, that {@code policy} makes on the same sequence with a cache of
+   * {@code capacity} experts loading on demand (no prefetch): what a policy costs against {@link
+   * #misses(int)}, from the same recorded routing and without timing noise. A step's experts are
+   * not evictable while it loads the rest, as in the store. Keys given to the policy are {@code
+   * (layer << 32) | expert}.
+   */
+  public long misses(int capacity, CachePolicy policy) {
+    Preconditions.checkArgument(capacity >= 1, "capacity %s < 1", capacity);
+    java.util.Set<Long> cached = new java.util.HashSet<>();
+    long misses = 0;
+    for (int i = 0; i < steps.size(); i++) {
+      long[] step = steps.get(i);
+      java.util.Set<Long> current = new java.util.HashSet<>();
+      for (long k : step) {
+        current.add(k);
+      }
+      for (long k : step) {
+        if (cached.contains(k)) {
+          policy.used(k);
+          continue;
+        }
+        if (counted.get(i)) {
+          misses++;
+        }
+        if (cached.size() >= capacity) {
+          long victim = policy.victim(v -> !current.contains(v));
+          if (victim < 0) {
+            victim = policy.victim(v -> true); // a step larger than the cache
+          }
+          cached.remove(victim);
+          policy.removed(victim);
+        }
+        cached.add(k);
+        policy.inserted(k);
+        policy.used(k);
+      }
+    }
+    return misses;
+  }
 }

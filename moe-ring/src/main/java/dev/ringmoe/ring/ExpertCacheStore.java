@@ -65,6 +65,7 @@ public final class ExpertCacheStore implements WeightStore {
   private final CopyEngine engine;
   private final long residentBytes;
   private final long expertBytes;
+  private final HostReservation host;
   private final Owned owned = new Owned();
   private final Object lock = new Object();
   private long passStart;
@@ -83,8 +84,10 @@ public final class ExpertCacheStore implements WeightStore {
     DataType type = Tensors.weightType(checkpoint, config.manifest());
     long budget = options.deviceBudget(config.weightBytes(type.width()));
     TensorReader reader = ResidentPart.reader(checkpoint, options, owned);
-    // One budget: direct I/O's host staging area comes out of it before the slots are counted.
-    long staging = reader.stagingBytes();
+    // One budget: the KV cache and direct I/O's host staging area come out of it before the slots
+    // are counted.
+    this.host = new HostReservation(config, options, reader.stagingBytes());
+    long staging = host.bytes();
     this.expertBytes = type.width() * config.expertParameters();
     this.residentBytes =
         type.width() * config.globalParameters()
@@ -105,17 +108,19 @@ public final class ExpertCacheStore implements WeightStore {
           String.format(
               Locale.ROOT,
               "a device budget of %s cannot hold the resident weights plus one expert: the minimum for the expert cache"
-                  + " is %s (embedding, LM head and every layer's attention and router, %s, plus one expert, %s)",
+                  + " is %s (embedding, LM head and every layer's attention and router, %s, plus one expert, %s,"
+                  + " plus %s)",
               ByteSizes.format(budget),
               ByteSizes.format(residentBytes + staging + expertBytes),
               ByteSizes.format(residentBytes),
-              ByteSizes.format(expertBytes)));
+              ByteSizes.format(expertBytes),
+              host.describe()));
     }
     this.memory = new DeviceMemory(budget);
     this.layers = new LayerWeights[config.layers()];
     this.slots = new ExpertSlot[(int) slotCount];
     this.copier = new SectionCopier(checkpoint, reader, config, counters);
-    memory.reserve(staging, "the direct I/O staging area");
+    host.reserve(memory);
     try {
       globals = ResidentPart.globals(checkpoint, reader, config, type, memory, owned);
       for (int l = 0; l < config.layers(); l++) {
@@ -249,7 +254,7 @@ public final class ExpertCacheStore implements WeightStore {
           slot.load.prefetched = true;
           queue(key, slot, false);
         } else {
-          policy.used(key);
+          policy.predicted(key);
         }
       }
     }
@@ -418,6 +423,11 @@ public final class ExpertCacheStore implements WeightStore {
   private void copy(Load load) {
     ExpertSlot slot = (ExpertSlot) load.slot;
     copier.copyExpert(load.layer, load.section, slot.memory, 0);
+  }
+
+  @Override
+  public int kvPositions() {
+    return host.kvPositions();
   }
 
   @Override

@@ -50,6 +50,7 @@ public final class RingWeightStore implements WeightStore {
   private final SectionRing ring;
   private final Predictions predictions;
   private final boolean wholeLayers;
+  private final HostReservation host;
   private final Owned owned = new Owned();
   private final List<INDArray> nativeArrays = new ArrayList<>();
   private long passStart;
@@ -61,19 +62,17 @@ public final class RingWeightStore implements WeightStore {
     DataType type = Tensors.weightType(checkpoint, config.manifest());
     long budget = options.deviceBudget(config.weightBytes(type.width()));
     TensorReader reader = ResidentPart.reader(checkpoint, options, owned);
-    // One budget: direct I/O's host staging area comes out of it before the slots are planned.
-    long staging = reader.stagingBytes();
+    // One budget: the KV cache and direct I/O's host staging area come out of it before the slots
+    // are planned.
+    this.host = new HostReservation(config, options, reader.stagingBytes());
     try {
-      this.plan = SectionPlan.plan(config, type, budget - staging, options.slots());
+      this.plan = SectionPlan.plan(config, type, budget, options.slots(), host);
     } catch (RuntimeException e) {
       owned.closeAll(LOG, "the storage reader");
-      throw staging > 0
-          ? new IllegalArgumentException(
-              e.getMessage() + ", after the direct I/O staging area of " + staging + " bytes", e)
-          : e;
+      throw e;
     }
     this.memory = new DeviceMemory(budget);
-    memory.reserve(staging, "the direct I/O staging area");
+    host.reserve(memory);
     this.wholeLayers = options.prefetch() == Prefetch.ALL;
     this.predictions = new Predictions(config, wholeLayers ? null : options.predictor());
     try {
@@ -202,6 +201,11 @@ public final class RingWeightStore implements WeightStore {
   public void passFinished() {
     counters.computeNanos.addAndGet(System.nanoTime() - passStart);
     predictions.passFinished();
+  }
+
+  @Override
+  public int kvPositions() {
+    return host.kvPositions();
   }
 
   @Override

@@ -65,6 +65,28 @@ public final class SectionPlan {
    */
   public static SectionPlan plan(
       ModelConfig config, DataType type, long budget, int requestedSlots) {
+    return plan(config, type, budget, requestedSlots, 0, "");
+  }
+
+  /**
+   * As {@link #plan(ModelConfig, DataType, long, int)} for the weights' share of a budget that also
+   * holds {@code reserved} bytes of other things ({@code reservedWhat}, for the message): {@code
+   * budget} is the whole budget, and a refusal names the whole minimum.
+   */
+  static SectionPlan plan(
+      ModelConfig config, DataType type, long budget, int requestedSlots, HostReservation host) {
+    return plan(config, type, budget - host.bytes(), requestedSlots, host.bytes(), host.describe());
+  }
+
+  private static SectionPlan plan(
+      ModelConfig config,
+      DataType type,
+      long weightBudget,
+      int requestedSlots,
+      long reserved,
+      String reservedWhat) {
+    long budget = weightBudget;
+    String besides = reserved > 0 ? ", plus " + reservedWhat : "";
     int layers = config.layers();
     long width = type.width();
     long global = width * config.globalParameters();
@@ -86,14 +108,15 @@ public final class SectionPlan {
           String.format(
               Locale.ROOT,
               "a device budget of %s cannot hold the resident weights plus %d ring slot(s): the minimum for %d slot(s) "
-                  + "is %s (resident %s + %d x %s per slot)",
-              ByteSizes.format(budget),
+                  + "is %s (resident %s + %d x %s per slot%s)",
+              ByteSizes.format(budget + reserved),
               k,
               k,
-              ByteSizes.format(residentB + k * slotB),
+              ByteSizes.format(residentB + k * slotB + reserved),
               ByteSizes.format(residentB),
               k,
-              ByteSizes.format(slotB)));
+              ByteSizes.format(slotB),
+              besides));
     }
     long kA = budget >= residentA ? (budget - residentA) / slotA : 0;
     long kB = budget >= residentB ? (budget - residentB) / slotB : 0;
@@ -111,11 +134,12 @@ public final class SectionPlan {
         String.format(
             Locale.ROOT,
             "a device budget of %s cannot hold the resident weights plus one ring slot: the minimum is %s (the embedding "
-                + "and LM head, %s, plus one layer's slot, %s)",
-            ByteSizes.format(budget),
-            ByteSizes.format(minimum),
+                + "and LM head, %s, plus one layer's slot, %s%s)",
+            ByteSizes.format(budget + reserved),
+            ByteSizes.format(minimum + reserved),
             ByteSizes.format(residentB),
-            ByteSizes.format(slotB)));
+            ByteSizes.format(slotB),
+            besides));
   }
 
   public ModelConfig config() {

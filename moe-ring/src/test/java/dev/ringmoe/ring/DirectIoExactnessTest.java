@@ -55,6 +55,7 @@ class DirectIoExactnessTest {
     int width = WeightWidth.of(dir, c);
     long budget =
         STAGING
+            + KvReservation.of(c)
             + (long) width * (c.globalParameters() + (long) c.layers() * c.denseLayerParameters())
             + (long) width * c.expertParameters() * c.experts() * 2;
     try (MoeModel model =

@@ -51,14 +51,18 @@ class EncoderDecoderStoresTest {
   }
 
   private static long budget(ModelConfig c, int width, String store, String kind) {
-    long global = (long) width * c.globalParameters();
+    // every streaming store reserves one sequence's KV cache out of the budget first
+    long kv = KvReservation.of(c);
+    long global = kv + (long) width * c.globalParameters();
     long dense = (long) width * c.denseLayerParameters();
     long expert = (long) width * c.expertParameters();
-    long everything = c.weightBytes(width);
+    long everything = kv + c.weightBytes(width);
     if (store.equals("cache")) {
       long resident =
-          (long) width * (c.globalParameters() + (long) c.layers() * c.denseLayerParameters());
-      return kind.equals("small") ? resident + 2 * expert : (long) (0.7 * everything);
+          kv + (long) width * (c.globalParameters() + (long) c.layers() * c.denseLayerParameters());
+      return kind.equals("small")
+          ? resident + 2 * expert
+          : kv + (long) (0.7 * c.weightBytes(width));
     }
     // the ring: two slots of dense + experts, or dense resident and K slots of experts
     switch (kind) {

@@ -68,7 +68,8 @@ class ExpertCacheTest {
     long resident =
         (long) width * (c.globalParameters() + (long) c.layers() * c.denseLayerParameters());
     long minimum = resident + (long) width * c.expertParameters();
-    return fraction == 0 ? minimum : Math.max(minimum, (long) (fraction * c.weightBytes(width)));
+    return KvReservation.of(c)
+        + (fraction == 0 ? minimum : Math.max(minimum, (long) (fraction * c.weightBytes(width))));
   }
 
   @ParameterizedTest(name = "{0} {1} {2}")

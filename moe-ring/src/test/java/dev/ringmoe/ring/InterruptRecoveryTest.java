@@ -66,6 +66,9 @@ class InterruptRecoveryTest {
         MoeModel.builder()
             .checkpoint(dir)
             .deviceMemoryFraction(expertCache ? 0.25 : 0.3)
+            // Short sequences: the default context's KV cache (8 MiB) is more than this small
+            // model's quarter.
+            .kvPositions(64)
             .expertCache(expertCache);
     switch (predictor) {
       case "none" -> b.prefetch(Prefetch.NONE);

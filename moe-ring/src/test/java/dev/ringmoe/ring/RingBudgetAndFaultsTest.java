@@ -59,7 +59,8 @@ class RingBudgetAndFaultsTest {
   private static final int WIDTH = 2;
 
   private long minimum() {
-    return WIDTH * config.globalParameters()
+    return KvReservation.of(config)
+        + WIDTH * config.globalParameters()
         + WIDTH * (config.denseLayerParameters() + config.experts() * config.expertParameters());
   }
 
@@ -96,9 +97,75 @@ class RingBudgetAndFaultsTest {
     }
   }
 
+  /**
+   * One budget: the KV cache of the positions it is given is reserved in it next to the weights,
+   * for the ring and the expert cache; a sequence longer than those positions is refused before it
+   * runs, and generation stops there.
+   */
+  @Test
+  void theKvCacheIsPartOfTheBudget() throws IOException {
+    long kv = KvReservation.of(config);
+    for (boolean expertCache : new boolean[] {false, true}) {
+      long budget =
+          expertCache
+              ? kv
+                  + WIDTH
+                      * (config.globalParameters()
+                          + (long) config.layers() * config.denseLayerParameters()
+                          + config.expertParameters())
+              : minimum();
+      try (MoeModel model =
+          MoeModel.builder()
+              .checkpoint(dir)
+              .deviceMemory(budget)
+              .expertCache(expertCache)
+              .build()) {
+        model.logits(ids);
+        RingStats s = model.ringStats().orElseThrow();
+        assertTrue(s.peakDeviceBytes() <= budget, s.toString());
+        assertTrue(s.peakDeviceBytes() >= kv + WIDTH * config.globalParameters(), s.toString());
+      }
+      IllegalArgumentException tooSmall =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  MoeModel.builder()
+                      .checkpoint(dir)
+                      .deviceMemory(budget - 1)
+                      .expertCache(expertCache)
+                      .build());
+      assertTrue(
+          tooSmall.getMessage().contains("KV cache of 2048 positions"), tooSmall.getMessage());
+      assertTrue(tooSmall.getMessage().contains(ByteSizes.format(budget)), tooSmall.getMessage());
+      // Fewer positions leave more of the same budget to the weights.
+      try (MoeModel model =
+          MoeModel.builder()
+              .checkpoint(dir)
+              .deviceMemory(budget - kv + dev.ringmoe.model.KvCache.bytes(config, 8))
+              .expertCache(expertCache)
+              .kvPositions(8)
+              .build()) {
+        assertEquals(ids.length, model.logits(ids).length);
+        int[] nine = java.util.Arrays.copyOf(ids, 9);
+        IllegalArgumentException longer =
+            assertThrows(IllegalArgumentException.class, () -> model.logits(nine));
+        assertTrue(longer.getMessage().contains("--kv-positions"), longer.getMessage());
+        var result =
+            model.generate(
+                java.util.Arrays.copyOf(ids, 5),
+                GenerationOptions.builder().maxNewTokens(20).stopAtEos(false).build(),
+                TokenListener.NONE);
+        assertEquals(
+            dev.ringmoe.generate.GenerationResult.StopReason.MAX_POSITIONS, result.stopReason());
+        assertEquals(4, result.generatedIds().length);
+      }
+    }
+  }
+
   @Test
   void fractionOfTheWeightsIsABudget() throws IOException {
-    try (MoeModel model = MoeModel.builder().checkpoint(dir).deviceMemoryFraction(0.5).build()) {
+    try (MoeModel model =
+        MoeModel.builder().checkpoint(dir).deviceMemoryFraction(0.5).kvPositions(32).build()) {
       model.logits(ids);
       RingStats s = model.ringStats().orElseThrow();
       assertTrue(s.peakDeviceBytes() <= config.weightBytes(WIDTH) / 2, s.toString());
@@ -182,7 +249,8 @@ class RingBudgetAndFaultsTest {
         GenerationOptions.builder().maxNewTokens(3).stopAtEos(false).build();
     Runnable cycle =
         () -> {
-          try (MoeModel model = MoeModel.builder().checkpoint(big).deviceMemory(budget).build()) {
+          try (MoeModel model =
+              MoeModel.builder().checkpoint(big).deviceMemory(budget).kvPositions(32).build()) {
             model.generate(ids, options, TokenListener.NONE);
           } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -232,7 +300,9 @@ class RingBudgetAndFaultsTest {
       try (Checkpoint ckpt = Checkpoint.open(dir);
           RingWeightStore s =
               RingWeightStore.open(
-                  ckpt, config, new StoreOptions(budget, 0, 0, Prefetch.LOOKAHEAD, null));
+                  ckpt,
+                  config,
+                  new StoreOptions(budget, 0, 0, Prefetch.LOOKAHEAD, null).withKvPositions(32));
           Decoder decoder = new Decoder(config, s)) {
         store = s;
         decoder.forward(ids, decoder.newCache(), false);

@@ -94,7 +94,7 @@ class RingExactnessTest {
   }
 
   private static long budget(ModelConfig c, int width, int k, String kind) {
-    long global = (long) width * c.globalParameters();
+    long global = KvReservation.of(c) + (long) width * c.globalParameters();
     long dense = (long) width * c.denseLayerParameters();
     long experts = (long) width * c.experts() * c.expertParameters();
     switch (kind) {
@@ -103,7 +103,7 @@ class RingExactnessTest {
       case "generous":
         return global + c.layers() * dense + k * experts;
       default:
-        return c.weightBytes(width);
+        return KvReservation.of(c) + c.weightBytes(width);
     }
   }
 
