@@ -572,7 +572,7 @@ public final class ModelConfig {
       }
     }
     Map<String, Object> quantization = f.optionalObject("quantization_config");
-    if (quantization != null) {
+    if (quantization != null && !arch.family().readsQuantizationConfig()) {
       b.fp8(blockFp8(new ConfigFields(quantization, file, "quantization_config."), arch, file));
     }
     Integer bos = f.optionalInt("bos_token_id");

@@ -66,6 +66,15 @@ public interface ModelFamily {
     return false;
   }
 
+  /**
+   * Whether the family reads {@code quantization_config} itself in {@link #readConfig} (gpt-oss's
+   * MXFP4), refusing what it does not support; otherwise the shared reader handles it (block-wise
+   * FP8 where {@link #acceptsBlockFp8()}, a refusal elsewhere).
+   */
+  default boolean readsQuantizationConfig() {
+    return false;
+  }
+
   /** Every tensor of a model of this family. */
   WeightManifest manifest(ModelConfig config);
 }

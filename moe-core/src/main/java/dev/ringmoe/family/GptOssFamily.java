@@ -103,6 +103,11 @@ public final class GptOssFamily implements ModelFamily {
   }
 
   @Override
+  public boolean readsQuantizationConfig() {
+    return true; // MXFP4 experts, read in readConfig
+  }
+
+  @Override
   public void readConfig(ConfigFields json, ModelConfig.Builder b) throws ModelConfigException {
     int layers = json.requiredInt("num_hidden_layers");
     hfDefaults(json, b);
