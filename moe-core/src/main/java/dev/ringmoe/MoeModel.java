@@ -633,6 +633,56 @@ public final class MoeModel implements AutoCloseable {
      *     -Dorg.bytedeco.javacpp.maxphysicalbytes} and the bytes needed (not checked for a custom
      *     {@link #weightStore} factory, whose needs are unknown)
      */
+    /**
+     * Opens an encoder-decoder checkpoint (Switch Transformers) with the store these settings
+     * describe (resident, the layer ring, or the expert cache under {@link #deviceMemory}); the
+     * tokenizer is not loaded. The model owns the store and the checkpoint.
+     *
+     * @throws IllegalArgumentException for a decoder-only checkpoint, or a budget too small
+     */
+    public dev.ringmoe.seq2seq.EncoderDecoderModel buildEncoderDecoder() throws IOException {
+      Preconditions.checkState(checkpoint != null, "checkpoint(directory) is required");
+      if (routingMode == RoutingMode.SIDA && !(predictor instanceof RoutingPredictor)) {
+        throw new IllegalStateException(
+            "routing mode SIDA needs a predictor that predicts routing probabilities"
+                + " (a RoutingPredictor, such as a trained SiDA hash network), set with predictor(...)");
+      }
+      ModelConfig config = ModelConfig.load(checkpoint);
+      if (config.encoderDecoder() == null) {
+        throw new IllegalArgumentException(
+            checkpoint
+                + " holds a decoder-only model ("
+                + config.architecture().name()
+                + "): build() it");
+      }
+      Checkpoint files = Checkpoint.open(checkpoint);
+      try {
+        if (weightStore == null) {
+          NativeMemoryLimits.check(
+              heldWeightBytes(config, files),
+              "the model's weights held in memory (" + checkpoint + ")");
+        }
+        WeightStore store = storeFactory().open(files, config);
+        LOG.info("loaded {} from {}", config, checkpoint);
+        dev.ringmoe.seq2seq.EncoderDecoderModel model =
+            dev.ringmoe.seq2seq.EncoderDecoderModel.owning(config, checkpoint, store, store, files);
+        if (routingMode == RoutingMode.SIDA) {
+          // SiDA routes the encoder's sparse layers by the hash network, as in the paper
+          model.sidaRouting((RoutingPredictor) predictor);
+        }
+        return model;
+      } catch (IOException | RuntimeException e) {
+        files.close();
+        throw e;
+      }
+    }
+
+    /**
+     * Opens the decoder-only model.
+     *
+     * @throws IllegalArgumentException for an encoder-decoder checkpoint (use {@link
+     *     #buildEncoderDecoder()})
+     */
     public MoeModel build() throws IOException {
       Preconditions.checkState(checkpoint != null, "checkpoint(directory) is required");
       if (routingMode == RoutingMode.SIDA && !(predictor instanceof RoutingPredictor)) {
@@ -648,6 +698,13 @@ public final class MoeModel implements AutoCloseable {
         throw new java.nio.file.NotDirectoryException(checkpoint.toString());
       }
       ModelConfig config = ModelConfig.load(checkpoint);
+      if (config.encoderDecoder() != null) {
+        throw new IllegalArgumentException(
+            checkpoint
+                + " holds an encoder-decoder ("
+                + config.architecture().name()
+                + "): open it with buildEncoderDecoder() or dev.ringmoe.seq2seq.EncoderDecoderModel");
+      }
       Tokenizer tokenizer = null;
       if (requireTokenizer || Files.exists(checkpoint.resolve("tokenizer.json"))) {
         tokenizer = Tokenizer.load(checkpoint);

@@ -139,6 +139,7 @@ public final class ModelConfig {
   private final ExpertActivation expertActivation;
   private final double swigluLimit;
   private final ExpertFormat expertFormat;
+  private final EncoderDecoderConfig encoderDecoder;
   private volatile WeightManifest manifest;
 
   private ModelConfig(Builder b) {
@@ -205,6 +206,7 @@ public final class ModelConfig {
     this.expertActivation = b.expertActivation;
     this.swigluLimit = b.swigluLimit;
     this.expertFormat = b.expertFormat;
+    this.encoderDecoder = b.encoderDecoder;
   }
 
   /** Checks the invariants; {@code where} names the source for the message. */
@@ -223,9 +225,10 @@ public final class ModelConfig {
             + ") must be positive and divide num_attention_heads ("
             + heads
             + ")");
+    // rotary embedding pairs dimensions; an encoder-decoder's relative position bias does not
     check(
         where,
-        headDim > 0 && headDim % 2 == 0,
+        headDim > 0 && (headDim % 2 == 0 || encoderDecoder != null),
         "head_dim must be positive and even, was " + headDim);
     // The query and key/value projections have heads * head_dim rows, which the decoder indexes
     // with ints.
@@ -370,6 +373,15 @@ public final class ModelConfig {
         throw new ModelConfigException(where, e.getMessage());
       }
     }
+    if (encoderDecoder != null) {
+      encoderDecoder.validate(where, layers, vocabSize);
+      // T5 has one d_ff, no grouped keys and top-1 routing: anything else is not this model
+      check(
+          where,
+          kvHeads == heads && topK == 1 && denseIntermediateSize == intermediateSize,
+          "an encoder-decoder needs num_key_value_heads = num_heads, top-1 routing and one d_ff"
+              + " (experts and dense layers alike)");
+    }
     try {
       exactFloat32WeightBytes();
     } catch (ArithmeticException e) {
@@ -488,6 +500,14 @@ public final class ModelConfig {
     ConfigFields f = new ConfigFields(json, file);
     List<String> archs = f.requiredStrings("architectures", "cannot tell which model this is");
     Architecture arch = Architecture.forName(archs.get(0), file);
+    if (!arch.family().readsSharedFields()) {
+      // an encoder-decoder names its sizes its own way (d_model, num_heads, ...)
+      Builder own = builder(arch);
+      arch.family().readConfig(f, own);
+      ModelConfig config = new ModelConfig(own);
+      config.validate(file);
+      return config;
+    }
     int heads = f.requiredInt("num_attention_heads");
     int layers = f.requiredInt("num_hidden_layers");
     check(
@@ -659,6 +679,11 @@ public final class ModelConfig {
     archs.add(architecture.name());
     o.add("architectures", archs);
     o.addProperty("model_type", architecture.modelType());
+    if (!architecture.family().readsSharedFields()) {
+      o.addProperty("torch_dtype", torchDtype);
+      architecture.family().writeConfig(this, o);
+      return new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(o) + "\n";
+    }
     o.addProperty("attention_dropout", 0.0);
     o.addProperty("bos_token_id", bosTokenId);
     if (eosTokenIds.length == 1) {
@@ -826,11 +851,30 @@ public final class ModelConfig {
   }
 
   /**
-   * The position of {@code layer} among the layers that route (what routing traces and predictors
-   * index by), or -1 for a dense layer or a layer the model does not have.
+   * The position of {@code layer} among the {@link #tracedLayers()} (what routing traces and
+   * predictors index by), or -1 for a dense layer, a layer the model does not have, or an
+   * encoder-decoder's decoder layer.
    */
   public int routingIndex(int layer) {
-    return layer < 0 || layer >= routingIndex.length ? -1 : routingIndex[layer];
+    if (layer < 0 || layer >= routingIndex.length) {
+      return -1;
+    }
+    return encoderDecoder != null && !encoderDecoder.isEncoderLayer(layer)
+        ? -1
+        : routingIndex[layer];
+  }
+
+  /**
+   * The sparse layers routing traces record and SiDA's predictors predict, ascending: every sparse
+   * layer ({@link #moeLayers()}), except that an encoder-decoder's are its encoder's, as in SiDA
+   * (the hash network sees the input ids, which only the encoder runs over whole; the decoder's
+   * layers are routed by their routers).
+   */
+  public int[] tracedLayers() {
+    if (encoderDecoder == null) {
+      return moeLayerIds.clone();
+    }
+    return java.util.Arrays.stream(moeLayerIds).filter(encoderDecoder::isEncoderLayer).toArray();
   }
 
   /** The layers with a sparse MoE block, ascending. */
@@ -925,6 +969,15 @@ public final class ModelConfig {
   /** How the checkpoint stores the routed experts' matrices. */
   public ExpertFormat expertFormat() {
     return expertFormat;
+  }
+
+  /**
+   * The encoder-decoder layout (Switch Transformers), or {@code null} for a decoder-only model; an
+   * encoder-decoder runs through {@code dev.ringmoe.seq2seq.EncoderDecoderModel}, not {@code
+   * MoeModel}.
+   */
+  public EncoderDecoderConfig encoderDecoder() {
+    return encoderDecoder;
   }
 
   /** Every tensor of the model, as its family lists them. */
@@ -1043,6 +1096,7 @@ public final class ModelConfig {
     private ExpertActivation expertActivation = ExpertActivation.SWIGLU;
     private double swigluLimit;
     private ExpertFormat expertFormat = ExpertFormat.DENSE;
+    private EncoderDecoderConfig encoderDecoder;
 
     private Builder(Architecture architecture) {
       this.architecture = architecture;
@@ -1237,6 +1291,17 @@ public final class ModelConfig {
     public Builder expertFormat(ExpertFormat v) {
       expertFormat = Objects.requireNonNull(v);
       return this;
+    }
+
+    /** Makes the model an encoder-decoder of this layout ({@code layers} is the sum). */
+    public Builder encoderDecoder(EncoderDecoderConfig v) {
+      encoderDecoder = Objects.requireNonNull(v);
+      return this;
+    }
+
+    /** The encoder-decoder layout set so far, or {@code null}. */
+    public EncoderDecoderConfig encoderDecoder() {
+      return encoderDecoder;
     }
 
     /**

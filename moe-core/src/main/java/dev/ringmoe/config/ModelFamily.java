@@ -23,6 +23,16 @@ public interface ModelFamily {
   /** The {@code model_type} Hugging Face writes. */
   String modelType();
 
+  /**
+   * Whether {@link ModelConfig} reads the Llama-style fields every decoder family shares ({@code
+   * hidden_size}, {@code num_attention_heads}, ...) before {@link #readConfig}, and writes them
+   * before {@link #writeConfig}. A family that names its sizes differently (T5-style {@code
+   * d_model}, {@code num_heads}) returns false and reads and writes every field itself.
+   */
+  default boolean readsSharedFields() {
+    return true;
+  }
+
   /** The gate used unless the config's {@code norm_topk_prob} says otherwise. */
   GateKind defaultGate();
 

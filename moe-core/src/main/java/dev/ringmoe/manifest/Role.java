@@ -12,6 +12,10 @@ public enum Role {
   FINAL_NORM,
   /** Output projection [vocab, hidden]; absent when tied to the embedding. */
   LM_HEAD,
+  /**
+   * An encoder-decoder's encoder-stack final norm [hidden] ({@code FINAL_NORM} is the decoder's).
+   */
+  ENCODER_FINAL_NORM,
   /** RMSNorm before attention [hidden]. */
   INPUT_NORM,
   /** RMSNorm before the MoE block or MLP [hidden]. */
@@ -49,6 +53,18 @@ public enum Role {
    * kv_lora_rank].
    */
   KV_B,
+  /**
+   * T5's bucketed relative attention bias [buckets, heads], in the first layer of each stack of an
+   * encoder-decoder and shared by the stack's layers.
+   */
+  RELATIVE_ATTENTION_BIAS,
+  /** An encoder-decoder's decoder layer: the norm before cross-attention [hidden]. */
+  CROSS_NORM,
+  /** Cross-attention projections: queries from the decoder, keys and values from the encoder. */
+  CROSS_QUERY,
+  CROSS_KEY,
+  CROSS_VALUE,
+  CROSS_OUTPUT,
   /** The gate's linear layer [experts, hidden]. */
   ROUTER,
   /**
@@ -62,11 +78,17 @@ public enum Role {
   SHARED_DOWN,
   /** The sigmoid gate of the shared expert's output [1, hidden]. */
   SHARED_EXPERT_GATE,
-  /** A dense layer's SwiGLU MLP (a layer without experts). */
+  /**
+   * A dense layer's MLP (a layer without experts): SwiGLU, or without {@code MLP_GATE} the ReLU
+   * network {@code down(relu(up(x)))} of T5-style models.
+   */
   MLP_GATE,
   MLP_UP,
   MLP_DOWN,
-  /** A routed expert's SwiGLU projections. */
+  /**
+   * A routed expert's projections: SwiGLU, or without {@code EXPERT_GATE} the ReLU network of
+   * T5-style models ({@code wi} is the up projection, {@code wo} the down projection).
+   */
   EXPERT_GATE,
   EXPERT_UP,
   EXPERT_DOWN,

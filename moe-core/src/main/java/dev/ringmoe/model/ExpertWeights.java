@@ -5,9 +5,10 @@ import dev.ringmoe.tensor.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One SwiGLU expert: {@code down(silu(gate(x)) * up(x))}. Gate and up are [intermediate, hidden],
- * down is [hidden, intermediate], float32 or bfloat16; optional float32 biases (gpt-oss) are added
- * after each projection: gate and up [intermediate], down [hidden].
+ * One expert: SwiGLU, {@code down(silu(gate(x)) * up(x))}, or, without a gate (T5-style models),
+ * ReLU, {@code down(relu(up(x)))}. Gate and up are [intermediate, hidden], down is [hidden,
+ * intermediate], float32 or bfloat16; optional float32 biases (gpt-oss) are added after each
+ * projection: gate and up [intermediate], down [hidden].
  *
  * <p>Immutable holder; the arrays (the bias arrays included, which a streaming store refills when
  * it reuses a slot) are owned by the {@link WeightStore} that handed it out and are valid until the
@@ -21,6 +22,9 @@ public final class ExpertWeights {
   private final float[] upBias;
   private final float[] downBias;
 
+  /**
+   * @param gate the gate projection, or {@code null} for a ReLU network
+   */
   public ExpertWeights(INDArray gate, INDArray up, INDArray down) {
     this(gate, up, down, null, null, null);
   }
@@ -33,7 +37,7 @@ public final class ExpertWeights {
       float[] gateBias,
       float[] upBias,
       float[] downBias) {
-    this.gate = Preconditions.checkNotNull(gate);
+    this.gate = gate;
     this.up = Preconditions.checkNotNull(up);
     this.down = Preconditions.checkNotNull(down);
     this.gateBias = gateBias;
@@ -56,7 +60,7 @@ public final class ExpertWeights {
     return downBias;
   }
 
-  /** The gate projection, [intermediate, hidden]. */
+  /** The gate projection, [intermediate, hidden]; {@code null} for a ReLU network. */
   public INDArray gate() {
     return gate;
   }
@@ -73,12 +77,14 @@ public final class ExpertWeights {
 
   /** Native bytes of the three matrices. */
   public long bytes() {
-    return Tensors.bytes(gate) + Tensors.bytes(up) + Tensors.bytes(down);
+    return (gate == null ? 0 : Tensors.bytes(gate)) + Tensors.bytes(up) + Tensors.bytes(down);
   }
 
   /** Closes the arrays; for the store that owns them, never for the decoder. */
   public void close() {
-    gate.close();
+    if (gate != null) {
+      gate.close();
+    }
     up.close();
     down.close();
   }

@@ -22,11 +22,14 @@ public final class GlobalWeights implements AutoCloseable {
   final INDArray embedding;
   final float[] finalNorm;
   final INDArray lmHead;
+  private final float[] encoderFinalNorm;
 
-  private GlobalWeights(INDArray embedding, float[] finalNorm, INDArray lmHead) {
+  private GlobalWeights(
+      INDArray embedding, float[] finalNorm, INDArray lmHead, float[] encoderFinalNorm) {
     this.embedding = embedding;
     this.finalNorm = finalNorm;
     this.lmHead = lmHead;
+    this.encoderFinalNorm = encoderFinalNorm;
   }
 
   /**
@@ -56,7 +59,23 @@ public final class GlobalWeights implements AutoCloseable {
   private static GlobalWeights of(ModelConfig config, SectionWeights w) {
     INDArray embedding = w.matrices.get(Role.EMBEDDING);
     INDArray lmHead = config.tieWordEmbeddings() ? embedding : w.matrices.get(Role.LM_HEAD);
-    return new GlobalWeights(embedding, w.vectors.get(Role.FINAL_NORM), lmHead);
+    return new GlobalWeights(
+        embedding, w.vectors.get(Role.FINAL_NORM), lmHead, w.vectors.get(Role.ENCODER_FINAL_NORM));
+  }
+
+  /** The final norm [hidden] (the decoder stack's in an encoder-decoder); do not modify. */
+  public float[] finalNorm() {
+    return finalNorm;
+  }
+
+  /** An encoder-decoder's encoder final norm [hidden], or {@code null}; do not modify. */
+  public float[] encoderFinalNorm() {
+    return encoderFinalNorm;
+  }
+
+  /** The LM head [vocab, hidden] (the embedding when tied). */
+  public INDArray lmHead() {
+    return lmHead;
   }
 
   /** The native matrices (the embedding once when tied), for stores that account for them. */

@@ -117,6 +117,7 @@ public final class ResidentWeightStore implements WeightStore {
     SectionWeights w =
         SectionWeights.load(
             checkpoint, WeightManifest.of(config).expert(layer, expert), type, false);
+    // no EXPERT_GATE: a ReLU expert (T5-style)
     return new ExpertWeights(
         w.matrices.get(Role.EXPERT_GATE),
         w.matrices.get(Role.EXPERT_UP),

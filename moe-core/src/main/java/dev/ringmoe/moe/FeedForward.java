@@ -9,12 +9,13 @@ import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One gated feed-forward network, {@code down(act(gate(x), up(x)))} with the {@link
+ * One feed-forward network: gated, {@code down(act(gate(x), up(x)))} with the {@link
  * GatedActivation} it was made with (SwiGLU unless told otherwise) and the expert's biases if it
- * has them: an expert of a sparse block, a shared expert, or the dense MLP of a layer without
- * experts. The weights are passed in ({@link ExpertWeights}: gate and up [intermediate, hidden],
- * down [hidden, intermediate], float32 or bfloat16), so one instance serves every expert of a
- * model, whatever its intermediate width.
+ * has them, or, for weights without a gate (T5-style models), ReLU {@code down(relu(up(x)))}: an
+ * expert of a sparse block, a shared expert, or the dense MLP of a layer without experts. The
+ * weights are passed in ({@link ExpertWeights}: gate and up [intermediate, hidden], down [hidden,
+ * intermediate], float32 or bfloat16), so one instance serves every expert of a model, whatever its
+ * intermediate width.
  *
  * <p>Owns preallocated scratch matrices for up to {@code maxRows} rows, one set per intermediate
  * width it has seen (freed by {@link #close()}). Not thread-safe: one instance per decoding thread.
@@ -40,6 +41,10 @@ public final class FeedForward implements AutoCloseable {
    * hidden]) into {@code out} ([rows, hidden]); both are the caller's arrays.
    */
   public void forward(ExpertWeights w, INDArray in, int rows, INDArray out) {
+    if (w.gate() == null) {
+      relu(w, in, rows, out);
+      return;
+    }
     int intermediate = (int) w.gate().rows();
     Scratch s = scratch.computeIfAbsent(intermediate, i -> new Scratch(maxRows, i));
     INDArray g = s.gate.rows(rows);
@@ -78,6 +83,23 @@ public final class FeedForward implements AutoCloseable {
         x[off + i] += bias[i];
       }
     }
+  }
+
+  /** {@code down(relu(up(x)))}, T5's {@code DenseActDense}. */
+  private void relu(ExpertWeights w, INDArray in, int rows, INDArray out) {
+    int intermediate = (int) w.up().rows();
+    Scratch s = scratch.computeIfAbsent(intermediate, i -> new Scratch(maxRows, i));
+    INDArray u = s.up.rows(rows);
+    Tensors.linear(in, w.up(), u);
+    int n = rows * intermediate;
+    s.up.read(s.upValues, n);
+    for (int i = 0; i < n; i++) {
+      // max(x, 0) as torch.relu: NaN stays NaN
+      float x = s.upValues[i];
+      s.upValues[i] = x < 0f ? 0f : x;
+    }
+    s.up.write(s.upValues, n);
+    Tensors.linear(u, w.down(), out);
   }
 
   @Override

@@ -39,6 +39,8 @@ public final class SyntheticCheckpoint {
   private static final Set<Role> NORMS =
       EnumSet.of(
           Role.FINAL_NORM,
+          Role.ENCODER_FINAL_NORM,
+          Role.CROSS_NORM,
           Role.INPUT_NORM,
           Role.POST_ATTENTION_NORM,
           Role.QUERY_NORM,

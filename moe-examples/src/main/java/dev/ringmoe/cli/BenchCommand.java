@@ -20,6 +20,7 @@ import dev.ringmoe.hash.trace.TokenWindows;
 import dev.ringmoe.hash.trace.TraceSequence;
 import dev.ringmoe.manifest.TensorEntry;
 import dev.ringmoe.ring.BeladyCache;
+import dev.ringmoe.seq2seq.EncoderDecoderModel;
 import dev.ringmoe.tensor.Tensors;
 import dev.ringmoe.tensor.VectorMath;
 import java.io.IOException;
@@ -215,7 +216,8 @@ final class BenchCommand implements Command {
           // What the oracle replays: the resident model's greedy generation from the prompt, run
           // once for all rows.
           if (replayed[0] == null) {
-            try (MoeModel resident = MoeModel.builder().checkpoint(dir).build()) {
+            try (Generating resident =
+                Generating.open(MoeModel.builder().checkpoint(dir), config)) {
               replayed[0] =
                   resident
                       .generate(
@@ -223,8 +225,7 @@ final class BenchCommand implements Command {
                           GenerationOptions.builder()
                               .maxNewTokens(decodeTokens)
                               .stopAtEos(false)
-                              .build(),
-                          TokenListener.NONE)
+                              .build())
                       .allIds();
             }
           }
@@ -243,7 +244,14 @@ final class BenchCommand implements Command {
 
     List<BenchRow> rows = new ArrayList<>();
     BenchRow residentRow =
-        measure("resident", MoeModel.builder().checkpoint(dir), prompt, decodeTokens, repeats, err);
+        measure(
+            "resident",
+            MoeModel.builder().checkpoint(dir),
+            config,
+            prompt,
+            decodeTokens,
+            repeats,
+            err);
     residentRow.store = "resident";
     rows.add(residentRow);
     for (int i = 0; i < budgets.size(); i++) {
@@ -278,7 +286,7 @@ final class BenchCommand implements Command {
                   + " "
                   + shortName(policy)
                   + (mode.equals("sida") && policy.startsWith("sida:") ? " (sida mode)" : "");
-          BenchRow row = measure(name, b, prompt, decodeTokens, repeats, err);
+          BenchRow row = measure(name, b, config, prompt, decodeTokens, repeats, err);
           row.store = store;
           row.budget = budgets.get(i);
           row.budgetBytes = budgetBytes.get(i);
@@ -302,10 +310,12 @@ final class BenchCommand implements Command {
                     * (double) expertStorageBytes
                     / r.stats.storageBytesRead();
       }
+      // Belady's MIN replays the decoder-only trace; an encoder-decoder's traces cover its encoder
       if (r.store != null
           && r.store.startsWith("cache")
           && r.stats != null
-          && expertStorageBytes > 0) {
+          && expertStorageBytes > 0
+          && config.encoderDecoder() == null) {
         if (belady == null) {
           belady =
               decodeAccesses(recorded.trace(), config.topK(), prompt.length, decodeTokens, repeats);
@@ -538,6 +548,7 @@ final class BenchCommand implements Command {
   private static BenchRow measure(
       String name,
       MoeModel.Builder builder,
+      ModelConfig config,
       int[] prompt,
       int decodeTokens,
       int repeats,
@@ -551,7 +562,7 @@ final class BenchCommand implements Command {
     boolean peakReset = ProcessMemory.resetPeak();
     BenchRow row = new BenchRow();
     row.name = name;
-    try (MoeModel model = builder.build()) {
+    try (Generating model = Generating.open(builder, config)) {
       GenerationOptions full =
           GenerationOptions.builder().maxNewTokens(decodeTokens).stopAtEos(false).build();
       model.generate(
@@ -559,8 +570,7 @@ final class BenchCommand implements Command {
           GenerationOptions.builder()
               .maxNewTokens(Math.min(8, decodeTokens))
               .stopAtEos(false)
-              .build(),
-          TokenListener.NONE);
+              .build());
       double[] prefill = new double[repeats];
       double[] decode = new double[repeats];
       // What decode alone moved and waited for: each run's counters from its first generated token
@@ -613,6 +623,77 @@ final class BenchCommand implements Command {
       row.pageCacheGrowth = cacheBefore < 0 || cachePeak < 0 ? -1 : cachePeak - cacheBefore;
     }
     return row;
+  }
+
+  /**
+   * What a bench row runs: a decoder-only {@link MoeModel} generating from the prompt, or an
+   * encoder-decoder encoding the prompt and generating from {@code decoder_start_token_id} (its
+   * prefill is the encoder pass plus the first decoder step).
+   */
+  private interface Generating extends AutoCloseable {
+    GenerationResult generate(int[] prompt, GenerationOptions options, TokenListener listener);
+
+    default GenerationResult generate(int[] prompt, GenerationOptions options) {
+      return generate(prompt, options, TokenListener.NONE);
+    }
+
+    Optional<RingStats> ringStats();
+
+    void resetStats();
+
+    @Override
+    void close();
+
+    static Generating open(MoeModel.Builder builder, ModelConfig config) throws IOException {
+      if (config.encoderDecoder() != null) {
+        EncoderDecoderModel m = builder.buildEncoderDecoder();
+        return new Generating() {
+          @Override
+          public GenerationResult generate(
+              int[] prompt, GenerationOptions options, TokenListener listener) {
+            return m.generate(prompt, options, listener);
+          }
+
+          @Override
+          public Optional<RingStats> ringStats() {
+            return m.ringStats();
+          }
+
+          @Override
+          public void resetStats() {
+            m.resetStats();
+          }
+
+          @Override
+          public void close() {
+            m.close();
+          }
+        };
+      }
+      MoeModel m = builder.build();
+      return new Generating() {
+        @Override
+        public GenerationResult generate(
+            int[] prompt, GenerationOptions options, TokenListener listener) {
+          return m.generate(prompt, options, listener);
+        }
+
+        @Override
+        public Optional<RingStats> ringStats() {
+          return m.ringStats();
+        }
+
+        @Override
+        public void resetStats() {
+          m.resetStats();
+        }
+
+        @Override
+        public void close() {
+          m.close();
+        }
+      };
+    }
   }
 
   /** A predictor spec without its file's directory, for the table. */

@@ -1,6 +1,5 @@
 package dev.ringmoe.cli;
 
-import dev.ringmoe.MoeModel;
 import dev.ringmoe.hash.baseline.SequencePredictor;
 import dev.ringmoe.hash.eval.PredictorEvaluation;
 import dev.ringmoe.hash.trace.RoutingTraceReader;
@@ -67,8 +66,8 @@ final class EvalHashCommand implements Command {
     boolean needsHidden = predictors.stream().anyMatch(SequencePredictor::readsHiddenStates);
     List<PredictorEvaluation> evaluations = new ArrayList<>();
     if (data.toString().endsWith(".u16")) {
-      try (MoeModel model = MoeModel.builder().checkpoint(modelDir).build()) {
-        TraceRecorder recorder = new TraceRecorder(model, needsHidden);
+      try (Tracing model = Tracing.open(modelDir, needsHidden)) {
+        TraceRecorder recorder = model.recorder();
         predictors.forEach(p -> evaluations.add(PredictorEvaluation.forTrace(recorder.header())));
         List<int[]> windows =
             PerplexityCommand.windows(data, window, max, model.config(), "ringmoe eval-hash");

@@ -4,6 +4,7 @@ import dev.ringmoe.MoeModel;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.hash.trace.TokenWindows;
+import dev.ringmoe.seq2seq.EncoderDecoderModel;
 import dev.ringmoe.tensor.VectorMath;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -42,7 +43,8 @@ final class PerplexityCommand implements Command {
         + ModelOptions.USAGE
         + "\nPerplexity is exp of the mean negative log-likelihood of each next token within a window. With\n"
         + "--mode sida the exact mode runs too, on the same windows, budget and predictor, and the increase is\n"
-        + "printed.\n";
+        + "printed. An encoder-decoder (Switch Transformers) is scored teacher-forced: the encoder reads the window\n"
+        + "and the decoder predicts its tokens; --mode sida routes the encoder's sparse layers by the hash network.\n";
   }
 
   @Override
@@ -66,22 +68,18 @@ final class PerplexityCommand implements Command {
     MoeModel.Builder builder = ModelOptions.builder(args, "ringmoe perplexity");
     ModelConfig config = ModelConfig.load(ModelOptions.checkpointDir(args));
     List<int[]> windows = windows(args.path("data"), window, max, config, "ringmoe perplexity");
-    Result main;
-    try (MoeModel model = builder.build()) {
-      main = score(model, windows, sida ? "sida" : "exact", err);
-    }
+    Result main = score(builder, config, windows, sida ? "sida" : "exact", err);
     out.print(main.line());
     if (sida) {
       Args exact = args.without("mode");
-      try (MoeModel model = ModelOptions.builder(exact, "ringmoe perplexity").build()) {
-        Result reference = score(model, windows, "exact", err);
-        out.print(reference.line());
-        out.printf(
-            Locale.ROOT,
-            "sida vs exact: perplexity %+.2f%%, bytes moved per token %.2fx%n",
-            100 * (main.perplexity / reference.perplexity - 1),
-            main.bytesPerToken / reference.bytesPerToken);
-      }
+      Result reference =
+          score(ModelOptions.builder(exact, "ringmoe perplexity"), config, windows, "exact", err);
+      out.print(reference.line());
+      out.printf(
+          Locale.ROOT,
+          "sida vs exact: perplexity %+.2f%%, bytes moved per token %.2fx%n",
+          100 * (main.perplexity / reference.perplexity - 1),
+          main.bytesPerToken / reference.bytesPerToken);
     }
     return 0;
   }
@@ -140,6 +138,59 @@ final class PerplexityCommand implements Command {
           bytesPerToken / 1e6,
           Double.isNaN(hitRate) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * hitRate));
     }
+  }
+
+  private static Result score(
+      MoeModel.Builder builder,
+      ModelConfig config,
+      List<int[]> windows,
+      String mode,
+      PrintStream err)
+      throws java.io.IOException {
+    if (config.encoderDecoder() == null) {
+      try (MoeModel model = builder.build()) {
+        return score(model, windows, mode, err);
+      }
+    }
+    try (EncoderDecoderModel model = builder.buildEncoderDecoder()) {
+      return score(model, windows, mode, err);
+    }
+  }
+
+  /**
+   * An encoder-decoder's perplexity, teacher-forced: the encoder reads the window, the decoder
+   * (from {@code decoder_start_token_id}) predicts the window's tokens after the first, the same
+   * targets as a decoder-only model's next-token perplexity.
+   */
+  private static Result score(
+      EncoderDecoderModel model, List<int[]> windows, String mode, PrintStream err) {
+    double nll = 0;
+    long count = 0;
+    model.resetStats();
+    int done = 0;
+    for (int[] ids : windows) {
+      int[] decoder = new int[ids.length - 1];
+      decoder[0] = model.decoderStartTokenId();
+      System.arraycopy(ids, 1, decoder, 1, ids.length - 2);
+      float[][] logits = model.logits(ids, decoder);
+      for (int t = 0; t < decoder.length; t++) {
+        nll -= logSoftmax(logits[t], ids[t + 1]);
+        count++;
+      }
+      if (++done % CHUNK == 0 || done == windows.size()) {
+        err.printf("\r%s: %d / %d sequences", mode, done, windows.size());
+      }
+    }
+    err.println();
+    RingStats stats = model.ringStats().orElse(null);
+    long tokens = (long) windows.size() * windows.get(0).length;
+    return new Result(
+        mode,
+        windows.size(),
+        count,
+        Math.exp(nll / count),
+        stats == null ? 0 : stats.deviceBytesWritten() / (double) tokens,
+        stats == null ? Double.NaN : stats.hitRate());
   }
 
   private static Result score(MoeModel model, List<int[]> windows, String mode, PrintStream err) {

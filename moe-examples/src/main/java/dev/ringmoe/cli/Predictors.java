@@ -1,6 +1,5 @@
 package dev.ringmoe.cli;
 
-import dev.ringmoe.MoeModel;
 import dev.ringmoe.config.ModelConfig;
 import dev.ringmoe.hash.baseline.FrequencyPredictor;
 import dev.ringmoe.hash.baseline.LookaheadPredictor;
@@ -9,7 +8,6 @@ import dev.ringmoe.hash.baseline.SequencePredictor;
 import dev.ringmoe.hash.serving.CombinedPredictor;
 import dev.ringmoe.hash.serving.SidaExpertPredictor;
 import dev.ringmoe.hash.trace.RoutingTraceReader;
-import dev.ringmoe.hash.trace.TraceRecorder;
 import dev.ringmoe.hash.trace.TraceSequence;
 import dev.ringmoe.model.ExpertPredictor;
 import java.io.IOException;
@@ -134,8 +132,8 @@ final class Predictors {
 
   /** The router logits the resident model computes for {@code ids}, every routing layer. */
   static TraceSequence record(Path modelDir, int[] ids) throws IOException {
-    try (MoeModel resident = MoeModel.builder().checkpoint(modelDir).build()) {
-      return new TraceRecorder(resident, false).trace(ids);
+    try (Tracing resident = Tracing.open(modelDir, false)) {
+      return resident.recorder().trace(ids);
     }
   }
 

@@ -3,9 +3,11 @@ package dev.ringmoe.cli;
 import dev.ringmoe.ByteSizes;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.config.Architecture;
+import dev.ringmoe.config.EncoderDecoderConfig;
 import dev.ringmoe.config.GroupRouting;
 import dev.ringmoe.config.MlaConfig;
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.family.SwitchTransformersFamily;
 import dev.ringmoe.synth.SyntheticCheckpoint;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -33,7 +35,8 @@ final class SynthCommand implements Command {
   @Override
   public String usage() {
     return "Usage: ringmoe synth --out DIR\n"
-        + "                     [--arch mixtral|qwen2_moe|qwen3_moe|olmoe|deepseek_v2|deepseek_v3|gpt_oss]\n"
+        + "                     [--arch mixtral|qwen2_moe|qwen3_moe|olmoe|deepseek_v2|deepseek_v3|\n"
+        + "                             gpt_oss|switch_transformers]\n"
         + "                     [--layers N] [--hidden N]\n"
         + "                     [--heads N] [--kv-heads N] [--head-dim N] [--experts N] [--top-k N]\n"
         + "                     [--intermediate N] [--vocab N] [--dtype bf16|f16|f32] [--shard-size SIZE] [--seed S]\n"
@@ -49,6 +52,10 @@ final class SynthCommand implements Command {
         + "--head-dim do not apply); --dense-layers must be the first layers (default 0, first_k_dense_replace);\n"
         + "--shared-intermediate a multiple of --intermediate (n_shared_experts; default 2 x); the gate's\n"
         + "--groups (n_group, default 1), --topk-group (default --groups) and --routed-scaling (v2 1, v3 2.5).\n"
+        + "switch_transformers (encoder-decoder): --layers is the encoder's depth, --decoder-layers the decoder's\n"
+        + "(default --layers), --sparse-layers the sparse layers per stack (default half), --intermediate is d_ff,\n"
+        + "--head-dim d_kv, --capacity the expert capacity (default 64), --tie ties the LM head to the embedding;\n"
+        + "top-1 routing, one head per key (no --kv-heads).\n"
         + "Streams weights to disk, so checkpoints of many GB need little memory. Defaults: 4 layers, hidden 256,\n"
         + "8 heads / 4 KV heads, 8 experts top-2, intermediate 512, vocab 1000, bf16, 2GB shards, seed 1234.\n"
         + "SIZE takes units: 500MB, 2GiB, ...\n\n"
@@ -88,12 +95,15 @@ final class SynthCommand implements Command {
         "groups",
         "topk-group",
         "routed-scaling",
-        "sliding-window");
+        "sliding-window",
+        "decoder-layers",
+        "sparse-layers",
+        "capacity");
   }
 
   @Override
   public Set<String> flags() {
-    return Set.of("force");
+    return Set.of("force", "tie");
   }
 
   @Override
@@ -103,6 +113,43 @@ final class SynthCommand implements Command {
     try {
       Architecture arch = architecture(args.string("arch", "mixtral"));
       int intermediate = args.integer("intermediate", 512);
+      if (arch.name().equals(SwitchTransformersFamily.ARCHITECTURE)) {
+        config = switchConfig(args, intermediate);
+      } else {
+        config = decoderConfig(args, arch, intermediate);
+      }
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("ringmoe synth: " + e.getMessage().replace("<builder>: ", ""));
+    }
+    return write(args, dir, config, out, err);
+  }
+
+  private static ModelConfig switchConfig(Args args, int intermediate) {
+    int encoder = args.integer("layers", 4);
+    int decoder = args.integer("decoder-layers", encoder);
+    int sparse = args.integer("sparse-layers", Math.max(1, encoder / 2));
+    int heads = args.integer("heads", 8);
+    int hidden = args.integer("hidden", 256);
+    int headDim = args.integer("head-dim", 0);
+    return SwitchTransformersFamily.builder(
+            new EncoderDecoderConfig(encoder, decoder, 32, 128, 0, args.integer("capacity", 64)),
+            Math.min(sparse, encoder),
+            Math.min(sparse, decoder))
+        .hiddenSize(hidden)
+        .heads(heads)
+        .kvHeads(heads)
+        .headDim(headDim > 0 ? headDim : hidden / heads)
+        .experts(args.integer("experts", 8))
+        .intermediateSize(intermediate)
+        .denseIntermediateSize(intermediate)
+        .vocabSize(args.integer("vocab", 1000))
+        .tieWordEmbeddings(args.has("tie"))
+        .build();
+  }
+
+  private static ModelConfig decoderConfig(Args args, Architecture arch, int intermediate) {
+    ModelConfig config;
+    {
       ModelConfig.Builder b = ModelConfig.builder(arch);
       if (!arch.name().equals(Architecture.MIXTRAL.name())
           && !arch.name().equals(Architecture.OLMOE.name())
@@ -137,9 +184,12 @@ final class SynthCommand implements Command {
               .ropeTheta(args.decimal("rope-theta", 1e6))
               .maxPositions(args.integer("max-positions", 2048))
               .build();
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("ringmoe synth: " + e.getMessage().replace("<builder>: ", ""));
     }
+    return config;
+  }
+
+  private int write(Args args, Path dir, ModelConfig config, PrintStream out, PrintStream err)
+      throws IOException {
     if (config.vocabSize() < 259) {
       throw new UsageException(
           "ringmoe synth: --vocab must be at least 259 (3 special tokens and 256 byte tokens)");

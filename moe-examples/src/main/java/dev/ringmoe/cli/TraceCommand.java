@@ -1,6 +1,5 @@
 package dev.ringmoe.cli;
 
-import dev.ringmoe.MoeModel;
 import dev.ringmoe.hash.trace.TraceRecorder;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -52,7 +51,8 @@ final class TraceCommand implements Command {
       throw new UsageException(
           "ringmoe trace: --window >= 2, --stride >= 1 and --max-windows >= 1");
     }
-    try (MoeModel model = MoeModel.builder().checkpoint(ModelOptions.checkpointDir(args)).build()) {
+    try (Tracing model =
+        Tracing.open(ModelOptions.checkpointDir(args), args.has("hidden-states"))) {
       if (window > model.config().maxPositions()) {
         throw new UsageException(
             "ringmoe trace: --window "
@@ -75,7 +75,7 @@ final class TraceCommand implements Command {
                 + window
                 + " with BOS)");
       }
-      TraceRecorder recorder = new TraceRecorder(model, args.has("hidden-states"));
+      TraceRecorder recorder = model.recorder();
       long start = System.nanoTime();
       int n =
           recorder.recordFile(

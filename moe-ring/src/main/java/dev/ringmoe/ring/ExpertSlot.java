@@ -28,12 +28,18 @@ final class ExpertSlot implements LoadTarget, AutoCloseable {
   }
 
   /**
-   * An expert's gate, up and down matrices as views of {@code memory} from {@code base} floats on.
+   * An expert's gate (if it has one), up and down matrices as views of {@code memory} from {@code
+   * base} floats on.
    */
   static ExpertWeights views(Section section, INDArray memory, long base) {
+    // no EXPERT_GATE: a ReLU expert (T5-style)
     return new ExpertWeights(
-        view(
-            memory, section.get(Role.EXPERT_GATE).shape(), base + section.offset(Role.EXPERT_GATE)),
+        section.find(Role.EXPERT_GATE).isEmpty()
+            ? null
+            : view(
+                memory,
+                section.get(Role.EXPERT_GATE).shape(),
+                base + section.offset(Role.EXPERT_GATE)),
         view(memory, section.get(Role.EXPERT_UP).shape(), base + section.offset(Role.EXPERT_UP)),
         view(
             memory, section.get(Role.EXPERT_DOWN).shape(), base + section.offset(Role.EXPERT_DOWN)),

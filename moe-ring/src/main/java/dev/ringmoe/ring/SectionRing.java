@@ -22,6 +22,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * demands them. Compute waits only for the loads it needs; a copy into a slot only starts after the
  * compute that last used that slot released it.
  *
+ * <p>An encoder-decoder's layers (encoder first) run in the order encoder, decoder, decoder, ...:
+ * after the last layer the order wraps to the decoder's first layer, a freed slot goes to the first
+ * coming layer without one, and a new sequence's encoder pass reassigns the slots from layer 0 on
+ * (keeping those that hold one of its first layers).
+ *
  * <p>Used by one compute thread at a time plus the ring's own copy thread; all slot bookkeeping is
  * under one lock. Closing stops the copy thread and frees the slots.
  *
@@ -48,6 +53,19 @@ public final class SectionRing implements AutoCloseable {
   private int expectedLayer;
 
   /**
+   * Where the layer order wraps after the last layer: 0 for a decoder-only model; for an
+   * encoder-decoder, the decoder's first layer, since each decoding step runs the decoder again
+   * while the encoder runs once per sequence.
+   */
+  private final int cycleStart;
+
+  /** The encoder's layer count in an encoder-decoder (its passes end there), else 0. */
+  private final int encoderLayers;
+
+  /** A pass began and has acquired no layer yet: its first layer may start a new cycle. */
+  private boolean atPassStart;
+
+  /**
    * A pass began and its last layer has not finished: if the next pass begins now, this one was
    * aborted.
    */
@@ -69,6 +87,9 @@ public final class SectionRing implements AutoCloseable {
     this.memory = memory;
     this.slots = new Slot[plan.slots()];
     this.slotOfLayer = new int[config.layers()];
+    this.encoderLayers =
+        config.encoderDecoder() == null ? 0 : config.encoderDecoder().encoderLayers();
+    this.cycleStart = encoderLayers;
     try {
       for (int i = 0; i < slots.length; i++) {
         memory.reserve(plan.slotBytes(), "ring slot " + i);
@@ -97,10 +118,60 @@ public final class SectionRing implements AutoCloseable {
    */
   private void restart() {
     Arrays.fill(slotOfLayer, -1);
+    int layer = 0;
     for (int i = 0; i < slots.length; i++) {
-      assign(slots[i], i, true);
+      assign(slots[i], layer, true);
+      layer = next(layer);
     }
     expectedLayer = 0;
+  }
+
+  /** The layer after {@code layer} in the order the passes run them. */
+  private int next(int layer) {
+    return layer + 1 < config.layers() ? layer + 1 : cycleStart;
+  }
+
+  /**
+   * An encoder-decoder's pass starts at {@code first} (a new sequence's encoder pass after the
+   * decoder's steps): the slots take the layers from {@code first} on, keeping the contents of
+   * those that already hold one of them. Caller holds the lock; no slot is in use.
+   */
+  private void jump(int first) {
+    int[] targets = new int[slots.length];
+    boolean[] wanted = new boolean[config.layers()];
+    int layer = first;
+    for (int i = 0; i < slots.length; i++) {
+      targets[i] = layer;
+      wanted[layer] = true;
+      layer = next(layer);
+    }
+    java.util.ArrayDeque<Slot> reusable = new java.util.ArrayDeque<>();
+    for (Slot slot : slots) {
+      if (slot.layer < 0 || !wanted[slot.layer] || slotOfLayer[slot.layer] != slot.index) {
+        reusable.add(slot);
+      }
+    }
+    for (int target : targets) {
+      if (slotOfLayer[target] < 0 || slots[slotOfLayer[target]].layer != target) {
+        assign(reusable.remove(), target, false);
+      }
+    }
+    expectedLayer = first;
+  }
+
+  /**
+   * The layer a slot freed by {@code layer} should hold next: the first coming layer that has no
+   * slot, or {@code layer} itself when every layer until it comes round again has one.
+   */
+  private int nextUnassigned(int layer) {
+    int l = next(layer);
+    for (int step = 0; step < config.layers() && l != layer; step++) {
+      if (slotOfLayer[l] < 0) {
+        return l;
+      }
+      l = next(l);
+    }
+    return layer;
   }
 
   /**
@@ -117,6 +188,7 @@ public final class SectionRing implements AutoCloseable {
       boolean reset = passOpen || Arrays.stream(slots).anyMatch(s -> s.users != 0);
       // Open before resetting: a reset that fails part-way must be redone by the next pass.
       passOpen = true;
+      atPassStart = true;
       if (reset) {
         for (Slot s : slots) {
           s.users = 0;
@@ -240,9 +312,14 @@ public final class SectionRing implements AutoCloseable {
     synchronized (lock) {
       checkOpen();
       if (layer != expectedLayer) {
-        throw new IllegalStateException(
-            "layer " + layer + " acquired, but the ring expects layer " + expectedLayer);
+        boolean cycleFirst = encoderLayers > 0 && (layer == 0 || layer == cycleStart);
+        if (!atPassStart || !cycleFirst) {
+          throw new IllegalStateException(
+              "layer " + layer + " acquired, but the ring expects layer " + expectedLayer);
+        }
+        jump(layer);
       }
+      atPassStart = false;
       slot = slotOf(layer);
       load = slot.denseLoad;
       if (load != null && load.failed()) {
@@ -326,10 +403,11 @@ public final class SectionRing implements AutoCloseable {
         throw new IllegalStateException(
             "layer " + layer + " finished with " + slot.users + " weights still in use");
       }
-      int next = (layer + slots.length) % config.layers();
+      // the layer K ahead, as SE-MoE's ring has it (for a decoder-only model (layer + K) mod L)
+      int next = nextUnassigned(layer);
       assign(slot, next, false);
-      expectedLayer = (layer + 1) % config.layers();
-      if (layer == config.layers() - 1) {
+      expectedLayer = next(layer);
+      if (layer == config.layers() - 1 || layer == encoderLayers - 1) {
         passOpen = false;
       }
       return next;

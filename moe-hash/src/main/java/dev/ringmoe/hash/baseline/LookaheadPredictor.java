@@ -80,7 +80,7 @@ public final class LookaheadPredictor implements SequencePredictor, ExpertPredic
    */
   public static LookaheadPredictor load(Checkpoint checkpoint, ModelConfig config)
       throws IOException {
-    int[] moeLayers = config.moeLayers();
+    int[] moeLayers = config.tracedLayers();
     int layers = moeLayers.length;
     int h = config.hiddenSize();
     int e = config.experts();

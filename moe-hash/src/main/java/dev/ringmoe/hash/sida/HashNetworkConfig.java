@@ -48,7 +48,7 @@ public record HashNetworkConfig(
 
   public static HashNetworkConfig forModel(dev.ringmoe.config.ModelConfig config) {
     return forModel(
-        config.hiddenSize(), config.moeLayers().length, config.experts(), config.topK());
+        config.hiddenSize(), config.tracedLayers().length, config.experts(), config.topK());
   }
 
   public HashNetworkConfig withAttention(Attention a) {

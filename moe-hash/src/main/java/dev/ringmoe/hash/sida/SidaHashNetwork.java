@@ -427,7 +427,7 @@ public final class SidaHashNetwork {
     int routing =
         expected == null
             ? 0
-            : expected.moeLayers().length; // the network predicts layers that route
+            : expected.tracedLayers().length; // the network predicts layers that route
     if (expected != null
         && (cfg.dModel() != expected.hiddenSize()
             || cfg.layers() != routing

@@ -27,12 +27,12 @@ public record TraceHeader(
 
   /**
    * The header for traces of a model with {@code config}: its layers are the ones that route
-   * ({@link ModelConfig#moeLayers()}, in order); dense layers have no router and are not traced.
+   * ({@link ModelConfig#tracedLayers()}, in order); dense layers have no router and are not traced.
    */
   public static TraceHeader of(ModelConfig config, String fingerprint, boolean hiddenStates) {
     return new TraceHeader(
         config.hiddenSize(),
-        config.moeLayers().length,
+        config.tracedLayers().length,
         config.experts(),
         config.topK(),
         fingerprint,

@@ -15,10 +15,10 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * Runs a {@link MoeModel} over token sequences (one full forward pass each) and captures their
- * routing: embeddings, every layer's router logits and, optionally, the hidden state entering every
- * MoE block (what offline gate-lookahead evaluation needs). Writes each sequence to a {@link
- * RoutingTraceWriter} as soon as it is traced.
+ * Runs a {@link MoeModel} (or an encoder-decoder's encoder) over token sequences (one full forward
+ * pass each) and captures their routing: embeddings, every layer's router logits and, optionally,
+ * the hidden state entering every MoE block (what offline gate-lookahead evaluation needs). Writes
+ * each sequence to a {@link RoutingTraceWriter} as soon as it is traced.
  *
  * <p>Uses the model's {@code synchronized} forward pass; one recorder per model at a time.
  */
@@ -30,7 +30,12 @@ public final class TraceRecorder {
     void onSequence(int done, int total, TraceSequence sequence);
   }
 
-  private final MoeModel model;
+  /** Runs one sequence through the layers a trace covers, reporting to the listener. */
+  private interface Runner {
+    void run(int[] ids, RoutingListener listener);
+  }
+
+  private final Runner model;
   private final ModelConfig config;
   private final boolean hiddenStates;
   private final String fingerprint;
@@ -40,10 +45,28 @@ public final class TraceRecorder {
    *     more floats per sequence: about 7 times the router logits at hidden 192 and 16 experts)
    */
   public TraceRecorder(MoeModel model, boolean hiddenStates) throws IOException {
-    this.model = Preconditions.checkNotNull(model);
+    Preconditions.checkNotNull(model);
+    this.model = model::logits;
     this.config = model.config();
     this.hiddenStates = hiddenStates;
     this.fingerprint = fingerprint(model);
+  }
+
+  /**
+   * A recorder of an encoder-decoder's encoder layers (SiDA's setting: {@link
+   * ModelConfig#tracedLayers()}): each sequence is the encoder's input, and only the encoder runs.
+   *
+   * @throws IllegalArgumentException if the model was not opened from a directory
+   */
+  public TraceRecorder(dev.ringmoe.seq2seq.EncoderDecoderModel model, boolean hiddenStates)
+      throws IOException {
+    Preconditions.checkNotNull(model);
+    Preconditions.checkArgument(
+        model.directory() != null, "the model has no checkpoint directory to fingerprint");
+    this.model = model::encode;
+    this.config = model.config();
+    this.hiddenStates = hiddenStates;
+    this.fingerprint = fingerprint(model.directory(), config);
   }
 
   /** The header of traces this recorder writes. */
@@ -55,13 +78,13 @@ public final class TraceRecorder {
   public TraceSequence trace(int[] ids) {
     int t = ids.length;
     int h = config.hiddenSize();
-    int layers = config.moeLayers().length; // the layers that route; dense ones are not traced
+    int layers = config.tracedLayers().length; // the layers that route; dense ones are not traced
     int experts = config.experts();
     float[] emb = new float[t * h];
     float[] logits = new float[t * layers * experts];
     float[] hidden = hiddenStates ? new float[t * layers * h] : null;
     boolean[] seen = new boolean[layers + 1];
-    model.logits(
+    model.run(
         ids,
         new RoutingListener() {
           @Override
@@ -83,6 +106,9 @@ public final class TraceRecorder {
           @Override
           public void routerLogits(int modelLayer, int tokens, float[] values) {
             int layer = config.routingIndex(modelLayer);
+            if (layer < 0) {
+              return; // a layer traces do not cover (an encoder-decoder's decoder)
+            }
             for (int i = 0; i < t; i++) {
               System.arraycopy(
                   values, i * experts, logits, (i * layers + layer) * experts, experts);
