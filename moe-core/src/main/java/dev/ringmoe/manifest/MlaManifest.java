@@ -16,18 +16,15 @@ import java.util.List;
  * gate's {@link Role#ROUTER_BIAS}, routed SwiGLU experts and an optional ungated shared expert).
  * Names come from the family's {@link TensorNames}. Immutable.
  */
-public final class MlaManifest implements WeightManifest {
-  private final ModelConfig config;
+public final class MlaManifest extends LayeredManifest {
   private final TensorNames n;
-  private final Section globals;
-  private final Section[] dense;
 
   /**
    * @throws IllegalArgumentException if {@code config} has no {@link ModelConfig#mla()}
    */
   public MlaManifest(ModelConfig config, TensorNames names) {
+    super(config);
     Preconditions.checkArgument(config.mla() != null, "not an MLA configuration: %s", config);
-    this.config = config;
     this.n = names;
     long h = config.hiddenSize();
     long v = config.vocabSize();
@@ -37,8 +34,8 @@ public final class MlaManifest implements WeightManifest {
     if (!config.tieWordEmbeddings()) {
       g.add(new TensorEntry(Role.LM_HEAD, n.global(Role.LM_HEAD), new long[] {v, h}, false));
     }
-    this.globals = new Section(Section.Kind.GLOBAL, -1, -1, g);
-    this.dense = new Section[config.layers()];
+    globals = new Section(Section.Kind.GLOBAL, -1, -1, g);
+    dense = new Section[config.layers()];
     for (int l = 0; l < dense.length; l++) {
       dense[l] = new Section(Section.Kind.DENSE, l, -1, denseTensors(l));
     }
@@ -101,29 +98,8 @@ public final class MlaManifest implements WeightManifest {
   }
 
   @Override
-  public int layers() {
-    return config.layers();
-  }
-
-  @Override
-  public int experts(int layer) {
-    return config.isMoeLayer(layer) ? config.experts() : 0;
-  }
-
-  @Override
-  public Section globals() {
-    return globals;
-  }
-
-  @Override
-  public Section dense(int layer) {
-    return dense[layer];
-  }
-
-  @Override
   public Section expert(int layer, int expert) {
-    Preconditions.checkArgument(
-        expert >= 0 && expert < experts(layer), "layer %s has no expert %s", layer, expert);
+    checkExpert(layer, expert);
     long h = config.hiddenSize();
     long i = config.intermediateSize();
     List<TensorEntry> t = new ArrayList<>();

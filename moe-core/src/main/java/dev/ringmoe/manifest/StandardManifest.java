@@ -13,14 +13,11 @@ import java.util.List;
  * Mixtral, Qwen2-MoE, Qwen3-MoE and OLMoE differ only in their {@link TensorNames} and
  * configuration.
  */
-public final class StandardManifest implements WeightManifest {
-  private final ModelConfig config;
+public final class StandardManifest extends LayeredManifest {
   private final TensorNames n;
-  private final Section globals;
-  private final Section[] dense;
 
   public StandardManifest(ModelConfig config, TensorNames names) {
-    this.config = config;
+    super(config);
     this.n = names;
     long h = config.hiddenSize();
     long v = config.vocabSize();
@@ -30,8 +27,8 @@ public final class StandardManifest implements WeightManifest {
     if (!config.tieWordEmbeddings()) {
       g.add(global(Role.LM_HEAD, v, h));
     }
-    this.globals = new Section(Section.Kind.GLOBAL, -1, -1, g);
-    this.dense = new Section[config.layers()];
+    globals = new Section(Section.Kind.GLOBAL, -1, -1, g);
+    dense = new Section[config.layers()];
     for (int l = 0; l < dense.length; l++) {
       dense[l] = new Section(Section.Kind.DENSE, l, -1, denseTensors(l));
     }
@@ -98,29 +95,8 @@ public final class StandardManifest implements WeightManifest {
   }
 
   @Override
-  public int layers() {
-    return config.layers();
-  }
-
-  @Override
-  public int experts(int layer) {
-    return config.isMoeLayer(layer) ? config.experts() : 0;
-  }
-
-  @Override
-  public Section globals() {
-    return globals;
-  }
-
-  @Override
-  public Section dense(int layer) {
-    return dense[layer];
-  }
-
-  @Override
   public Section expert(int layer, int expert) {
-    Preconditions.checkArgument(
-        expert >= 0 && expert < experts(layer), "layer %s has no expert %s", layer, expert);
+    checkExpert(layer, expert);
     long h = config.hiddenSize();
     long i = config.intermediateSize();
     long e = config.experts();

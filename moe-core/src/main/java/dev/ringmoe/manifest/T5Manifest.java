@@ -19,17 +19,14 @@ import java.util.List;
  *
  * <p>Immutable and thread-safe.
  */
-public final class T5Manifest implements WeightManifest {
-  private final ModelConfig config;
+public final class T5Manifest extends LayeredManifest {
   private final EncoderDecoderConfig ed;
-  private final Section globals;
-  private final Section[] dense;
 
   /**
    * @throws IllegalArgumentException if {@code config} is not an encoder-decoder
    */
   public T5Manifest(ModelConfig config) {
-    this.config = config;
+    super(config);
     this.ed = config.encoderDecoder();
     Preconditions.checkArgument(ed != null, "%s is not an encoder-decoder", config);
     long h = config.hiddenSize();
@@ -44,8 +41,8 @@ public final class T5Manifest implements WeightManifest {
     if (!config.tieWordEmbeddings()) {
       g.add(new TensorEntry(Role.LM_HEAD, "lm_head.weight", new long[] {v, h}, false));
     }
-    this.globals = new Section(Section.Kind.GLOBAL, -1, -1, g);
-    this.dense = new Section[config.layers()];
+    globals = new Section(Section.Kind.GLOBAL, -1, -1, g);
+    dense = new Section[config.layers()];
     for (int l = 0; l < dense.length; l++) {
       dense[l] = new Section(Section.Kind.DENSE, l, -1, denseTensors(l));
     }
@@ -107,29 +104,8 @@ public final class T5Manifest implements WeightManifest {
   }
 
   @Override
-  public int layers() {
-    return config.layers();
-  }
-
-  @Override
-  public int experts(int layer) {
-    return config.isMoeLayer(layer) ? config.experts() : 0;
-  }
-
-  @Override
-  public Section globals() {
-    return globals;
-  }
-
-  @Override
-  public Section dense(int layer) {
-    return dense[layer];
-  }
-
-  @Override
   public Section expert(int layer, int expert) {
-    Preconditions.checkArgument(
-        expert >= 0 && expert < experts(layer), "layer %s has no expert %s", layer, expert);
+    checkExpert(layer, expert);
     long h = config.hiddenSize();
     long i = config.intermediateSize();
     String e = feedForward(layer) + "mlp.experts.expert_" + expert + ".";

@@ -23,10 +23,8 @@ import dev.ringmoe.tensor.VectorMath;
  *
  * <p>Immutable (the bias is copied) and thread-safe.
  */
-final class GroupLimitedRouter implements Router {
+final class GroupLimitedRouter extends TopKRouter {
   private final boolean sigmoid;
-  private final int experts;
-  private final int k;
   private final int groups;
   private final int topkGroup;
   private final boolean renormalise;
@@ -42,8 +40,7 @@ final class GroupLimitedRouter implements Router {
       boolean renormalise,
       double scaling,
       float[] bias) {
-    Preconditions.checkArgument(
-        experts > 0 && k > 0 && k <= experts, "top-%s of %s experts", k, experts);
+    super(experts, k);
     Preconditions.checkArgument(
         groups > 0 && experts % groups == 0 && topkGroup > 0 && topkGroup <= groups,
         "%s of %s groups of %s experts",
@@ -63,8 +60,6 @@ final class GroupLimitedRouter implements Router {
     Preconditions.checkArgument(
         bias == null || bias.length == experts, "bias of %s for %s experts", bias, experts);
     this.sigmoid = sigmoid;
-    this.experts = experts;
-    this.k = k;
     this.groups = groups;
     this.topkGroup = topkGroup;
     this.renormalise = renormalise;
@@ -73,19 +68,8 @@ final class GroupLimitedRouter implements Router {
   }
 
   @Override
-  public int experts() {
-    return experts;
-  }
-
-  @Override
-  public int topK() {
-    return k;
-  }
-
-  @Override
   public void route(float[] logits, Routing routing) {
-    Preconditions.checkArgument(
-        routing.k() == k, "routing holds top-%s, router chooses %s", routing.k(), k);
+    checkRouting(routing);
     float[] scores = new float[experts];
     float[] choice = new float[experts];
     float[] groupScores = new float[groups];

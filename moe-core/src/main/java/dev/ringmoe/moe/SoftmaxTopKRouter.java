@@ -1,36 +1,19 @@
 package dev.ringmoe.moe;
 
-import com.google.common.base.Preconditions;
 import dev.ringmoe.tensor.VectorMath;
 
 /** {@link Router#softmaxTopK}: Hugging Face's Mixtral, Qwen2/3-MoE and OLMoE gates. */
-final class SoftmaxTopKRouter implements Router {
-  private final int experts;
-  private final int k;
+final class SoftmaxTopKRouter extends TopKRouter {
   private final boolean renormalise;
 
   SoftmaxTopKRouter(int experts, int k, boolean renormalise) {
-    Preconditions.checkArgument(
-        experts > 0 && k > 0 && k <= experts, "top-%s of %s experts", k, experts);
-    this.experts = experts;
-    this.k = k;
+    super(experts, k);
     this.renormalise = renormalise;
   }
 
   @Override
-  public int experts() {
-    return experts;
-  }
-
-  @Override
-  public int topK() {
-    return k;
-  }
-
-  @Override
   public void route(float[] logits, Routing routing) {
-    Preconditions.checkArgument(
-        routing.k() == k, "routing holds top-%s, router chooses %s", routing.k(), k);
+    checkRouting(routing);
     float[] probs = new float[experts];
     int[] ids = new int[k];
     for (int t = 0; t < routing.tokens(); t++) {

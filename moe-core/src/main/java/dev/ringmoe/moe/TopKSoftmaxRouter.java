@@ -1,37 +1,20 @@
 package dev.ringmoe.moe;
 
-import com.google.common.base.Preconditions;
 import dev.ringmoe.tensor.VectorMath;
 
 /**
  * {@link Router#topKSoftmax}: Hugging Face's gpt-oss gate, {@code softmax(topk(logits))} over the k
  * chosen logits, best first.
  */
-final class TopKSoftmaxRouter implements Router {
-  private final int experts;
-  private final int k;
+final class TopKSoftmaxRouter extends TopKRouter {
 
   TopKSoftmaxRouter(int experts, int k) {
-    Preconditions.checkArgument(
-        experts > 0 && k > 0 && k <= experts, "top-%s of %s experts", k, experts);
-    this.experts = experts;
-    this.k = k;
-  }
-
-  @Override
-  public int experts() {
-    return experts;
-  }
-
-  @Override
-  public int topK() {
-    return k;
+    super(experts, k);
   }
 
   @Override
   public void route(float[] logits, Routing routing) {
-    Preconditions.checkArgument(
-        routing.k() == k, "routing holds top-%s, router chooses %s", routing.k(), k);
+    checkRouting(routing);
     int[] ids = new int[k];
     float[] kept = new float[k];
     float[] weights = new float[k];
