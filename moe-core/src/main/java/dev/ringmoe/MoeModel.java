@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * ({@code max_position_embeddings}); otherwise {@link IllegalArgumentException} names the id and
  * its position.
  */
-public final class MoeModel implements AutoCloseable {
+public final class MoeModel implements TokenGenerator {
   private static final Logger LOG = LoggerFactory.getLogger(MoeModel.class);
 
   private final Path directory;

@@ -24,7 +24,7 @@ import java.util.Arrays;
  * <p>Thread-safe: calls are serialised. Outputs are Java arrays owned by the caller. Closing frees
  * the weights if the model opened them.
  */
-public final class EncoderDecoderModel implements AutoCloseable {
+public final class EncoderDecoderModel implements dev.ringmoe.TokenGenerator {
   private final ModelConfig config;
   private final EncoderDecoder forward;
   private final WeightStore store;

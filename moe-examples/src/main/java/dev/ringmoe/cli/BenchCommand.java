@@ -6,6 +6,7 @@ import dev.ringmoe.MoeModel;
 import dev.ringmoe.Prefetch;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.RoutingMode;
+import dev.ringmoe.TokenGenerator;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.DType;
 import dev.ringmoe.checkpoint.MappedTensorReader;
@@ -20,7 +21,6 @@ import dev.ringmoe.hash.trace.TokenWindows;
 import dev.ringmoe.hash.trace.TraceSequence;
 import dev.ringmoe.manifest.TensorEntry;
 import dev.ringmoe.ring.BeladyCache;
-import dev.ringmoe.seq2seq.EncoderDecoderModel;
 import dev.ringmoe.tensor.Tensors;
 import dev.ringmoe.tensor.VectorMath;
 import java.io.IOException;
@@ -216,8 +216,7 @@ final class BenchCommand implements Command {
           // What the oracle replays: the resident model's greedy generation from the prompt, run
           // once for all rows.
           if (replayed[0] == null) {
-            try (Generating resident =
-                Generating.open(MoeModel.builder().checkpoint(dir), config)) {
+            try (TokenGenerator resident = open(MoeModel.builder().checkpoint(dir), config)) {
               replayed[0] =
                   resident
                       .generate(
@@ -562,7 +561,7 @@ final class BenchCommand implements Command {
     boolean peakReset = ProcessMemory.resetPeak();
     BenchRow row = new BenchRow();
     row.name = name;
-    try (Generating model = Generating.open(builder, config)) {
+    try (TokenGenerator model = open(builder, config)) {
       GenerationOptions full =
           GenerationOptions.builder().maxNewTokens(decodeTokens).stopAtEos(false).build();
       model.generate(
@@ -630,70 +629,9 @@ final class BenchCommand implements Command {
    * encoder-decoder encoding the prompt and generating from {@code decoder_start_token_id} (its
    * prefill is the encoder pass plus the first decoder step).
    */
-  private interface Generating extends AutoCloseable {
-    GenerationResult generate(int[] prompt, GenerationOptions options, TokenListener listener);
-
-    default GenerationResult generate(int[] prompt, GenerationOptions options) {
-      return generate(prompt, options, TokenListener.NONE);
-    }
-
-    Optional<RingStats> ringStats();
-
-    void resetStats();
-
-    @Override
-    void close();
-
-    static Generating open(MoeModel.Builder builder, ModelConfig config) throws IOException {
-      if (config.encoderDecoder() != null) {
-        EncoderDecoderModel m = builder.buildEncoderDecoder();
-        return new Generating() {
-          @Override
-          public GenerationResult generate(
-              int[] prompt, GenerationOptions options, TokenListener listener) {
-            return m.generate(prompt, options, listener);
-          }
-
-          @Override
-          public Optional<RingStats> ringStats() {
-            return m.ringStats();
-          }
-
-          @Override
-          public void resetStats() {
-            m.resetStats();
-          }
-
-          @Override
-          public void close() {
-            m.close();
-          }
-        };
-      }
-      MoeModel m = builder.build();
-      return new Generating() {
-        @Override
-        public GenerationResult generate(
-            int[] prompt, GenerationOptions options, TokenListener listener) {
-          return m.generate(prompt, options, listener);
-        }
-
-        @Override
-        public Optional<RingStats> ringStats() {
-          return m.ringStats();
-        }
-
-        @Override
-        public void resetStats() {
-          m.resetStats();
-        }
-
-        @Override
-        public void close() {
-          m.close();
-        }
-      };
-    }
+  private static TokenGenerator open(MoeModel.Builder builder, ModelConfig config)
+      throws IOException {
+    return config.encoderDecoder() != null ? builder.buildEncoderDecoder() : builder.build();
   }
 
   /** A predictor spec without its file's directory, for the table. */
