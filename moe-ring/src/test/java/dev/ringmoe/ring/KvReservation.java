@@ -1,7 +1,7 @@
 package dev.ringmoe.ring;
 
+import dev.ringmoe.Prefetch;
 import dev.ringmoe.config.ModelConfig;
-import dev.ringmoe.model.KvCache;
 import dev.ringmoe.model.StoreOptions;
 
 /** The KV cache bytes a streaming store takes from its budget with the default options. */
@@ -9,7 +9,6 @@ final class KvReservation {
   private KvReservation() {}
 
   static long of(ModelConfig config) {
-    return KvCache.bytes(
-        config, Math.min(StoreOptions.DEFAULT_KV_POSITIONS, config.maxPositions()));
+    return new StoreOptions(1, 0, 0, Prefetch.NONE, null).kvBytes(config);
   }
 }
