@@ -275,6 +275,20 @@ class ChatTemplateTest {
   }
 
   @Test
+  void numbersKeepTheirJsonKind() {
+    Map<String, Object> args = new LinkedHashMap<>();
+    args.put("n", new com.google.gson.internal.LazilyParsedNumber("3"));
+    args.put("x", new java.math.BigDecimal("2.50"));
+    args.put("i", 7);
+    args.put("f", 1.0f);
+    ChatMessage m = ChatMessage.fromMap(Map.of("role", "user", "args", args));
+    assertEquals(
+        "{\"n\": 3, \"x\": 2.5, \"i\": 7, \"f\": 1.0}",
+        ChatTemplate.parse("{{ messages[0].args|tojson }}", "t", Map.of())
+            .render(List.of(m), false));
+  }
+
+  @Test
   void generationTagRendersItsBody() {
     // transformers' AssistantTracker tag marks assistant text for masks; rendering is unchanged
     ChatTemplate t =

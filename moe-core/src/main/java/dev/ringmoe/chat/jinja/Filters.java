@@ -7,7 +7,6 @@ import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -636,9 +635,5 @@ final class Filters {
       }
     }
     return sb.toString();
-  }
-
-  static Map<String, Object> copy(Map<String, Object> m) {
-    return new LinkedHashMap<>(m);
   }
 }

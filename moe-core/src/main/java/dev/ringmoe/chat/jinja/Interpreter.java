@@ -152,7 +152,14 @@ final class Interpreter {
   }
 
   void checkOutput(CharSequence s, int line) {
-    if (s.length() > MAX_OUTPUT) {
+    checkLength(s.length(), line);
+  }
+
+  /**
+   * Strings are bounded like the output, so that doubling a string in a loop cannot exhaust memory.
+   */
+  void checkLength(long length, int line) {
+    if (length > MAX_OUTPUT) {
       throw new JinjaException(
           JinjaException.Kind.LIMIT,
           "template output beyond " + MAX_OUTPUT + " characters (line " + line + ")");
@@ -313,9 +320,10 @@ final class Interpreter {
 
   Object binary(String op, Object a, Object b, int line) {
     if (op.equals("~")) {
-      String s = Py.str(a) + Py.str(b);
-      checkOutput(s, line);
-      return s;
+      String sa = Py.str(a);
+      String sb = Py.str(b);
+      checkLength((long) sa.length() + sb.length(), line);
+      return sa + sb;
     }
     if (a instanceof Undefined u) {
       throw u.error(line);
@@ -328,10 +336,8 @@ final class Interpreter {
     }
     if (op.equals("+")) {
       if (a instanceof String sa && b instanceof String sb) {
-        checkOutput(sa, line);
-        String s = sa + sb;
-        checkOutput(s, line);
-        return s;
+        checkLength((long) sa.length() + sb.length(), line);
+        return sa + sb;
       }
       if (a instanceof List<?> la
           && b instanceof List<?> lb
