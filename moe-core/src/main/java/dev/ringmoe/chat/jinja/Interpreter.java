@@ -375,7 +375,7 @@ final class Interpreter {
   }
 
   /** Python's {@code str % args} for the conversions {@code %s %r %d %i %%}. */
-  private static String format(String f, Object args, int line) {
+  static String format(String f, Object args, int line) {
     List<Object> vals = args instanceof Py.Tuple t ? new ArrayList<>(t) : List.of(args);
     StringBuilder sb = new StringBuilder();
     int next = 0;
