@@ -234,7 +234,7 @@ final class Interpreter {
         }
       }
     } else if ((obj instanceof List || obj instanceof String) && Py.isInt(key)) {
-      List<Object> l = obj instanceof String s ? Py.chars(s) : Py.iterate(obj, line);
+      List<Object> l = obj instanceof String s ? chars(s) : Py.iterate(obj, line);
       long i = Py.toLong(key);
       if (i < 0) {
         i += l.size();
@@ -259,7 +259,7 @@ final class Interpreter {
     if (!(obj instanceof List || obj instanceof String)) {
       return new Undefined(Py.typeName(obj) + " object cannot be sliced");
     }
-    List<Object> l = obj instanceof String s ? Py.chars(s) : Py.iterate(obj, line);
+    List<Object> l = obj instanceof String s ? chars(s) : Py.iterate(obj, line);
     int n = l.size();
     long st = step == null ? 1 : Py.toLong(step);
     if (st == 0) {
@@ -284,6 +284,21 @@ final class Interpreter {
       return sb.toString();
     }
     return obj instanceof Py.Tuple ? new Py.Tuple(out.toArray()) : out;
+  }
+
+  private String charsOf;
+  private List<Object> chars;
+
+  /**
+   * A string's characters (code points), kept for the last string asked: a loop indexing one long
+   * message content then costs its length once, not once per index.
+   */
+  private List<Object> chars(String s) {
+    if (s != charsOf) {
+      chars = Py.chars(s);
+      charsOf = s;
+    }
+    return chars;
   }
 
   private static long clampIndex(long i, int n, long lo, long hi) {
