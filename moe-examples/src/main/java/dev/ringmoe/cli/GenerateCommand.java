@@ -33,24 +33,45 @@ final class GenerateCommand implements Command {
         + "  --temperature T       sample with temperature T > 0\n"
         + "  --top-k K             sample among the K most likely tokens only\n"
         + "  --top-p P             sample from the smallest set of tokens whose probability reaches P\n"
-        + "  --seed S              seed of the sampler (default 0)\n";
+        + "  --seed S              seed of the sampler (default 0)\n"
+        + "  --chat                the prompt is one user message through the checkpoint's chat template\n"
+        + "                        (encoded without added special tokens); prints only the reply\n"
+        + "  --system TEXT         with --chat: a system message before it\n";
   }
 
   @Override
   public Set<String> valuedOptions() {
     return ModelOptions.valuedWith(
-        "prompt", "max-new-tokens", "temperature", "top-k", "top-p", "seed");
+        "prompt", "max-new-tokens", "temperature", "top-k", "top-p", "seed", "system");
   }
 
   @Override
   public Set<String> flags() {
-    return Set.of("greedy", "expert-cache", "direct-io");
+    return Set.of("greedy", "expert-cache", "direct-io", "chat");
   }
 
   @Override
   public int run(Args args, PrintStream out, PrintStream err) throws Exception {
     GenerationOptions options = options(args);
-    String prompt = args.required("prompt");
+    String given = args.required("prompt");
+    if (args.has("system") && !args.has("chat")) {
+      throw new UsageException("ringmoe generate: --system needs --chat");
+    }
+    // With --chat the prompt is rendered by the template and encoded without added special tokens
+    // (the rendering holds them); otherwise the tokenizer adds them (BOS).
+    dev.ringmoe.chat.ChatTemplate template =
+        args.has("chat") ? ChatCommand.template(ModelOptions.checkpointDir(args)) : null;
+    String prompt =
+        template == null
+            ? given
+            : template.render(
+                args.has("system")
+                    ? java.util.List.of(
+                        dev.ringmoe.chat.ChatMessage.system(args.required("system")),
+                        dev.ringmoe.chat.ChatMessage.user(given))
+                    : java.util.List.of(dev.ringmoe.chat.ChatMessage.user(given)),
+                true);
+    boolean addSpecial = template == null;
     Predictors.RunSequence sequence =
         () -> {
           // The oracle replays this generation's routing: run it once with the weights resident to
@@ -60,16 +81,21 @@ final class GenerateCommand implements Command {
                   .checkpoint(ModelOptions.checkpointDir(args))
                   .requireTokenizer(true)
                   .build()) {
-            return resident.generate(prompt, options, TokenListener.NONE).allIds();
+            return resident
+                .generate(
+                    resident.tokenizer().encode(prompt, addSpecial), options, TokenListener.NONE)
+                .allIds();
           }
         };
     try (MoeModel model =
         ModelOptions.builder(args, "ringmoe generate", sequence).requireTokenizer(true).build()) {
-      out.print(prompt);
-      out.flush();
+      if (template == null) {
+        out.print(prompt);
+        out.flush();
+      }
       GenerationResult r =
           model.generate(
-              prompt,
+              model.tokenizer().encode(prompt, addSpecial),
               options,
               (id, text) -> {
                 out.print(text);
@@ -89,9 +115,16 @@ final class GenerateCommand implements Command {
   }
 
   static GenerationOptions options(Args args) {
+    return options(args, 64);
+  }
+
+  /**
+   * As {@link #options(Args)} with {@code defaultMaxNew} when {@code --max-new-tokens} is unset.
+   */
+  static GenerationOptions options(Args args, int defaultMaxNew) {
     // Checked here, not by the library's builder, so that every bad value is a usage error (exit
     // 2).
-    int maxNew = args.integer("max-new-tokens", 64);
+    int maxNew = args.integer("max-new-tokens", defaultMaxNew);
     if (maxNew < 1) {
       throw new UsageException("ringmoe generate: --max-new-tokens must be >= 1, was " + maxNew);
     }
