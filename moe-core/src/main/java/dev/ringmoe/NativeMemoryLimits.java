@@ -24,6 +24,9 @@ import org.slf4j.LoggerFactory;
  * store keeps (all of them when resident; at most its device budget when streaming) will be
  * resident memory on top of what the process already uses. A limit of 0 means no limit, as in
  * JavaCPP.
+ *
+ * <p>Stateless and thread-safe. Public so that tools (such as {@code ringmoe info}) report the same
+ * verdict {@code build()} reaches.
  */
 public final class NativeMemoryLimits {
   private static final Logger LOG = LoggerFactory.getLogger(NativeMemoryLimits.class);

@@ -184,7 +184,7 @@ final class InfoCommand implements Command {
       budgets.addProperty("includesKvBytes", kvBytes);
       o.add("minimumBudget", budgets);
 
-      o.add("jvm", jvm(held, dir));
+      o.add("jvm", jvm(held, kvBytes, dir));
     }
 
     o.addProperty("tokenizer", Files.isRegularFile(dir.resolve("tokenizer.json")));
@@ -205,10 +205,10 @@ final class InfoCommand implements Command {
 
   /**
    * This JVM's limits against the model: JavaCPP's (which ND4J allocates through; it counts mapped
-   * checkpoint pages as physical memory) and the heap. The verdict is {@link NativeMemoryLimits}'s
-   * own check, the one {@code build()} makes before loading.
+   * checkpoint pages as physical memory) and the heap, which holds the KV cache. The verdict is
+   * {@link NativeMemoryLimits}'s own check, the one {@code build()} makes before loading.
    */
-  private static JsonObject jvm(long heldBytes, Path dir) {
+  private static JsonObject jvm(long heldBytes, long kvBytes, Path dir) {
     JsonObject j = new JsonObject();
     j.addProperty("javacppMaxBytes", Pointer.maxBytes());
     j.addProperty("javacppMaxPhysicalBytes", Pointer.maxPhysicalBytes());
@@ -221,6 +221,8 @@ final class InfoCommand implements Command {
       problem = e.getMessage();
     }
     j.addProperty("residentFits", problem == null);
+    // the KV cache is Java arrays on the heap, growing with the sequence up to its positions
+    j.addProperty("heapHoldsKvCache", Runtime.getRuntime().maxMemory() > kvBytes);
     if (problem != null) {
       j.addProperty("problem", problem);
     }
@@ -343,6 +345,13 @@ final class InfoCommand implements Command {
         j.get("residentFits").getAsBoolean()
             ? "large-model settings in effect: the resident weights fit JavaCPP's limits"
             : "NOT in effect: " + j.get("problem").getAsString());
+    if (!j.get("heapHoldsKvCache").getAsBoolean()) {
+      line(
+          b,
+          "",
+          "the heap is smaller than the KV cache above (on the heap): raise -Xmx (RINGMOE_HEAP) or"
+              + " lower --kv-positions");
+    }
     return b.toString();
   }
 

@@ -265,6 +265,38 @@ class InfoCommandTest {
                 .close());
   }
 
+  /**
+   * In a JVM started without the large-model flags (JavaCPP's physical limit at 20 MB here), info
+   * says the settings are not in effect, naming the flags, as build() would refuse.
+   */
+  @Test
+  void saysWhenTheLargeModelSettingsAreMissing() throws Exception {
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                java.toString(),
+                "-Xmx256m",
+                "-Dorg.bytedeco.javacpp.maxphysicalbytes=20000000",
+                "-cp",
+                classpath,
+                RingMoeCli.class.getName(),
+                "info",
+                "--model",
+                ReferenceData.mixtralF32().toString())
+            .redirectErrorStream(true);
+    pb.environment().put("RUST_FLAVOR", "cpu");
+    Process p = pb.start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), output);
+    assertTrue(output.contains("NOT in effect"), output);
+    assertTrue(output.contains("-Dorg.bytedeco.javacpp.maxphysicalbytes=0"), output);
+    assertTrue(
+        output.contains("maxphysicalbytes 20.0 MB") || output.contains("maxphysicalbytes 19."),
+        output);
+  }
+
   @Test
   void refusesAMissingDirectoryNamingIt() {
     CliRun r = CliRun.run("info", "--model", tmp.resolve("nope").toString());
