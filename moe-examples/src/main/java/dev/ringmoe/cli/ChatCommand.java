@@ -15,6 +15,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -58,15 +59,20 @@ final class ChatCommand implements Command {
         + "  --greedy, --temperature, --top-k, --top-p, --seed   as for generate (default greedy)\n";
   }
 
+  /** generate's options (the model's and the generation controls) less the prompt, plus system. */
   @Override
   public Set<String> valuedOptions() {
-    return ModelOptions.valuedWith(
-        "system", "max-new-tokens", "temperature", "top-k", "top-p", "seed");
+    Set<String> v = new HashSet<>(new GenerateCommand().valuedOptions());
+    v.remove("prompt");
+    v.add("system");
+    return v;
   }
 
   @Override
   public Set<String> flags() {
-    return Set.of("greedy", "expert-cache", "direct-io");
+    Set<String> f = new HashSet<>(new GenerateCommand().flags());
+    f.remove("chat");
+    return f;
   }
 
   @Override
