@@ -105,6 +105,20 @@ class ChatCommandTest {
   }
 
   @Test
+  void infoNamesTheTemplate() throws IOException {
+    Path dir = withTemplate(tmp.resolve("model"));
+    CliRun r = CliRun.run("info", "--model", dir.toString(), "--json");
+    assertEquals(0, r.status(), r.err());
+    JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+    assertEquals(
+        ChatTemplate.fromCheckpoint(dir).orElseThrow().origin(),
+        o.get("chatTemplate").getAsString());
+    setTemplate(dir, null);
+    r = CliRun.run("info", "--model", dir.toString());
+    assertTrue(r.out().contains("chat template  none"), r.out());
+  }
+
+  @Test
   void endOfInputEndsTheSession() throws IOException {
     Path dir = withTemplate(tmp.resolve("model"));
     CliRun r =
