@@ -204,9 +204,5 @@ final class ChatCommand implements Command {
     void assistantTurn(String text) {
       messages.add(ChatMessage.assistant(text));
     }
-
-    List<ChatMessage> messages() {
-      return List.copyOf(messages);
-    }
   }
 }

@@ -1,10 +1,13 @@
 package dev.ringmoe.cli;
 
 import dev.ringmoe.MoeModel;
+import dev.ringmoe.chat.ChatMessage;
+import dev.ringmoe.chat.ChatTemplate;
 import dev.ringmoe.generate.GenerationOptions;
 import dev.ringmoe.generate.GenerationResult;
 import dev.ringmoe.generate.TokenListener;
 import java.io.PrintStream;
+import java.util.List;
 import java.util.Set;
 
 /** {@code ringmoe generate}: prints a continuation of a prompt as it is generated. */
@@ -59,17 +62,15 @@ final class GenerateCommand implements Command {
     }
     // With --chat the prompt is rendered by the template and encoded without added special tokens
     // (the rendering holds them); otherwise the tokenizer adds them (BOS).
-    dev.ringmoe.chat.ChatTemplate template =
+    ChatTemplate template =
         args.has("chat") ? ChatCommand.template(ModelOptions.checkpointDir(args)) : null;
     String prompt =
         template == null
             ? given
             : template.render(
                 args.has("system")
-                    ? java.util.List.of(
-                        dev.ringmoe.chat.ChatMessage.system(args.required("system")),
-                        dev.ringmoe.chat.ChatMessage.user(given))
-                    : java.util.List.of(dev.ringmoe.chat.ChatMessage.user(given)),
+                    ? List.of(ChatMessage.system(args.required("system")), ChatMessage.user(given))
+                    : List.of(ChatMessage.user(given)),
                 true);
     boolean addSpecial = template == null;
     Predictors.RunSequence sequence =
