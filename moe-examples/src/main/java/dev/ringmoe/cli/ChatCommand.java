@@ -94,7 +94,11 @@ final class ChatCommand implements Command {
         err.print("> ");
         err.flush();
         String line = lines.readLine();
-        if (line == null || line.strip().equals(EXIT)) {
+        if (line == null) {
+          err.println(); // end of input: finish the prompt's line
+          break;
+        }
+        if (line.strip().equals(EXIT)) {
           break;
         }
         if (line.strip().equals(RESET)) {
