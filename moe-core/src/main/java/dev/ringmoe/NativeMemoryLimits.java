@@ -24,8 +24,11 @@ import org.slf4j.LoggerFactory;
  * store keeps (all of them when resident; at most its device budget when streaming) will be
  * resident memory on top of what the process already uses. A limit of 0 means no limit, as in
  * JavaCPP.
+ *
+ * <p>Stateless and thread-safe. Public so that tools (such as {@code ringmoe info}) report the same
+ * verdict {@code build()} reaches.
  */
-final class NativeMemoryLimits {
+public final class NativeMemoryLimits {
   private static final Logger LOG = LoggerFactory.getLogger(NativeMemoryLimits.class);
 
   static final String MAX_BYTES_FLAG = "-Dorg.bytedeco.javacpp.maxbytes";
@@ -39,7 +42,7 @@ final class NativeMemoryLimits {
    * @throws IllegalStateException naming both JavaCPP flags and the bytes needed, if they cannot
    *     fit
    */
-  static void check(long neededBytes, String what) {
+  public static void check(long neededBytes, String what) {
     long max = Pointer.maxPhysicalBytes();
     if (max <= 0) {
       return; // no limit: nothing to read, and physicalBytes() is native

@@ -1,5 +1,6 @@
 package dev.ringmoe.cli;
 
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.Set;
 
@@ -21,4 +22,9 @@ interface Command {
 
   /** Runs the command; output goes to {@code out}, progress and diagnostics to {@code err}. */
   int run(Args args, PrintStream out, PrintStream err) throws Exception;
+
+  /** As {@link #run(Args, PrintStream, PrintStream)}, for commands that read {@code in} (chat). */
+  default int run(Args args, InputStream in, PrintStream out, PrintStream err) throws Exception {
+    return run(args, out, err);
+  }
 }

@@ -1,10 +1,13 @@
 package dev.ringmoe.cli;
 
 import dev.ringmoe.MoeModel;
+import dev.ringmoe.chat.ChatMessage;
+import dev.ringmoe.chat.ChatTemplate;
 import dev.ringmoe.generate.GenerationOptions;
 import dev.ringmoe.generate.GenerationResult;
 import dev.ringmoe.generate.TokenListener;
 import java.io.PrintStream;
+import java.util.List;
 import java.util.Set;
 
 /** {@code ringmoe generate}: prints a continuation of a prompt as it is generated. */
@@ -41,7 +44,10 @@ final class GenerateCommand implements Command {
         + "  --repetition-penalty P  divide (multiply, if negative) the logits of tokens already in the prompt or\n"
         + "                        output by P > 0 (Hugging Face's; 1 = off, above 1 discourages repeats)\n"
         + "  --presence-penalty P  subtract P in [-2, 2] from the logits of tokens already generated (OpenAI's)\n"
-        + "  --frequency-penalty P subtract P in [-2, 2] times each token's count so far (OpenAI's)\n";
+        + "  --frequency-penalty P subtract P in [-2, 2] times each token's count so far (OpenAI's)\n"
+        + "  --chat                the prompt is one user message through the checkpoint's chat template\n"
+        + "                        (encoded without added special tokens); prints only the reply\n"
+        + "  --system TEXT         with --chat: a system message before it\n";
   }
 
   @Override
@@ -57,18 +63,35 @@ final class GenerateCommand implements Command {
         "stop",
         "repetition-penalty",
         "presence-penalty",
-        "frequency-penalty");
+        "frequency-penalty",
+        "system");
   }
 
   @Override
   public Set<String> flags() {
-    return Set.of("greedy", "expert-cache", "direct-io");
+    return Set.of("greedy", "expert-cache", "direct-io", "chat");
   }
 
   @Override
   public int run(Args args, PrintStream out, PrintStream err) throws Exception {
     GenerationOptions options = options(args);
-    String prompt = args.required("prompt");
+    String given = args.required("prompt");
+    if (args.has("system") && !args.has("chat")) {
+      throw new UsageException("ringmoe generate: --system needs --chat");
+    }
+    // With --chat the prompt is rendered by the template and encoded without added special tokens
+    // (the rendering holds them); otherwise the tokenizer adds them (BOS).
+    ChatTemplate template =
+        args.has("chat") ? ChatCommand.template(ModelOptions.checkpointDir(args)) : null;
+    String prompt =
+        template == null
+            ? given
+            : template.render(
+                args.has("system")
+                    ? List.of(ChatMessage.system(args.required("system")), ChatMessage.user(given))
+                    : List.of(ChatMessage.user(given)),
+                true);
+    boolean addSpecial = template == null;
     Predictors.RunSequence sequence =
         () -> {
           // The oracle replays this generation's routing: run it once with the weights resident to
@@ -78,16 +101,21 @@ final class GenerateCommand implements Command {
                   .checkpoint(ModelOptions.checkpointDir(args))
                   .requireTokenizer(true)
                   .build()) {
-            return resident.generate(prompt, options, TokenListener.NONE).allIds();
+            return resident
+                .generate(
+                    resident.tokenizer().encode(prompt, addSpecial), options, TokenListener.NONE)
+                .allIds();
           }
         };
     try (MoeModel model =
         ModelOptions.builder(args, "ringmoe generate", sequence).requireTokenizer(true).build()) {
-      out.print(prompt);
-      out.flush();
+      if (template == null) {
+        out.print(prompt);
+        out.flush();
+      }
       GenerationResult r =
           model.generate(
-              prompt,
+              model.tokenizer().encode(prompt, addSpecial),
               options,
               (id, text) -> {
                 out.print(text);
@@ -107,9 +135,16 @@ final class GenerateCommand implements Command {
   }
 
   static GenerationOptions options(Args args) {
+    return options(args, 64);
+  }
+
+  /**
+   * As {@link #options(Args)} with {@code defaultMaxNew} when {@code --max-new-tokens} is unset.
+   */
+  static GenerationOptions options(Args args, int defaultMaxNew) {
     // Checked here, not by the library's builder, so that every bad value is a usage error (exit
     // 2).
-    int maxNew = args.integer("max-new-tokens", 64);
+    int maxNew = args.integer("max-new-tokens", defaultMaxNew);
     if (maxNew < 1) {
       throw new UsageException("ringmoe generate: --max-new-tokens must be >= 1, was " + maxNew);
     }

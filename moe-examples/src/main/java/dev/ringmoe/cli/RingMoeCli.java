@@ -1,5 +1,6 @@
 package dev.ringmoe.cli;
 
+import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.PrintStream;
 import java.nio.channels.ClosedByInterruptException;
@@ -33,6 +34,8 @@ public final class RingMoeCli {
     for (Command c :
         new Command[] {
           new GenerateCommand(),
+          new ChatCommand(),
+          new InfoCommand(),
           new LogitsCommand(),
           new SynthCommand(),
           new DemoCommand(),
@@ -40,7 +43,8 @@ public final class RingMoeCli {
           new TraceCommand(),
           new TrainHashCommand(),
           new EvalHashCommand(),
-          new PerplexityCommand()
+          new PerplexityCommand(),
+          new VersionCommand()
         }) {
       COMMANDS.put(c.name(), c);
     }
@@ -61,7 +65,7 @@ public final class RingMoeCli {
             e.printStackTrace(err);
           }
         });
-    System.exit(run(argv, System.out, err, debug));
+    System.exit(run(argv, System.in, System.out, err, debug));
   }
 
   /** Whether {@code RINGMOE_LOG_LEVEL} asks for debug output, stack traces included. */
@@ -76,7 +80,7 @@ public final class RingMoeCli {
    * RINGMOE_LOG_LEVEL=debug}.
    */
   public static int run(String[] argv, PrintStream out, PrintStream err) {
-    return run(argv, out, err, debugFromEnvironment());
+    return run(argv, System.in, out, err, debugFromEnvironment());
   }
 
   /**
@@ -84,6 +88,16 @@ public final class RingMoeCli {
    * failure.
    */
   static int run(String[] argv, PrintStream out, PrintStream err, boolean debug) {
+    return run(argv, System.in, out, err, debug);
+  }
+
+  /**
+   * As {@link #run(String[], PrintStream, PrintStream, boolean)}, reading input from {@code in}.
+   */
+  static int run(String[] argv, InputStream in, PrintStream out, PrintStream err, boolean debug) {
+    if (argv.length > 0 && argv[0].equals("--version")) {
+      argv = new String[] {"version"};
+    }
     if (argv.length == 0
         || argv[0].equals("--help")
         || argv[0].equals("-h")
@@ -110,7 +124,7 @@ public final class RingMoeCli {
     try {
       Set<String> flags = new HashSet<>(command.flags());
       Args args = Args.parse("ringmoe " + command.name(), argv, 1, command.valuedOptions(), flags);
-      return command.run(args, out, err);
+      return command.run(args, in, out, err);
     } catch (UsageException e) {
       err.println(oneLine(e.getMessage()));
       if (debug) {

@@ -55,6 +55,21 @@ record CliRun(int status, String out, String err) {
     return run(false, argv);
   }
 
+  /** As {@link #run(String...)} with {@code input} (UTF-8) as standard input. */
+  static CliRun runWithInput(String input, String... argv) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status =
+        RingMoeCli.run(
+            argv,
+            new java.io.ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            false);
+    return new CliRun(
+        status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
   /**
    * With {@code debug}, as if {@code RINGMOE_LOG_LEVEL=debug}: refusals print their stack traces.
    */

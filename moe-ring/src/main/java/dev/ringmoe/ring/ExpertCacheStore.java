@@ -89,9 +89,7 @@ public final class ExpertCacheStore implements WeightStore {
     this.host = new HostReservation(config, options, reader.stagingBytes());
     long staging = host.bytes();
     this.expertBytes = type.width() * config.expertParameters();
-    this.residentBytes =
-        type.width() * config.globalParameters()
-            + SectionPlan.residentDenseBytes(config, type.width());
+    this.residentBytes = residentBytes(config, type);
     long total = 0;
     for (int l = 0; l < config.layers(); l++) {
       total += config.manifest().experts(l);
@@ -111,7 +109,7 @@ public final class ExpertCacheStore implements WeightStore {
                   + " is %s (embedding, LM head and every layer's attention and router, %s, plus one expert, %s,"
                   + " plus %s)",
               ByteSizes.format(budget),
-              ByteSizes.format(residentBytes + staging + expertBytes),
+              ByteSizes.format(minimumBudget(config, type, staging)),
               ByteSizes.format(residentBytes),
               ByteSizes.format(expertBytes),
               host.describe()));
@@ -155,6 +153,27 @@ public final class ExpertCacheStore implements WeightStore {
         total,
         ByteSizes.format(residentBytes),
         ByteSizes.format(budget));
+  }
+
+  /**
+   * The smallest budget an expert cache accepts when {@code reservedBytes} of it go to other things
+   * first (the KV cache, direct I/O's staging area): the resident weights (embedding, LM head,
+   * every layer's dense section) plus one expert slot. A budget one byte smaller is refused.
+   *
+   * @param type the dtype weights are held in ({@link Tensors#weightType})
+   * @param reservedBytes bytes of the budget that are not weights, &gt;= 0
+   * @return bytes
+   */
+  public static long minimumBudget(ModelConfig config, DataType type, long reservedBytes) {
+    if (reservedBytes < 0) {
+      throw new IllegalArgumentException("reserved bytes must be >= 0, were " + reservedBytes);
+    }
+    return residentBytes(config, type) + reservedBytes + type.width() * config.expertParameters();
+  }
+
+  private static long residentBytes(ModelConfig config, DataType type) {
+    return type.width() * config.globalParameters()
+        + SectionPlan.residentDenseBytes(config, type.width());
   }
 
   /**

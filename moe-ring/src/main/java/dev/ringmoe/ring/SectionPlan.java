@@ -129,7 +129,7 @@ public final class SectionPlan {
     if (kB >= 1) {
       return new SectionPlan(config, type, budget, false, (int) Math.min(kB, layers));
     }
-    long minimum = Math.min(residentA + slotA, residentB + slotB);
+    long minimum = weightMinimum(config, type, 1);
     throw new IllegalArgumentException(
         String.format(
             Locale.ROOT,
@@ -140,6 +140,37 @@ public final class SectionPlan {
             ByteSizes.format(residentB),
             ByteSizes.format(slotB),
             besides));
+  }
+
+  /**
+   * The smallest budget {@link #plan} accepts for {@code slots} ring slots when {@code
+   * reservedBytes} of the budget go to other things first (the KV cache, direct I/O's staging
+   * area): the same arithmetic {@code plan} decides by, so a budget one byte smaller is refused.
+   * {@code slots} 0 (as many as fit) needs what one slot needs.
+   *
+   * @param type the dtype weights are held in ({@link Tensors#weightType})
+   * @param slots K &gt;= 0, capped at the number of layers as {@code plan} caps it
+   * @param reservedBytes bytes of the budget that are not weights, &gt;= 0
+   * @return bytes
+   */
+  public static long minimumBudget(
+      ModelConfig config, DataType type, int slots, long reservedBytes) {
+    if (slots < 0 || reservedBytes < 0) {
+      throw new IllegalArgumentException(
+          "slots and reserved bytes must be >= 0, were " + slots + " and " + reservedBytes);
+    }
+    return weightMinimum(config, type, Math.max(1, slots)) + reservedBytes;
+  }
+
+  /** The weights' share of the smallest budget for K slots: the cheaper of the two layouts. */
+  private static long weightMinimum(ModelConfig config, DataType type, int slots) {
+    long width = type.width();
+    int k = Math.min(slots, config.layers());
+    long global = width * config.globalParameters();
+    long dense = width * config.denseLayerParameters();
+    long experts = width * config.experts() * config.expertParameters();
+    long residentA = global + residentDenseBytes(config, (int) width);
+    return Math.min(residentA + k * experts, global + k * (dense + experts));
   }
 
   public ModelConfig config() {
