@@ -4,10 +4,11 @@ import com.google.common.base.Preconditions;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.checkpoint.Storage;
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.generate.GenerationLoop;
 import dev.ringmoe.generate.GenerationOptions;
 import dev.ringmoe.generate.GenerationResult;
-import dev.ringmoe.generate.Sampler;
 import dev.ringmoe.generate.TokenListener;
+import dev.ringmoe.generate.TokenStream;
 import dev.ringmoe.model.Decoder;
 import dev.ringmoe.model.ExpertPredictor;
 import dev.ringmoe.model.KvCache;
@@ -130,10 +131,12 @@ public final class MoeModel implements TokenGenerator {
 
   /**
    * Prefills {@code promptIds} in one forward pass, then decodes incrementally with the KV cache
-   * until EOS (if the options say so), {@code maxNewTokens} or the model's maximum positions: at
-   * most {@code max_position_embeddings - promptIds.length + 1} tokens are generated (the last one
-   * is not run through the model), whatever {@code maxNewTokens} says, and memory grows with the
-   * tokens actually generated.
+   * until EOS (if the options say so), {@code maxNewTokens}, the model's maximum positions, a stop
+   * sequence or a cancellation by the listener ({@link
+   * dev.ringmoe.generate.GenerationCancelledException}): at most {@code max_position_embeddings -
+   * promptIds.length + 1} tokens are generated (the last one is not run through the model),
+   * whatever {@code maxNewTokens} says, and memory grows with the tokens actually generated. The
+   * repetition penalty counts the prompt's ids.
    *
    * @throws IllegalArgumentException if the prompt is empty, longer than the model's maximum
    *     positions, or holds an id outside the vocabulary (checked also when {@code maxNewTokens} is
@@ -146,83 +149,66 @@ public final class MoeModel implements TokenGenerator {
     checkIds(promptIds, "the prompt");
     Preconditions.checkNotNull(options, "options");
     Preconditions.checkNotNull(listener, "listener");
-    Sampler sampler = new Sampler(options);
-    // The prompt is the decoder's context, so that the first generated word keeps its leading
-    // space.
-    Tokenizer.StreamingDecoder text =
-        tokenizer == null ? null : tokenizer.newStreamingDecoder(promptIds);
-    StringBuilder generatedText = new StringBuilder();
-    // Never sized by maxNewTokens (Integer.MAX_VALUE is a valid "no limit"): grown as tokens come,
-    // up to the most
-    // the model's positions allow.
-    long limit =
-        Math.min(options.maxNewTokens(), (long) decoder.maxPositions() - promptIds.length + 1);
-    int[] generated = new int[(int) Math.min(limit, 64)];
-    int count = 0;
-    GenerationResult.StopReason reason = GenerationResult.StopReason.MAX_NEW_TOKENS;
     KvCache cache = decoder.newCache();
-    long prefillNanos = 0;
-    long decodeStart = 0;
-    if (options.maxNewTokens() > 0) {
-      long start = System.nanoTime();
-      float[] logits = decoder.forward(promptIds, cache, false);
-      prefillNanos = System.nanoTime() - start;
-      decodeStart = System.nanoTime();
-      while (true) {
-        int next = sampler.next(logits);
-        if (count == generated.length) {
-          generated = Arrays.copyOf(generated, (int) Math.min(limit, 2L * generated.length));
-        }
-        generated[count++] = next;
-        boolean last =
-            options.stopAtEos() && isEos(next)
-                || count == options.maxNewTokens()
-                || cache.length() == cache.maxPositions();
-        String piece = "";
-        if (text != null) {
-          // A padded vocabulary (vocab_size above the tokenizer's, as Qwen's checkpoints have) can
-          // sample an id
-          // that has no text: it adds none.
-          if (next < tokenizer.vocabSize()) {
-            piece = text.next(next);
+    GenerationLoop.Model forward =
+        new GenerationLoop.Model() {
+          @Override
+          public float[] prefill() {
+            return decoder.forward(promptIds, cache, false);
           }
-          if (last) {
-            piece += text.flush(); // what the decoder still holds back (an unfinished run of byte
-            // tokens)
+
+          @Override
+          public float[] next(int token) {
+            return decoder.forward(new int[] {token}, cache, false);
           }
-        }
-        generatedText.append(piece);
-        listener.onToken(next, piece);
-        if (options.stopAtEos() && isEos(next)) {
-          reason = GenerationResult.StopReason.EOS;
-          break;
-        }
-        if (count == options.maxNewTokens()) {
-          break;
-        }
-        if (cache.length() == cache.maxPositions()) {
-          reason = GenerationResult.StopReason.MAX_POSITIONS;
-          break;
-        }
-        logits = decoder.forward(new int[] {next}, cache, false);
-      }
-    }
-    long decodeNanos = count > 0 ? System.nanoTime() - decodeStart : 0;
+
+          @Override
+          public boolean full() {
+            return cache.length() == cache.maxPositions();
+          }
+        };
     GenerationResult result =
-        new GenerationResult(
-            promptIds,
-            Arrays.copyOf(generated, count),
-            generatedText.toString(),
-            reason,
-            prefillNanos,
-            decodeNanos);
+        GenerationLoop.run(
+            promptIds, promptIds, options, forward, this::isEos, textDecoder(promptIds), listener);
     LOG.debug(
         "generated {} tokens ({}): prefill {} tok/s, decode {} tok/s",
-        count,
-        reason,
+        result.generatedIds().length,
+        result.stopReason(),
         String.format("%.1f", result.prefillTokensPerSecond()),
         String.format("%.1f", result.decodeTokensPerSecond()));
     return result;
+  }
+
+  /**
+   * Encodes {@code prompt} with the checkpoint's tokenizer and streams the generation; see {@link
+   * TokenGenerator#stream(int[], GenerationOptions)}.
+   */
+  public TokenStream stream(String prompt, GenerationOptions options) throws TokenizerException {
+    checkOpen();
+    return stream(tokenizer().encode(prompt), options);
+  }
+
+  /** The generated text's decoder, or null without a tokenizer. */
+  private GenerationLoop.TextDecoder textDecoder(int[] promptIds) {
+    if (tokenizer == null) {
+      return null;
+    }
+    // The prompt is the decoder's context, so that the first generated word keeps its leading
+    // space.
+    Tokenizer.StreamingDecoder text = tokenizer.newStreamingDecoder(promptIds);
+    return new GenerationLoop.TextDecoder() {
+      @Override
+      public String next(int tokenId) {
+        // A padded vocabulary (vocab_size above the tokenizer's, as Qwen's checkpoints have) can
+        // sample an id that has no text: it adds none.
+        return tokenId < tokenizer.vocabSize() ? text.next(tokenId) : "";
+      }
+
+      @Override
+      public String flush() {
+        return text.flush();
+      }
+    };
   }
 
   private boolean isEos(int id) {

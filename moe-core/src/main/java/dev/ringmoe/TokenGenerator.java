@@ -3,6 +3,7 @@ package dev.ringmoe;
 import dev.ringmoe.generate.GenerationOptions;
 import dev.ringmoe.generate.GenerationResult;
 import dev.ringmoe.generate.TokenListener;
+import dev.ringmoe.generate.TokenStream;
 import java.util.Optional;
 
 /**
@@ -22,6 +23,17 @@ public interface TokenGenerator extends AutoCloseable {
   /** As {@link #generate(int[], GenerationOptions, TokenListener)} without a listener. */
   default GenerationResult generate(int[] promptIds, GenerationOptions options) {
     return generate(promptIds, options, TokenListener.NONE);
+  }
+
+  /**
+   * Starts generating after {@code promptIds} on a new daemon thread ({@code ringmoe-stream-N}) and
+   * returns the tokens to pull as they come; see {@link TokenStream} for cancelling and failures.
+   * The ids and options are checked as {@link #generate} checks them, but the failure surfaces from
+   * the stream's {@link TokenStream#hasNext()}. Close the stream before the next call on this
+   * generator (calls are serialised: the next one waits until the stream's generation ends).
+   */
+  default TokenStream stream(int[] promptIds, GenerationOptions options) {
+    return new ThreadedTokenStream(listener -> generate(promptIds, options, listener));
   }
 
   /** What the streaming store moved and waited for; empty when the weights are resident. */

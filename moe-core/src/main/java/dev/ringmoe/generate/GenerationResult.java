@@ -17,7 +17,18 @@ public final class GenerationResult {
      * The model's maximum sequence length ({@code max_position_embeddings}) was reached: the last
      * generated token ends the sequence and was not run through the model.
      */
-    MAX_POSITIONS
+    MAX_POSITIONS,
+    /**
+     * The decoded text produced one of the options' stop sequences ({@link
+     * GenerationOptions#stop()}); the text ends before it, the ids include the token(s) that
+     * completed it.
+     */
+    STOP_SEQUENCE,
+    /**
+     * The caller cancelled the generation: a {@link TokenStream} was closed, or the listener threw
+     * {@link GenerationCancelledException}.
+     */
+    CANCELLED
   }
 
   private final int[] promptIds;
@@ -46,7 +57,10 @@ public final class GenerationResult {
     return promptIds.clone();
   }
 
-  /** Generated token ids, EOS included when it ended the generation. */
+  /**
+   * Generated token ids, EOS included when it ended the generation, and the token(s) that completed
+   * a stop sequence included when one did (their text is not in {@link #text()}).
+   */
   public int[] generatedIds() {
     return generatedIds.clone();
   }

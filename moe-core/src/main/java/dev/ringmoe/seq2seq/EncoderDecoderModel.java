@@ -3,9 +3,9 @@ package dev.ringmoe.seq2seq;
 import com.google.common.base.Preconditions;
 import dev.ringmoe.checkpoint.Checkpoint;
 import dev.ringmoe.config.ModelConfig;
+import dev.ringmoe.generate.GenerationLoop;
 import dev.ringmoe.generate.GenerationOptions;
 import dev.ringmoe.generate.GenerationResult;
-import dev.ringmoe.generate.Sampler;
 import dev.ringmoe.generate.TokenListener;
 import dev.ringmoe.model.ResidentWeightStore;
 import dev.ringmoe.model.RoutingListener;
@@ -217,10 +217,12 @@ public final class EncoderDecoderModel implements dev.ringmoe.TokenGenerator {
   /**
    * Encodes {@code encoderIds}, runs {@code decoderPrefix} (which should start with {@code
    * decoder_start_token_id}) in one decoder pass, then samples one token per step through the
-   * decoder's caches until EOS (if {@code options.stopAtEos()}) or {@code maxNewTokens}, telling
-   * {@code listener} each token as it comes (with empty text). The result's prompt is the encoder
-   * input (its prefill time is the encoder pass plus the decoder prefix's), its generated ids
-   * follow the decoder prefix, and its text is empty (no detokenising here).
+   * decoder's caches until EOS (if {@code options.stopAtEos()}), {@code maxNewTokens}, the
+   * decoder's positions or a cancellation by the listener, telling {@code listener} each token as
+   * it comes (with empty text). The result's prompt is the encoder input (its prefill time is the
+   * encoder pass plus the decoder prefix's), its generated ids follow the decoder prefix, and its
+   * text is empty (no detokenising here, so stop sequences never match). The repetition penalty
+   * counts the decoder prefix's ids, as Hugging Face's does.
    *
    * @throws IllegalArgumentException for empty id arrays or ids outside the vocabulary
    */
@@ -229,46 +231,37 @@ public final class EncoderDecoderModel implements dev.ringmoe.TokenGenerator {
     checkOpen();
     Preconditions.checkNotNull(options, "options");
     Preconditions.checkNotNull(listener, "listener");
-    Sampler sampler = new Sampler(options);
     long start = System.nanoTime();
-    DecoderState state = forward.newState(forward.encode(encoderIds));
-    int[] generated = new int[Math.min(options.maxNewTokens(), 64)];
-    int count = 0;
-    GenerationResult.StopReason reason = GenerationResult.StopReason.MAX_NEW_TOKENS;
-    long prefill = 0;
-    long decodeStart = 0;
-    if (options.maxNewTokens() > 0) {
-      float[] logits = forward.decode(state, decoderPrefix, false);
-      prefill = System.nanoTime() - start;
-      decodeStart = System.nanoTime();
-      while (true) {
-        int next = sampler.next(logits);
-        if (count == generated.length) {
-          generated = Arrays.copyOf(generated, (int) Math.min(options.maxNewTokens(), 2L * count));
-        }
-        generated[count++] = next;
-        listener.onToken(next, "");
-        if (options.stopAtEos() && isEos(next)) {
-          reason = GenerationResult.StopReason.EOS;
-          break;
-        }
-        if (count == options.maxNewTokens()) {
-          break;
-        }
-        if (state.length() >= forward.maxDecoderPositions()) {
-          reason = GenerationResult.StopReason.MAX_POSITIONS;
-          break;
-        }
-        logits = forward.decode(state, new int[] {next}, false);
-      }
-    }
+    EncoderOutput encoded = forward.encode(encoderIds);
+    long encodeNanos = System.nanoTime() - start;
+    DecoderState state = forward.newState(encoded);
+    GenerationLoop.Model model =
+        new GenerationLoop.Model() {
+          @Override
+          public float[] prefill() {
+            return forward.decode(state, decoderPrefix, false);
+          }
+
+          @Override
+          public float[] next(int token) {
+            return forward.decode(state, new int[] {token}, false);
+          }
+
+          @Override
+          public boolean full() {
+            return state.length() >= forward.maxDecoderPositions();
+          }
+        };
+    GenerationResult r =
+        GenerationLoop.run(encoderIds, decoderPrefix, options, model, this::isEos, null, listener);
+    // The encoder pass belongs to prefill.
     return new GenerationResult(
-        encoderIds,
-        Arrays.copyOf(generated, count),
-        "",
-        reason,
-        prefill,
-        count > 0 ? System.nanoTime() - decodeStart : 0);
+        r.promptIds(),
+        r.generatedIds(),
+        r.text(),
+        r.stopReason(),
+        r.prefillNanos() + (options.maxNewTokens() > 0 ? encodeNanos : 0),
+        r.decodeNanos());
   }
 
   private boolean isEos(int id) {
