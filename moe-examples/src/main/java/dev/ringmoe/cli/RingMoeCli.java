@@ -40,7 +40,8 @@ public final class RingMoeCli {
           new TraceCommand(),
           new TrainHashCommand(),
           new EvalHashCommand(),
-          new PerplexityCommand()
+          new PerplexityCommand(),
+          new ServeCommand()
         }) {
       COMMANDS.put(c.name(), c);
     }
