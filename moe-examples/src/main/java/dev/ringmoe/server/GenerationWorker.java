@@ -33,6 +33,7 @@ final class GenerationWorker implements AutoCloseable {
   private volatile Optional<RingStats> ringStats;
   // Tests hold the worker before it takes the next job, to fill the queue deterministically.
   private volatile CountDownLatch hold;
+  private volatile CountDownLatch held;
 
   GenerationWorker(MoeModel model, int capacity, Metrics metrics) {
     this.model = model;
@@ -76,9 +77,15 @@ final class GenerationWorker implements AutoCloseable {
     return ringStats;
   }
 
-  /** Test hook: the worker waits for {@code latch} before taking each next job. */
-  void holdBeforeNextJob(CountDownLatch latch) {
-    hold = latch;
+  /**
+   * Test hook: the worker waits for {@code release} before it takes its next job; returns once it
+   * waits there (so that every request sent afterwards stays in the queue until released).
+   */
+  void holdBeforeNextJob(CountDownLatch release) throws InterruptedException {
+    CountDownLatch waiting = new CountDownLatch(1);
+    held = waiting;
+    hold = release;
+    waiting.await();
   }
 
   private void run() {
@@ -86,6 +93,7 @@ final class GenerationWorker implements AutoCloseable {
       while (!stopping) {
         CountDownLatch h = hold;
         if (h != null) {
+          held.countDown();
           h.await();
           hold = null;
         }

@@ -88,8 +88,9 @@ public final class OpenAiServer implements AutoCloseable {
               config.jsonMapper(new GsonJsonMapper());
               config.jetty.host = options.host();
               config.jetty.port = options.port();
-              config.requestLogger.http(
-                  (ctx, ms) -> metrics.request(ctx.path(), ctx.status().getCode()));
+              // After the endpoint and error handlers, before the response is written: a client
+              // that got its answer finds it counted.
+              config.routes.after(ctx -> metrics.request(ctx.path(), ctx.status().getCode()));
               config.routes.get("/health", this::health);
               config.routes.get("/metrics", this::metrics);
               config.routes.get("/v1/models", this::models);
@@ -108,7 +109,8 @@ public final class OpenAiServer implements AutoCloseable {
               config.routes.error(
                   404,
                   ctx -> {
-                    if (ctx.result() == null) { // a route that exists set its own 404 body
+                    String type = ctx.res().getContentType();
+                    if (type == null || !type.startsWith(JSON)) { // not one of our own 404s
                       error(
                           ctx,
                           new ApiException(
@@ -201,7 +203,7 @@ public final class OpenAiServer implements AutoCloseable {
   }
 
   /** Test hook: the worker waits for {@code latch} before it takes each next job. */
-  void holdWorker(CountDownLatch latch) {
+  void holdWorker(CountDownLatch latch) throws InterruptedException {
     worker.holdBeforeNextJob(latch);
   }
 

@@ -78,7 +78,16 @@ final class ServerFixture implements AutoCloseable {
 
   /** Serves {@code dir} (its chat template if it has one) with a queue of {@code queue}. */
   static ServerFixture start(Path dir, int queue) throws IOException {
-    MoeModel model = MoeModel.builder().checkpoint(dir).requireTokenizer(true).build();
+    return start(dir, queue, false);
+  }
+
+  /**
+   * As {@link #start(Path, int)}; with {@code ring} the served model streams its weights through a
+   * device budget of half their size (the reference stays resident).
+   */
+  static ServerFixture start(Path dir, int queue, boolean ring) throws IOException {
+    MoeModel.Builder b = MoeModel.builder().checkpoint(dir).requireTokenizer(true);
+    MoeModel model = (ring ? b.deviceMemory(1_250_000) : b).build();
     MoeModel reference = MoeModel.builder().checkpoint(dir).requireTokenizer(true).build();
     OpenAiServer server =
         OpenAiServer.start(
