@@ -66,17 +66,26 @@ final class ServeCommand implements Command {
       throw e;
     }
     Thread hook = new Thread(server::close, "ringmoe-serve-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
-    out.println(
-        "ringmoe serve: "
-            + server.modelName()
-            + " on "
-            + server.url()
-            + " (OpenAI API under /v1; "
-            + (template == null ? "no chat template" : "chat template " + template.origin())
-            + "); Ctrl-C stops");
-    out.flush();
-    server.awaitClose();
+    try {
+      Runtime.getRuntime().addShutdownHook(hook); // Ctrl-C, SIGTERM: a graceful stop
+      out.println(
+          "ringmoe serve: "
+              + server.modelName()
+              + " on "
+              + server.url()
+              + " (OpenAI API under /v1; "
+              + (template == null ? "no chat template" : "chat template " + template.origin())
+              + "); Ctrl-C stops");
+      out.flush();
+      server.awaitClose();
+    } finally {
+      server.close(); // also when this thread is interrupted
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running or has run
+      }
+    }
     return 0;
   }
 
