@@ -1,8 +1,12 @@
 package dev.ringmoe.chat;
 
+import dev.ringmoe.chat.jinja.JinjaException;
+import dev.ringmoe.chat.jinja.Template;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,14 +29,23 @@ import java.util.Optional;
  */
 public final class ChatTemplate {
 
+  private static final java.util.Set<String> RESERVED =
+      java.util.Set.of("messages", "tools", "documents", "add_generation_prompt");
+
   private final String source;
   private final String origin;
+  private final Template template;
   private final Map<String, Object> specialTokens;
   private final Clock clock;
 
   private ChatTemplate(
-      String source, String origin, Map<String, Object> specialTokens, Clock clock) {
+      String source,
+      String origin,
+      Template template,
+      Map<String, Object> specialTokens,
+      Clock clock) {
     this.source = source;
+    this.template = template;
     this.origin = origin;
     this.specialTokens = specialTokens;
     this.clock = clock;
@@ -70,7 +83,13 @@ public final class ChatTemplate {
     @SuppressWarnings("unchecked")
     Map<String, Object> tokens =
         (Map<String, Object>) Values.deepCopy(specialTokens == null ? Map.of() : specialTokens);
-    return new ChatTemplate(source, origin, tokens, Clock.systemDefaultZone());
+    Template t;
+    try {
+      t = Template.parse(source);
+    } catch (JinjaException e) {
+      throw new ChatTemplateException(origin, e.getMessage(), false, e);
+    }
+    return new ChatTemplate(source, origin, t, tokens, Clock.systemDefaultZone());
   }
 
   /**
@@ -78,7 +97,8 @@ public final class ChatTemplate {
    * @return a copy of this template using that clock
    */
   public ChatTemplate withClock(Clock clock) {
-    return new ChatTemplate(source, origin, specialTokens, Objects.requireNonNull(clock, "clock"));
+    return new ChatTemplate(
+        source, origin, template, specialTokens, Objects.requireNonNull(clock, "clock"));
   }
 
   /**
@@ -96,16 +116,43 @@ public final class ChatTemplate {
    * @param tools tool (function) definitions as JSON-like maps, or null for none
    * @param addGenerationPrompt whether to end with the assistant turn's opening
    * @param extraVariables further template variables (for example {@code enable_thinking}); they
-   *     override the special tokens and the standard variables of the same name
+   *     override the special tokens of the same name
    * @return the rendered prompt
    * @throws ChatTemplateException if the template raises or fails
+   * @throws IllegalArgumentException if {@code extraVariables} names {@code messages}, {@code
+   *     tools}, {@code documents} or {@code add_generation_prompt} (transformers refuses that too),
+   *     or a value is not JSON-like
    */
   public String render(
       List<ChatMessage> messages,
       List<Map<String, ?>> tools,
       boolean addGenerationPrompt,
       Map<String, ?> extraVariables) {
-    throw new UnsupportedOperationException("not yet");
+    Objects.requireNonNull(messages, "messages");
+    Map<String, Object> vars = new HashMap<>(specialTokens);
+    if (extraVariables != null) {
+      for (Map.Entry<String, ?> e : extraVariables.entrySet()) {
+        if (RESERVED.contains(e.getKey())) {
+          throw new IllegalArgumentException(
+              "extra chat template variable '" + e.getKey() + "' would replace a standard one");
+        }
+        vars.put(e.getKey(), Values.deepCopy(e.getValue()));
+      }
+    }
+    List<Object> msgs = new ArrayList<>(messages.size());
+    for (ChatMessage m : messages) {
+      msgs.add(m.fields());
+    }
+    vars.put("messages", msgs);
+    vars.put("tools", tools == null ? null : Values.deepCopy(tools));
+    vars.put("documents", null);
+    vars.put("add_generation_prompt", addGenerationPrompt);
+    try {
+      return template.render(vars, clock);
+    } catch (JinjaException e) {
+      boolean raised = e.kind() == JinjaException.Kind.RAISED;
+      throw new ChatTemplateException(origin, e.getMessage(), raised, e);
+    }
   }
 
   /**

@@ -5,9 +5,13 @@ import java.util.List;
 
 /**
  * How to pick each next token and when to stop. Greedy by default; sampling when a temperature
- * above zero is set, optionally restricted to the {@code topK} most likely tokens and to the
- * smallest set whose probability reaches {@code topP} (Hugging Face's order: temperature, then
- * top-k, then top-p). Sampling is reproducible for a given seed.
+ * above zero is set, optionally restricted to the {@code topK} most likely tokens, to the smallest
+ * set whose probability reaches {@code topP} and to the tokens at least {@code minP} times as
+ * likely as the most likely one (Hugging Face's order: temperature, top-k, top-p, min-p). The
+ * repetition, presence and frequency penalties change the logits before either greedy or sampling
+ * sees them (see {@link Sampler} for the order and formulas). Generation stops at EOS, {@code
+ * maxNewTokens}, the model's positions or a {@linkplain Builder#stop(List) stop sequence}. Sampling
+ * is reproducible for a given seed.
  *
  * <p>Immutable and thread-safe.
  */

@@ -22,7 +22,8 @@ final class GenerateCommand implements Command {
   @Override
   public String usage() {
     return "Usage: ringmoe generate --model DIR --prompt TEXT [--max-new-tokens N]\n"
-        + "                        [--greedy | --temperature T [--top-k K] [--top-p P] [--seed S]]\n"
+        + "                        [--greedy | --temperature T [--top-k K] [--top-p P] [--min-p P] [--seed S]]\n"
+        + "                        [--stop TEXT] [--repetition-penalty P] [--presence-penalty P] [--frequency-penalty P]\n"
         + "                        [--device-memory SIZE|P% [--ring-slots K | --expert-cache] [--prefetch POLICY] [--direct-io]]\n"
         + "                        [--stats-json FILE]\n\n"
         + ModelOptions.USAGE
@@ -33,13 +34,30 @@ final class GenerateCommand implements Command {
         + "  --temperature T       sample with temperature T > 0\n"
         + "  --top-k K             sample among the K most likely tokens only\n"
         + "  --top-p P             sample from the smallest set of tokens whose probability reaches P\n"
-        + "  --seed S              seed of the sampler (default 0)\n";
+        + "  --min-p P             sample only among tokens at least P times as likely as the most likely one\n"
+        + "                        (after the temperature), P in [0, 1]\n"
+        + "  --seed S              seed of the sampler (default 0)\n"
+        + "  --stop TEXT           stop when the generated text produces TEXT (not printed); one stop string\n"
+        + "  --repetition-penalty P  divide (multiply, if negative) the logits of tokens already in the prompt or\n"
+        + "                        output by P > 0 (Hugging Face's; 1 = off, above 1 discourages repeats)\n"
+        + "  --presence-penalty P  subtract P in [-2, 2] from the logits of tokens already generated (OpenAI's)\n"
+        + "  --frequency-penalty P subtract P in [-2, 2] times each token's count so far (OpenAI's)\n";
   }
 
   @Override
   public Set<String> valuedOptions() {
     return ModelOptions.valuedWith(
-        "prompt", "max-new-tokens", "temperature", "top-k", "top-p", "seed");
+        "prompt",
+        "max-new-tokens",
+        "temperature",
+        "top-k",
+        "top-p",
+        "min-p",
+        "seed",
+        "stop",
+        "repetition-penalty",
+        "presence-penalty",
+        "frequency-penalty");
   }
 
   @Override
@@ -97,7 +115,11 @@ final class GenerateCommand implements Command {
     }
     GenerationOptions.Builder b = GenerationOptions.builder().maxNewTokens(maxNew);
     boolean sampling =
-        args.has("temperature") || args.has("top-k") || args.has("top-p") || args.has("seed");
+        args.has("temperature")
+            || args.has("top-k")
+            || args.has("top-p")
+            || args.has("min-p")
+            || args.has("seed");
     if (args.has("greedy") && sampling) {
       throw new UsageException(
           "ringmoe generate: --greedy cannot be combined with sampling options");
@@ -129,6 +151,28 @@ final class GenerateCommand implements Command {
       }
       b.topP(p);
     }
+    if (args.has("stop")) {
+      String stop = args.string("stop", "");
+      if (stop.isEmpty()) {
+        throw new UsageException("ringmoe generate: --stop needs a non-empty text");
+      }
+      b.stop(stop);
+    }
+    checked("min-p", args, b::minP);
+    checked("repetition-penalty", args, b::repetitionPenalty);
+    checked("presence-penalty", args, b::presencePenalty);
+    checked("frequency-penalty", args, b::frequencyPenalty);
     return b.seed(args.longValue("seed", 0)).build();
+  }
+
+  /** Sets a decimal option through the builder, whose refusal becomes a usage error. */
+  private static void checked(String option, Args args, java.util.function.DoubleConsumer setter) {
+    if (args.has(option)) {
+      try {
+        setter.accept(args.decimal(option, 0));
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("ringmoe generate: --" + option + ": " + e.getMessage());
+      }
+    }
   }
 }
