@@ -121,6 +121,93 @@ class OpenAiServerHttpTest {
   }
 
   @Test
+  void chatMessagesAreCheckedAndTheTemplatesRefusalIsABadRequest() throws Exception {
+    String head =
+        "{\"model\": \"" + ServerFixture.MODEL + "\", \"max_tokens\": 3, \"temperature\": 0, ";
+    JsonObject refused =
+        ServerFixture.error(
+            fixture.post(
+                "/v1/chat/completions",
+                head + "\"messages\": [{\"role\": \"assistant\", \"content\": \"hi\"}]}"),
+            400);
+    assertEquals("messages", refused.get("param").getAsString());
+    assertTrue(
+        refused
+            .get("message")
+            .getAsString()
+            .contains("Conversations must start with a system or user turn"),
+        "" + refused);
+    JsonObject image =
+        ServerFixture.error(
+            fixture.post(
+                "/v1/chat/completions",
+                head
+                    + "\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image_url\","
+                    + " \"image_url\": {\"url\": \"x\"}}]}]}"),
+            400);
+    assertEquals("messages[0].content[0].type", image.get("param").getAsString());
+    JsonObject role =
+        ServerFixture.error(
+            fixture.post(
+                "/v1/chat/completions",
+                head + "\"messages\": [{\"role\": \"wizard\", \"content\": \"hi\"}]}"),
+            400);
+    assertEquals("messages[0].role", role.get("param").getAsString());
+    // text parts and the developer role are what the template sees as a string and "system"
+    HttpResponse<String> parts =
+        fixture.post(
+            "/v1/chat/completions",
+            head
+                + "\"messages\": [{\"role\": \"developer\", \"content\": \"Be terse.\"},"
+                + " {\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"Hi \"},"
+                + " {\"type\": \"text\", \"text\": \"there\"}]}]}");
+    assertEquals(200, parts.statusCode(), parts.body());
+    String content =
+        JsonParser.parseString(parts.body())
+            .getAsJsonObject()
+            .getAsJsonArray("choices")
+            .get(0)
+            .getAsJsonObject()
+            .getAsJsonObject("message")
+            .get("content")
+            .getAsString();
+    assertEquals(
+        fixture.greedyChat(
+            List.of(
+                dev.ringmoe.chat.ChatMessage.system("Be terse."),
+                dev.ringmoe.chat.ChatMessage.user("Hi there")),
+            3),
+        content);
+  }
+
+  @Test
+  void chatWithoutATemplateIsABadRequestSayingSo() throws Exception {
+    try (ServerFixture plain =
+        ServerFixture.start(ServerFixture.synthesize(tmp.resolve("plain"), false), 1)) {
+      JsonObject e =
+          ServerFixture.error(
+              plain.post(
+                  "/v1/chat/completions",
+                  "{\"model\": \""
+                      + ServerFixture.MODEL
+                      + "\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"),
+              400);
+      assertEquals("model_has_no_chat_template", e.get("code").getAsString());
+      assertTrue(e.get("message").getAsString().contains("has no chat_template"), "" + e);
+      // completions still work
+      assertEquals(
+          200,
+          plain
+              .post(
+                  "/v1/completions",
+                  "{\"model\": \""
+                      + ServerFixture.MODEL
+                      + "\", \"prompt\": \"a\", \"max_tokens\": 2}")
+              .statusCode());
+    }
+  }
+
+  @Test
   void promptBeyondThePositionsIsContextLengthExceeded() throws Exception {
     StringBuilder ids = new StringBuilder();
     for (int i = 0; i < 1025; i++) {
