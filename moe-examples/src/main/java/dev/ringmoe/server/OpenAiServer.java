@@ -53,6 +53,9 @@ public final class OpenAiServer implements AutoCloseable {
    */
   static final long IDLE_TIMEOUT_MILLIS = 60 * 60 * 1000L;
 
+  /** Largest request body: a long conversation's JSON, far above any model's context. */
+  static final long MAX_REQUEST_BYTES = 16L << 20;
+
   private final MoeModel model;
   private final Options options;
   private final String modelName;
@@ -86,6 +89,7 @@ public final class OpenAiServer implements AutoCloseable {
               config.startup.showJavalinBanner = false;
               config.startup.showOldJavalinVersionWarning = false;
               config.jsonMapper(new GsonJsonMapper());
+              config.http.maxRequestSize = MAX_REQUEST_BYTES;
               config.jetty.host = options.host();
               config.jetty.port = options.port();
               // After the endpoint and error handlers, before the response is written: a client
@@ -267,6 +271,9 @@ public final class OpenAiServer implements AutoCloseable {
     if (!request.stream()) {
       Responses.Buffered out = new Responses.Buffered(header);
       run(new Job(request, out));
+      if (out.status() == 0) { // every path of the worker answers; this would be a bug
+        throw ApiException.internal("the request ended without a response");
+      }
       ctx.status(out.status()).contentType(JSON).result(out.body());
       return;
     }
