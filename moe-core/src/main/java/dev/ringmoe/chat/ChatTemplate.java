@@ -52,18 +52,19 @@ public final class ChatTemplate {
   }
 
   /**
-   * Reads a checkpoint's chat template: {@code tokenizer_config.json}'s {@code chat_template} (a
-   * string, or a list of {@code {name, template}} objects of which {@code default} is used), else
-   * {@code chat_template.jinja}; the special tokens ({@code bos_token}, {@code eos_token}, {@code
-   * unk_token}, {@code pad_token}, {@code sep_token}, {@code cls_token}, {@code mask_token}; a
-   * string or an AddedToken object {@code {"content": ...}}) from {@code tokenizer_config.json},
-   * falling back to {@code special_tokens_map.json}.
+   * Reads a checkpoint's chat template as transformers does: {@code chat_template.jinja} when the
+   * checkpoint has one (transformers gives that file priority), else {@code
+   * tokenizer_config.json}'s {@code chat_template} (a string, or a list of {@code {name, template}}
+   * objects of which {@code default} is used); the special tokens ({@code bos_token}, {@code
+   * eos_token}, {@code unk_token}, {@code sep_token}, {@code pad_token}, {@code cls_token}, {@code
+   * mask_token}; each a string or an AddedToken object {@code {"content": ...}}) from {@code
+   * tokenizer_config.json}, falling back to {@code special_tokens_map.json}.
    *
    * @param checkpointDir the checkpoint directory
    * @return the template, or empty when the checkpoint has none
    * @throws IOException if a file exists but cannot be read
    * @throws ChatTemplateException if a file is malformed (naming the file and the problem), or the
-   *     template does not parse
+   *     template does not parse or uses a construct the engine does not support
    */
   public static Optional<ChatTemplate> fromCheckpoint(Path checkpointDir) throws IOException {
     return CheckpointTemplates.load(checkpointDir);

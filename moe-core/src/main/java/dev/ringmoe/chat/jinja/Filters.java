@@ -149,7 +149,16 @@ final class Filters {
           java.util.Collections.reverse(out);
           return out;
         });
-    FILTERS.put("attr", (in, v, a, kw, l) -> in.getattr(v, Py.str(arg(a, kw, 0, "name", "")), l));
+    FILTERS.put(
+        "attr",
+        (in, v, a, kw, l) -> {
+          // Python getattr only, without the item fallback of '.'
+          String name = Py.str(arg(a, kw, 0, "name", ""));
+          if (v instanceof Map && Methods.bind(v, name) == null) {
+            return Undefined.attribute(v, name);
+          }
+          return in.getattr(v, name, l);
+        });
     FILTERS.put(
         "center",
         (in, v, a, kw, l) -> {
@@ -495,8 +504,23 @@ final class Filters {
     }
     if (v instanceof String s) {
       String t = s.strip().replace("_", "");
+      boolean negative = t.startsWith("-");
+      String digits = t.startsWith("+") || negative ? t.substring(1) : t;
+      String lower = digits.toLowerCase(Locale.ROOT);
+      int b = (int) base;
+      for (String[] pre : new String[][] {{"0x", "16"}, {"0o", "8"}, {"0b", "2"}}) {
+        int pb = Integer.parseInt(pre[1]);
+        if (lower.startsWith(pre[0]) && (b == pb || b == 0)) {
+          digits = digits.substring(2);
+          b = pb;
+        }
+      }
+      if (b == 0) {
+        b = 10;
+      }
       try {
-        return Long.parseLong(t.startsWith("+") ? t.substring(1) : t, (int) base);
+        long parsed = Long.parseLong(digits, b);
+        return negative ? -parsed : parsed;
       } catch (NumberFormatException e) {
         try {
           return (long) Double.parseDouble(t);

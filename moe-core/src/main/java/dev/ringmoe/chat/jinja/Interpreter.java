@@ -354,8 +354,8 @@ final class Interpreter {
       throw Py.typeError(
           line, "can only concatenate " + t + " (not \"" + Py.typeName(b) + "\") to " + t);
     }
-    if (op.equals("%") && a instanceof String) {
-      throw JinjaException.unsupported(line, "printf-style string formatting ('%')");
+    if (op.equals("%") && a instanceof String s) {
+      return format(s, b, line);
     }
     throw Py.typeError(
         line,
@@ -366,6 +366,49 @@ final class Interpreter {
             + "' and '"
             + Py.typeName(b)
             + "'");
+  }
+
+  /** Python's {@code str % args} for the conversions {@code %s %r %d %i %%}. */
+  private static String format(String f, Object args, int line) {
+    List<Object> vals = args instanceof Py.Tuple t ? new ArrayList<>(t) : List.of(args);
+    StringBuilder sb = new StringBuilder();
+    int next = 0;
+    for (int i = 0; i < f.length(); i++) {
+      char c = f.charAt(i);
+      if (c != '%') {
+        sb.append(c);
+        continue;
+      }
+      if (++i >= f.length()) {
+        throw JinjaException.runtime(line, "ValueError: incomplete format");
+      }
+      char conv = f.charAt(i);
+      if (conv == '%') {
+        sb.append('%');
+        continue;
+      }
+      if (next >= vals.size()) {
+        throw Py.typeError(line, "not enough arguments for format string");
+      }
+      Object v = vals.get(next++);
+      switch (conv) {
+        case 's' -> sb.append(Py.str(v));
+        case 'r' -> sb.append(Py.repr(v));
+        case 'd', 'i' -> {
+          if (!Py.isNumber(v)) {
+            throw Py.typeError(
+                line, "%" + conv + " format: a real number is required, not " + Py.typeName(v));
+          }
+          sb.append(v instanceof Double d ? (long) (double) d : Py.toLong(v));
+        }
+        default ->
+            throw JinjaException.unsupported(line, "string format conversion '%" + conv + "'");
+      }
+    }
+    if (next < vals.size()) {
+      throw Py.typeError(line, "not all arguments converted during string formatting");
+    }
+    return sb.toString();
   }
 
   private Object repeat(Object v, long n, int line) {

@@ -2,6 +2,8 @@ package dev.ringmoe.chat.jinja;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Splits template text into tokens the way Jinja's lexer does with {@code trim_blocks=True,
@@ -148,8 +150,44 @@ final class Lexer {
     }
   }
 
+  private static final Pattern RAW_BEGIN = Pattern.compile("\\s*raw\\s*(-?)%}");
+  private static final Pattern RAW_END = Pattern.compile("\\{%([-+]?)\\s*endraw\\s*([-+]?)%}");
+
+  /** {@code {% raw %}...{% endraw %}}: the content is text, tags inside it included. */
+  private boolean raw(int startLine) {
+    Matcher b = RAW_BEGIN.matcher(src).region(pos, src.length());
+    if (!b.lookingAt()) {
+      return false;
+    }
+    pos = b.end();
+    if (!b.group(1).isEmpty()) {
+      afterTag(true, false);
+    }
+    Matcher e = RAW_END.matcher(src).region(pos, src.length());
+    if (!e.find()) {
+      throw JinjaException.syntax(startLine, "'raw' is never closed (expected 'endraw')");
+    }
+    String text = src.substring(pos, e.start());
+    if (e.group(1).equals("-")) {
+      text = rstrip(text);
+    } else if (e.group(1).isEmpty()) {
+      int lp = text.lastIndexOf('\n') + 1;
+      if (lp > 0 && isBlank(text, lp)) {
+        text = text.substring(0, lp);
+      }
+    }
+    emitText(text);
+    line += count(src.substring(pos, e.end())) - count(text);
+    pos = e.end();
+    afterTag(e.group(2).equals("-"), e.group(2).isEmpty());
+    return true;
+  }
+
   private void tag(boolean block) {
     int startLine = line;
+    if (block && raw(startLine)) {
+      return;
+    }
     out.add(new Token(block ? Type.BLOCK_BEGIN : Type.VAR_BEGIN, block ? "{%" : "{{", line));
     String end = block ? "%}" : "}}";
     int depth = 0;

@@ -356,12 +356,12 @@ final class Methods {
         {
           List<Object> out = new ArrayList<>();
           m.forEach((k, v) -> out.add(new Py.Tuple(k, v)));
-          return out;
+          return new Py.View("dict_items", out);
         }
       case "keys":
-        return new ArrayList<Object>(m.keySet());
+        return new Py.View("dict_keys", new ArrayList<Object>(m.keySet()));
       case "values":
-        return new ArrayList<Object>(m.values());
+        return new Py.View("dict_values", new ArrayList<Object>(m.values()));
       case "get":
         {
           if (args.isEmpty()) {

@@ -481,8 +481,8 @@ final class Node {
           }
         }
       }
-      Object outerLoop = in.lookup("loop");
-      Loop loop = new Loop(items, outerLoop instanceof Loop l ? l.depth + 1 : 1);
+      // depth counts recursive-loop levels only, which this engine refuses: always 1
+      Loop loop = new Loop(items, 1);
       for (int i = 0; i < items.size(); i++) {
         in.tick(line);
         loop.index0 = i;

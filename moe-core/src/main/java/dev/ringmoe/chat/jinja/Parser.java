@@ -21,7 +21,6 @@ final class Parser {
   /** Jinja tags this engine does not implement (refused as unsupported, not as unknown). */
   private static final Set<String> UNSUPPORTED_TAGS =
       Set.of(
-          "raw",
           "include",
           "import",
           "from",
@@ -379,7 +378,10 @@ final class Parser {
         }
         comma = true;
         Type t = cur().type();
-        if (t == Type.VAR_END || t == Type.BLOCK_END || cur().isName("if") && !condExpr) {
+        if (t == Type.VAR_END
+            || t == Type.BLOCK_END
+            || cur().isOp(")")
+            || cur().isName("if") && !condExpr) {
           break;
         }
       }

@@ -1,7 +1,10 @@
 package dev.ringmoe.chat.jinja;
 
 import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.AbstractList;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +38,27 @@ final class Py {
     }
   }
 
+  /** A dict view ({@code dict_keys([...])}): a list that prints with its Python type name. */
+  static final class View extends AbstractList<Object> {
+    final String type;
+    private final List<Object> items;
+
+    View(String type, List<Object> items) {
+      this.type = type;
+      this.items = items;
+    }
+
+    @Override
+    public Object get(int i) {
+      return items.get(i);
+    }
+
+    @Override
+    public int size() {
+      return items.size();
+    }
+  }
+
   /** Something a template can call: a macro, a global function, a bound method. */
   interface Callable {
     Object call(Interpreter in, List<Object> args, Map<String, Object> kwargs, int line);
@@ -65,6 +89,9 @@ final class Py {
     }
     if (v instanceof Tuple) {
       return "tuple";
+    }
+    if (v instanceof View view) {
+      return view.type;
     }
     if (v instanceof List) {
       return "list";
@@ -165,6 +192,9 @@ final class Py {
       }
       return sb.append(t.size() == 1 ? ",)" : ")").toString();
     }
+    if (v instanceof View view) {
+      return view.type + "(" + repr(new ArrayList<>(view)) + ")";
+    }
     if (v instanceof List<?> l) {
       StringBuilder sb = new StringBuilder("[");
       for (int i = 0; i < l.size(); i++) {
@@ -225,7 +255,7 @@ final class Py {
     if (d == 0) {
       return (1 / d < 0) ? "-0.0" : "0.0";
     }
-    BigDecimal bd = new BigDecimal(Double.toString(Math.abs(d))).stripTrailingZeros();
+    BigDecimal bd = shortest(Math.abs(d));
     String digits = bd.unscaledValue().toString();
     int exp = digits.length() - 1 - bd.scale(); // decimal exponent of the first digit
     StringBuilder sb = new StringBuilder(d < 0 ? "-" : "");
@@ -241,6 +271,18 @@ final class Py {
       sci(sb, digits, exp);
     }
     return sb.toString();
+  }
+
+  /** The shortest decimal that reads back as {@code d} (nearest to it among equally short ones). */
+  private static BigDecimal shortest(double d) {
+    BigDecimal exact = new BigDecimal(d);
+    for (int p = 1; p < 17; p++) {
+      BigDecimal r = exact.round(new MathContext(p, RoundingMode.HALF_EVEN));
+      if (r.doubleValue() == d) {
+        return r.stripTrailingZeros();
+      }
+    }
+    return exact.round(new MathContext(17, RoundingMode.HALF_EVEN)).stripTrailingZeros();
   }
 
   private static void sci(StringBuilder sb, String digits, int exp) {
