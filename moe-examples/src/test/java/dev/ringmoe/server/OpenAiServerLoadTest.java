@@ -36,20 +36,16 @@ class OpenAiServerLoadTest {
 
   @TempDir static Path tmp;
   private static ServerFixture fixture;
-  private static boolean chat;
   private static final List<String> GREEDY = new ArrayList<>();
   private static final List<String> GREEDY_CHAT = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
     Path dir = ServerFixture.synthesize(tmp.resolve("model"), true);
-    chat = ServerFixture.templateOf(dir) != null;
     fixture = ServerFixture.start(dir, 16);
     for (String p : PROMPTS) {
       GREEDY.add(fixture.greedy(p, 4));
-      if (chat) {
-        GREEDY_CHAT.add(fixture.greedyChat(List.of(ChatMessage.user(p)), 4));
-      }
+      GREEDY_CHAT.add(fixture.greedyChat(List.of(ChatMessage.user(p)), 4));
     }
   }
 
@@ -71,7 +67,7 @@ class OpenAiServerLoadTest {
             + (greedy ? ", \"temperature\": 0" : ", \"temperature\": 0.8, \"seed\": " + i)
             + (i % 5 == 0 || i % 7 == 0 ? ", \"stream\": true" : "")
             + (i % 5 == 0 ? ", \"stream_options\": {\"include_usage\": true}" : "");
-    return chat && i % 2 == 1
+    return i % 2 == 1
         ? "{" + common + ", \"messages\": [{\"role\": \"user\", \"content\": \"" + prompt + "\"}]}"
         : "{" + common + ", \"prompt\": \"" + prompt + "\"}";
   }

@@ -98,16 +98,7 @@ final class ServerFixture implements AutoCloseable {
   }
 
   static ChatTemplate templateOf(Path dir) throws IOException {
-    try {
-      return ChatTemplate.fromCheckpoint(dir).orElse(null);
-    } catch (UnsupportedOperationException notYet) { // TEMPORARY until the chat branch lands
-      return Files.readString(dir.resolve("tokenizer_config.json")).contains("chat_template")
-          ? ChatTemplate.parse(
-              TEMPLATE,
-              "tokenizer_config.json",
-              java.util.Map.of("bos_token", "<s>", "eos_token", "</s>"))
-          : null;
-    }
+    return ChatTemplate.fromCheckpoint(dir).orElse(null);
   }
 
   String url(String path) {
