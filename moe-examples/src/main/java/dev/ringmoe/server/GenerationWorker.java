@@ -30,6 +30,7 @@ final class GenerationWorker implements AutoCloseable {
   private final Metrics metrics;
   private final Thread thread;
   private volatile boolean stopping;
+  private volatile TokenStream current;
   private volatile Optional<RingStats> ringStats;
   // Tests hold the worker before it takes the next job, to fill the queue deterministically.
   private volatile CountDownLatch hold;
@@ -116,6 +117,7 @@ final class GenerationWorker implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt(); // nobody else interrupts this thread; end it
     } finally {
+      stopping = true; // also if this thread ends unexpectedly: submit() refuses from now on
       for (Job job; (job = queue.poll()) != null; ) {
         refuse(job);
       }
@@ -140,12 +142,13 @@ final class GenerationWorker implements AutoCloseable {
           ApiException.badRequest(
               null, message.contains("positions") ? "context_length_exceeded" : null, message));
       return;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       LOG.error("could not start a generation", e);
       out.fail(ApiException.internal("the generation failed: " + describe(e)));
       metrics.generation("error", 0, 0);
       return;
     }
+    current = stream;
     int generated = 0;
     try {
       try {
@@ -154,6 +157,7 @@ final class GenerationWorker implements AutoCloseable {
           GeneratedToken token = stream.next();
           generated++;
           if (stopping) {
+            stream.close();
             break;
           }
           if (!token.text().isEmpty()) {
@@ -166,13 +170,12 @@ final class GenerationWorker implements AutoCloseable {
         metrics.generation("cancelled", request.promptLength(), generated);
         return;
       }
-      if (stopping) {
-        stream.close();
+      GenerationResult result = stream.result();
+      if (result.stopReason() == GenerationResult.StopReason.CANCELLED) { // only close() cancels
         metrics.generation("cancelled", request.promptLength(), generated);
         out.fail(ApiException.unavailable("the server is shutting down"));
         return;
       }
-      GenerationResult result = stream.result();
       String finish = finishReason(result.stopReason());
       int completion = result.generatedIds().length;
       metrics.generation(finish, request.promptLength(), completion);
@@ -181,12 +184,13 @@ final class GenerationWorker implements AutoCloseable {
       } catch (IOException clientGone) {
         LOG.debug("client went away before the end of its response", clientGone);
       }
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) { // an OutOfMemoryError fails this request, not the server
       LOG.error("generation failed after {} tokens", generated, e);
       stream.close();
       metrics.generation("error", request.promptLength(), generated);
       out.fail(ApiException.internal("the generation failed: " + describe(e)));
     } finally {
+      current = null;
       stream.close();
       ringStats = model.ringStats();
     }
@@ -217,6 +221,10 @@ final class GenerationWorker implements AutoCloseable {
   @Override
   public void close() {
     stopping = true;
+    TokenStream running = current;
+    if (running != null) {
+      running.close(); // cancels now rather than at the next token the worker reads
+    }
     CountDownLatch h = hold;
     if (h != null) {
       while (h.getCount() > 0) {

@@ -66,6 +66,7 @@ public final class OpenAiServer implements AutoCloseable {
   private final AtomicBoolean closing = new AtomicBoolean();
   private final CountDownLatch closed = new CountDownLatch(1);
   private final Javalin app;
+  private volatile int port; // kept: Jetty forgets it once stopped
 
   private OpenAiServer(MoeModel model, ChatTemplate template, Options options)
       throws TokenizerException {
@@ -148,6 +149,7 @@ public final class OpenAiServer implements AutoCloseable {
       server.worker.close();
       throw e;
     }
+    server.port = server.app.port();
     for (Connector c : server.app.jettyServer().server().getConnectors()) {
       if (c instanceof ServerConnector) {
         ((ServerConnector) c).setIdleTimeout(IDLE_TIMEOUT_MILLIS);
@@ -164,7 +166,7 @@ public final class OpenAiServer implements AutoCloseable {
 
   /** The bound port (the one chosen when {@link Options#port()} is 0). */
   public int port() {
-    return app.port();
+    return port;
   }
 
   /** {@code http://HOST:PORT}, the API under {@code /v1}. */

@@ -1,6 +1,7 @@
 package dev.ringmoe.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
@@ -337,6 +338,32 @@ class OpenAiServerHttpTest {
     assertTrue(
         cancelledTokens >= 1 && cancelledTokens < 1024 - promptTokens,
         "the cancelled generation stopped early: " + cancelledTokens + " tokens");
+  }
+
+  @Test
+  void closeAnswersTheQueuedRequestsWith503AndStopsListening() throws Exception {
+    try (ServerFixture closing =
+        ServerFixture.start(ServerFixture.synthesize(tmp.resolve("closing"), false), 2)) {
+      closing.server.holdWorker(new CountDownLatch(1)); // never released: close() must not wait
+      List<CompletableFuture<HttpResponse<String>>> queued = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        queued.add(
+            closing.http.sendAsync(
+                HttpRequest.newBuilder(URI.create(closing.url("/v1/completions")))
+                    .POST(HttpRequest.BodyPublishers.ofString(completion("")))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString()));
+      }
+      while (closing.server.queueDepth() < 2) {
+        Thread.sleep(5); // waits for the requests to arrive; no time is asserted
+      }
+      closing.server.close();
+      for (CompletableFuture<HttpResponse<String>> f : queued) {
+        JsonObject e = ServerFixture.error(f.get(), 503);
+        assertEquals("the server is shutting down", e.get("message").getAsString());
+      }
+      assertThrows(java.io.IOException.class, () -> closing.get("/health"));
+    }
   }
 
   @Test

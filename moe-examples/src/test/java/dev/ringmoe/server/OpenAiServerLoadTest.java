@@ -211,12 +211,14 @@ class OpenAiServerLoadTest {
         fixture.server.counters().generations("stop")
             + fixture.server.counters().generations("length"));
     assertEquals(0, fixture.server.counters().generations("error"));
-    // Generous bounds: a leak of one KV cache or token buffer per request would exceed them.
+    // Generous bounds, since the process's resident memory moves with malloc arenas and GC in a
+    // JVM shared with other tests (swings of 100 MB either way are seen); a leak of 100 KB of
+    // native or 200 KB of heap memory per request, or 1 MB of resident memory, would exceed them.
     assertTrue(heapAfter - heapBefore < 64L << 20, "heap grew by " + (heapAfter - heapBefore));
     assertTrue(
         nativeAfter - nativeBefore < 32L << 20, "native grew by " + (nativeAfter - nativeBefore));
     assertTrue(
-        physicalAfter - physicalBefore < 128L << 20,
+        physicalAfter - physicalBefore < 256L << 20,
         "physical grew by " + (physicalAfter - physicalBefore));
   }
 }
