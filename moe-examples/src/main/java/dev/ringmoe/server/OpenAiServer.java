@@ -13,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +54,9 @@ public final class OpenAiServer implements AutoCloseable {
    */
   static final long IDLE_TIMEOUT_MILLIS = 60 * 60 * 1000L;
 
+  /** How long stopping waits for responses still being written. */
+  static final long STOP_TIMEOUT_MILLIS = 5_000;
+
   /** Largest request body: a long conversation's JSON, far above any model's context. */
   static final long MAX_REQUEST_BYTES = 16L << 20;
 
@@ -91,6 +95,13 @@ public final class OpenAiServer implements AutoCloseable {
               config.startup.showOldJavalinVersionWarning = false;
               config.jsonMapper(new GsonJsonMapper());
               config.http.maxRequestSize = MAX_REQUEST_BYTES;
+              // Stopping waits for requests in flight (the 503s close() hands the queued ones) to
+              // be written, instead of cutting their connections.
+              config.jetty.modifyServer(
+                  server -> {
+                    server.setHandler(new GracefulHandler());
+                    server.setStopTimeout(STOP_TIMEOUT_MILLIS);
+                  });
               config.jetty.host = options.host();
               config.jetty.port = options.port();
               // After the endpoint and error handlers, before the response is written: a client
