@@ -111,11 +111,12 @@ final class ThreadedTokenStream implements TokenStream {
 
   @Override
   public GeneratedToken next() {
-    if (!hasNext()) {
-      throw new NoSuchElementException("the generation has ended");
-    }
+    // Held across hasNext() (the lock is reentrant): a close() cannot empty the buffer in between.
     lock.lock();
     try {
+      if (!hasNext()) {
+        throw new NoSuchElementException("the generation has ended");
+      }
       GeneratedToken token = buffer.poll();
       changed.signalAll();
       return token;

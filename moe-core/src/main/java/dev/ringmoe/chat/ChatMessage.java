@@ -61,7 +61,9 @@ public final class ChatMessage {
 
   /**
    * @param fields the message's fields; must hold a string {@code role}. Values may be null,
-   *     strings, numbers, booleans, lists and maps (nested freely); key order is kept
+   *     strings, numbers, booleans, lists and maps (nested freely); key order is kept. Numbers
+   *     become Python ints or floats as JSON text would: integral types, and other numbers whose
+   *     text is integral (BigDecimal "1", Gson's lazily parsed numbers), are ints; the rest floats
    * @return a message holding a deep, unmodifiable copy of the fields
    * @throws IllegalArgumentException if {@code role} is missing or not a string, or a value has
    *     another type

@@ -21,14 +21,21 @@ final class Values {
       return v;
     }
     if (v instanceof Number) {
+      // the engine knows Python's int and float only: Long and Double
       Number n = (Number) v;
-      if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
+      if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
         return n.longValue();
       }
-      if (v instanceof Float) {
+      if (v instanceof Double || v instanceof Float) {
         return n.doubleValue();
       }
-      return v;
+      // BigInteger, BigDecimal, Gson's LazilyParsedNumber: by their text, as Python's json reads
+      // it ("1" an int, "1.0" a float)
+      String text = n.toString();
+      if (text.matches("-?\\d{1,18}")) {
+        return Long.parseLong(text);
+      }
+      return n.doubleValue();
     }
     if (v instanceof Map) {
       Map<String, Object> m = new LinkedHashMap<>();

@@ -25,7 +25,9 @@ import java.util.Objects;
  * {@code tokenizer.json} (BPE with byte fallback; normalizer Prepend "▁" then Replace " " → "▁"; a
  * TemplateProcessing post-processor that puts {@code <s>} in front; decoder Replace "▁" → " ",
  * ByteFallback, Fuse, Strip one leading space), {@code tokenizer_config.json} ({@code
- * add_bos_token} true, {@code add_eos_token} false) and {@code special_tokens_map.json}.
+ * add_bos_token} true, {@code add_eos_token} false, and Mistral-Instruct's published "v1" {@code
+ * chat_template}, {@code <s> [INST] ... [/INST]} with an optional leading system message, so that
+ * chat works on synthesized models) and {@code special_tokens_map.json}.
  *
  * <p>Vocabulary, exactly {@code vocabSize} ids: {@code <unk>}=0, {@code <s>}=1, {@code </s>}=2, the
  * byte tokens {@code <0x00>}..{@code <0xFF>} = 3..258, then single characters ("▁", lower-case
@@ -57,6 +59,39 @@ public final class SyntheticTokenizer {
         "hi", "ri",
     "ro", "ic", "ne", "ea", "ra", "ce", "li", "ch", "ll", "be", "ma", "si", "om", "ur",
   };
+
+  /**
+   * The chat template of Mistral-7B-Instruct-v0.2 and later Mistral-Instruct repositories (the "v1"
+   * format): Mixtral-Instruct's {@code <s> [INST] ... [/INST]} turns with an optional leading
+   * system message merged into the first user turn.
+   */
+  private static final String CHAT_TEMPLATE =
+      "{%- if messages[0]['role'] == 'system' %}\n"
+          + "    {%- set system_message = messages[0]['content'] %}\n"
+          + "    {%- set loop_messages = messages[1:] %}\n"
+          + "{%- else %}\n"
+          + "    {%- set loop_messages = messages %}\n"
+          + "{%- endif %}\n"
+          + "\n"
+          + "{{- bos_token }}\n"
+          + "{%- for message in loop_messages %}\n"
+          + "    {%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}\n"
+          + "        {{- raise_exception('After the optional system message, conversation roles must"
+          + " alternate user/assistant/user/assistant/...') }}\n"
+          + "    {%- endif %}\n"
+          + "    {%- if message['role'] == 'user' %}\n"
+          + "        {%- if loop.first and system_message is defined %}\n"
+          + "            {{- ' [INST] ' + system_message + '\\n\\n' + message['content'] + ' [/INST]' }}\n"
+          + "        {%- else %}\n"
+          + "            {{- ' [INST] ' + message['content'] + ' [/INST]' }}\n"
+          + "        {%- endif %}\n"
+          + "    {%- elif message['role'] == 'assistant' %}\n"
+          + "        {{- ' ' + message['content'] + eos_token}}\n"
+          + "    {%- else %}\n"
+          + "        {{- raise_exception('Only user and assistant roles are supported, with the"
+          + " exception of an initial optional system message!') }}\n"
+          + "    {%- endif %}\n"
+          + "{%- endfor %}\n";
 
   private SyntheticTokenizer() {}
 
@@ -306,6 +341,7 @@ public final class SyntheticTokenizer {
     c.addProperty("model_max_length", 2048);
     c.addProperty("tokenizer_class", "LlamaTokenizer");
     c.add("sp_model_kwargs", new JsonObject());
+    c.addProperty("chat_template", CHAT_TEMPLATE);
     return c;
   }
 

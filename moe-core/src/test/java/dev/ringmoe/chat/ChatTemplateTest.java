@@ -275,6 +275,67 @@ class ChatTemplateTest {
   }
 
   @Test
+  void numbersKeepTheirJsonKind() {
+    Map<String, Object> args = new LinkedHashMap<>();
+    args.put("n", new com.google.gson.internal.LazilyParsedNumber("3"));
+    args.put("x", new java.math.BigDecimal("2.50"));
+    args.put("i", 7);
+    args.put("f", 1.0f);
+    ChatMessage m = ChatMessage.fromMap(Map.of("role", "user", "args", args));
+    assertEquals(
+        "{\"n\": 3, \"x\": 2.5, \"i\": 7, \"f\": 1.0}",
+        ChatTemplate.parse("{{ messages[0].args|tojson }}", "t", Map.of())
+            .render(List.of(m), false));
+  }
+
+  @Test
+  void generationTagRendersItsBody() {
+    // transformers' AssistantTracker tag marks assistant text for masks; rendering is unchanged
+    ChatTemplate t =
+        ChatTemplate.parse(
+            "{% for m in messages %}{% generation %}<{{ m.content }}>{% endgeneration %}{% endfor %}",
+            "t.jinja", Map.of());
+    assertEquals(
+        "<a><b>", t.render(List.of(ChatMessage.user("a"), ChatMessage.assistant("b")), false));
+  }
+
+  @Test
+  void oneTemplateRendersOnManyThreads() throws Exception {
+    ChatTemplate t =
+        ChatTemplate.parse(
+            "{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{{ m.content }}"
+                + "{% endfor %}={{ ns.n }}",
+            "t.jinja", Map.of());
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<String>> results = new java.util.ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        int k = i % 7;
+        results.add(
+            pool.submit(
+                () -> {
+                  List<ChatMessage> msgs = new java.util.ArrayList<>();
+                  for (int j = 0; j < k; j++) {
+                    msgs.add(ChatMessage.user(Integer.toString(j)));
+                  }
+                  return t.render(msgs, false);
+                }));
+      }
+      for (int i = 0; i < results.size(); i++) {
+        int k = i % 7;
+        StringBuilder want = new StringBuilder();
+        for (int j = 0; j < k; j++) {
+          want.append(j);
+        }
+        assertEquals(want + "=" + k, results.get(i).get());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void clockDrivesStrftimeNow() {
     ChatTemplate t =
         ChatTemplate.parse("{{ strftime_now('%d %b %Y') }}", "t", Map.of())

@@ -9,10 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.ringmoe.ReferenceData;
+import dev.ringmoe.chat.ChatMessage;
+import dev.ringmoe.chat.ChatTemplate;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -122,7 +126,31 @@ class SyntheticTokenizerTest {
     JsonObject theirCfg =
         JsonParser.parseString(Files.readString(ref.resolve("tokenizer_config.json")))
             .getAsJsonObject();
+    // mixtral-tiny carries no chat template; ours carries Mistral-Instruct's (see below)
+    assertTrue(ourCfg.remove("chat_template").isJsonPrimitive());
     assertEquals(theirCfg, ourCfg);
+  }
+
+  @Test
+  void carriesAChatTemplateThatRendersMistralInstructTurns() throws IOException {
+    SyntheticTokenizer.write(tmp, 1000);
+    ChatTemplate t = ChatTemplate.fromCheckpoint(tmp).orElseThrow();
+    // the same bytes as the published template transformers renders in the reference set
+    assertEquals(
+        Files.readString(
+            ReferenceData.root()
+                .resolve("chat-templates/mistralai-v1-Mistral-7B-Instruct-v0.2.jinja"),
+            StandardCharsets.UTF_8),
+        t.source());
+    assertEquals(
+        "<s> [INST] Be brief.\n\nHi [/INST] Hello</s> [INST] Again [/INST]",
+        t.render(
+            List.of(
+                ChatMessage.system("Be brief."),
+                ChatMessage.user("Hi"),
+                ChatMessage.assistant("Hello"),
+                ChatMessage.user("Again")),
+            true));
   }
 
   @Test

@@ -7,7 +7,6 @@ import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -107,6 +106,14 @@ final class Filters {
         });
     FILTERS.put("dictsort", Filters::dictsort);
     FILTERS.put("string", (in, v, a, kw, l) -> Py.str(v));
+    FILTERS.put(
+        "format",
+        (in, v, a, kw, l) -> {
+          if (!kw.isEmpty()) {
+            throw JinjaException.unsupported(l, "keyword arguments to filter 'format'");
+          }
+          return Interpreter.format(Py.str(v), new Py.Tuple(a.toArray()), l);
+        });
     FILTERS.put("safe", (in, v, a, kw, l) -> Py.str(v));
     Fn escape = (in, v, a, kw, l) -> escape(Py.str(v));
     FILTERS.put("e", escape);
@@ -636,9 +643,5 @@ final class Filters {
       }
     }
     return sb.toString();
-  }
-
-  static Map<String, Object> copy(Map<String, Object> m) {
-    return new LinkedHashMap<>(m);
   }
 }

@@ -152,7 +152,14 @@ final class Interpreter {
   }
 
   void checkOutput(CharSequence s, int line) {
-    if (s.length() > MAX_OUTPUT) {
+    checkLength(s.length(), line);
+  }
+
+  /**
+   * Strings are bounded like the output, so that doubling a string in a loop cannot exhaust memory.
+   */
+  void checkLength(long length, int line) {
+    if (length > MAX_OUTPUT) {
       throw new JinjaException(
           JinjaException.Kind.LIMIT,
           "template output beyond " + MAX_OUTPUT + " characters (line " + line + ")");
@@ -227,7 +234,7 @@ final class Interpreter {
         }
       }
     } else if ((obj instanceof List || obj instanceof String) && Py.isInt(key)) {
-      List<Object> l = obj instanceof String s ? Py.chars(s) : Py.iterate(obj, line);
+      List<Object> l = obj instanceof String s ? chars(s) : Py.iterate(obj, line);
       long i = Py.toLong(key);
       if (i < 0) {
         i += l.size();
@@ -252,7 +259,7 @@ final class Interpreter {
     if (!(obj instanceof List || obj instanceof String)) {
       return new Undefined(Py.typeName(obj) + " object cannot be sliced");
     }
-    List<Object> l = obj instanceof String s ? Py.chars(s) : Py.iterate(obj, line);
+    List<Object> l = obj instanceof String s ? chars(s) : Py.iterate(obj, line);
     int n = l.size();
     long st = step == null ? 1 : Py.toLong(step);
     if (st == 0) {
@@ -277,6 +284,21 @@ final class Interpreter {
       return sb.toString();
     }
     return obj instanceof Py.Tuple ? new Py.Tuple(out.toArray()) : out;
+  }
+
+  private String charsOf;
+  private List<Object> chars;
+
+  /**
+   * A string's characters (code points), kept for the last string asked: a loop indexing one long
+   * message content then costs its length once, not once per index.
+   */
+  private List<Object> chars(String s) {
+    if (s != charsOf) {
+      chars = Py.chars(s);
+      charsOf = s;
+    }
+    return chars;
   }
 
   private static long clampIndex(long i, int n, long lo, long hi) {
@@ -313,9 +335,10 @@ final class Interpreter {
 
   Object binary(String op, Object a, Object b, int line) {
     if (op.equals("~")) {
-      String s = Py.str(a) + Py.str(b);
-      checkOutput(s, line);
-      return s;
+      String sa = Py.str(a);
+      String sb = Py.str(b);
+      checkLength((long) sa.length() + sb.length(), line);
+      return sa + sb;
     }
     if (a instanceof Undefined u) {
       throw u.error(line);
@@ -328,10 +351,8 @@ final class Interpreter {
     }
     if (op.equals("+")) {
       if (a instanceof String sa && b instanceof String sb) {
-        checkOutput(sa, line);
-        String s = sa + sb;
-        checkOutput(s, line);
-        return s;
+        checkLength((long) sa.length() + sb.length(), line);
+        return sa + sb;
       }
       if (a instanceof List<?> la
           && b instanceof List<?> lb
@@ -369,7 +390,7 @@ final class Interpreter {
   }
 
   /** Python's {@code str % args} for the conversions {@code %s %r %d %i %%}. */
-  private static String format(String f, Object args, int line) {
+  static String format(String f, Object args, int line) {
     List<Object> vals = args instanceof Py.Tuple t ? new ArrayList<>(t) : List.of(args);
     StringBuilder sb = new StringBuilder();
     int next = 0;

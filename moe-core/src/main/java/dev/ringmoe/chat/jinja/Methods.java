@@ -42,7 +42,8 @@ final class Methods {
           "isupper",
           "zfill",
           "removeprefix",
-          "removesuffix");
+          "removesuffix",
+          "format");
   private static final Set<String> DICT = Set.of("items", "keys", "values", "get");
   private static final Set<String> LIST = Set.of("index", "count");
 
@@ -301,6 +302,8 @@ final class Methods {
           }
           return sb.toString();
         }
+      case "format":
+        return format(s, args, kw, line);
       case "removeprefix":
         {
           String p = needStr(arg(args, kw, 0, "prefix", null), "removeprefix", line);
@@ -314,6 +317,63 @@ final class Methods {
       default:
         throw new IllegalStateException(name);
     }
+  }
+
+  /**
+   * {@code str.format} with plain fields: {@code {}}, {@code {0}}, {@code {name}}, {@code
+   * !s}/{@code !r}.
+   */
+  private static String format(String f, List<Object> args, Map<String, Object> kw, int line) {
+    StringBuilder sb = new StringBuilder();
+    int auto = 0;
+    for (int i = 0; i < f.length(); i++) {
+      char c = f.charAt(i);
+      if (c == '}' && i + 1 < f.length() && f.charAt(i + 1) == '}') {
+        sb.append('}');
+        i++;
+        continue;
+      }
+      if (c != '{') {
+        sb.append(c);
+        continue;
+      }
+      if (i + 1 < f.length() && f.charAt(i + 1) == '{') {
+        sb.append('{');
+        i++;
+        continue;
+      }
+      int end = f.indexOf('}', i);
+      if (end < 0) {
+        throw JinjaException.runtime(line, "ValueError: Single '{' encountered in format string");
+      }
+      String field = f.substring(i + 1, end);
+      String conv = "s";
+      int bang = field.indexOf('!');
+      if (bang >= 0) {
+        conv = field.substring(bang + 1);
+        field = field.substring(0, bang);
+      }
+      if (field.contains(":") || field.contains(".") || field.contains("[")) {
+        throw JinjaException.unsupported(
+            line, "str.format field '{" + f.substring(i + 1, end) + "}'");
+      }
+      Object v;
+      if (field.isEmpty() || field.chars().allMatch(Character::isDigit)) {
+        int idx = field.isEmpty() ? auto++ : Integer.parseInt(field);
+        if (idx >= args.size()) {
+          throw JinjaException.runtime(
+              line, "IndexError: Replacement index " + idx + " out of range");
+        }
+        v = args.get(idx);
+      } else if (kw.containsKey(field)) {
+        v = kw.get(field);
+      } else {
+        throw JinjaException.runtime(line, "KeyError: " + Py.strRepr(field));
+      }
+      sb.append(conv.equals("r") ? Py.repr(v) : Py.str(v));
+      i = end;
+    }
+    return sb.toString();
   }
 
   static String replace(String s, String old, String nw, long count) {

@@ -197,7 +197,11 @@ final class Node {
       if (caller != null) {
         kw.put("caller", caller);
       }
-      return in.call(f, a, kw, line);
+      Object out = in.call(f, a, kw, line);
+      if (out instanceof String s) {
+        in.checkOutput(s, line);
+      }
+      return out;
     }
   }
 
@@ -234,7 +238,11 @@ final class Node {
       for (int i = 0; i < kwNames.size(); i++) {
         kw.put(kwNames.get(i), kwValues.get(i).eval(in));
       }
-      return fn.apply(in, value, a, kw, line);
+      Object out = fn.apply(in, value, a, kw, line);
+      if (out instanceof String s) {
+        in.checkOutput(s, line);
+      }
+      return out;
     }
   }
 

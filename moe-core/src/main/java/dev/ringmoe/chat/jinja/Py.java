@@ -5,7 +5,6 @@ import java.math.MathContext;
 import java.math.RoundingMode;
 import java.util.AbstractList;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -456,9 +455,5 @@ final class Py {
       return false;
     }
     throw typeError(line, "argument of type '" + typeName(container) + "' is not iterable");
-  }
-
-  static Iterator<Object> none() {
-    return List.<Object>of().iterator();
   }
 }

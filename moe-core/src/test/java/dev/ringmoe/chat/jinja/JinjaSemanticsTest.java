@@ -20,7 +20,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * The engine against Jinja itself, construct by construct: {@code jinja2-semantics.json} holds 118
+ * The engine against Jinja itself, construct by construct: {@code jinja2-semantics.json} holds 141
  * small templates (whitespace control, literals, operators, undefined values, methods, filters,
  * tests, loops, scoping, macros, call and filter blocks, globals, syntax errors) with what jinja2
  * 3.1.6 renders for each in transformers' environment, or the error it raises; {@code

@@ -1,3 +1,7 @@
+"""Small templates, one construct or a few each, rendered by jinja2 3.1.6 in transformers' chat-template
+environment (ImmutableSandboxedEnvironment, trim_blocks, lstrip_blocks, loopcontrols, transformers' tojson,
+raise_exception, strftime_now at 2025-06-15T12:00:00); writes what each renders or which error it raises.
+Usage: python3 jinja2-semantics.py OUT.json"""
 import json, sys
 from datetime import datetime
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -120,6 +124,37 @@ T = [
  "{{ 'abc' ~ 5 }}|{{ 'é' < 'z' }}|{{ u|upper }}|{{ u|length }}|{{ 'ß'|upper }}",
 ]
 
+
+T += [
+ "\t{% if t %}\n\tA\n\t{% endif %}\n \t {%- if t %}B{% endif +%}\nC\n{# c -#}   \n  D {#- c #}\nE",
+ "{% for m in msgs %}\n    {% if m.role == 'user' %}\n        U:{{ m.content }}\n    {% else %}\n        O:{{ m.content }}\n    {% endif %}\n{% endfor %}",
+ "  {{ 'x' }}  {% if t %}  y  {% endif %}  ",
+ "a {% if t -%}\n\n  b  \n\n{%- endif %} c",
+ "{% macro row(m) -%}\n  [{{ m.role }}]\n{%- endmacro %}\n{% for m in msgs %}{{ row(m) }}{% endfor %}",
+ "{{ '\\u00e9\\x41\\n' }}|{{ \"tab\\there\" }}|{{ 'a\\\\b' }}|{{ 'q\"' }}|{{ \"'\" }}",
+ "{{ [1, 2] == [1, 2] }} {{ [1, 2] == (1, 2) }} {{ {'a': 1} == {'a': 1} }} {{ 'a' == 'a' }} {{ none == none }} {{ 0 == false }} {{ 1.5 > 1 }} {{ 'B' < 'a' }}",
+ "{{ l[::-2] }}|{{ l[-1:0:-1] }}|{{ 'abcdef'[1:-1:2] }}|{{ l[:0] }}",
+ "{% for x in l %}{{ loop.cycle('odd', 'even') }} {% endfor %}|{{ l|select('equalto', 1)|list }}|{{ ['1', '2']|map('int')|sum }}|{{ 3.14159|round(1) }}|{{ 'a\nb'|indent(first=true) }}",
+ "{{ {'k': 'é\u0001\u001f\u007f\u2028', 'n': [1.5, -2, true, none]}|tojson }}|{{ '😀'|tojson(ensure_ascii=true) }}",
+ "{{ x|default }}|{{ x|d(none) }}|{{ none|d('n') }}|{{ false|default('f', true) }}",
+ "{% set ns = namespace(found=false) %}{% for m in msgs %}{% if m.role == 'assistant' %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.found }}",
+ "{% macro outer() %}{% set inner = 'v' %}{% macro nested() %}{{ inner }}{% endmacro %}{{ nested() }}{% endmacro %}{{ outer() }}",
+ "{% for m in msgs %}{% set last = m.role %}{% endfor %}[{{ last }}]",
+ "{% if t %}{% set z = 'set-in-if' %}{% endif %}{{ z }}",
+ "{{ msgs|map(attribute='role')|join(', ') }}|{{ msgs|selectattr('tool_calls', 'defined')|list|length }}|{{ msgs|rejectattr('content', 'none')|list|length }}|{{ msgs|map(attribute='tool_calls')|select('defined')|list|length }}",
+ "{{ 'Hello'|list|reverse|join }}|{{ 'a-b_c d'|title }}|{{ 'ÉCOLE'|lower }}|{{ 'straße'|title }}|{{ 'x'|center(4) }}|{{ 'abc'|replace('', '-') }}",
+ "{{ 10 / 4 }} {{ 10 // 4 }} {{ 10 % 4 }} {{ -10 / 4 }} {{ 2 ** 0.5 }} {{ 1e3 }} {{ 0.1 + 0.2 }} {{ 1 / 3 }} {{ 100000000000000000.0 }} {{ 12345678.9 }}",
+ "{{ n ~ '' }}{{ f|string }}{{ (f * 2)|int }}{{ '%.2f'|length }}",
+ "{{ 'a,b'.split(',')|length }}{{ ''.split(',') }}{{ ''.split() }}{{ ' a  b '.split(' ') }}{{ 'a\tb\nc'.split() }}",
+ "{{ 'x' if none is none }}{{ 'y' if undefined_var is not defined }}{{ 'z' if 'a' is in ['a'] }}",
+ "{% for i in range(3) %}{% for j in range(3) %}{% if j == 1 %}{% break %}{% endif %}{{ i }}{{ j }} {% endfor %}{% endfor %}",
+ "{% set d2 = {'role': 'x', 'content': 'y'} %}{{ d2.role }}{{ d2['content'] }}{{ d2.get('role') }}{{ d2|length }}",
+ "{{ (msgs|last).content|trim }}|{{ (msgs|first)['role'] }}|{{ msgs[0:2]|map(attribute='content')|join('+') }}",
+]
+
+T += [
+ "{{ '{} and {}'.format('a', 1) }}|{{ '{0}{1}{0}'.format('x', 'y') }}|{{ '{name}!'.format(name='N') }}|{{ '{{}} {!r}'.format('q') }}|{{ '%s-%s'|format('a', 'b') }}|{{ '%d'|format(3) }}|{{ '[%s]'|format(l) }}",
+]
 ERR_T = [
  "{% if t %}unclosed", "{{ 1 + }}", "{% for x in %}{% endfor %}", "{% endif %}", "{% unknowntag %}", "{{ x | nosuchfilter }}", "{{ x is nosuchtest }}",
  "{{ 'unterminated }}", "{% if t %}{% else %}{% else %}{% endif %}", "{{ (1, 2 }}", "{% break %}",
@@ -137,5 +172,3 @@ for src in T + ERR_T:
         out.append({"template": src, "error": type(e).__name__, "message": str(e)})
 json.dump({"variables": V, "cases": out}, open(sys.argv[1], "w"), ensure_ascii=False, indent=1)
 print(len(out), sum(1 for o in out if "error" in o))
-for o in out:
-    if "error" in o: print("ERR", repr(o["template"])[:70], o["error"], o["message"][:80])
