@@ -58,7 +58,7 @@ class ServeCommandTest {
     assertEquals(200, models.statusCode());
     assertTrue(models.body().contains("\"id\":\"m1\""), models.body());
     assertTrue(
-        outBytes.toString(StandardCharsets.UTF_8).contains("no chat template"),
+        outBytes.toString(StandardCharsets.UTF_8).contains("chat template chat_template in "),
         outBytes.toString(StandardCharsets.UTF_8));
     serve.interrupt(); // as a stop would: the server closes, the command returns
     serve.join();

@@ -65,14 +65,17 @@ final class ServerFixture implements AutoCloseable {
             .maxPositions(1024)
             .build();
     SyntheticCheckpoint.of(config).seed(12).write(dir);
+    // Synthesized checkpoints come with a Mistral-style template; this one is ours, or none.
+    Path file = dir.resolve("tokenizer_config.json");
+    JsonObject c =
+        JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8)).getAsJsonObject();
+    c.remove("chat_template");
     if (withTemplate) {
-      Path file = dir.resolve("tokenizer_config.json");
-      JsonObject c =
-          JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8)).getAsJsonObject();
       c.addProperty("chat_template", TEMPLATE);
-      Gson gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
-      Files.writeString(file, gson.toJson(c), StandardCharsets.UTF_8);
     }
+    Gson gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+    Files.writeString(file, gson.toJson(c), StandardCharsets.UTF_8);
+    Files.deleteIfExists(dir.resolve("chat_template.jinja"));
     return dir;
   }
 
