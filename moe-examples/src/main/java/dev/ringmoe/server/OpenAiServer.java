@@ -7,6 +7,7 @@ import dev.ringmoe.chat.ChatTemplate;
 import dev.ringmoe.tokenizer.TokenizerException;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
@@ -116,6 +117,10 @@ public final class OpenAiServer implements AutoCloseable {
               config.routes.post(
                   "/v1/chat/completions", ctx -> generate(ctx, CompletionRequest.Kind.CHAT));
               config.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e));
+              // Javalin's own refusals (no such route, a body over the size limit) in OpenAI's
+              // format too
+              config.routes.exception(
+                  HttpResponseException.class, (e, ctx) -> error(ctx, refusal(e, ctx)));
               config.routes.exception(
                   Exception.class,
                   (e, ctx) -> {
@@ -127,14 +132,7 @@ public final class OpenAiServer implements AutoCloseable {
                   ctx -> {
                     String type = ctx.res().getContentType();
                     if (type == null || !type.startsWith(JSON)) { // not one of our own 404s
-                      error(
-                          ctx,
-                          new ApiException(
-                              404,
-                              "invalid_request_error",
-                              null,
-                              "unknown_url",
-                              "unknown request URL: " + ctx.method() + " " + ctx.path()));
+                      error(ctx, unknownUrl(ctx));
                     }
                   });
             });
@@ -314,6 +312,28 @@ public final class OpenAiServer implements AutoCloseable {
   private void run(Job job) {
     worker.submit(job);
     job.done().join();
+  }
+
+  private static ApiException unknownUrl(Context ctx) {
+    return new ApiException(
+        404,
+        "invalid_request_error",
+        null,
+        "unknown_url",
+        "unknown request URL: " + ctx.method() + " " + ctx.path());
+  }
+
+  private static ApiException refusal(HttpResponseException e, Context ctx) {
+    int status = e.getStatus();
+    if (status == 404) {
+      return unknownUrl(ctx);
+    }
+    String message =
+        status == 413
+            ? "the request body is larger than " + (MAX_REQUEST_BYTES >> 20) + " MiB"
+            : String.valueOf(e.getMessage());
+    return new ApiException(
+        status, status < 500 ? "invalid_request_error" : "server_error", null, null, message);
   }
 
   private static void error(Context ctx, ApiException e) {
