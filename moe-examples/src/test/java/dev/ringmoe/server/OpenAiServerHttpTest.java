@@ -209,6 +209,38 @@ class OpenAiServerHttpTest {
   }
 
   @Test
+  void aTemplateThatFailsIsAnInternalErrorWithoutStackTrace() throws Exception {
+    // adding a number to a string fails while rendering, not while parsing
+    try (ServerFixture broken =
+        ServerFixture.start(
+            ServerFixture.synthesize(tmp.resolve("broken"), "{{ messages[0]['content'] + 1 }}"),
+            1)) {
+      JsonObject e =
+          ServerFixture.error(
+              broken.post(
+                  "/v1/chat/completions",
+                  "{\"model\": \""
+                      + ServerFixture.MODEL
+                      + "\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"),
+              500);
+      assertEquals("server_error", e.get("type").getAsString());
+      String message = e.get("message").getAsString();
+      assertTrue(message.startsWith("internal error: "), message);
+      assertTrue(!message.contains("\n") && !message.contains("\tat "), message);
+      // the server goes on serving
+      assertEquals(
+          200,
+          broken
+              .post(
+                  "/v1/completions",
+                  "{\"model\": \""
+                      + ServerFixture.MODEL
+                      + "\", \"prompt\": \"a\", \"max_tokens\": 1}")
+              .statusCode());
+    }
+  }
+
+  @Test
   void promptBeyondThePositionsIsContextLengthExceeded() throws Exception {
     StringBuilder ids = new StringBuilder();
     for (int i = 0; i < 1025; i++) {

@@ -52,6 +52,11 @@ final class ServerFixture implements AutoCloseable {
 
   /** 2 layers, hidden 64, 4 experts top-2, vocab 512, 1024 positions; weights seeded. */
   static Path synthesize(Path dir, boolean withTemplate) throws IOException {
+    return synthesize(dir, withTemplate ? TEMPLATE : null);
+  }
+
+  /** As {@link #synthesize(Path, boolean)} with {@code template} as its chat template (or none). */
+  static Path synthesize(Path dir, String template) throws IOException {
     ModelConfig config =
         ModelConfig.builder(Architecture.MIXTRAL)
             .layers(2)
@@ -70,8 +75,8 @@ final class ServerFixture implements AutoCloseable {
     JsonObject c =
         JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8)).getAsJsonObject();
     c.remove("chat_template");
-    if (withTemplate) {
-      c.addProperty("chat_template", TEMPLATE);
+    if (template != null) {
+      c.addProperty("chat_template", template);
     }
     Gson gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
     Files.writeString(file, gson.toJson(c), StandardCharsets.UTF_8);
