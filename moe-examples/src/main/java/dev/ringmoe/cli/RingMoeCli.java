@@ -35,6 +35,7 @@ public final class RingMoeCli {
         new Command[] {
           new GenerateCommand(),
           new ChatCommand(),
+          new ServeCommand(),
           new InfoCommand(),
           new LogitsCommand(),
           new SynthCommand(),
