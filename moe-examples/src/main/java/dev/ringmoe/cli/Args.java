@@ -1,7 +1,9 @@
 package dev.ringmoe.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -9,11 +11,13 @@ import java.util.Set;
 /**
  * The parsed {@code --name value} and {@code --flag} options of one command. Every option must be
  * known to the command; values are checked when read, and a bad one becomes a {@link
- * UsageException} naming the option.
+ * UsageException} naming the option. An option given twice is refused unless the command declares
+ * it repeatable (such as {@code --stop}), so a later value never silently replaces an earlier one.
  */
 final class Args {
   private final String command;
   private final Map<String, String> values = new LinkedHashMap<>();
+  private final Map<String, List<String>> repeated = new LinkedHashMap<>();
 
   private Args(String command) {
     this.command = command;
@@ -25,6 +29,21 @@ final class Args {
    */
   static Args parse(
       String command, String[] argv, int from, Set<String> valued, Set<String> flags) {
+    return parse(command, argv, from, valued, flags, Set.of());
+  }
+
+  /**
+   * @param valued options that take a value
+   * @param flags options that take none
+   * @param repeatable valued options that may be given more than once ({@link #strings})
+   */
+  static Args parse(
+      String command,
+      String[] argv,
+      int from,
+      Set<String> valued,
+      Set<String> flags,
+      Set<String> repeatable) {
     Args a = new Args(command);
     for (int i = from; i < argv.length; i++) {
       String arg = argv[i];
@@ -39,6 +58,9 @@ final class Args {
         name = name.substring(0, eq);
       }
       if (flags.contains(name) && inline == null) {
+        if (a.values.containsKey(name)) {
+          throw new UsageException(command + ": option --" + name + " is given more than once");
+        }
         a.values.put(name, "true");
       } else if (valued.contains(name)) {
         if (inline == null) {
@@ -47,7 +69,11 @@ final class Args {
           }
           inline = argv[++i];
         }
+        if (a.values.containsKey(name) && !repeatable.contains(name)) {
+          throw new UsageException(command + ": option --" + name + " is given more than once");
+        }
         a.values.put(name, inline);
+        a.repeated.computeIfAbsent(name, n -> new ArrayList<>()).add(inline);
       } else {
         throw new UsageException(
             command + ": unknown option --" + name + " (see " + command + " --help)");
@@ -61,7 +87,14 @@ final class Args {
     Args a = new Args(command);
     a.values.putAll(values);
     a.values.remove(name);
+    a.repeated.putAll(repeated);
+    a.repeated.remove(name);
     return a;
+  }
+
+  /** Every value of a repeatable option, in the order given; empty when absent. */
+  List<String> strings(String name) {
+    return List.copyOf(repeated.getOrDefault(name, List.of()));
   }
 
   boolean has(String name) {

@@ -69,6 +69,11 @@ final class ChatCommand implements Command {
   }
 
   @Override
+  public Set<String> repeatableOptions() {
+    return new GenerateCommand().repeatableOptions();
+  }
+
+  @Override
   public Set<String> flags() {
     Set<String> f = new HashSet<>(new GenerateCommand().flags());
     f.remove("chat");

@@ -20,6 +20,11 @@ interface Command {
     return Set.of();
   }
 
+  /** Valued options that may be given more than once; any other option given twice is refused. */
+  default Set<String> repeatableOptions() {
+    return Set.of();
+  }
+
   /** Runs the command; output goes to {@code out}, progress and diagnostics to {@code err}. */
   int run(Args args, PrintStream out, PrintStream err) throws Exception;
 

@@ -40,7 +40,7 @@ final class GenerateCommand implements Command {
         + "  --min-p P             sample only among tokens at least P times as likely as the most likely one\n"
         + "                        (after the temperature), P in [0, 1]\n"
         + "  --seed S              seed of the sampler (default 0)\n"
-        + "  --stop TEXT           stop when the generated text produces TEXT (not printed); one stop string\n"
+        + "  --stop TEXT           stop when the generated text produces TEXT (not printed); repeat for several\n"
         + "  --repetition-penalty P  divide (multiply, if negative) the logits of tokens already in the prompt or\n"
         + "                        output by P > 0 (Hugging Face's; 1 = off, above 1 discourages repeats)\n"
         + "  --presence-penalty P  subtract P in [-2, 2] from the logits of tokens already generated (OpenAI's)\n"
@@ -70,6 +70,11 @@ final class GenerateCommand implements Command {
   @Override
   public Set<String> flags() {
     return Set.of("greedy", "expert-cache", "direct-io", "chat");
+  }
+
+  @Override
+  public Set<String> repeatableOptions() {
+    return Set.of("stop");
   }
 
   @Override
@@ -186,12 +191,12 @@ final class GenerateCommand implements Command {
       }
       b.topP(p);
     }
-    if (args.has("stop")) {
-      String stop = args.string("stop", "");
-      if (stop.isEmpty()) {
-        throw new UsageException("ringmoe generate: --stop needs a non-empty text");
-      }
-      b.stop(stop);
+    List<String> stops = args.strings("stop");
+    if (stops.contains("")) {
+      throw new UsageException("ringmoe generate: --stop needs a non-empty text");
+    }
+    if (!stops.isEmpty()) {
+      b.stop(stops);
     }
     checked("min-p", args, b::minP);
     checked("repetition-penalty", args, b::repetitionPenalty);

@@ -124,7 +124,14 @@ public final class RingMoeCli {
     }
     try {
       Set<String> flags = new HashSet<>(command.flags());
-      Args args = Args.parse("ringmoe " + command.name(), argv, 1, command.valuedOptions(), flags);
+      Args args =
+          Args.parse(
+              "ringmoe " + command.name(),
+              argv,
+              1,
+              command.valuedOptions(),
+              flags,
+              command.repeatableOptions());
       return command.run(args, in, out, err);
     } catch (UsageException e) {
       err.println(oneLine(e.getMessage()));

@@ -60,6 +60,27 @@ class GenerateControlsCliTest {
   }
 
   @Test
+  void stopIsRepeatableAndTheEarliestMatchWins() throws Exception {
+    CliRun stopped = generate("40", "--stop", "never appears", "--stop", "interpreter.");
+    GenerationResult expected =
+        library(
+            GenerationOptions.builder()
+                .maxNewTokens(40)
+                .stop("never appears", "interpreter.")
+                .build());
+    assertEquals(GenerationResult.StopReason.STOP_SEQUENCE, expected.stopReason());
+    assertEquals(PROMPT + expected.text() + System.lineSeparator(), stopped.out());
+  }
+
+  @Test
+  void aSingleValuedOptionGivenTwiceIsRefused() {
+    CliRun r =
+        CliRun.run("generate", "--model", "m", "--prompt", "x", "--min-p", "0.1", "--min-p", "0.2");
+    assertEquals(2, r.status(), r.err());
+    assertTrue(r.err().contains("--min-p is given more than once"), r.err());
+  }
+
+  @Test
   void penaltiesAndMinPReachTheSampler() throws Exception {
     CliRun plain = generate("24");
     CliRun penalised =
