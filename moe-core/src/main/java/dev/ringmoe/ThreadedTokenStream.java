@@ -1,5 +1,6 @@
 package dev.ringmoe;
 
+import com.google.common.util.concurrent.Uninterruptibles;
 import dev.ringmoe.generate.GeneratedToken;
 import dev.ringmoe.generate.GenerationCancelledException;
 import dev.ringmoe.generate.GenerationResult;
@@ -157,17 +158,7 @@ final class ThreadedTokenStream implements TokenStream {
     }
     // The generation stops at its next token; waiting for it frees the model for the next call. An
     // interrupt does not cut this short (the model would still be busy), it is kept for the caller.
-    boolean interrupted = false;
-    while (thread.isAlive()) {
-      try {
-        thread.join();
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
+    Uninterruptibles.joinUninterruptibly(thread); // an interrupt is kept for the caller
   }
 
   private static RuntimeException rethrown(Throwable t) {

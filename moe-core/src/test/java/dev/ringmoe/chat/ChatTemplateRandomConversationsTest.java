@@ -35,8 +35,7 @@ class ChatTemplateRandomConversationsTest {
       root = JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     }
     Map<String, Object> tokens =
-        (Map<String, Object>)
-            ChatTemplateReferenceTest.value(ChatTemplateReferenceTest.read("special_tokens.json"));
+        (Map<String, Object>) JsonValues.of(ChatTemplateReferenceTest.read("special_tokens.json"));
     Map<String, ChatTemplate> templates = new HashMap<>();
     List<String> failures = new ArrayList<>();
     int outputs = 0;
@@ -55,7 +54,7 @@ class ChatTemplateRandomConversationsTest {
         templates.put(name, t);
       }
       List<ChatMessage> messages = new ArrayList<>();
-      for (Object m : (List<Object>) ChatTemplateReferenceTest.value(o.get("messages"))) {
+      for (Object m : (List<Object>) JsonValues.of(o.get("messages"))) {
         messages.add(ChatMessage.fromMap((Map<String, ?>) m));
       }
       String out = null;
@@ -64,9 +63,9 @@ class ChatTemplateRandomConversationsTest {
         out =
             t.render(
                 messages,
-                (List<Map<String, ?>>) ChatTemplateReferenceTest.value(o.get("tools")),
+                (List<Map<String, ?>>) JsonValues.of(o.get("tools")),
                 o.get("agp").getAsBoolean(),
-                (Map<String, ?>) ChatTemplateReferenceTest.value(o.get("kwargs")));
+                (Map<String, ?>) JsonValues.of(o.get("kwargs")));
       } catch (ChatTemplateException ex) {
         error = ex;
       }

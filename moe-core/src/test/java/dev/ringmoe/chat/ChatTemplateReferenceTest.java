@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import com.google.gson.JsonPrimitive;
 import dev.ringmoe.ReferenceData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +16,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -36,34 +34,6 @@ class ChatTemplateReferenceTest {
     return ReferenceData.root().resolve("chat-templates");
   }
 
-  /** JSON to the values a caller would pass: Long for integral numbers, Double otherwise. */
-  static Object value(JsonElement e) {
-    if (e == null || e.isJsonNull()) {
-      return null;
-    }
-    if (e.isJsonPrimitive()) {
-      JsonPrimitive p = e.getAsJsonPrimitive();
-      if (p.isBoolean()) {
-        return p.getAsBoolean();
-      }
-      if (p.isNumber()) {
-        String s = p.getAsString();
-        return s.contains(".") || s.contains("e") || s.contains("E")
-            ? (Object) p.getAsDouble()
-            : (Object) p.getAsLong();
-      }
-      return p.getAsString();
-    }
-    if (e.isJsonArray()) {
-      List<Object> l = new ArrayList<>();
-      e.getAsJsonArray().forEach(x -> l.add(value(x)));
-      return l;
-    }
-    Map<String, Object> m = new LinkedHashMap<>();
-    e.getAsJsonObject().entrySet().forEach(x -> m.put(x.getKey(), value(x.getValue())));
-    return m;
-  }
-
   static JsonElement read(String file) throws IOException {
     return JsonParser.parseString(Files.readString(dir().resolve(file), StandardCharsets.UTF_8));
   }
@@ -73,10 +43,10 @@ class ChatTemplateReferenceTest {
   void everyReferenceRenderingMatches() throws IOException {
     Map<String, Map<String, Object>> cases = new HashMap<>();
     for (JsonElement c : read("cases.json").getAsJsonObject().getAsJsonArray("cases")) {
-      Map<String, Object> m = (Map<String, Object>) value(c);
+      Map<String, Object> m = (Map<String, Object>) JsonValues.of(c);
       cases.put((String) m.get("id"), m);
     }
-    Map<String, Object> tokens = (Map<String, Object>) value(read("special_tokens.json"));
+    Map<String, Object> tokens = (Map<String, Object>) JsonValues.of(read("special_tokens.json"));
     Map<String, ChatTemplate> templates = new HashMap<>();
     int exact = 0;
     int raised = 0;

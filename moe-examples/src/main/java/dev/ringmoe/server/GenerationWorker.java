@@ -1,5 +1,6 @@
 package dev.ringmoe.server;
 
+import com.google.common.util.concurrent.Uninterruptibles;
 import dev.ringmoe.MoeModel;
 import dev.ringmoe.RingStats;
 import dev.ringmoe.generate.GeneratedToken;
@@ -231,16 +232,6 @@ final class GenerationWorker implements AutoCloseable {
         h.countDown();
       }
     }
-    boolean interrupted = false;
-    while (thread.isAlive()) {
-      try {
-        thread.join();
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
+    Uninterruptibles.joinUninterruptibly(thread); // an interrupt is kept for the caller
   }
 }

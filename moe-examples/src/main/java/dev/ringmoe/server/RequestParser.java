@@ -5,12 +5,12 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import com.google.gson.JsonPrimitive;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import dev.ringmoe.chat.ChatMessage;
 import dev.ringmoe.chat.ChatTemplate;
 import dev.ringmoe.chat.ChatTemplateException;
+import dev.ringmoe.chat.JsonValues;
 import dev.ringmoe.generate.GenerationOptions;
 import dev.ringmoe.tokenizer.Tokenizer;
 import java.io.StringReader;
@@ -362,7 +362,7 @@ final class RequestParser {
       }
       Map<String, Object> fields = new LinkedHashMap<>();
       for (Map.Entry<String, JsonElement> e : msg.entrySet()) {
-        fields.put(e.getKey(), plain(e.getValue()));
+        fields.put(e.getKey(), JsonValues.of(e.getValue()));
       }
       // OpenAI's developer role is the system role of the templates, which know only that.
       fields.put("role", role.equals("developer") ? "system" : role);
@@ -435,7 +435,7 @@ final class RequestParser {
         throw ApiException.badRequest("tools", "every tool must be an object");
       }
       @SuppressWarnings("unchecked")
-      Map<String, ?> tool = (Map<String, ?>) plain(e);
+      Map<String, ?> tool = (Map<String, ?>) JsonValues.of(e);
       tools.add(tool);
     }
     return tools.isEmpty() ? null : tools;
@@ -575,38 +575,6 @@ final class RequestParser {
   private static boolean isString(JsonElement array, int i, String value) {
     JsonElement e = array.getAsJsonArray().get(i);
     return e.isJsonPrimitive() && e.getAsString().equals(value);
-  }
-
-  /** A JSON value as maps, lists, strings, numbers, booleans and nulls, for the template. */
-  static Object plain(JsonElement e) {
-    if (e == null || e.isJsonNull()) {
-      return null;
-    }
-    if (e.isJsonObject()) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      for (Map.Entry<String, JsonElement> x : e.getAsJsonObject().entrySet()) {
-        m.put(x.getKey(), plain(x.getValue()));
-      }
-      return m;
-    }
-    if (e.isJsonArray()) {
-      List<Object> l = new ArrayList<>();
-      e.getAsJsonArray().forEach(x -> l.add(plain(x)));
-      return l;
-    }
-    JsonPrimitive p = e.getAsJsonPrimitive();
-    if (p.isBoolean()) {
-      return p.getAsBoolean();
-    }
-    if (p.isNumber()) {
-      java.math.BigDecimal d = p.getAsBigDecimal();
-      try {
-        return d.longValueExact();
-      } catch (ArithmeticException notIntegral) {
-        return d.doubleValue();
-      }
-    }
-    return p.getAsString();
   }
 
   private static String abbreviate(String s) {

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import com.google.gson.JsonPrimitive;
+import dev.ringmoe.chat.JsonValues;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +13,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,33 +34,6 @@ class JinjaSemanticsTest {
   private static final Set<String> PARSE_ERRORS =
       Set.of("TemplateSyntaxError", "TemplateAssertionError", "SyntaxError");
 
-  static Object value(JsonElement e) {
-    if (e == null || e.isJsonNull()) {
-      return null;
-    }
-    if (e.isJsonPrimitive()) {
-      JsonPrimitive p = e.getAsJsonPrimitive();
-      if (p.isBoolean()) {
-        return p.getAsBoolean();
-      }
-      if (p.isNumber()) {
-        String s = p.getAsString();
-        return s.contains(".") || s.contains("e") || s.contains("E")
-            ? (Object) p.getAsDouble()
-            : (Object) p.getAsLong();
-      }
-      return p.getAsString();
-    }
-    if (e.isJsonArray()) {
-      List<Object> l = new ArrayList<>();
-      e.getAsJsonArray().forEach(x -> l.add(value(x)));
-      return l;
-    }
-    Map<String, Object> m = new LinkedHashMap<>();
-    e.getAsJsonObject().entrySet().forEach(x -> m.put(x.getKey(), value(x.getValue())));
-    return m;
-  }
-
   @Test
   @SuppressWarnings("unchecked")
   void rendersAsJinjaDoes() throws IOException {
@@ -71,7 +43,7 @@ class JinjaSemanticsTest {
           JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8))
               .getAsJsonObject();
     }
-    Map<String, Object> vars = (Map<String, Object>) value(root.get("variables"));
+    Map<String, Object> vars = (Map<String, Object>) JsonValues.of(root.get("variables"));
     List<String> failures = new ArrayList<>();
     int n = 0;
     for (JsonElement c : root.getAsJsonArray("cases")) {
