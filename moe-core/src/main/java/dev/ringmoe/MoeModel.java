@@ -28,6 +28,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +64,7 @@ public final class MoeModel implements TokenGenerator {
   private final WeightStore weights;
   private final Decoder decoder;
   private final Tokenizer tokenizer;
+  private final Set<ThreadedTokenStream> openStreams = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   private MoeModel(
@@ -186,6 +189,38 @@ public final class MoeModel implements TokenGenerator {
   public TokenStream stream(String prompt, GenerationOptions options) throws TokenizerException {
     checkOpen();
     return stream(tokenizer().encode(prompt), options);
+  }
+
+  /**
+   * Streams the generation of {@link #generate(int[], GenerationOptions, TokenListener)} (see
+   * {@link TokenGenerator#stream(int[], GenerationOptions)}). The prompt is checked here, before
+   * the stream starts: a bad one throws from this call rather than from the stream. {@link
+   * #close()} cancels the streams still open, and returns once they have ended.
+   *
+   * @throws IllegalArgumentException as {@link #generate(int[], GenerationOptions, TokenListener)}
+   * @throws IllegalStateException if the model is closed
+   */
+  @Override
+  public TokenStream stream(int[] promptIds, GenerationOptions options) {
+    Preconditions.checkNotNull(options, "options");
+    synchronized (this) {
+      checkOpen();
+      checkIds(promptIds, "the prompt");
+    }
+    int[] ids = promptIds.clone();
+    ThreadedTokenStream stream =
+        new ThreadedTokenStream(listener -> generate(ids, options, listener), openStreams::remove);
+    openStreams.add(stream);
+    return stream;
+  }
+
+  /**
+   * The most tokens one sequence may hold: {@code max_position_embeddings}, or fewer when a device
+   * budget reserves the KV cache for fewer positions ({@link Builder#kvPositions}). A longer prompt
+   * is refused; generation stops there ({@link GenerationResult.StopReason#MAX_POSITIONS}).
+   */
+  public int maxPositions() {
+    return decoder.maxPositions();
   }
 
   /** The generated text's decoder, or null without a tokenizer. */
@@ -359,9 +394,22 @@ public final class MoeModel implements TokenGenerator {
     weights.resetStats();
   }
 
-  /** Releases native memory, file mappings and the tokenizer. Idempotent. */
+  /**
+   * Cancels the token streams still open (waiting until they have ended), then releases native
+   * memory, file mappings and the tokenizer. Idempotent.
+   */
   @Override
-  public synchronized void close() {
+  public void close() {
+    // Outside the monitor: an open stream's generation holds it while its consumer is away.
+    for (ThreadedTokenStream open : List.copyOf(openStreams)) {
+      open.close();
+    }
+    synchronized (this) {
+      closeHeld();
+    }
+  }
+
+  private void closeHeld() {
     if (closed) {
       return;
     }

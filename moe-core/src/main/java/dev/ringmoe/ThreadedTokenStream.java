@@ -11,6 +11,7 @@ import java.util.NoSuchElementException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -38,12 +39,31 @@ final class ThreadedTokenStream implements TokenStream {
   private boolean failureThrown;
 
   ThreadedTokenStream(Function<TokenListener, GenerationResult> generation) {
-    thread = new Thread(() -> run(generation), "ringmoe-stream-" + THREADS.incrementAndGet());
+    this(generation, s -> {});
+  }
+
+  /**
+   * @param onEnd told on the generating thread once the generation has ended (its last act), so an
+   *     owner that tracks open streams can forget this one
+   */
+  ThreadedTokenStream(
+      Function<TokenListener, GenerationResult> generation, Consumer<ThreadedTokenStream> onEnd) {
+    thread =
+        new Thread(() -> run(generation, onEnd), "ringmoe-stream-" + THREADS.incrementAndGet());
     thread.setDaemon(true);
     thread.start();
   }
 
-  private void run(Function<TokenListener, GenerationResult> generation) {
+  private void run(
+      Function<TokenListener, GenerationResult> generation, Consumer<ThreadedTokenStream> onEnd) {
+    try {
+      produce(generation);
+    } finally {
+      onEnd.accept(this);
+    }
+  }
+
+  private void produce(Function<TokenListener, GenerationResult> generation) {
     GenerationResult r = null;
     Throwable t = null;
     try {
@@ -158,7 +178,9 @@ final class ThreadedTokenStream implements TokenStream {
     }
     // The generation stops at its next token; waiting for it frees the model for the next call. An
     // interrupt does not cut this short (the model would still be busy), it is kept for the caller.
-    Uninterruptibles.joinUninterruptibly(thread); // an interrupt is kept for the caller
+    if (Thread.currentThread() != thread) { // closed from its own listener: it ends by returning
+      Uninterruptibles.joinUninterruptibly(thread); // an interrupt is kept for the caller
+    }
   }
 
   private static RuntimeException rethrown(Throwable t) {

@@ -16,6 +16,9 @@ import java.util.Iterator;
  * interrupt of a consumer waiting for a token cancels the generation, keeps the thread's interrupt
  * status and throws {@link GenerationCancelledException}.
  *
+ * <p>The generation holds its model while it runs: other calls on the model wait until the stream
+ * is read to its end or closed (closing the model cancels it).
+ *
  * <p>One consumer thread; {@link #close()} may also be called from another thread.
  */
 public interface TokenStream extends Iterator<GeneratedToken>, AutoCloseable {

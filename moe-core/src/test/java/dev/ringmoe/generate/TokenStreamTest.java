@@ -115,14 +115,26 @@ class TokenStreamTest {
   }
 
   @Test
-  void aFailingGenerationIsRethrownToTheConsumer() {
+  void closingTheModelCancelsAStreamLeftOpen() throws Exception {
+    MoeModel own = MoeModel.builder().checkpoint(ReferenceData.moeText16x()).build();
+    TokenStream stream = own.stream(PROMPT, GenerationOptions.greedy(10_000));
+    assertTrue(stream.hasNext());
+    stream.next(); // then left open: its generation holds the model
+    own.close(); // cancels it instead of waiting forever
+    assertFalse(stream.hasNext());
+    assertEquals(GenerationResult.StopReason.CANCELLED, stream.result().stopReason());
+    assertThrows(
+        IllegalStateException.class, () -> own.stream(PROMPT, GenerationOptions.greedy(1)));
+  }
+
+  @Test
+  void aBadPromptIsRefusedBeforeTheStreamStarts() {
     int outside = model.config().vocabSize();
-    try (TokenStream stream = model.stream(new int[] {1, outside}, GenerationOptions.greedy(4))) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, stream::hasNext);
-      assertTrue(e.getMessage().contains("outside the vocabulary"), e.getMessage());
-      assertFalse(stream.hasNext(), "the failure is reported once");
-      assertThrows(IllegalStateException.class, stream::result);
-    }
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> model.stream(new int[] {1, outside}, GenerationOptions.greedy(4)));
+    assertTrue(e.getMessage().contains("outside the vocabulary"), e.getMessage());
     assertEquals(
         4, model.generate(new int[] {1}, GenerationOptions.greedy(4)).generatedIds().length);
   }

@@ -32,6 +32,7 @@ final class GenerationWorker implements AutoCloseable {
   private final Thread thread;
   private volatile boolean stopping;
   private volatile TokenStream current;
+  private volatile Job currentJob;
   private volatile Optional<RingStats> ringStats;
   // Tests hold the worker before it takes the next job, to fill the queue deterministically.
   private volatile CountDownLatch hold;
@@ -109,9 +110,11 @@ final class GenerationWorker implements AutoCloseable {
           refuse(job);
           break;
         }
+        currentJob = job;
         try {
           runJob(job);
         } finally {
+          currentJob = null;
           job.done().complete(null);
         }
       }
@@ -222,6 +225,10 @@ final class GenerationWorker implements AutoCloseable {
   @Override
   public void close() {
     stopping = true;
+    Job job = currentJob;
+    if (job != null) {
+      job.output().abort(); // a stream's worker waiting for a slow client gives up at once
+    }
     TokenStream running = current;
     if (running != null) {
       running.close(); // cancels now rather than at the next token the worker reads

@@ -32,7 +32,8 @@ final class Job {
 
   /**
    * Where a job's tokens go: buffered into one JSON response, or written as server-sent events.
-   * Called on the worker thread only, in the order start, text*, finish (or fail).
+   * Called on the worker thread, in the order start, text*, finish (or fail); {@link #abort} from
+   * any thread.
    */
   interface Output {
     /** Generation is about to begin; a stream sends its headers and first chunk. */
@@ -46,5 +47,11 @@ final class Job {
 
     /** The job ended with an error; for a stream whose headers are out, an error event. */
     void fail(ApiException error);
+
+    /**
+     * From any thread (the server stopping): the output takes nothing more, so a worker waiting to
+     * hand over an event fails at once instead of waiting for the client.
+     */
+    default void abort() {}
   }
 }

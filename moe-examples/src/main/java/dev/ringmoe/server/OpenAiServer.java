@@ -86,7 +86,7 @@ public final class OpenAiServer implements AutoCloseable {
             modelName,
             model.tokenizer(),
             model.config().vocabSize(),
-            model.config().maxPositions(),
+            model.maxPositions(), // fewer than max_position_embeddings under a device budget
             template);
     this.worker = new GenerationWorker(model, options.queueCapacity(), metrics);
     this.app =
@@ -293,7 +293,7 @@ public final class OpenAiServer implements AutoCloseable {
             header,
             request.includeUsage(),
             () -> {
-              // Called on the worker thread while this one waits in run(): one thread at a time.
+              // On this request's thread (Streamed.pump), when the worker starts the generation.
               HttpServletResponse res = ctx.res();
               res.setStatus(200);
               res.setContentType("text/event-stream");
@@ -302,7 +302,16 @@ public final class OpenAiServer implements AutoCloseable {
               res.setHeader("X-Accel-Buffering", "no");
               return res.getOutputStream();
             });
-    run(new Job(request, out));
+    Job job = new Job(request, out);
+    worker.submit(job);
+    try {
+      out.pump(job.done());
+    } catch (InterruptedException e) {
+      out.abort(); // the worker cancels at its next event
+      job.done().join();
+      Thread.currentThread().interrupt();
+      return;
+    }
     if (out.failedBeforeStart() != null) {
       throw out.failedBeforeStart();
     }

@@ -31,6 +31,10 @@ final class RequestParser {
   /** Most stop sequences a request may give (OpenAI's limit). */
   static final int MAX_STOP_SEQUENCES = 4;
 
+  // Text is held back while it could start a stop sequence: a bound keeps that, and matching,
+  // small.
+  static final int MAX_STOP_LENGTH = 1024;
+
   /** OpenAI's default {@code max_tokens} of the legacy completions endpoint. */
   static final int DEFAULT_COMPLETION_TOKENS = 16;
 
@@ -299,7 +303,11 @@ final class RequestParser {
   }
 
   private int[] encode(String text) {
-    return tokenizer.encode(text); // adds BOS as the checkpoint's tokenizer says, as generate does
+    int[] ids = tokenizer.encode(text); // adds BOS as the checkpoint's tokenizer says, as generate
+    if (ids.length == 0) { // does; a tokenizer without BOS encodes "" to nothing
+      throw ApiException.badRequest("prompt", "the prompt encodes to no tokens");
+    }
+    return ids;
   }
 
   private int[] ids(JsonArray a) {
@@ -499,6 +507,17 @@ final class RequestParser {
     }
     if (stop.contains("")) {
       throw ApiException.badRequest("stop", "stop sequences must not be empty strings");
+    }
+    for (String sequence : stop) {
+      if (sequence.length() > MAX_STOP_LENGTH) {
+        throw ApiException.badRequest(
+            "stop",
+            "a stop sequence has "
+                + sequence.length()
+                + " characters; at most "
+                + MAX_STOP_LENGTH
+                + " are allowed");
+      }
     }
     return stop;
   }

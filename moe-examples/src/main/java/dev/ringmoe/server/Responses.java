@@ -6,9 +6,14 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The JSON shapes OpenAI's API answers with (completion, chat completion, their stream chunks,
@@ -126,10 +131,19 @@ final class Responses {
   }
 
   /**
-   * Server-sent events in OpenAI's chunk format, written by the worker straight to the client; a
-   * failed write ({@link IOException}) means the client went away.
+   * Server-sent events in OpenAI's chunk format. The worker formats the events and hands them over
+   * through a small bounded buffer; the request's own HTTP thread ({@link #pump}) writes them to
+   * the client. So the worker never blocks on the network: a client that stops reading fills the
+   * buffer, and after {@link #STALL_SECONDS} the worker's next event fails with {@link
+   * IOException}, which cancels the generation, as a client that went away (a failed write) does.
    */
   static final class Streamed implements Job.Output {
+    /** How long the worker waits for a client that reads nothing before it gives up on it. */
+    static final long STALL_SECONDS = 30;
+
+    private static final int BUFFERED_EVENTS = 64;
+    private static final String OPEN = new String("open"); // compared by identity
+
     /** What the HTTP thread does before the first event: status and headers. */
     interface Opener {
       OutputStream open() throws IOException;
@@ -138,7 +152,9 @@ final class Responses {
     private final Header header;
     private final boolean includeUsage;
     private final Opener opener;
-    private OutputStream out;
+    private final BlockingQueue<String> events = new ArrayBlockingQueue<>(BUFFERED_EVENTS);
+    private volatile boolean started;
+    private volatile boolean clientGone;
     private volatile ApiException failedBeforeStart;
 
     Streamed(Header header, boolean includeUsage, Opener opener) {
@@ -147,13 +163,46 @@ final class Responses {
       this.opener = opener;
     }
 
+    /**
+     * On the request's HTTP thread: writes the events as the worker produces them until {@code
+     * done} and the buffer is empty. A failed write marks the client gone (the worker then cancels)
+     * and stops writing.
+     */
+    void pump(CompletableFuture<Void> done) throws InterruptedException {
+      OutputStream out = null;
+      try {
+        while (true) {
+          String event = events.poll(50, TimeUnit.MILLISECONDS);
+          if (event == null) {
+            if (done.isDone() && events.isEmpty()) {
+              return;
+            }
+            continue;
+          }
+          if (event == OPEN) {
+            out = opener.open();
+          } else {
+            out.write(event.getBytes(StandardCharsets.UTF_8));
+            if (events.isEmpty()) {
+              out.flush(); // a burst of events goes out in one flush
+            }
+          }
+        }
+      } catch (IOException gone) {
+        clientGone = true;
+        events.clear(); // a worker waiting for room sees the client gone at once
+        done.join(); // the worker cancels at its next event
+      }
+    }
+
     private boolean chat() {
       return header.kind == CompletionRequest.Kind.CHAT;
     }
 
     @Override
     public void start() throws IOException {
-      out = opener.open();
+      hand(OPEN);
+      started = true;
       if (chat()) {
         JsonObject delta = new JsonObject();
         delta.addProperty("role", "assistant");
@@ -188,7 +237,7 @@ final class Responses {
 
     @Override
     public void fail(ApiException error) {
-      if (out == null) {
+      if (!started) {
         failedBeforeStart = error;
         return;
       }
@@ -239,8 +288,31 @@ final class Responses {
     }
 
     private void write(String s) throws IOException {
-      out.write(s.getBytes(StandardCharsets.UTF_8));
-      out.flush();
+      hand(s);
+    }
+
+    @Override
+    public void abort() {
+      clientGone = true;
+      events.clear();
+    }
+
+    /**
+     * Hands {@code event} to the HTTP thread, or fails when the client is gone or reads nothing.
+     */
+    private void hand(String event) throws IOException {
+      try {
+        if (clientGone || !events.offer(event, STALL_SECONDS, TimeUnit.SECONDS)) {
+          clientGone = true;
+          throw new IOException("the client went away or read nothing for " + STALL_SECONDS + " s");
+        }
+        if (clientGone) { // went away while this event was queued: nobody will write it
+          throw new IOException("the client went away");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while handing an event to the client");
+      }
     }
   }
 }

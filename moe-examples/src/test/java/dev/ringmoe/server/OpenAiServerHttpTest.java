@@ -254,6 +254,48 @@ class OpenAiServerHttpTest {
   }
 
   @Test
+  void theKvPositionsOfADeviceBudgetAreTheContextLength() throws Exception {
+    try (ServerFixture budget =
+        ServerFixture.start(
+            tmp.resolve("model"), 2, b -> b.deviceMemory(1_250_000).kvPositions(40))) {
+      StringBuilder ids = new StringBuilder();
+      for (int i = 0; i < 41; i++) {
+        ids.append(i == 0 ? "" : ",").append(100 + i);
+      }
+      HttpResponse<String> tooLong =
+          budget.post(
+              "/v1/completions",
+              "{\"model\": \"" + ServerFixture.MODEL + "\", \"prompt\": [" + ids + "]}");
+      JsonObject e = ServerFixture.error(tooLong, 400); // refused before queueing, not a 500
+      assertEquals("context_length_exceeded", e.get("code").getAsString());
+      assertTrue(e.get("message").getAsString().contains("maximum context length is 40 tokens"));
+      HttpResponse<String> fits =
+          budget.post(
+              "/v1/completions",
+              "{\"model\": \""
+                  + ServerFixture.MODEL
+                  + "\", \"prompt\": ["
+                  + ids.substring(0, ids.lastIndexOf(","))
+                  + "], \"max_tokens\": 8, \"temperature\": 0}");
+      assertEquals(200, fits.statusCode(), fits.body());
+      JsonObject choice =
+          JsonParser.parseString(fits.body())
+              .getAsJsonObject()
+              .getAsJsonArray("choices")
+              .get(0)
+              .getAsJsonObject();
+      assertEquals("length", choice.get("finish_reason").getAsString()); // the KV cache is full
+    }
+  }
+
+  @Test
+  void aStopSequenceLongerThanTheLimitIsRefused() throws Exception {
+    String stop = "x".repeat(RequestParser.MAX_STOP_LENGTH + 1);
+    JsonObject e = refusal(completion(", \"stop\": \"" + stop + "\""), 400);
+    assertEquals("stop", e.get("param").getAsString());
+  }
+
+  @Test
   void unknownModelAndRouteAre404() throws Exception {
     JsonObject model =
         ServerFixture.error(

@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * A running server on a free localhost port over a small synthesized checkpoint (with a tokenizer
@@ -94,8 +95,14 @@ final class ServerFixture implements AutoCloseable {
    * device budget of half their size (the reference stays resident).
    */
   static ServerFixture start(Path dir, int queue, boolean ring) throws IOException {
-    MoeModel.Builder b = MoeModel.builder().checkpoint(dir).requireTokenizer(true);
-    MoeModel model = (ring ? b.deviceMemory(1_250_000) : b).build();
+    return start(dir, queue, b -> ring ? b.deviceMemory(1_250_000) : b);
+  }
+
+  /** As {@link #start(Path, int)}, the served model's builder adjusted by {@code configure}. */
+  static ServerFixture start(Path dir, int queue, UnaryOperator<MoeModel.Builder> configure)
+      throws IOException {
+    MoeModel model =
+        configure.apply(MoeModel.builder().checkpoint(dir).requireTokenizer(true)).build();
     MoeModel reference = MoeModel.builder().checkpoint(dir).requireTokenizer(true).build();
     OpenAiServer server =
         OpenAiServer.start(
