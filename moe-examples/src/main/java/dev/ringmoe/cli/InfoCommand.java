@@ -152,7 +152,7 @@ final class InfoCommand implements Command {
       DataType type = Tensors.weightType(files, m);
       long held = config.weightBytes(type.width());
       JsonObject h = new JsonObject();
-      h.addProperty("dtype", type == DataType.BFLOAT16 ? "bfloat16" : "float32");
+      h.addProperty("dtype", WeightSizes.name(type));
       h.addProperty("bytes", held);
       o.add("held", h);
 

@@ -3,8 +3,10 @@ package dev.ringmoe.server;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
@@ -70,6 +72,22 @@ final class Responses {
     }
   }
 
+  /**
+   * The one-element {@code choices} array of every response and chunk: {@code index} 0, the content
+   * under {@code field} ({@code message}, {@code delta} or {@code text}), {@code logprobs} null and
+   * {@code finish_reason} (null while a stream goes on), in OpenAI's field order.
+   */
+  private static JsonArray choices(String field, JsonElement content, String finishReason) {
+    JsonObject choice = new JsonObject();
+    choice.addProperty("index", 0);
+    choice.add(field, content);
+    choice.add("logprobs", JsonNull.INSTANCE);
+    choice.addProperty("finish_reason", finishReason);
+    JsonArray choices = new JsonArray();
+    choices.add(choice);
+    return choices;
+  }
+
   /** A whole (non-streamed) response, built when generation ends. */
   static final class Buffered implements Job.Output {
     private final Header header;
@@ -93,22 +111,17 @@ final class Responses {
     public void finish(String finishReason, int promptTokens, int completionTokens) {
       boolean chat = header.kind == CompletionRequest.Kind.CHAT;
       JsonObject o = header.object(chat ? "chat.completion" : "text_completion");
-      JsonObject choice = new JsonObject();
-      choice.addProperty("index", 0);
+      JsonElement content;
       if (chat) {
         JsonObject message = new JsonObject();
         message.addProperty("role", "assistant");
         message.addProperty("content", text.toString());
         message.add("refusal", JsonNull.INSTANCE);
-        choice.add("message", message);
+        content = message;
       } else {
-        choice.addProperty("text", text.toString());
+        content = new JsonPrimitive(text.toString());
       }
-      choice.add("logprobs", JsonNull.INSTANCE);
-      choice.addProperty("finish_reason", finishReason);
-      JsonArray choices = new JsonArray();
-      choices.add(choice);
-      o.add("choices", choices);
+      o.add("choices", choices(chat ? "message" : "text", content, finishReason));
       o.add("usage", usage(promptTokens, completionTokens));
       body = GSON.toJson(o);
       status = 200;
@@ -254,28 +267,16 @@ final class Responses {
     }
 
     private JsonObject chunk(JsonObject delta, String finishReason) {
-      JsonObject o = header.object("chat.completion.chunk");
-      JsonObject choice = new JsonObject();
-      choice.addProperty("index", 0);
-      choice.add("delta", delta);
-      choice.add("logprobs", JsonNull.INSTANCE);
-      choice.addProperty("finish_reason", finishReason);
-      return withChoice(o, choice);
+      return withChoice(
+          header.object("chat.completion.chunk"), choices("delta", delta, finishReason));
     }
 
     private JsonObject chunk(String text, String finishReason) {
-      JsonObject o = header.object("text_completion");
-      JsonObject choice = new JsonObject();
-      choice.addProperty("index", 0);
-      choice.addProperty("text", text);
-      choice.add("logprobs", JsonNull.INSTANCE);
-      choice.addProperty("finish_reason", finishReason);
-      return withChoice(o, choice);
+      return withChoice(
+          header.object("text_completion"), choices("text", new JsonPrimitive(text), finishReason));
     }
 
-    private JsonObject withChoice(JsonObject o, JsonObject choice) {
-      JsonArray choices = new JsonArray();
-      choices.add(choice);
+    private JsonObject withChoice(JsonObject o, JsonArray choices) {
       o.add("choices", choices);
       if (includeUsage) {
         o.add("usage", JsonNull.INSTANCE); // OpenAI: null on every chunk but the last
